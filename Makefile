@@ -1,0 +1,130 @@
+# rtagent: build the nginx module out of tree against Debian's nginx-dev,
+# run it, test it, fuzz it.
+#
+#   make             build/ngx_http_rtagent_module.so
+#   make deps        install the Debian packages listed in debian-packages.txt
+#   make run         start nginx in the foreground with conf/rtagent.conf
+#   make test        unit tests (cmocka) + t/*.t (Test::Nginx block format)
+#   make test SANITIZE=1   the same with ASan + UBSan
+#   make fuzz        libFuzzer targets, FUZZ_RUNS executions each
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+NGINX_SRC   ?= /usr/share/nginx/src
+NGINX_BIN   ?= /usr/sbin/nginx
+CONF        ?= conf/rtagent.conf
+FUZZ_RUNS   ?= 1000000
+SANITIZE    ?=
+
+BUILD       := build
+MODULE      := $(BUILD)/ngx_http_rtagent_module.so
+PACKAGES    := $(shell sed -e 's/\#.*//' debian-packages.txt)
+
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
+CC_OPT      := -g -O2 -fPIC $(if $(SANITIZE),$(SAN_FLAGS))
+LD_OPT      := -fPIC $(if $(SANITIZE),$(SAN_FLAGS))
+
+MODULE_SRCS := $(shell sed -n 's|^ *\(src/.*\.c\)$$|\1|p' config)
+MODULE_DEPS := $(shell sed -n 's|^ *\(src/.*\.h\)$$|\1|p' config)
+
+# pure C codecs: unit-tested and fuzzed without nginx
+CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
+               src/audio/ngx_http_rtagent_ring.c \
+               src/audio/ngx_http_rtagent_vad.c
+CODEC_INCS  := -Isrc/acs -Isrc/audio -Isrc/ws
+CODEC_LIBS  := -lyajl -lcrypto -lwslay -lm
+UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
+               -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
+UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
+
+FUZZ_CC     := clang
+FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
+
+# Use upstream Test::Nginx when it is installed, else our runner in t/lib.
+PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
+SAN_LIBS     = $(shell gcc -print-file-name=libasan.so) \
+               $(shell gcc -print-file-name=libubsan.so)
+TEST_NGINX_BINARY ?= $(if $(SANITIZE),$(CURDIR)/$(BUILD)/nginx-sanitize,$(NGINX_BIN))
+
+.PHONY: all deps run test unit prove fuzz clean check-deps
+
+all: $(MODULE)
+
+# The configure step is redone when config (the source list) or the
+# compiler flags change; the flags are remembered in build/.flags.
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC_OPT) | $(LD_OPT)' | cmp -s - $@ || echo '$(CC_OPT) | $(LD_OPT)' > $@
+
+$(BUILD)/Makefile: config $(BUILD)/.flags
+	@test -x $(NGINX_SRC)/configure || { echo "error: $(NGINX_SRC) is missing: run 'make deps' (package nginx-dev)"; exit 1; }
+	cd $(NGINX_SRC) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt='$(CC_OPT)' --with-ld-opt='$(LD_OPT)' \
+	    --add-dynamic-module=$(CURDIR) --builddir=$(CURDIR)/$(BUILD) \
+	    > $(CURDIR)/$(BUILD)/configure.log 2>&1 \
+	    || { tail -20 $(CURDIR)/$(BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/Makefile $(MODULE_SRCS) $(MODULE_DEPS)
+	$(MAKE) -C $(NGINX_SRC) -f $(CURDIR)/$(BUILD)/Makefile modules
+
+FORCE:
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "all Debian packages present"; fi
+
+run: deps $(MODULE)
+	@mkdir -p $(BUILD)/run
+	@echo "rtagent: http://127.0.0.1:8080/ (conf: $(CONF)); Ctrl-C stops"
+	$(NGINX_BIN) -p $(CURDIR)/ -c $(CURDIR)/$(CONF) -g 'daemon off;'
+
+# ---- tests ---------------------------------------------------------------
+
+$(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h)
+	@mkdir -p $(@D)
+	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do $$t; done
+
+$(BUILD)/nginx-sanitize: Makefile
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec %s "$$@"\n' '$(SAN_LIBS)' $(NGINX_BIN) > $@
+	chmod +x $@
+
+prove: $(MODULE) $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
+	rm -rf $(BUILD)/sanitizer && mkdir -p $(BUILD)/sanitizer
+	TEST_NGINX_BINARY=$(TEST_NGINX_BINARY) \
+	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
+	RTAGENT_FIXTURES=$(CURDIR)/../shared/fixtures/protocol \
+	ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
+	    prove $(PROVE_INC) -It/helpers t/*.t $(if $(findstring t/lib,$(PROVE_INC)),t/lib/selftest)
+	@if ls $(BUILD)/sanitizer/* >/dev/null 2>&1; then \
+	    echo "sanitizer reports:"; cat $(BUILD)/sanitizer/*; exit 1; fi
+
+test: unit prove
+
+# ---- fuzzing -------------------------------------------------------------
+
+$(BUILD)/fuzz/%: t/fuzz/%.c $(CODEC_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) $(CODEC_LIBS) -o $@
+
+fuzz: $(FUZZ_TARGETS)
+	@set -e; for f in $(FUZZ_TARGETS); do \
+	    n=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$n; \
+	    mkdir -p $$corpus; cp t/fuzz/seeds/* $$corpus/ 2>/dev/null || true; \
+	    $$f -runs=$(FUZZ_RUNS) -max_len=8192 $$corpus > $(BUILD)/fuzz/$$n.log 2>&1 \
+	        || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	    echo "$$n: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(BUILD)/fuzz/$$n.log), clean"; \
+	done
+
+clean:
+	rm -rf $(BUILD) t/servroot*

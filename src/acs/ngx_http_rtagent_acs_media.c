@@ -1,0 +1,434 @@
+
+/*
+ * The ACS media channel (see ngx_http_rtagent_acs_media.h).  Every message
+ * is checked before the call session sees it; a message that breaks the
+ * protocol closes the WebSocket with a code and reason, and is logged once
+ * with the call id:
+ *
+ *   1003  a binary message (ACS sends JSON text)
+ *   1007  malformed JSON, no kind, a field of the wrong type, bad base64,
+ *         an audio frame of the wrong size
+ *   1008  audio before AudioMetadata, an unsupported or changed format
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <ngx_http_rtagent_module.h>
+#include <acs/ngx_http_rtagent_acs_media.h>
+#include <acs/ngx_http_rtagent_acs_msg.h>
+
+
+#define NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX  128
+
+
+typedef struct {
+    ngx_http_rtagent_ws_t         *ws;
+    ngx_http_rtagent_channel_t     channel;
+    ngx_http_rtagent_call_t       *call;
+
+    ngx_uint_t                     rate;
+    size_t                         frame_bytes;
+    u_char                        *out;        /* one AudioData message */
+    u_char                        *silence;    /* one frame of zeros */
+} ngx_http_rtagent_acs_media_t;
+
+
+static ngx_int_t ngx_http_rtagent_acs_call_id(ngx_http_request_t *r,
+    ngx_str_t *id);
+static void ngx_http_rtagent_acs_media_message(ngx_http_rtagent_ws_t *ws,
+    ngx_uint_t opcode, u_char *data, size_t len);
+static void ngx_http_rtagent_acs_media_metadata(
+    ngx_http_rtagent_acs_media_t *m, ngx_http_rtagent_acs_msg_t *msg);
+static void ngx_http_rtagent_acs_media_audio(ngx_http_rtagent_acs_media_t *m,
+    ngx_http_rtagent_acs_msg_t *msg);
+static void ngx_http_rtagent_acs_media_fail(ngx_http_rtagent_acs_media_t *m,
+    ngx_uint_t code, const char *reason);
+static void ngx_http_rtagent_acs_media_closed(ngx_http_rtagent_ws_t *ws);
+static ngx_int_t ngx_http_rtagent_acs_media_send(
+    ngx_http_rtagent_channel_t *ch, const u_char *pcm, size_t len);
+static ngx_int_t ngx_http_rtagent_acs_media_stop(
+    ngx_http_rtagent_channel_t *ch);
+static void ngx_http_rtagent_acs_media_close(ngx_http_rtagent_channel_t *ch,
+    ngx_uint_t code, const char *reason);
+
+
+ngx_int_t
+ngx_http_rtagent_acs_media_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      call_id;
+    ngx_http_rtagent_ws_t         *ws;
+    ngx_http_rtagent_loc_conf_t   *lcf;
+    ngx_http_rtagent_acs_media_t  *m;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtagent_module);
+
+    if (ngx_http_rtagent_acs_call_id(r, &call_id) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "rtagent acs: invalid x-ms-call-connection-id header");
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    rc = ngx_http_rtagent_ws_accept(r, &lcf->ws, &ws);
+    if (ws == NULL) {
+        return rc;
+    }
+
+    m = ngx_pcalloc(r->pool, sizeof(ngx_http_rtagent_acs_media_t));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->ws = ws;
+    m->channel.data = m;
+    m->channel.log = r->connection->log;
+    m->channel.call_id = call_id;
+    m->channel.send_audio = ngx_http_rtagent_acs_media_send;
+    m->channel.stop_audio = ngx_http_rtagent_acs_media_stop;
+    m->channel.close = ngx_http_rtagent_acs_media_close;
+
+    m->call = ngx_http_rtagent_call_create(r->pool, &lcf->call, &m->channel);
+    if (m->call == NULL) {
+        return NGX_ERROR;
+    }
+
+    ws->data = m;
+    ws->call_id = call_id;
+    ws->on_message = ngx_http_rtagent_acs_media_message;
+    ws->on_closed = ngx_http_rtagent_acs_media_closed;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "rtagent acs: media stream connected, call:%V", &call_id);
+
+    return ngx_http_rtagent_ws_start(ws);
+}
+
+
+/* ACS names the call in x-ms-call-connection-id; test clients may not */
+
+static ngx_int_t
+ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
+{
+    u_char           *p, *last;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_str_set(id, "-");
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_OK;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("x-ms-call-connection-id") - 1
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "x-ms-call-connection-id",
+                               h[i].key.len)
+               == 0)
+        {
+            break;
+        }
+    }
+
+    if (h[i].value.len == 0
+        || h[i].value.len > NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX)
+    {
+        return NGX_ERROR;
+    }
+
+    last = h[i].value.data + h[i].value.len;
+
+    /* it goes into log lines and Redis keys: a GUID-like token only */
+    for (p = h[i].value.data; p < last; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
+              || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'
+              || *p == '.' || *p == ':'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    *id = h[i].value;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtagent_acs_media_message(ngx_http_rtagent_ws_t *ws,
+    ngx_uint_t opcode, u_char *data, size_t len)
+{
+    u_char                        *arena;
+    ngx_str_t                      s;
+    ngx_http_rtagent_acs_rc_e      rc;
+    ngx_http_rtagent_acs_msg_t     msg;
+    ngx_http_rtagent_acs_media_t  *m;
+    char                           err[NGX_HTTP_RTAGENT_ACS_ERR_SIZE];
+
+    m = ws->data;
+
+    if (opcode != NGX_HTTP_RTAGENT_WS_TEXT) {
+        ngx_http_rtagent_acs_media_fail(m,
+                                        NGX_HTTP_RTAGENT_WS_UNSUPPORTED_DATA,
+                                        "binary message: ACS media messages "
+                                        "are JSON text");
+        return;
+    }
+
+    arena = ngx_http_rtagent_scratch(len);
+    if (arena == NULL) {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_INTERNAL_ERROR,
+                                        "out of memory");
+        return;
+    }
+
+    rc = ngx_http_rtagent_acs_msg_parse(data, len, arena, len, &msg, err,
+                                        sizeof(err));
+
+    if (rc != NGX_HTTP_RTAGENT_ACS_OK) {
+        ngx_http_rtagent_acs_media_fail(m, rc == NGX_HTTP_RTAGENT_ACS_ENOMEM
+                                        ? NGX_HTTP_RTAGENT_WS_INTERNAL_ERROR
+                                        : NGX_HTTP_RTAGENT_WS_INVALID_PAYLOAD,
+                                        err);
+        return;
+    }
+
+    switch (msg.kind) {
+
+    case NGX_HTTP_RTAGENT_ACS_AUDIO_DATA:
+        ngx_http_rtagent_acs_media_audio(m, &msg);
+        break;
+
+    case NGX_HTTP_RTAGENT_ACS_AUDIO_METADATA:
+        ngx_http_rtagent_acs_media_metadata(m, &msg);
+        break;
+
+    case NGX_HTTP_RTAGENT_ACS_DTMF_DATA:
+        s.data = (u_char *) msg.dtmf.data;
+        s.len = msg.dtmf.len;
+        ngx_http_rtagent_call_dtmf(m->call, &s);
+        break;
+
+    case NGX_HTTP_RTAGENT_ACS_TRANSCRIPTION_DATA:
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                       "rtagent acs: transcription %s \"%*s\", call:%V",
+                       msg.final ? "final" : "partial",
+                       msg.text.len, msg.text.data, &ws->call_id);
+        break;
+
+    case NGX_HTTP_RTAGENT_ACS_TRANSCRIPTION_METADATA:
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                       "rtagent acs: transcription metadata, call:%V",
+                       &ws->call_id);
+        break;
+
+    default:
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                       "rtagent acs: ignoring message of kind \"%*s\", "
+                       "call:%V", msg.kind_name.len, msg.kind_name.data,
+                       &ws->call_id);
+        break;
+    }
+}
+
+
+static void
+ngx_http_rtagent_acs_media_metadata(ngx_http_rtagent_acs_media_t *m,
+    ngx_http_rtagent_acs_msg_t *msg)
+{
+    size_t      frame_bytes, per_ms;
+    ngx_pool_t *pool;
+
+    if (msg->sample_rate != 16000 && msg->sample_rate != 24000) {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_POLICY,
+                                        "unsupported sampleRate: "
+                                        "16000 or 24000 (pcm16KMono, "
+                                        "pcm24KMono)");
+        return;
+    }
+
+    if (msg->channels != -1 && msg->channels != 1) {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_POLICY,
+                                        "unsupported channels: mono only");
+        return;
+    }
+
+    if (msg->encoding.len
+        && (msg->encoding.len != 3
+            || ngx_strncasecmp((u_char *) msg->encoding.data,
+                               (u_char *) "PCM", 3) != 0))
+    {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_POLICY,
+                                        "unsupported encoding: PCM only");
+        return;
+    }
+
+    per_ms = (size_t) msg->sample_rate / 500;
+    frame_bytes = (msg->length == -1) ? 20 * per_ms : (size_t) msg->length;
+
+    /* whole milliseconds from 10 to 100 ms per frame */
+    if (frame_bytes % per_ms != 0
+        || frame_bytes < 10 * per_ms || frame_bytes > 100 * per_ms)
+    {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_POLICY,
+                                        "unsupported length: frames of "
+                                        "10 to 100 ms only");
+        return;
+    }
+
+    if (m->frame_bytes) {
+        if (m->rate == (ngx_uint_t) msg->sample_rate
+            && m->frame_bytes == frame_bytes)
+        {
+            return;
+        }
+
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_POLICY,
+                                        "audio format changed mid-stream");
+        return;
+    }
+
+    pool = m->ws->request->pool;
+
+    m->out = ngx_pnalloc(pool,
+                         ngx_http_rtagent_acs_audio_msg_size(frame_bytes));
+    m->silence = ngx_pcalloc(pool, frame_bytes);
+
+    if (m->out == NULL || m->silence == NULL) {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_INTERNAL_ERROR,
+                                        "out of memory");
+        return;
+    }
+
+    m->rate = (ngx_uint_t) msg->sample_rate;
+    m->frame_bytes = frame_bytes;
+
+    if (ngx_http_rtagent_call_start(m->call, m->rate, frame_bytes) != NGX_OK) {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_INTERNAL_ERROR,
+                                        "cannot start the call session");
+    }
+}
+
+
+static void
+ngx_http_rtagent_acs_media_audio(ngx_http_rtagent_acs_media_t *m,
+    ngx_http_rtagent_acs_msg_t *msg)
+{
+    const u_char  *pcm;
+    size_t         len;
+    u_char         reason[64];
+
+    if (m->frame_bytes == 0) {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_POLICY,
+                                        "AudioData before AudioMetadata");
+        return;
+    }
+
+    pcm = msg->audio.data;
+    len = msg->audio.len;
+
+    if (len == 0 && msg->silent) {
+        /* a silent frame may come without its zeros */
+        pcm = m->silence;
+        len = m->frame_bytes;
+    }
+
+    if (!msg->has_audio && !msg->silent) {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_INVALID_PAYLOAD,
+                                        "AudioData without data");
+        return;
+    }
+
+    if (len != m->frame_bytes) {
+        ngx_snprintf(reason, sizeof(reason),
+                     "audio frame of %uz bytes, expected %uz%Z",
+                     len, m->frame_bytes);
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_INVALID_PAYLOAD,
+                                        (const char *) reason);
+        return;
+    }
+
+    if (ngx_http_rtagent_call_audio(m->call, pcm, len, msg->silent)
+        != NGX_OK)
+    {
+        ngx_http_rtagent_acs_media_fail(m, NGX_HTTP_RTAGENT_WS_INTERNAL_ERROR,
+                                        "out of memory");
+    }
+}
+
+
+static void
+ngx_http_rtagent_acs_media_fail(ngx_http_rtagent_acs_media_t *m,
+    ngx_uint_t code, const char *reason)
+{
+    ngx_log_error(NGX_LOG_INFO, m->channel.log, 0,
+                  "rtagent acs: bad media message: %s, call:%V",
+                  reason, &m->channel.call_id);
+
+    ngx_http_rtagent_ws_close(m->ws, code, reason);
+}
+
+
+static void
+ngx_http_rtagent_acs_media_closed(ngx_http_rtagent_ws_t *ws)
+{
+    ngx_http_rtagent_acs_media_t  *m = ws->data;
+
+    ngx_http_rtagent_call_end(m->call);
+
+    ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                  "rtagent acs: media stream closed, call:%V", &ws->call_id);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_acs_media_send(ngx_http_rtagent_channel_t *ch,
+    const u_char *pcm, size_t len)
+{
+    size_t                         n;
+    ngx_http_rtagent_acs_media_t  *m = ch->data;
+
+    if (len != m->frame_bytes) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_http_rtagent_acs_audio_msg(m->out, pcm, len);
+
+    return ngx_http_rtagent_ws_send(m->ws, NGX_HTTP_RTAGENT_WS_TEXT, m->out,
+                                    n);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_acs_media_stop(ngx_http_rtagent_channel_t *ch)
+{
+    ngx_http_rtagent_acs_media_t  *m = ch->data;
+
+    return ngx_http_rtagent_ws_send(m->ws, NGX_HTTP_RTAGENT_WS_TEXT,
+                                    ngx_http_rtagent_acs_stop_audio.data,
+                                    ngx_http_rtagent_acs_stop_audio.len);
+}
+
+
+static void
+ngx_http_rtagent_acs_media_close(ngx_http_rtagent_channel_t *ch,
+    ngx_uint_t code, const char *reason)
+{
+    ngx_http_rtagent_acs_media_t  *m = ch->data;
+
+    ngx_http_rtagent_ws_close(m->ws, code, reason);
+}

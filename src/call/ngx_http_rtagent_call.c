@@ -1,0 +1,301 @@
+
+/*
+ * The call session (see ngx_http_rtagent_call.h).
+ *
+ * Memory: an idle call holds only its pre-roll (the last few hundred ms,
+ * so the first syllable before the onset is kept).  The utterance buffer
+ * is allocated at onset and handed to the playout at its end; the playout
+ * frees it when the answer has been sent or interrupted.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <ngx_http_rtagent_module.h>
+#include <call/ngx_http_rtagent_playout.h>
+#include <audio/ngx_http_rtagent_ring.h>
+#include <audio/ngx_http_rtagent_vad.h>
+
+
+/* audio kept from before the onset, beyond the onset frames themselves */
+#define NGX_HTTP_RTAGENT_PREROLL_MS  200
+
+/* unvoiced frames kept at the end of an utterance (a soft word ending) */
+#define NGX_HTTP_RTAGENT_TAIL_FRAMES  2
+
+
+struct ngx_http_rtagent_call_s {
+    ngx_http_rtagent_call_conf_t  *conf;
+    ngx_http_rtagent_channel_t    *channel;
+    ngx_pool_t                    *pool;
+
+    ngx_uint_t                     rate;
+    size_t                         frame_bytes;
+    ngx_msec_t                     frame_ms;
+
+    ngx_http_rtagent_vad_t         vad;
+    ngx_http_rtagent_ring_t        preroll;
+    ngx_http_rtagent_ring_t        utterance;  /* buf NULL when idle */
+    size_t                         utterance_size;
+    u_char                        *frame;      /* frame_bytes of scratch */
+    ngx_http_rtagent_playout_t     playout;
+
+    ngx_uint_t                     utterances;
+    unsigned                       started:1;
+};
+
+
+static ngx_int_t ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_utterance_end(
+    ngx_http_rtagent_call_t *call);
+
+
+void
+ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf)
+{
+    conf->engine = NGX_CONF_UNSET_UINT;
+    conf->vad_threshold = NGX_CONF_UNSET;
+    conf->vad_start = NGX_CONF_UNSET_MSEC;
+    conf->vad_end = NGX_CONF_UNSET_MSEC;
+    conf->max_utterance = NGX_CONF_UNSET_MSEC;
+    conf->playout_lead = NGX_CONF_UNSET_MSEC;
+    conf->barge_in = NGX_CONF_UNSET;
+}
+
+
+char *
+ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
+    ngx_http_rtagent_call_conf_t *conf, ngx_http_rtagent_call_conf_t *prev)
+{
+    ngx_conf_merge_uint_value(conf->engine, prev->engine,
+                              NGX_HTTP_RTAGENT_ENGINE_ECHO);
+    ngx_conf_merge_value(conf->vad_threshold, prev->vad_threshold, -40);
+    ngx_conf_merge_msec_value(conf->vad_start, prev->vad_start, 40);
+    ngx_conf_merge_msec_value(conf->vad_end, prev->vad_end, 600);
+    ngx_conf_merge_msec_value(conf->max_utterance, prev->max_utterance,
+                              15000);
+    ngx_conf_merge_msec_value(conf->playout_lead, prev->playout_lead, 100);
+    ngx_conf_merge_value(conf->barge_in, prev->barge_in, 1);
+
+    if (conf->vad_end < conf->vad_start) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_vad_end_silence %M ms is shorter than "
+                           "rtagent_vad_start %M ms",
+                           conf->vad_end, conf->vad_start);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->max_utterance < 1000 || conf->max_utterance > 60000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_max_utterance must be 1s to 60s");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_rtagent_call_t *
+ngx_http_rtagent_call_create(ngx_pool_t *pool,
+    ngx_http_rtagent_call_conf_t *conf, ngx_http_rtagent_channel_t *ch)
+{
+    ngx_http_rtagent_call_t  *call;
+
+    call = ngx_pcalloc(pool, sizeof(ngx_http_rtagent_call_t));
+    if (call == NULL) {
+        return NULL;
+    }
+
+    call->conf = conf;
+    call->channel = ch;
+    call->pool = pool;
+
+    return call;
+}
+
+
+/* the channel knows the audio format: 20 ms of PCM16 at rate, typically */
+
+ngx_int_t
+ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
+    size_t frame_bytes)
+{
+    size_t                        size;
+    u_char                       *p;
+    ngx_uint_t                    preroll;
+    ngx_http_rtagent_vad_conf_t   vc;
+
+    call->rate = rate;
+    call->frame_bytes = frame_bytes;
+    call->frame_ms = frame_bytes / (rate / 500);
+
+    vc.threshold_dbfs = (int) call->conf->vad_threshold;
+    vc.start_frames = (call->conf->vad_start + call->frame_ms - 1)
+                      / call->frame_ms;
+    vc.end_frames = (call->conf->vad_end + call->frame_ms - 1)
+                    / call->frame_ms;
+    vc.max_frames = call->conf->max_utterance / call->frame_ms;
+
+    ngx_http_rtagent_vad_init(&call->vad, &vc);
+
+    preroll = vc.start_frames + NGX_HTTP_RTAGENT_PREROLL_MS / call->frame_ms;
+
+    p = ngx_pnalloc(call->pool, preroll * frame_bytes + frame_bytes);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_rtagent_ring_init(&call->preroll, p, preroll * frame_bytes);
+    call->frame = p + preroll * frame_bytes;
+
+    /* the cut comes at max_frames: room for it and the pre-roll */
+    call->utterance_size = (vc.max_frames + preroll + 1) * frame_bytes;
+
+    size = ngx_max(call->conf->playout_lead / call->frame_ms, 1);
+
+    if (ngx_http_rtagent_playout_init(&call->playout, call->pool,
+                                      call->channel, frame_bytes,
+                                      call->frame_ms, size * call->frame_ms)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    call->started = 1;
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: started, %ui Hz, %M ms frames, call:%V",
+                  rate, call->frame_ms, &call->channel->call_id);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_rtagent_call_audio(ngx_http_rtagent_call_t *call, const u_char *pcm,
+    size_t len, ngx_uint_t silent)
+{
+    ngx_http_rtagent_vad_event_e  ev;
+
+    ev = ngx_http_rtagent_vad_feed(&call->vad, pcm, len, silent ? 1 : 0);
+
+    switch (ev) {
+
+    case NGX_HTTP_RTAGENT_VAD_SILENCE:
+        (void) ngx_http_rtagent_ring_push_evict(&call->preroll, pcm, len);
+        return NGX_OK;
+
+    case NGX_HTTP_RTAGENT_VAD_ONSET:
+        (void) ngx_http_rtagent_ring_push_evict(&call->preroll, pcm, len);
+        return ngx_http_rtagent_call_onset(call);
+
+    case NGX_HTTP_RTAGENT_VAD_SPEECH:
+        (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
+        return NGX_OK;
+
+    default: /* NGX_HTTP_RTAGENT_VAD_END */
+        (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
+        ngx_http_rtagent_call_utterance_end(call);
+        return NGX_OK;
+    }
+}
+
+
+void
+ngx_http_rtagent_call_dtmf(ngx_http_rtagent_call_t *call, ngx_str_t *tones)
+{
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: dtmf \"%V\", call:%V",
+                  tones, &call->channel->call_id);
+}
+
+
+void
+ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call)
+{
+    if (call->started) {
+        ngx_http_rtagent_playout_stop(&call->playout);
+    }
+
+    if (call->utterance.buf != NULL) {
+        ngx_free(call->utterance.buf);
+        ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
+    }
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: ended after %ui utterances, call:%V",
+                  call->utterances, &call->channel->call_id);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
+{
+    size_t   n;
+    u_char  *buf;
+
+    if (ngx_http_rtagent_playout_active(&call->playout)
+        && call->conf->barge_in)
+    {
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: barge-in, stopping playback, call:%V",
+                      &call->channel->call_id);
+
+        ngx_http_rtagent_playout_stop(&call->playout);
+        (void) call->channel->stop_audio(call->channel);
+    }
+
+    if (call->utterance.buf == NULL) {
+        buf = ngx_alloc(call->utterance_size, call->channel->log);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_rtagent_ring_init(&call->utterance, buf,
+                                   call->utterance_size);
+    }
+
+    /* the utterance starts with the pre-roll, onset frames included */
+    while (ngx_http_rtagent_ring_len(&call->preroll) > 0) {
+        n = ngx_http_rtagent_ring_read(&call->preroll, call->frame,
+                                       call->frame_bytes);
+        (void) ngx_http_rtagent_ring_write(&call->utterance, call->frame, n);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, call->channel->log, 0,
+                   "rtagent call: speech onset, call:%V",
+                   &call->channel->call_id);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
+{
+    size_t      trim;
+    ngx_uint_t  trailing;
+
+    trailing = ngx_http_rtagent_vad_trailing(&call->vad);
+
+    if (trailing > NGX_HTTP_RTAGENT_TAIL_FRAMES) {
+        trim = (trailing - NGX_HTTP_RTAGENT_TAIL_FRAMES) * call->frame_bytes;
+
+        /* dropping from the tail of a ring is shortening it */
+        call->utterance.len -= ngx_min(trim, call->utterance.len);
+    }
+
+    call->utterances++;
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: utterance %ui, %uz ms%s, call:%V",
+                  call->utterances,
+                  ngx_http_rtagent_ring_len(&call->utterance)
+                  / call->frame_bytes * call->frame_ms,
+                  call->vad.cut ? " (cut at rtagent_max_utterance)" : "",
+                  &call->channel->call_id);
+
+    /* the echo engine: the answer is the utterance itself */
+    ngx_http_rtagent_playout_play(&call->playout, &call->utterance);
+}

@@ -1,0 +1,50 @@
+
+/*
+ * The call session: what happens to a caller's audio, whatever channel
+ * carries it.  It finds utterances (VAD), hands each to the engine, plays
+ * the answer back paced, and stops the answer when the caller barges in.
+ * Until the agent pipeline exists the engine is "echo": each utterance is
+ * played back once it ends.
+ */
+
+
+#ifndef _NGX_HTTP_RTAGENT_CALL_H_INCLUDED_
+#define _NGX_HTTP_RTAGENT_CALL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <call/ngx_http_rtagent_channel.h>
+
+
+typedef struct {
+    ngx_uint_t                    engine;
+    ngx_int_t                     vad_threshold;   /* dBFS */
+    ngx_msec_t                    vad_start;       /* speech confirming onset */
+    ngx_msec_t                    vad_end;         /* silence ending speech */
+    ngx_msec_t                    max_utterance;
+    ngx_msec_t                    playout_lead;
+    ngx_flag_t                    barge_in;
+} ngx_http_rtagent_call_conf_t;
+
+
+typedef struct ngx_http_rtagent_call_s  ngx_http_rtagent_call_t;
+
+
+void ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf);
+char *ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
+    ngx_http_rtagent_call_conf_t *conf, ngx_http_rtagent_call_conf_t *prev);
+
+ngx_http_rtagent_call_t *ngx_http_rtagent_call_create(ngx_pool_t *pool,
+    ngx_http_rtagent_call_conf_t *conf, ngx_http_rtagent_channel_t *ch);
+ngx_int_t ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call,
+    ngx_uint_t rate, size_t frame_bytes);
+ngx_int_t ngx_http_rtagent_call_audio(ngx_http_rtagent_call_t *call,
+    const u_char *pcm, size_t len, ngx_uint_t silent);
+void ngx_http_rtagent_call_dtmf(ngx_http_rtagent_call_t *call,
+    ngx_str_t *tones);
+void ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call);
+
+
+#endif /* _NGX_HTTP_RTAGENT_CALL_H_INCLUDED_ */

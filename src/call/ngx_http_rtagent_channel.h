@@ -1,0 +1,37 @@
+
+/*
+ * A channel carries one call's audio between the caller and the call
+ * session: ACS media streaming today, a browser WebSocket next.  The call
+ * session knows nothing else about it.
+ */
+
+
+#ifndef _NGX_HTTP_RTAGENT_CHANNEL_H_INCLUDED_
+#define _NGX_HTTP_RTAGENT_CHANNEL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+typedef struct ngx_http_rtagent_channel_s  ngx_http_rtagent_channel_t;
+
+struct ngx_http_rtagent_channel_s {
+    void         *data;
+    ngx_log_t    *log;
+    ngx_str_t     call_id;
+
+    /* one frame of PCM16 mono at the call's rate, in the channel's framing */
+    ngx_int_t   (*send_audio)(ngx_http_rtagent_channel_t *ch,
+                              const u_char *pcm, size_t len);
+
+    /* drop what the far end has queued but not yet played (barge-in) */
+    ngx_int_t   (*stop_audio)(ngx_http_rtagent_channel_t *ch);
+
+    /* end the channel; reason is for logs and the peer */
+    void        (*close)(ngx_http_rtagent_channel_t *ch, ngx_uint_t code,
+                         const char *reason);
+};
+
+
+#endif /* _NGX_HTTP_RTAGENT_CHANNEL_H_INCLUDED_ */

@@ -1,0 +1,126 @@
+
+/*
+ * Paced audio out (see ngx_http_rtagent_playout.h).  The pace is computed
+ * from the wall clock at every tick, so late timers do not accumulate
+ * drift: each tick sends whatever frames are due.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <call/ngx_http_rtagent_playout.h>
+
+
+static void ngx_http_rtagent_playout_tick(ngx_event_t *ev);
+static void ngx_http_rtagent_playout_free(ngx_http_rtagent_playout_t *pl);
+
+
+ngx_int_t
+ngx_http_rtagent_playout_init(ngx_http_rtagent_playout_t *pl,
+    ngx_pool_t *pool, ngx_http_rtagent_channel_t *ch, size_t frame_bytes,
+    ngx_msec_t frame_ms, ngx_msec_t lead)
+{
+    ngx_memzero(pl, sizeof(ngx_http_rtagent_playout_t));
+
+    pl->frame = ngx_pnalloc(pool, frame_bytes);
+    if (pl->frame == NULL) {
+        return NGX_ERROR;
+    }
+
+    pl->channel = ch;
+    pl->frame_bytes = frame_bytes;
+    pl->frame_ms = frame_ms;
+    pl->lead = lead;
+
+    ngx_http_rtagent_timer_init(&pl->timer, ngx_http_rtagent_playout_tick,
+                                pl, ch->log);
+
+    return NGX_OK;
+}
+
+
+/* takes over the audio ring and its buffer; a playout under way is dropped */
+
+void
+ngx_http_rtagent_playout_play(ngx_http_rtagent_playout_t *pl,
+    ngx_http_rtagent_ring_t *audio)
+{
+    ngx_http_rtagent_playout_stop(pl);
+
+    pl->audio = *audio;
+    ngx_memzero(audio, sizeof(ngx_http_rtagent_ring_t));
+
+    pl->start = ngx_current_msec;
+    pl->frames = 0;
+
+    ngx_http_rtagent_playout_tick(&pl->timer.event);
+}
+
+
+void
+ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl)
+{
+    if (pl->timer.event.timer_set) {
+        ngx_del_timer(&pl->timer.event);
+    }
+
+    ngx_http_rtagent_playout_free(pl);
+}
+
+
+static void
+ngx_http_rtagent_playout_tick(ngx_event_t *ev)
+{
+    size_t                       n;
+    ngx_msec_t                   due;
+    ngx_http_rtagent_timer_t    *t;
+    ngx_http_rtagent_playout_t  *pl;
+
+    t = ev->data;
+    pl = t->data;
+
+    /* milliseconds of audio that may have left by now */
+    due = ngx_current_msec - pl->start + pl->lead;
+
+    while (ngx_http_rtagent_ring_len(&pl->audio) > 0
+           && pl->frames * pl->frame_ms < due)
+    {
+        n = ngx_http_rtagent_ring_read(&pl->audio, pl->frame,
+                                       pl->frame_bytes);
+
+        /* the last frame is padded with silence to a whole frame */
+        ngx_memzero(pl->frame + n, pl->frame_bytes - n);
+
+        if (pl->channel->send_audio(pl->channel, pl->frame, pl->frame_bytes)
+            != NGX_OK)
+        {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, pl->channel->log, 0,
+                           "rtagent playout: channel refused audio");
+            ngx_http_rtagent_playout_free(pl);
+            return;
+        }
+
+        pl->frames++;
+    }
+
+    if (ngx_http_rtagent_ring_len(&pl->audio) == 0) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pl->channel->log, 0,
+                       "rtagent playout: done, %ui frames, call:%V",
+                       pl->frames, &pl->channel->call_id);
+        ngx_http_rtagent_playout_free(pl);
+        return;
+    }
+
+    ngx_add_timer(&pl->timer.event, pl->frame_ms);
+}
+
+
+static void
+ngx_http_rtagent_playout_free(ngx_http_rtagent_playout_t *pl)
+{
+    if (pl->audio.buf != NULL) {
+        ngx_free(pl->audio.buf);
+        ngx_memzero(&pl->audio, sizeof(ngx_http_rtagent_ring_t));
+    }
+}

@@ -1,0 +1,44 @@
+
+/*
+ * Audio out: cuts queued PCM into the channel's frames and sends them at
+ * real-time pace, at most a fixed lead ahead of the clock, so that a
+ * barge-in has little queued at the far end and a slow peer is not flooded.
+ */
+
+
+#ifndef _NGX_HTTP_RTAGENT_PLAYOUT_H_INCLUDED_
+#define _NGX_HTTP_RTAGENT_PLAYOUT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <ngx_http_rtagent_module.h>
+#include <call/ngx_http_rtagent_channel.h>
+#include <audio/ngx_http_rtagent_ring.h>
+
+
+typedef struct {
+    ngx_http_rtagent_channel_t  *channel;
+    ngx_http_rtagent_ring_t      audio;      /* owns audio.buf (ngx_alloc) */
+    u_char                      *frame;      /* frame_bytes of scratch */
+    size_t                       frame_bytes;
+    ngx_msec_t                   frame_ms;
+    ngx_msec_t                   lead;
+    ngx_msec_t                   start;
+    ngx_uint_t                   frames;     /* sent since start */
+    ngx_http_rtagent_timer_t     timer;
+} ngx_http_rtagent_playout_t;
+
+
+ngx_int_t ngx_http_rtagent_playout_init(ngx_http_rtagent_playout_t *pl,
+    ngx_pool_t *pool, ngx_http_rtagent_channel_t *ch, size_t frame_bytes,
+    ngx_msec_t frame_ms, ngx_msec_t lead);
+void ngx_http_rtagent_playout_play(ngx_http_rtagent_playout_t *pl,
+    ngx_http_rtagent_ring_t *audio);
+void ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl);
+
+#define ngx_http_rtagent_playout_active(pl)  ((pl)->audio.buf != NULL)
+
+
+#endif /* _NGX_HTTP_RTAGENT_PLAYOUT_H_INCLUDED_ */
