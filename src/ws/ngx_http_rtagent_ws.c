@@ -26,6 +26,7 @@ static void ngx_http_rtagent_ws_write_handler(ngx_http_request_t *r);
 static void ngx_http_rtagent_ws_pump(ngx_http_rtagent_ws_t *ws,
     ngx_uint_t read);
 static void ngx_http_rtagent_ws_flush(ngx_http_rtagent_ws_t *ws);
+static void ngx_http_rtagent_ws_protocol_error(ngx_http_rtagent_ws_t *ws);
 static void ngx_http_rtagent_ws_closing(ngx_http_rtagent_ws_t *ws);
 static void ngx_http_rtagent_ws_finalize(ngx_http_rtagent_ws_t *ws,
     ngx_int_t rc);
@@ -171,6 +172,7 @@ ngx_http_rtagent_ws_start(ngx_http_rtagent_ws_t *ws)
         ngx_add_timer(&ws->ping, ws->conf->ping_interval);
     }
 
+    ws->last_in = ngx_current_msec;
     ngx_add_timer(c->read, ws->conf->idle_timeout);
 
     worker = ngx_http_rtagent_worker();
@@ -295,7 +297,7 @@ ngx_http_rtagent_ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
     n = ws->connection->recv(ws->connection, buf, len);
 
     if (n > 0) {
-        ws->received = 1;
+        ws->last_in = ngx_current_msec;
         return n;
     }
 
@@ -329,10 +331,12 @@ ngx_http_rtagent_ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
     n = ws->connection->send(ws->connection, (u_char *) data, len);
 
     if (n > 0) {
+        ws->blocked = ((size_t) n < len);
         return n;
     }
 
     if (n == NGX_AGAIN || n == 0) {
+        ws->blocked = 1;
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
@@ -380,6 +384,7 @@ ngx_http_rtagent_ws_msg_cb(wslay_event_context_ptr ctx,
 static void
 ngx_http_rtagent_ws_read_handler(ngx_http_request_t *r)
 {
+    ngx_msec_t              idle;
     ngx_event_t            *rev;
     ngx_http_rtagent_ws_t  *ws;
 
@@ -394,6 +399,14 @@ ngx_http_rtagent_ws_read_handler(ngx_http_request_t *r)
                           "rtagent ws: no close from peer within %M ms, "
                           "call:%V", ws->conf->close_timeout, &ws->call_id);
             ngx_http_rtagent_ws_finalize(ws, NGX_OK);
+            return;
+        }
+
+        /* the timer is armed once; traffic only moves last_in */
+        idle = ngx_current_msec - ws->last_in;
+
+        if (idle < ws->conf->idle_timeout) {
+            ngx_add_timer(rev, ws->conf->idle_timeout - idle);
             return;
         }
 
@@ -455,15 +468,13 @@ ngx_http_rtagent_ws_pump(ngx_http_rtagent_ws_t *ws, ngx_uint_t read)
     if (read && wslay_event_want_read(ws->wslay)) {
         rc = wslay_event_recv(ws->wslay);
 
+        if (rc != 0 && !ws->eof && !ws->error) {
+            ngx_http_rtagent_ws_protocol_error(ws);
+        }
+
         if (rc != 0 && !ws->eof) {
             ws->error = 1;
         }
-
-        if (ws->received && !ws->closing && !ws->error) {
-            ngx_add_timer(c->read, ws->conf->idle_timeout);
-        }
-
-        ws->received = 0;
     }
 
     if (!ws->closing && !wslay_event_want_read(ws->wslay)) {
@@ -547,6 +558,28 @@ ngx_http_rtagent_ws_flush(ngx_http_rtagent_ws_t *ws)
     {
         ws->error = 1;
         ngx_post_event(c->write, &ngx_posted_events);
+    }
+}
+
+
+/*
+ * A frame wslay's parser rejects outright (a control frame over 125 bytes,
+ * a fragmented control frame, a 64-bit length with the high bit set) makes
+ * it queue a close with no status.  RFC 6455 7.1.7 asks for a status, so
+ * 1002 is written directly, unless a frame of ours is half on the wire.
+ */
+
+static void
+ngx_http_rtagent_ws_protocol_error(ngx_http_rtagent_ws_t *ws)
+{
+    static u_char  close[] = { 0x88, 0x02, 0x03, 0xea };
+
+    ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                  "rtagent ws: malformed frame, closing with 1002, call:%V",
+                  &ws->call_id);
+
+    if (!ws->blocked && !ws->header_pending) {
+        (void) ws->connection->send(ws->connection, close, sizeof(close));
     }
 }
 

@@ -63,13 +63,14 @@ struct ngx_http_rtagent_ws_s {
     /* for log lines: the call this socket carries */
     ngx_str_t                      call_id;
 
+    ngx_msec_t                     last_in;    /* last bytes received */
     ngx_event_t                    ping;
     ngx_queue_t                    queue;      /* in the worker's list */
 
     unsigned                       header_pending:1;
     unsigned                       closing:1;   /* a close was queued */
     unsigned                       eof:1;
-    unsigned                       received:1;
+    unsigned                       blocked:1;  /* a write is incomplete */
     unsigned                       error:1;
     unsigned                       finalized:1;
     unsigned                       cleaned:1;

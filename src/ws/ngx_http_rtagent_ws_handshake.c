@@ -232,9 +232,10 @@ ngx_http_rtagent_ws_reject(ngx_http_request_t *r, ngx_uint_t status,
                   "rtagent ws: handshake rejected with %ui: %s",
                   status, reason);
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
+    /* the client meant to leave HTTP on this connection: close it */
+    r->keepalive = 0;
+
+    (void) ngx_http_discard_request_body(r);
 
     r->headers_out.status = status;
 
