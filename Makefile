@@ -15,6 +15,7 @@ NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= /usr/sbin/nginx
 CONF        ?= conf/rtagent.conf
 FUZZ_RUNS   ?= 1000000
+FIXTURES    ?= $(abspath ../shared/fixtures/protocol)
 SANITIZE    ?=
 
 BUILD       := build
@@ -98,11 +99,17 @@ $(BUILD)/nginx-sanitize: Makefile
 	printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec %s "$$@"\n' '$(SAN_LIBS)' $(NGINX_BIN) > $@
 	chmod +x $@
 
-prove: $(MODULE) $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
+# the Node clients' one dependency (npm registry); tests skip without node
+tools/node_modules/ws: tools/package.json
+	@if command -v npm >/dev/null; then \
+	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Node client tests will be skipped"; fi
+
+prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	rm -rf $(BUILD)/sanitizer && mkdir -p $(BUILD)/sanitizer
 	TEST_NGINX_BINARY=$(TEST_NGINX_BINARY) \
 	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
-	RTAGENT_FIXTURES=$(CURDIR)/../shared/fixtures/protocol \
+	RTAGENT_FIXTURES=$(FIXTURES) \
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
 	    prove $(PROVE_INC) -It/helpers t/*.t $(if $(findstring t/lib,$(PROVE_INC)),t/lib/selftest)
@@ -117,14 +124,17 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(CODEC_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) $(CODEC_LIBS) -o $@
 
+$(FUZZ_TARGETS): $(wildcard src/acs/*.h src/audio/*.h)
+
 fuzz: $(FUZZ_TARGETS)
 	@set -e; for f in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$n; \
-	    mkdir -p $$corpus; cp t/fuzz/seeds/* $$corpus/ 2>/dev/null || true; \
+	    mkdir -p $$corpus; cp t/fuzz/seeds/$$n/* $$corpus/ 2>/dev/null || true; \
+	    if [ $$n = fuzz_acs_msg ]; then cp $(FIXTURES)/acs_ws_*.json $$corpus/; fi; \
 	    $$f -runs=$(FUZZ_RUNS) -max_len=8192 $$corpus > $(BUILD)/fuzz/$$n.log 2>&1 \
 	        || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 	    echo "$$n: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(BUILD)/fuzz/$$n.log), clean"; \
 	done
 
 clean:
-	rm -rf $(BUILD) t/servroot*
+	rm -rf $(BUILD) t/servroot* tools/node_modules

@@ -11,61 +11,18 @@ use FindBin;
 use lib "$FindBin::Bin/helpers";
 use RtagentTest;
 
-use File::Temp qw(tempdir);
+use RtagentNginx;
+
 use IO::Socket::INET;
 use IO::Select;
 use Time::HiRes qw(sleep time);
 use Test::More;
 
-my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
-my ($module) = grep { /rtagent/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
-    unless $module;
+    unless rtagent_module();
 
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1) or die $!;
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
-
-sub start_nginx {
-    my ($dir, $port) = @_;
-    mkdir "$dir/logs";
-    my $user = $> == 0 ? 'user root;' : '';
-    open my $fh, '>', "$dir/nginx.conf" or die $!;
-    print $fh <<"CONF";
-load_module $module;
-$user
-worker_processes 1;
-master_process on;
-daemon on;
-pid $dir/logs/nginx.pid;
-error_log $dir/logs/error.log info;
-worker_shutdown_timeout 500ms;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $dir/body;
-    server {
-        listen 127.0.0.1:$port;
-        location = /ws/acs/media { rtagent_acs_media; }
-    }
-}
-CONF
-    close $fh;
-    system($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf") == 0
-        or die "nginx did not start";
-    for (1 .. 100) {
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-        if ($s) { close $s; last }
-        sleep 0.05;
-    }
-    open my $pf, '<', "$dir/logs/nginx.pid" or die $!;
-    chomp(my $pid = <$pf>);
-    return $pid;
-}
+my %conf = (main => 'worker_shutdown_timeout 500ms;',
+            server => 'location = /ws/acs/media { rtagent_acs_media; }');
 
 # a WebSocket with a started call; returns the socket after the 101
 sub open_call {
@@ -93,23 +50,12 @@ sub read_all {
     return $buf;
 }
 
-sub wait_gone {
-    my ($pid) = @_;
-    for (1 .. 100) {
-        return 1 unless kill 0, $pid;
-        sleep 0.05;
-    }
-    kill 'KILL', $pid;
-    return 0;
-}
-
 my $going_away = sclose(1001, 'server shutting down');
 
 subtest 'graceful shutdown: the call goes on, then 1001 at worker_shutdown_timeout' => sub {
-    my $dir = tempdir(CLEANUP => 1);
-    my $port = free_port();
-    my $master = start_nginx($dir, $port);
-    my $s = open_call($port);
+    my $n = start_nginx(%conf);
+    my $master = $n->{pid};
+    my $s = open_call($n->{port});
 
     my $t0 = time;
     kill 'QUIT', $master;
@@ -125,18 +71,16 @@ subtest 'graceful shutdown: the call goes on, then 1001 at worker_shutdown_timeo
     cmp_ok($elapsed, '>=', 0.4, 'the close waited for worker_shutdown_timeout');
     ok(wait_gone($master), 'nginx exited');
 
-    open my $log, '<', "$dir/logs/error.log" or die $!;
-    my $text = do { local $/; <$log> };
+    my $text = error_log($n);
     like($text, qr/rtagent ws: closing with 1001 "server shutting down"/,
          'logged');
     unlike($text, qr/\[(?:alert|crit|emerg)\]/, 'no alerts');
 };
 
 subtest 'fast shutdown: 1001 at once' => sub {
-    my $dir = tempdir(CLEANUP => 1);
-    my $port = free_port();
-    my $master = start_nginx($dir, $port);
-    my $s = open_call($port);
+    my $n = start_nginx(%conf);
+    my $master = $n->{pid};
+    my $s = open_call($n->{port});
 
     my $t0 = time;
     kill 'TERM', $master;

@@ -1,0 +1,105 @@
+package RtagentNginx;
+
+# Runs a private nginx with the rtagent module for the standalone tests
+# (t/004, t/005) that need what the block format cannot express: signals
+# mid-connection, external clients.  Uses the same TEST_NGINX_BINARY and
+# TEST_NGINX_LOAD_MODULES as the block-format tests.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Time::HiRes qw(sleep);
+
+our @EXPORT = qw(rtagent_module free_port start_nginx stop_nginx
+                 wait_gone error_log);
+
+sub rtagent_module {
+    my ($m) = grep { /rtagent/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    return $m;
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1) or die $!;
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+# start_nginx(main => '...', server => '...', workers => N)
+#   -> { pid, port, dir }
+sub start_nginx {
+    my (%o) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    my $port = free_port();
+    my $module = rtagent_module() or die 'no rtagent module';
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    my $user = $> == 0 ? 'user root;' : '';
+    my $main = $o{main} // '';
+    my $server = $o{server} // '';
+    my $workers = $o{workers} // 1;
+
+    mkdir "$dir/logs";
+    open my $fh, '>', "$dir/nginx.conf" or die $!;
+    print $fh <<"CONF";
+load_module $module;
+$user
+worker_processes $workers;
+master_process on;
+daemon on;
+pid $dir/logs/nginx.pid;
+error_log $dir/logs/error.log info;
+$main
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    server {
+        listen 127.0.0.1:$port;
+        $server
+    }
+}
+CONF
+    close $fh;
+
+    system($nginx, '-p', "$dir/", '-c', "$dir/nginx.conf") == 0
+        or die "nginx did not start: " . error_log({ dir => $dir });
+
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+        if ($s) { close $s; last }
+        sleep 0.05;
+    }
+
+    open my $pf, '<', "$dir/logs/nginx.pid" or die $!;
+    chomp(my $pid = <$pf>);
+    return { pid => $pid, port => $port, dir => $dir };
+}
+
+sub wait_gone {
+    my ($pid) = @_;
+    for (1 .. 100) {
+        return 1 unless kill 0, $pid;
+        sleep 0.05;
+    }
+    kill 'KILL', $pid;
+    return 0;
+}
+
+sub stop_nginx {
+    my ($n) = @_;
+    kill 'QUIT', $n->{pid};
+    return wait_gone($n->{pid});
+}
+
+sub error_log {
+    my ($n) = @_;
+    open my $log, '<', "$n->{dir}/logs/error.log" or return '';
+    local $/;
+    return <$log>;
+}
+
+1;
