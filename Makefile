@@ -47,7 +47,7 @@ FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
 SAN_LIBS     = $(shell gcc -print-file-name=libasan.so) \
                $(shell gcc -print-file-name=libubsan.so)
-TEST_NGINX_BINARY ?= $(if $(SANITIZE),$(CURDIR)/$(BUILD)/nginx-sanitize,$(NGINX_BIN))
+TEST_NGINX_BIN := $(if $(SANITIZE),$(CURDIR)/$(BUILD)/nginx-sanitize,$(NGINX_BIN))
 
 .PHONY: all deps run test unit prove fuzz clean check-deps
 
@@ -87,7 +87,8 @@ run: deps $(MODULE)
 
 # ---- tests ---------------------------------------------------------------
 
-$(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h)
+$(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h) \
+                 $(BUILD)/.flags
 	@mkdir -p $(@D)
 	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@
 
@@ -107,7 +108,7 @@ tools/node_modules/ws: tools/package.json
 
 prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	rm -rf $(BUILD)/sanitizer && mkdir -p $(BUILD)/sanitizer
-	TEST_NGINX_BINARY=$(TEST_NGINX_BINARY) \
+	TEST_NGINX_BINARY=$(TEST_NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
 	RTAGENT_FIXTURES=$(FIXTURES) \
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \

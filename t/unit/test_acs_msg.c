@@ -1208,29 +1208,26 @@ test_stop_audio(void **state)
 static char *
 nested(size_t depth, const char *open, const char *close)
 {
-    char    *s, *q;
-    size_t   i;
+    char    *s;
+    size_t   i, n, size;
 
-    s = malloc(depth * (strlen(open) + strlen(close)) + 64);
+    size = depth * (strlen(open) + strlen(close)) + 64;
+    s = malloc(size);
+    assert_non_null(s);
 
-    /* abort(), not assert_non_null(): gcc must see s is not NULL below */
-    if (s == NULL) {
-        abort();
-    }
-
-    q = s + sprintf(s, "{\"kind\":\"AudioData\",\"a\":");
+    n = (size_t) snprintf(s, size, "{\"kind\":\"AudioData\",\"a\":");
 
     for (i = 1; i < depth; i++) {
-        q += sprintf(q, "%s", open);
+        n += (size_t) snprintf(s + n, size - n, "%s", open);
     }
 
-    q += sprintf(q, "1");
+    n += (size_t) snprintf(s + n, size - n, "1");
 
     for (i = 1; i < depth; i++) {
-        q += sprintf(q, "%s", close);
+        n += (size_t) snprintf(s + n, size - n, "%s", close);
     }
 
-    sprintf(q, "}");
+    (void) snprintf(s + n, size - n, "}");
 
     return s;
 }
