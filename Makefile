@@ -18,7 +18,7 @@ FUZZ_RUNS   ?= 1000000
 FIXTURES    ?= $(abspath ../shared/fixtures/protocol)
 SANITIZE    ?=
 
-BUILD       := build
+BUILD       ?= build
 MODULE      := $(BUILD)/ngx_http_rtagent_module.so
 PACKAGES    := $(shell sed -e 's/\#.*//' debian-packages.txt)
 
