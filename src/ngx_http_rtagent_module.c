@@ -12,6 +12,9 @@
 #include <acs/ngx_http_rtagent_acs_media.h>
 
 
+static ngx_int_t ngx_http_rtagent_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static void *ngx_http_rtagent_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtagent_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtagent_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -134,8 +137,17 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
 };
 
 
+static ngx_http_variable_t  ngx_http_rtagent_vars[] = {
+
+    { ngx_string("rtagent_call_id"), NULL,
+      ngx_http_rtagent_call_id_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
 static ngx_http_module_t  ngx_http_rtagent_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_rtagent_add_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_rtagent_create_main_conf,     /* create main configuration */
@@ -163,6 +175,50 @@ ngx_module_t  ngx_http_rtagent_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_rtagent_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_rtagent_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the call a media WebSocket carries, for access logs */
+
+static ngx_int_t
+ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_rtagent_ws_t  *ws;
+
+    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_module);
+
+    if (ws == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ws->call_id.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ws->call_id.data;
+
+    return NGX_OK;
+}
 
 
 static void *

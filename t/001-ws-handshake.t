@@ -196,3 +196,21 @@ sclose(1000)
 --- error_log
 rtagent acs: media stream connected, call:6d09449c-6677-4f91-8cb7-012c338e6ec1
 rtagent acs: media stream closed, call:6d09449c-6677-4f91-8cb7-012c338e6ec1
+
+
+
+=== TEST 17: $rtagent_call_id carries the call id into the access log
+--- http_config
+    log_format calls 'rtagent access: call=$rtagent_call_id status=$status';
+--- config
+    location = /ws/acs/media {
+        rtagent_acs_media;
+        access_log logs/error.log calls;
+    }
+--- raw_request eval
+ws_handshake(undef, 'x-ms-call-connection-id' => 'logged-call-7') . cclose(1000)
+--- error_code: 101
+--- response_body eval
+sclose(1000)
+--- error_log
+rtagent access: call=logged-call-7 status=101

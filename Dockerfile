@@ -1,0 +1,29 @@
+# rtagent: Debian's nginx 1.22 with the rtagent module and its configuration.
+#   docker build -t rtagent . && docker run -p 8080:8080 rtagent
+
+FROM debian:bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        build-essential nginx nginx-dev libwslay-dev libyajl-dev libssl-dev \
+        libcurl4-openssl-dev libhiredis-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY config Makefile debian-packages.txt ./
+COPY src src
+RUN make
+
+FROM debian:bookworm
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        nginx libwslay1 libyajl2 libcurl4 libhiredis0.14 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/rtagent
+COPY --from=build /src/build/ngx_http_rtagent_module.so build/
+COPY conf conf
+COPY agents agents
+# inside a container the gateway listens on every interface
+RUN mkdir -p build/run \
+ && sed -i 's/listen 127.0.0.1:8080;/listen 8080;/' conf/rtagent.conf
+EXPOSE 8080
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-p", "/opt/rtagent/", "-c", "/opt/rtagent/conf/rtagent.conf", "-g", "daemon off;"]
