@@ -49,7 +49,7 @@ SAN_LIBS     = $(shell gcc -print-file-name=libasan.so) \
                $(shell gcc -print-file-name=libubsan.so)
 TEST_NGINX_BIN := $(if $(SANITIZE),$(CURDIR)/$(BUILD)/nginx-sanitize,$(NGINX_BIN))
 
-.PHONY: all deps run test unit prove fuzz clean check-deps
+.PHONY: all deps run test unit prove selftest fuzz clean
 
 all: $(MODULE)
 
@@ -113,11 +113,17 @@ prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	RTAGENT_FIXTURES=$(FIXTURES) \
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
-	    prove $(PROVE_INC) -It/helpers t/*.t $(if $(findstring t/lib,$(PROVE_INC)),t/lib/selftest)
+	    prove $(PROVE_INC) t/*.t
 	@if ls $(BUILD)/sanitizer/* >/dev/null 2>&1; then \
 	    echo "sanitizer reports:"; cat $(BUILD)/sanitizer/*; exit 1; fi
 
-test: unit prove
+# our block-format runner tests itself against plain nginx (no module)
+selftest:
+	$(if $(findstring t/lib,$(PROVE_INC)),env -u TEST_NGINX_LOAD_MODULES \
+	    TEST_NGINX_BINARY=$(NGINX_BIN) prove -It/lib t/lib/selftest, \
+	    @echo "upstream Test::Nginx is installed: t/lib is not used")
+
+test: unit selftest prove
 
 # ---- fuzzing -------------------------------------------------------------
 
