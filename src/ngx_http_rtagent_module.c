@@ -376,6 +376,11 @@ ngx_http_rtagent_exit_process(ngx_cycle_t *cycle)
         ngx_free(worker->scratch);
         worker->scratch = NULL;
     }
+
+    if (worker->send_scratch != NULL) {
+        ngx_free(worker->send_scratch);
+        worker->send_scratch = NULL;
+    }
 }
 
 
@@ -392,29 +397,45 @@ ngx_http_rtagent_worker(void)
 
 
 /*
- * A per-worker work area for one message at a time: parsing is done
- * synchronously on the event loop, so one buffer serves every connection.
+ * Per-worker work areas: parsing and writing are done synchronously on the
+ * event loop, so one buffer of each serves every connection.  The two are
+ * apart because a message being parsed can make the call send audio.
  */
+
+static u_char *
+ngx_http_rtagent_grow(u_char **buf, size_t *size, size_t need)
+{
+    if (*size < need) {
+        if (*buf != NULL) {
+            ngx_free(*buf);
+        }
+
+        need = ngx_align(ngx_max(need, 4096), 4096);
+
+        *buf = ngx_alloc(need, ngx_cycle->log);
+        *size = *buf ? need : 0;
+    }
+
+    return *buf;
+}
+
 
 u_char *
 ngx_http_rtagent_scratch(size_t size)
 {
-    ngx_http_rtagent_worker_t  *worker;
+    ngx_http_rtagent_worker_t  *w = ngx_http_rtagent_worker();
 
-    worker = ngx_http_rtagent_worker();
+    return ngx_http_rtagent_grow(&w->scratch, &w->scratch_size, size);
+}
 
-    if (worker->scratch_size < size) {
-        if (worker->scratch != NULL) {
-            ngx_free(worker->scratch);
-        }
 
-        size = ngx_align(ngx_max(size, 4096), 4096);
+u_char *
+ngx_http_rtagent_send_scratch(size_t size)
+{
+    ngx_http_rtagent_worker_t  *w = ngx_http_rtagent_worker();
 
-        worker->scratch = ngx_alloc(size, ngx_cycle->log);
-        worker->scratch_size = worker->scratch ? size : 0;
-    }
-
-    return worker->scratch;
+    return ngx_http_rtagent_grow(&w->send_scratch, &w->send_scratch_size,
+                                 size);
 }
 
 

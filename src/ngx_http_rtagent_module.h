@@ -32,6 +32,8 @@ typedef struct {
     ngx_queue_t                   websockets;   /* live ngx_http_rtagent_ws_t */
     u_char                       *scratch;      /* per-message work area */
     size_t                        scratch_size;
+    u_char                       *send_scratch; /* one frame being written */
+    size_t                        send_scratch_size;
 } ngx_http_rtagent_worker_t;
 
 
@@ -57,6 +59,7 @@ void ngx_http_rtagent_timer_init(ngx_http_rtagent_timer_t *t,
     ngx_event_handler_pt handler, void *data, ngx_log_t *log);
 ngx_http_rtagent_worker_t *ngx_http_rtagent_worker(void);
 u_char *ngx_http_rtagent_scratch(size_t size);
+u_char *ngx_http_rtagent_send_scratch(size_t size);
 
 
 extern ngx_module_t  ngx_http_rtagent_module;

@@ -319,20 +319,62 @@ ngx_http_rtagent_ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
 }
 
 
+/*
+ * wslay writes a frame as its header (flagged WSLAY_MSG_MORE) then its
+ * payload.  The header is held back and written with the payload in one
+ * send(): one syscall and one TCP segment (or TLS record) per frame.
+ */
+
 static ssize_t
 ngx_http_rtagent_ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
     size_t len, int flags, void *user_data)
 {
+    u_char                 *p;
+    size_t                  hlen;
     ssize_t                 n;
     ngx_http_rtagent_ws_t  *ws;
 
     ws = user_data;
+    hlen = ws->header_len;
 
-    n = ws->connection->send(ws->connection, (u_char *) data, len);
+    if ((flags & WSLAY_MSG_MORE) && hlen == 0 && len <= sizeof(ws->header)) {
+        ngx_memcpy(ws->header, data, len);
+        ws->header_len = len;
+        return len;
+    }
 
-    if (n > 0) {
-        ws->blocked = ((size_t) n < len);
-        return n;
+    p = (u_char *) data;
+
+    if (hlen) {
+        p = ngx_http_rtagent_send_scratch(hlen + len);
+        if (p == NULL) {
+            ws->error = 1;
+            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+            return -1;
+        }
+
+        ngx_memcpy(p, ws->header, hlen);
+        ngx_memcpy(p + hlen, data, len);
+    }
+
+    n = ws->connection->send(ws->connection, p, hlen + len);
+
+    if (n > 0 && (size_t) n < hlen) {
+        /* only part of the held header left: keep the rest, in order */
+        ngx_memmove(ws->header, ws->header + n, hlen - n);
+        ws->header_len = hlen - n;
+        n = NGX_AGAIN;
+
+    } else if (n > 0) {
+        ws->header_len = 0;
+        n -= hlen;
+
+        if (n > 0) {
+            ws->blocked = ((size_t) n < len);
+            return n;
+        }
+
+        n = NGX_AGAIN;
     }
 
     if (n == NGX_AGAIN || n == 0) {
@@ -578,7 +620,7 @@ ngx_http_rtagent_ws_protocol_error(ngx_http_rtagent_ws_t *ws)
                   "rtagent ws: malformed frame, closing with 1002, call:%V",
                   &ws->call_id);
 
-    if (!ws->blocked && !ws->header_pending) {
+    if (!ws->blocked && !ws->header_pending && ws->header_len == 0) {
         (void) ws->connection->send(ws->connection, close, sizeof(close));
     }
 }

@@ -64,6 +64,8 @@ struct ngx_http_rtagent_ws_s {
     ngx_str_t                      call_id;
 
     ngx_msec_t                     last_in;    /* last bytes received */
+    u_char                         header[14]; /* a frame header held */
+    size_t                         header_len; /* for its payload */
     ngx_event_t                    ping;
     ngx_queue_t                    queue;      /* in the worker's list */
 
