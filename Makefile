@@ -20,6 +20,8 @@ SANITIZE    ?=
 
 BUILD       ?= build
 MODULE      := $(BUILD)/ngx_http_rtagent_module.so
+# a driver for tests only (t/modules): never load it in production
+TEST_MODULE := $(BUILD)/ngx_http_rtagent_test_module.so
 PACKAGES    := $(shell sed -e 's/\#.*//' debian-packages.txt)
 
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -59,15 +61,16 @@ $(BUILD)/.flags: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(CC_OPT) | $(LD_OPT)' | cmp -s - $@ || echo '$(CC_OPT) | $(LD_OPT)' > $@
 
-$(BUILD)/Makefile: config $(BUILD)/.flags
+$(BUILD)/Makefile: config t/modules/config $(BUILD)/.flags
 	@test -x $(NGINX_SRC)/configure || { echo "error: $(NGINX_SRC) is missing: run 'make deps' (package nginx-dev)"; exit 1; }
 	cd $(NGINX_SRC) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
 	    --with-cc-opt='$(CC_OPT)' --with-ld-opt='$(LD_OPT)' \
-	    --add-dynamic-module=$(CURDIR) --builddir=$(CURDIR)/$(BUILD) \
+	    --add-dynamic-module=$(CURDIR) --add-dynamic-module=$(CURDIR)/t/modules \
+	    --builddir=$(CURDIR)/$(BUILD) \
 	    > $(CURDIR)/$(BUILD)/configure.log 2>&1 \
 	    || { tail -20 $(CURDIR)/$(BUILD)/configure.log; exit 1; }
 
-$(MODULE): $(BUILD)/Makefile $(MODULE_SRCS) $(MODULE_DEPS)
+$(MODULE): $(BUILD)/Makefile $(MODULE_SRCS) $(MODULE_DEPS) $(wildcard t/modules/*.c)
 	$(MAKE) -C $(NGINX_SRC) -f $(CURDIR)/$(BUILD)/Makefile modules
 
 FORCE:
@@ -109,9 +112,9 @@ tools/node_modules/ws: tools/package.json
 prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	rm -rf $(BUILD)/sanitizer && mkdir -p $(BUILD)/sanitizer
 	TEST_NGINX_BINARY=$(TEST_NGINX_BIN) \
-	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
+	TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(CURDIR)/$(TEST_MODULE)" \
 	RTAGENT_FIXTURES=$(FIXTURES) \
-	ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
+	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
 	    prove $(PROVE_INC) t/*.t
 	@if ls $(BUILD)/sanitizer/* >/dev/null 2>&1; then \

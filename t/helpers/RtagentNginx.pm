@@ -29,7 +29,8 @@ sub free_port {
     return $p;
 }
 
-# start_nginx(main => '...', server => '...', workers => N)
+# start_nginx(main => '...', http => '...', server => '...', workers => N,
+#             listen => 'reuseport')
 #   -> { pid, port, dir }
 sub start_nginx {
     my (%o) = @_;
@@ -40,6 +41,8 @@ sub start_nginx {
     my $user = $> == 0 ? 'user root;' : '';
     my $main = $o{main} // '';
     my $server = $o{server} // '';
+    my $http = $o{http} // '';
+    my $listen = $o{listen} // '';
     my $workers = $o{workers} // 1;
 
     mkdir "$dir/logs";
@@ -57,8 +60,9 @@ events { worker_connections 256; }
 http {
     access_log off;
     client_body_temp_path $dir/body;
+    $http
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$port $listen;
         $server
     }
 }

@@ -1,0 +1,1124 @@
+
+/*
+ * Test-only driver for the rtagent HTTP client (src/io): locations that run
+ * jobs and stream what they get back as the HTTP response.  Never shipped.
+ *
+ *   rtagent_test_fetch [BASE];
+ *                          GET /t?[opts&]url=<url, the rest of the query>
+ *                          (a url starting with "/" is appended to BASE)
+ *       method=M           the job's method (default GET; POST with a body)
+ *       body=TEXT          an in-memory request body (not unescaped)
+ *       pieces=N           a streamed request body: "p1;" ... "pN;", one
+ *       interval=MS          piece every MS ms (default 100)
+ *       length=known       with Content-Length (default: chunked)
+ *       mode=buffer        no on_data: the body is buffered by the client
+ *       cancel=start|header|BYTES|TIMEms
+ *                          cancel right after start, in on_header, once
+ *                          BYTES body bytes arrived, or TIME ms after start
+ *       signal=URL         after the first body piece, GET URL (a second
+ *                          job, started from inside on_data)
+ *       call=ID            the call id for log lines
+ *       header=NAME:VALUE  a request header
+ *     The response has the upstream's status and Content-Type, and
+ *     X-Upstream-Attempts; failures are 504 (timeout) or 502 with
+ *     "error: <why>", or "[error: <why>]" appended when the body was under
+ *     way; a cancelled job ends the body with "[cancelled ...]".
+ *
+ *   rtagent_test_fanout [BASE];
+ *                          GET /fanout?n=N[&ping=URL[&release=URL]]&url=<url>
+ *     N concurrent buffered jobs; replies with counts and latencies.  With
+ *     ping, one more job fetches URL (e.g. a plain location of this same
+ *     nginx) once the N jobs are under way, and the reply says whether it
+ *     came back before they all ended ("ping=during-load"); with release,
+ *     a job GETs that URL once the ping came back (to let a mock holding
+ *     the N jobs answer them).
+ *
+ *   rtagent_test_stats;    the client's counters and this process's fds.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <dirent.h>
+
+#include <ngx_http_rtagent_module.h>
+#include <io/ngx_http_rtagent_http.h>
+
+
+#define NGX_HTTP_RTAGENT_TEST_NO_CANCEL   0
+#define NGX_HTTP_RTAGENT_TEST_AT_START    1
+#define NGX_HTTP_RTAGENT_TEST_AT_HEADER   2
+#define NGX_HTTP_RTAGENT_TEST_AT_BYTES    3
+#define NGX_HTTP_RTAGENT_TEST_AT_TIME     4
+
+
+typedef struct {
+    ngx_str_t                      base;
+} ngx_http_rtagent_test_loc_conf_t;
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_http_rtagent_http_job_t   *job;
+    ngx_http_rtagent_http_job_t   *signal_job;
+    ngx_str_t                      signal;
+
+    ngx_http_rtagent_timer_t       pieces_timer;
+    ngx_uint_t                     pieces;
+    ngx_uint_t                     written;
+    ngx_msec_t                     interval;
+
+    ngx_http_rtagent_timer_t       cancel_timer;
+    ngx_uint_t                     cancel;
+    off_t                          cancel_bytes;
+    ngx_msec_t                     cancel_ms;
+
+    unsigned                       header_sent:1;
+} ngx_http_rtagent_test_ctx_t;
+
+
+typedef struct ngx_http_rtagent_test_fanout_s  ngx_http_rtagent_test_fanout_t;
+
+typedef struct {
+    ngx_http_rtagent_test_fanout_t  *fanout;
+    ngx_http_rtagent_http_job_t     *job;
+    uint64_t                         start;
+    uint64_t                         latency;
+} ngx_http_rtagent_test_one_t;
+
+
+struct ngx_http_rtagent_test_fanout_s {
+    ngx_http_request_t            *request;
+    ngx_http_rtagent_test_one_t   *jobs;
+    ngx_http_rtagent_http_job_t   *ping;
+    ngx_http_rtagent_http_job_t   *release;
+    ngx_str_t                      release_url;
+    const char                    *ping_result;
+    ngx_uint_t                     n;
+    ngx_uint_t                     done;
+    ngx_uint_t                     ok;
+    ngx_uint_t                     failed;
+    const char                    *first_error;
+    uint64_t                       start;
+};
+
+
+static void *ngx_http_rtagent_test_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_rtagent_test_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtagent_test_fanout_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtagent_test_stats_handler(ngx_http_request_t *r);
+
+
+static ngx_command_t  ngx_http_rtagent_test_commands[] = {
+
+    { ngx_string("rtagent_test_fetch"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_rtagent_test_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_rtagent_test_fetch_handler },
+
+    { ngx_string("rtagent_test_fanout"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_rtagent_test_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_rtagent_test_fanout_handler },
+
+    { ngx_string("rtagent_test_stats"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_rtagent_test_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_rtagent_test_stats_handler },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_rtagent_test_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_rtagent_test_create_loc_conf, /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_rtagent_test_module = {
+    NGX_MODULE_V1,
+    &ngx_http_rtagent_test_module_ctx,     /* module context */
+    ngx_http_rtagent_test_commands,        /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_rtagent_test_create_loc_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_test_loc_conf_t));
+}
+
+
+static char *
+ngx_http_rtagent_test_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rtagent_test_loc_conf_t *tlcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
+
+    if (cf->args->nelts > 1) {
+        value = cf->args->elts;
+        tlcf->base = value[1];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static uint64_t
+ngx_http_rtagent_test_usec(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+/* the url is the rest of the query after "url=", not unescaped */
+
+static ngx_int_t ngx_http_rtagent_test_url(ngx_http_request_t *r,
+    ngx_str_t *url);
+
+
+/* "/path" becomes the location's base followed by it */
+
+static ngx_int_t
+ngx_http_rtagent_test_absolute(ngx_http_request_t *r, ngx_str_t *url)
+{
+    u_char                            *p;
+    ngx_http_rtagent_test_loc_conf_t  *tlcf;
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtagent_test_module);
+
+    if (url->len == 0 || url->data[0] != '/' || tlcf->base.len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, tlcf->base.len + url->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(p, tlcf->base.data, tlcf->base.len), url->data,
+               url->len);
+
+    url->data = p;
+    url->len += tlcf->base.len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_url(ngx_http_request_t *r, ngx_str_t *url)
+{
+    u_char  *p, *last;
+
+    p = r->args.data;
+    last = p + r->args.len;
+
+    for ( /* void */ ; p + 4 <= last; p++) {
+        if ((p == r->args.data || p[-1] == '&')
+            && ngx_strncmp(p, "url=", 4) == 0)
+        {
+            url->data = p + 4;
+            url->len = last - url->data;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    ngx_str_t  args, url;
+
+    /* stop before url=, whose own query would be taken for ours */
+
+    args = r->args;
+
+    if (ngx_http_rtagent_test_url(r, &url) == NGX_OK) {
+        r->args.len = url.data - 4 - r->args.data;
+    }
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
+        r->args = args;
+        return NGX_DECLINED;
+    }
+
+    r->args = args;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_send(ngx_http_request_t *r, u_char *data, size_t len,
+    ngx_uint_t last)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (len) {
+        b->start = ngx_pnalloc(r->pool, len);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(b->start, data, len);
+        b->pos = b->start;
+        b->last = b->start + len;
+        b->end = b->last;
+        b->memory = 1;
+    }
+
+    b->flush = 1;
+    b->last_buf = last;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* a text response from start to end, for errors and summaries */
+
+static ngx_int_t
+ngx_http_rtagent_test_reply(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *text, size_t len)
+{
+    ngx_int_t  rc;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "text/plain");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_rtagent_test_send(r, text, len, 1);
+}
+
+
+static void
+ngx_http_rtagent_test_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ((ngx_http_log_ctx_t *) c->log->data)->current_request = r;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* rtagent_test_fetch */
+
+static void
+ngx_http_rtagent_test_cancel(ngx_http_rtagent_test_ctx_t *ctx,
+    const char *where)
+{
+    u_char               buf[128], *p;
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "rtagent test: cancelling the job %s", where);
+
+    ngx_http_rtagent_http_cancel(ctx->job);
+    ctx->job = NULL;
+
+    if (ctx->pieces_timer.event.timer_set) {
+        ngx_del_timer(&ctx->pieces_timer.event);
+    }
+
+    if (ctx->cancel_timer.event.timer_set) {
+        ngx_del_timer(&ctx->cancel_timer.event);
+    }
+
+    p = ngx_snprintf(buf, sizeof(buf), "\n[cancelled %s]\n", where);
+
+    if (ctx->header_sent) {
+        rc = ngx_http_rtagent_test_send(r, buf, p - buf, 1);
+
+    } else {
+        rc = ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, buf + 1,
+                                         p - buf - 1);
+    }
+
+    ngx_http_rtagent_test_finalize(r, rc);
+}
+
+
+static void
+ngx_http_rtagent_test_on_header(ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_test_ctx_t *ctx = job->data;
+
+    ngx_int_t            rc;
+    ngx_str_t           *type;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    r->headers_out.status = job->status;
+
+    type = ngx_http_rtagent_http_header(job, "content-type");
+    if (type != NULL) {
+        r->headers_out.content_type = *type;
+        r->headers_out.content_type_len = type->len;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Upstream-Attempts");
+    h->value.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (h->value.data == NULL) {
+        ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+        return;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "%ui", job->attempts)
+                   - h->value.data;
+
+    rc = ngx_http_send_header(r);
+    ctx->header_sent = 1;
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        ngx_http_rtagent_test_finalize(r, rc);
+        return;
+    }
+
+    if (ctx->cancel == NGX_HTTP_RTAGENT_TEST_AT_HEADER) {
+        ngx_http_rtagent_test_cancel(ctx, "in on_header");
+    }
+}
+
+
+static void
+ngx_http_rtagent_test_signal_done(ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_test_ctx_t *ctx = job->data;
+
+    ctx->signal_job = NULL;
+}
+
+
+static void
+ngx_http_rtagent_test_on_data(ngx_http_rtagent_http_job_t *job, u_char *data,
+    size_t len)
+{
+    ngx_http_rtagent_test_ctx_t *ctx = job->data;
+
+    u_char               buf[64], *p;
+    ngx_str_t            get = ngx_string("GET");
+    ngx_http_request_t  *r;
+    ngx_http_rtagent_http_job_t  *sj;
+
+    r = ctx->request;
+
+    if (ngx_http_rtagent_test_send(r, data, len, 0) == NGX_ERROR) {
+        ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+        return;
+    }
+
+    if (ctx->signal.len && ctx->signal_job == NULL) {
+        /* a job started from inside a libcurl callback */
+        sj = ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf(r),
+                                          r->connection->log, NULL, &get,
+                                          &ctx->signal);
+        if (sj == NULL) {
+            ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+            return;
+        }
+
+        sj->data = ctx;
+        sj->on_done = ngx_http_rtagent_test_signal_done;
+
+        if (ngx_http_rtagent_http_start(sj) != NGX_OK) {
+            ngx_http_rtagent_http_cancel(sj);
+            ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+            return;
+        }
+
+        ctx->signal_job = sj;
+        ctx->signal.len = 0;
+    }
+
+    if (ctx->cancel == NGX_HTTP_RTAGENT_TEST_AT_BYTES
+        && job->received >= ctx->cancel_bytes)
+    {
+        p = ngx_snprintf(buf, sizeof(buf), "after %O bytes", job->received);
+        *p = '\0';
+        ngx_http_rtagent_test_cancel(ctx, (char *) buf);
+    }
+}
+
+
+static void
+ngx_http_rtagent_test_on_done(ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_test_ctx_t *ctx = job->data;
+
+    u_char              *text, *p;
+    size_t               len;
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    ctx->job = NULL;
+
+    if (ctx->pieces_timer.event.timer_set) {
+        ngx_del_timer(&ctx->pieces_timer.event);
+    }
+
+    if (ctx->cancel_timer.event.timer_set) {
+        ngx_del_timer(&ctx->cancel_timer.event);
+    }
+
+    if (job->rc == NGX_OK && !ctx->header_sent) {
+        /* mode=buffer: the whole body is in job->body */
+        rc = ngx_http_rtagent_test_reply(r, job->status, job->body.data,
+                                         job->body.len);
+
+    } else if (job->rc == NGX_OK) {
+        rc = ngx_http_rtagent_test_send(r, NULL, 0, 1);
+
+    } else {
+        len = ngx_strlen(job->error) + 64;
+
+        text = ngx_pnalloc(r->pool, len);
+        if (text == NULL) {
+            ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+            return;
+        }
+
+        if (ctx->header_sent) {
+            p = ngx_snprintf(text, len, "\n[error: %s]\n", job->error);
+            rc = ngx_http_rtagent_test_send(r, text, p - text, 1);
+
+        } else {
+            p = ngx_snprintf(text, len, "error: %s\nattempts=%ui\n",
+                             job->error, job->attempts);
+            rc = ngx_http_rtagent_test_reply(r, job->timedout
+                                             ? NGX_HTTP_GATEWAY_TIME_OUT
+                                             : NGX_HTTP_BAD_GATEWAY,
+                                             text, p - text);
+        }
+    }
+
+    ngx_http_rtagent_test_finalize(r, rc);
+}
+
+
+static void
+ngx_http_rtagent_test_write_piece(ngx_event_t *ev)
+{
+    u_char                        buf[32], *p;
+    ngx_uint_t                    last;
+    ngx_http_rtagent_timer_t     *t;
+    ngx_http_rtagent_test_ctx_t  *ctx;
+
+    t = ev->data;
+    ctx = t->data;
+
+    if (ctx->job == NULL) {
+        return;
+    }
+
+    ctx->written++;
+    last = (ctx->written == ctx->pieces);
+
+    p = ngx_sprintf(buf, "p%ui;", ctx->written);
+
+    if (ngx_http_rtagent_http_write(ctx->job, buf, p - buf, last) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                      "rtagent test: the job took no piece %ui",
+                      ctx->written);
+        return;
+    }
+
+    if (!last) {
+        ngx_add_timer(ev, ctx->interval);
+    }
+}
+
+
+static void
+ngx_http_rtagent_test_cancel_timer(ngx_event_t *ev)
+{
+    u_char                        buf[32], *p;
+    ngx_http_rtagent_timer_t     *t;
+    ngx_http_rtagent_test_ctx_t  *ctx;
+
+    t = ev->data;
+    ctx = t->data;
+
+    if (ctx->job == NULL) {
+        return;
+    }
+
+    p = ngx_snprintf(buf, sizeof(buf) - 1, "after %Mms", ctx->cancel_ms);
+    *p = '\0';
+
+    ngx_http_rtagent_test_cancel(ctx, (char *) buf);
+}
+
+
+static void
+ngx_http_rtagent_test_cleanup(void *data)
+{
+    ngx_http_rtagent_test_ctx_t *ctx = data;
+
+    if (ctx->pieces_timer.event.timer_set) {
+        ngx_del_timer(&ctx->pieces_timer.event);
+    }
+
+    if (ctx->cancel_timer.event.timer_set) {
+        ngx_del_timer(&ctx->cancel_timer.event);
+    }
+
+    ngx_http_rtagent_http_cancel(ctx->job);
+    ngx_http_rtagent_http_cancel(ctx->signal_job);
+
+    ctx->job = NULL;
+    ctx->signal_job = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r)
+{
+    off_t                         total;
+    ngx_int_t                     rc, n;
+    ngx_str_t                     url, method, body, call, v, name, value;
+    ngx_uint_t                    i;
+    ngx_http_cleanup_t           *cln;
+    ngx_http_rtagent_http_job_t  *job;
+    ngx_http_rtagent_test_ctx_t  *ctx;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_rtagent_test_url(r, &url) != NGX_OK) {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtagent_test_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    ctx->interval = 100;
+
+    ngx_http_rtagent_timer_init(&ctx->pieces_timer,
+                                ngx_http_rtagent_test_write_piece, ctx,
+                                r->connection->log);
+    ngx_http_rtagent_timer_init(&ctx->cancel_timer,
+                                ngx_http_rtagent_test_cancel_timer, ctx,
+                                r->connection->log);
+
+    ngx_str_null(&body);
+    ngx_str_null(&call);
+    ngx_str_set(&method, "GET");
+
+    (void) ngx_http_rtagent_test_arg(r, "call", &call);
+
+    if (ngx_http_rtagent_test_arg(r, "body", &body) == NGX_OK) {
+        ngx_str_set(&method, "POST");
+    }
+
+    if (ngx_http_rtagent_test_arg(r, "pieces", &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+        if (n <= 0) {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        ctx->pieces = n;
+        ngx_str_set(&method, "POST");
+    }
+
+    if (ngx_http_rtagent_test_arg(r, "interval", &v) == NGX_OK) {
+        ctx->interval = ngx_atoi(v.data, v.len);
+    }
+
+    (void) ngx_http_rtagent_test_arg(r, "method", &method);
+
+    if (ngx_http_rtagent_test_arg(r, "cancel", &v) == NGX_OK) {
+        if (v.len == 5 && ngx_strncmp(v.data, "start", 5) == 0) {
+            ctx->cancel = NGX_HTTP_RTAGENT_TEST_AT_START;
+
+        } else if (v.len == 6 && ngx_strncmp(v.data, "header", 6) == 0) {
+            ctx->cancel = NGX_HTTP_RTAGENT_TEST_AT_HEADER;
+
+        } else if (v.len > 2 && ngx_strncmp(v.data + v.len - 2, "ms", 2) == 0)
+        {
+            ctx->cancel = NGX_HTTP_RTAGENT_TEST_AT_TIME;
+            ctx->cancel_ms = ngx_atoi(v.data, v.len - 2);
+
+        } else {
+            ctx->cancel = NGX_HTTP_RTAGENT_TEST_AT_BYTES;
+            ctx->cancel_bytes = ngx_atoof(v.data, v.len);
+        }
+    }
+
+    (void) ngx_http_rtagent_test_arg(r, "signal", &ctx->signal);
+
+    if (ngx_http_rtagent_test_absolute(r, &url) != NGX_OK
+        || ngx_http_rtagent_test_absolute(r, &ctx->signal) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job = ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf(r),
+                                       r->connection->log, &call, &method,
+                                       &url);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->job = job;
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        ngx_http_rtagent_http_cancel(job);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_rtagent_test_cleanup;
+    cln->data = ctx;
+
+    if (body.data != NULL
+        && ngx_http_rtagent_http_set_body(job, body.data, body.len) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_rtagent_test_arg(r, "header", &v) == NGX_OK) {
+        name.data = v.data;
+        value.data = ngx_strlchr(v.data, v.data + v.len, ':');
+
+        if (value.data == NULL) {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        name.len = value.data - v.data;
+        value.data++;
+        value.len = v.data + v.len - value.data;
+
+        if (ngx_http_rtagent_http_add_header(job, &name, &value) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ctx->pieces) {
+        total = -1;
+
+        if (ngx_http_rtagent_test_arg(r, "length", &v) == NGX_OK
+            && v.len == 5 && ngx_strncmp(v.data, "known", 5) == 0)
+        {
+            total = 0;
+            for (i = 1; i <= ctx->pieces; i++) {
+                total += 3 + (i >= 10) + (i >= 100) + (i >= 1000);
+            }
+        }
+
+        if (ngx_http_rtagent_http_stream_body(job, total) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    job->data = ctx;
+    job->on_done = ngx_http_rtagent_test_on_done;
+
+    if (ngx_http_rtagent_test_arg(r, "mode", &v) != NGX_OK
+        || v.len != 6 || ngx_strncmp(v.data, "buffer", 6) != 0)
+    {
+        job->on_header = ngx_http_rtagent_test_on_header;
+        job->on_data = ngx_http_rtagent_test_on_data;
+    }
+
+    if (ngx_http_rtagent_http_start(job) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->cancel == NGX_HTTP_RTAGENT_TEST_AT_START) {
+        ngx_http_rtagent_http_cancel(job);
+        ctx->job = NULL;
+
+        return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK,
+                                           (u_char *) "[cancelled at start]\n",
+                                           sizeof("[cancelled at start]\n")
+                                           - 1);
+    }
+
+    r->main->count++;
+
+    if (ctx->cancel == NGX_HTTP_RTAGENT_TEST_AT_TIME) {
+        ngx_add_timer(&ctx->cancel_timer.event, ctx->cancel_ms);
+    }
+
+    if (ctx->pieces) {
+        /* the first piece comes later: the upload starts paused */
+        ngx_add_timer(&ctx->pieces_timer.event, ctx->interval);
+    }
+
+    return NGX_DONE;
+}
+
+
+/* rtagent_test_fanout */
+
+static int ngx_libc_cdecl
+ngx_http_rtagent_test_cmp(const void *a, const void *b)
+{
+    const uint64_t  *x = a, *y = b;
+
+    return (*x > *y) - (*x < *y);
+}
+
+
+static void
+ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_test_one_t *one = job->data;
+
+    u_char                          *text, *p;
+    double                           elapsed;
+    uint64_t                        *lat;
+    ngx_uint_t                       i;
+    ngx_http_request_t              *r;
+    ngx_http_rtagent_test_fanout_t  *f;
+
+    f = one->fanout;
+    r = f->request;
+
+    one->latency = ngx_http_rtagent_test_usec() - one->start;
+    one->job = NULL;
+
+    f->done++;
+
+    if (job->rc == NGX_OK && job->status == NGX_HTTP_OK) {
+        f->ok++;
+
+    } else {
+        f->failed++;
+
+        if (f->first_error == NULL) {
+            f->first_error = job->rc == NGX_OK ? "status" : job->error;
+        }
+    }
+
+    if (f->done < f->n) {
+        return;
+    }
+
+    elapsed = (ngx_http_rtagent_test_usec() - f->start) / 1000.0;
+
+    lat = ngx_palloc(r->pool, f->n * sizeof(uint64_t));
+    text = ngx_pnalloc(r->pool, 512);
+
+    if (lat == NULL || text == NULL) {
+        ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+        return;
+    }
+
+    for (i = 0; i < f->n; i++) {
+        lat[i] = f->jobs[i].latency;
+    }
+
+    qsort(lat, f->n, sizeof(uint64_t), ngx_http_rtagent_test_cmp);
+
+    p = ngx_snprintf(text, 512,
+                     "jobs=%ui ok=%ui failed=%ui elapsed_ms=%.1f "
+                     "jobs_per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f"
+                     "%s%s%s%s\n",
+                     f->n, f->ok, f->failed, elapsed,
+                     f->n * 1000.0 / (elapsed > 0 ? elapsed : 1),
+                     lat[f->n / 2] / 1000.0,
+                     lat[(f->n * 99) / 100 < f->n ? (f->n * 99) / 100
+                                                 : f->n - 1] / 1000.0,
+                     lat[f->n - 1] / 1000.0,
+                     f->ping_result ? " ping=" : "",
+                     f->ping_result ? f->ping_result : "",
+                     f->first_error ? " first_error=" : "",
+                     f->first_error ? f->first_error : "");
+
+    ngx_http_rtagent_test_finalize(r,
+        ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, text, p - text));
+}
+
+
+static void
+ngx_http_rtagent_test_release_done(ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_test_fanout_t *f = job->data;
+
+    f->release = NULL;
+}
+
+
+static void
+ngx_http_rtagent_test_ping_done(ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_test_fanout_t *f = job->data;
+
+    ngx_str_t                     get = ngx_string("GET");
+    ngx_http_rtagent_http_job_t  *rj;
+
+    f->ping = NULL;
+
+    if (job->rc != NGX_OK || job->status != NGX_HTTP_OK) {
+        f->ping_result = "failed";
+
+    } else {
+        f->ping_result = (f->done < f->n) ? "during-load" : "after-load";
+    }
+
+    if (f->release_url.len == 0) {
+        return;
+    }
+
+    rj = ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf(f->request),
+                                      f->request->connection->log, NULL,
+                                      &get, &f->release_url);
+    if (rj == NULL) {
+        return;
+    }
+
+    rj->data = f;
+    rj->on_done = ngx_http_rtagent_test_release_done;
+
+    if (ngx_http_rtagent_http_start(rj) != NGX_OK) {
+        ngx_http_rtagent_http_cancel(rj);
+        return;
+    }
+
+    f->release = rj;
+}
+
+
+static void
+ngx_http_rtagent_test_fanout_cleanup(void *data)
+{
+    ngx_http_rtagent_test_fanout_t *f = data;
+
+    ngx_uint_t  i;
+
+    ngx_http_rtagent_http_cancel(f->ping);
+    ngx_http_rtagent_http_cancel(f->release);
+    f->ping = NULL;
+    f->release = NULL;
+
+    for (i = 0; i < f->n; i++) {
+        ngx_http_rtagent_http_cancel(f->jobs[i].job);
+        f->jobs[i].job = NULL;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_fanout_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                        rc, n;
+    ngx_str_t                        url, v, get = ngx_string("GET");
+    ngx_uint_t                       i;
+    ngx_http_cleanup_t              *cln;
+    ngx_http_rtagent_http_job_t     *job;
+    ngx_http_rtagent_test_fanout_t  *f;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_rtagent_test_url(r, &url) != NGX_OK
+        || ngx_http_rtagent_test_arg(r, "n", &v) != NGX_OK)
+    {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    n = ngx_atoi(v.data, v.len);
+    if (n <= 0 || n > 100000) {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (ngx_http_rtagent_test_absolute(r, &url) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_rtagent_test_fanout_t));
+    if (f == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f->jobs = ngx_pcalloc(r->pool, n * sizeof(ngx_http_rtagent_test_one_t));
+    if (f->jobs == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f->request = r;
+    f->n = n;
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_rtagent_test_fanout_cleanup;
+    cln->data = f;
+
+    f->start = ngx_http_rtagent_test_usec();
+
+    for (i = 0; i < f->n; i++) {
+        job = ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf(r),
+                                           r->connection->log, NULL, &get,
+                                           &url);
+        if (job == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        f->jobs[i].fanout = f;
+        f->jobs[i].job = job;
+        f->jobs[i].start = ngx_http_rtagent_test_usec();
+
+        job->data = &f->jobs[i];
+        job->on_done = ngx_http_rtagent_test_fanout_done;
+
+        if (ngx_http_rtagent_http_start(job) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ngx_http_rtagent_test_arg(r, "release", &f->release_url) == NGX_OK
+        && ngx_http_rtagent_test_absolute(r, &f->release_url) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_rtagent_test_arg(r, "ping", &v) == NGX_OK) {
+        job = ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf(r),
+                                           r->connection->log, NULL, &get,
+                                           &v);
+        if (job == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        f->ping = job;
+        f->ping_result = "pending";
+        job->data = f;
+        job->on_done = ngx_http_rtagent_test_ping_done;
+
+        if (ngx_http_rtagent_http_start(job) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* rtagent_test_stats */
+
+static ngx_int_t
+ngx_http_rtagent_test_stats_handler(ngx_http_request_t *r)
+{
+    u_char                         text[256], *p;
+    DIR                           *dir;
+    ngx_int_t                      rc;
+    ngx_uint_t                     fds;
+    ngx_http_rtagent_http_stats_t  st;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_http_rtagent_http_stats(&st);
+
+    fds = 0;
+
+    dir = opendir("/proc/self/fd");
+    if (dir != NULL) {
+        while (readdir(dir) != NULL) {
+            fds++;
+        }
+
+        /* ".", ".." and the directory's own fd */
+        fds -= 3;
+        closedir(dir);
+    }
+
+    p = ngx_snprintf(text, sizeof(text),
+                     "jobs=%ui running=%ui sockets=%ui connections=%ui "
+                     "fds=%ui started=%ui retried=%ui failed=%ui\n",
+                     st.jobs, st.running, st.sockets, st.connections, fds,
+                     st.started, st.retried, st.failed);
+
+    return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, text, p - text);
+}
