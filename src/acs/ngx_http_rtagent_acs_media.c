@@ -16,12 +16,17 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/rand.h>
+
 #include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs_media.h>
 #include <acs/ngx_http_rtagent_acs_msg.h>
 
 
 #define NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX  128
+
+/* a generated call id: 128 random bits in hex */
+#define NGX_HTTP_RTAGENT_ACS_CALL_ID_RAND  16
 
 
 typedef struct {
@@ -33,10 +38,15 @@ typedef struct {
     size_t                         frame_bytes;
     u_char                        *out;        /* one AudioData message */
     u_char                        *silence;    /* one frame of zeros */
+
+    const char                    *failed;     /* why we closed it */
+    u_char                         reason[NGX_HTTP_RTAGENT_ACS_ERR_SIZE];
 } ngx_http_rtagent_acs_media_t;
 
 
 static ngx_int_t ngx_http_rtagent_acs_call_id(ngx_http_request_t *r,
+    ngx_str_t *id);
+static ngx_int_t ngx_http_rtagent_acs_call_id_new(ngx_http_request_t *r,
     ngx_str_t *id);
 static void ngx_http_rtagent_acs_media_message(ngx_http_rtagent_ws_t *ws,
     ngx_uint_t opcode, u_char *data, size_t len);
@@ -107,7 +117,10 @@ ngx_http_rtagent_acs_media_handler(ngx_http_request_t *r)
 }
 
 
-/* ACS names the call in x-ms-call-connection-id; test clients may not */
+/*
+ * ACS names the call in x-ms-call-connection-id; a stream without one (a
+ * test client) gets a random id, so that its state is stored all the same
+ */
 
 static ngx_int_t
 ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
@@ -117,8 +130,6 @@ ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    ngx_str_set(id, "-");
-
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -126,7 +137,7 @@ ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NGX_OK;
+                return ngx_http_rtagent_acs_call_id_new(r, id);
             }
 
             part = part->next;
@@ -168,12 +179,34 @@ ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+static ngx_int_t
+ngx_http_rtagent_acs_call_id_new(ngx_http_request_t *r, ngx_str_t *id)
+{
+    u_char  rnd[NGX_HTTP_RTAGENT_ACS_CALL_ID_RAND];
+
+    id->data = ngx_pnalloc(r->pool, 2 * sizeof(rnd));
+    if (id->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "rtagent acs: RAND_bytes() failed");
+        return NGX_ERROR;
+    }
+
+    id->len = ngx_hex_dump(id->data, rnd, sizeof(rnd)) - id->data;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_rtagent_acs_media_message(ngx_http_rtagent_ws_t *ws,
     ngx_uint_t opcode, u_char *data, size_t len)
 {
     u_char                        *arena;
-    ngx_str_t                      s;
+    ngx_str_t                      s, p;
     ngx_http_rtagent_acs_rc_e      rc;
     ngx_http_rtagent_acs_msg_t     msg;
     ngx_http_rtagent_acs_media_t  *m;
@@ -228,6 +261,16 @@ ngx_http_rtagent_acs_media_message(ngx_http_rtagent_ws_t *ws,
                        "rtagent acs: transcription %s \"%*s\", call:%V",
                        msg.final ? "final" : "partial",
                        msg.text.len, msg.text.data, &ws->call_id);
+
+        if (msg.final && msg.text.len) {
+            s.data = (u_char *) msg.text.data;
+            s.len = msg.text.len;
+            p.data = (u_char *) msg.participant.data;
+            p.len = msg.participant.len;
+
+            ngx_http_rtagent_call_transcription(m->call, &s, msg.confidence,
+                                                &p);
+        }
         break;
 
     case NGX_HTTP_RTAGENT_ACS_TRANSCRIPTION_METADATA:
@@ -328,8 +371,9 @@ static void
 ngx_http_rtagent_acs_media_audio(ngx_http_rtagent_acs_media_t *m,
     ngx_http_rtagent_acs_msg_t *msg)
 {
-    const u_char  *pcm;
     size_t         len;
+    ngx_str_t      participant;
+    const u_char  *pcm;
     u_char         reason[64];
 
     if (m->frame_bytes == 0) {
@@ -362,6 +406,13 @@ ngx_http_rtagent_acs_media_audio(ngx_http_rtagent_acs_media_t *m,
         return;
     }
 
+    if (msg->participant.len) {
+        participant.data = (u_char *) msg->participant.data;
+        participant.len = msg->participant.len;
+
+        ngx_http_rtagent_call_participant(m->call, &participant);
+    }
+
     if (ngx_http_rtagent_call_audio(m->call, pcm, len, msg->silent)
         != NGX_OK)
     {
@@ -379,6 +430,12 @@ ngx_http_rtagent_acs_media_fail(ngx_http_rtagent_acs_media_t *m,
                   "rtagent acs: bad media message: %s, call:%V",
                   reason, &m->channel.call_id);
 
+    if (m->failed == NULL) {
+        /* reason may be on the caller's stack */
+        (void) ngx_cpystrn(m->reason, (u_char *) reason, sizeof(m->reason));
+        m->failed = (const char *) m->reason;
+    }
+
     ngx_http_rtagent_ws_close(m->ws, code, reason);
 }
 
@@ -386,9 +443,42 @@ ngx_http_rtagent_acs_media_fail(ngx_http_rtagent_acs_media_t *m,
 static void
 ngx_http_rtagent_acs_media_closed(ngx_http_rtagent_ws_t *ws)
 {
-    ngx_http_rtagent_acs_media_t  *m = ws->data;
+    const char                       *reason;
+    ngx_uint_t                        sent;
+    ngx_http_rtagent_acs_media_t     *m = ws->data;
+    ngx_http_rtagent_call_outcome_e   outcome;
 
-    ngx_http_rtagent_call_end(m->call);
+    /* the caller hung up if ACS closed the stream, cleanly or not */
+    outcome = NGX_HTTP_RTAGENT_CALL_FAILED;
+    reason = m->failed;
+    sent = wslay_event_get_status_code_sent(ws->wslay);
+
+    if (reason) {
+        /* void */
+
+    } else if (ngx_exiting || ngx_terminate || ngx_quit) {
+        reason = "server shutting down";
+
+    } else if (ws->error) {
+        reason = "connection error";
+
+    } else if (sent == NGX_HTTP_RTAGENT_WS_PROTOCOL_ERROR
+               || sent == NGX_HTTP_RTAGENT_WS_POLICY
+               || sent == NGX_HTTP_RTAGENT_WS_TOO_BIG)
+    {
+        reason = "websocket protocol error";
+
+    } else if (ngx_current_msec - ws->last_in >= ws->conf->idle_timeout) {
+        reason = "idle timeout";
+
+    } else if (ws->eof || wslay_event_get_close_received(ws->wslay)) {
+        outcome = NGX_HTTP_RTAGENT_CALL_HUNG_UP;
+
+    } else {
+        reason = "closed without the caller's close frame";
+    }
+
+    ngx_http_rtagent_call_end(m->call, outcome, reason);
 
     ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
                   "rtagent acs: media stream closed, call:%V", &ws->call_id);

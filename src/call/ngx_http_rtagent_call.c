@@ -16,6 +16,7 @@
 #include <call/ngx_http_rtagent_playout.h>
 #include <audio/ngx_http_rtagent_ring.h>
 #include <audio/ngx_http_rtagent_vad.h>
+#include <store/ngx_http_rtagent_store.h>
 
 
 /* audio kept from before the onset, beyond the onset frames themselves */
@@ -40,15 +41,27 @@ struct ngx_http_rtagent_call_s {
     size_t                         utterance_size;
     u_char                        *frame;      /* frame_bytes of scratch */
     ngx_http_rtagent_playout_t     playout;
+    ngx_http_rtagent_store_call_t *store;      /* NULL without Redis */
 
     ngx_uint_t                     utterances;
     unsigned                       started:1;
+    unsigned                       stored:1;   /* store start was tried */
+    unsigned                       hung_up:1;  /* by a control message */
 };
+
+
+/* the agent's name in Redis, until the orchestrator picks agents */
+static ngx_str_t  ngx_http_rtagent_call_agent = ngx_string("echo");
 
 
 static ngx_int_t ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_utterance_end(
     ngx_http_rtagent_call_t *call);
+static ngx_http_rtagent_store_call_t *ngx_http_rtagent_call_store(
+    ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_control(void *data,
+    ngx_http_rtagent_ctl_t *ctl);
+static void ngx_http_rtagent_call_stop_audio(ngx_http_rtagent_call_t *call);
 
 
 void
@@ -168,6 +181,8 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
                   "rtagent call: started, %ui Hz, %M ms frames, call:%V",
                   rate, call->frame_ms, &call->channel->call_id);
 
+    (void) ngx_http_rtagent_call_store(call);
+
     return NGX_OK;
 }
 
@@ -208,24 +223,84 @@ ngx_http_rtagent_call_dtmf(ngx_http_rtagent_call_t *call, ngx_str_t *tones)
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
                   "rtagent call: dtmf \"%V\", call:%V",
                   tones, &call->channel->call_id);
+
+    ngx_http_rtagent_store_caller_dtmf(ngx_http_rtagent_call_store(call),
+                                       tones);
+}
+
+
+/* who speaks on the call (ACS participantRawID), frame after frame */
+
+void
+ngx_http_rtagent_call_participant(ngx_http_rtagent_call_t *call,
+    ngx_str_t *participant)
+{
+    ngx_http_rtagent_store_participant(call->store, participant);
+}
+
+
+/* a final transcription of the caller's words (ACS or our own STT) */
+
+void
+ngx_http_rtagent_call_transcription(ngx_http_rtagent_call_t *call,
+    ngx_str_t *text, double confidence, ngx_str_t *participant)
+{
+    ngx_http_rtagent_store_call_t  *sc;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->channel->log, 0,
+                   "rtagent call: caller said \"%V\", call:%V",
+                   text, &call->channel->call_id);
+
+    sc = ngx_http_rtagent_call_store(call);
+
+    ngx_http_rtagent_store_participant(sc, participant);
+    ngx_http_rtagent_store_caller_text(sc, text, confidence, participant);
 }
 
 
 void
-ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call)
+ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
+    ngx_http_rtagent_call_outcome_e outcome, const char *reason)
 {
+    ngx_str_t    r;
+    const char  *how;
+
     if (call->started) {
         ngx_http_rtagent_playout_stop(&call->playout);
     }
 
     if (call->utterance.buf != NULL) {
-        ngx_free(call->utterance.buf);
+        ngx_http_rtagent_audio_free(call->utterance.buf,
+                                    call->utterance.size, call->channel->log);
         ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
+    }
+
+    if (call->hung_up) {
+        how = "closed_by_control";
+        reason = NULL;
+
+    } else if (outcome == NGX_HTTP_RTAGENT_CALL_HUNG_UP) {
+        how = "caller_hung_up";
+        reason = NULL;
+
+    } else {
+        how = "error";
     }
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
                   "rtagent call: ended after %ui utterances, call:%V",
                   call->utterances, &call->channel->call_id);
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: outcome %s%s%s, call:%V",
+                  how, reason ? ": " : "", reason ? reason : "",
+                  &call->channel->call_id);
+
+    r.data = (u_char *) reason;
+    r.len = reason ? ngx_strlen(reason) : 0;
+
+    ngx_http_rtagent_store_call_end(call->store, how, &r);
+    call->store = NULL;
 }
 
 
@@ -242,12 +317,12 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
                       "rtagent call: barge-in, stopping playback, call:%V",
                       &call->channel->call_id);
 
-        ngx_http_rtagent_playout_stop(&call->playout);
-        (void) call->channel->stop_audio(call->channel);
+        ngx_http_rtagent_call_stop_audio(call);
     }
 
     if (call->utterance.buf == NULL) {
-        buf = ngx_alloc(call->utterance_size, call->channel->log);
+        buf = ngx_http_rtagent_audio_alloc(call->utterance_size,
+                                           call->channel->log);
         if (buf == NULL) {
             return NGX_ERROR;
         }
@@ -296,6 +371,97 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
                   call->vad.cut ? " (cut at rtagent_max_utterance)" : "",
                   &call->channel->call_id);
 
+    ngx_http_rtagent_store_agent_audio(call->store, call->utterances,
+                                       ngx_http_rtagent_ring_len(
+                                           &call->utterance)
+                                       / call->frame_bytes * call->frame_ms);
+
     /* the echo engine: the answer is the utterance itself */
     ngx_http_rtagent_playout_play(&call->playout, &call->utterance);
+}
+
+
+static void
+ngx_http_rtagent_call_stop_audio(ngx_http_rtagent_call_t *call)
+{
+    if (call->started) {
+        ngx_http_rtagent_playout_stop(&call->playout);
+    }
+
+    (void) call->channel->stop_audio(call->channel);
+}
+
+
+/*
+ * The call's state in Redis, from its start (AudioMetadata) or from
+ * whatever comes first for it (a transcription, a tone).
+ */
+
+static ngx_http_rtagent_store_call_t *
+ngx_http_rtagent_call_store(ngx_http_rtagent_call_t *call)
+{
+    if (!call->stored) {
+        call->stored = 1;
+        call->store = ngx_http_rtagent_store_call_start(
+                          &call->channel->call_id,
+                          &ngx_http_rtagent_call_agent, call->rate,
+                          call->channel->log,
+                          ngx_http_rtagent_call_control, call);
+    }
+
+    return call->store;
+}
+
+
+/* a control message published for this call, from any worker or instance */
+
+static void
+ngx_http_rtagent_call_control(void *data, ngx_http_rtagent_ctl_t *ctl)
+{
+    ngx_http_rtagent_call_t     *call = data;
+    ngx_http_rtagent_channel_t  *ch;
+
+    ch = call->channel;
+
+    switch (ctl->action) {
+
+    case NGX_HTTP_RTAGENT_CTL_HANGUP:
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: hang-up by control, call:%V",
+                      &ch->call_id);
+
+        call->hung_up = 1;
+        ch->close(ch, NGX_HTTP_RTAGENT_CHANNEL_NORMAL, "hung up");
+        break;
+
+    case NGX_HTTP_RTAGENT_CTL_STOP_AUDIO:
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: audio stopped by control, call:%V",
+                      &ch->call_id);
+
+        ngx_http_rtagent_call_stop_audio(call);
+        break;
+
+    case NGX_HTTP_RTAGENT_CTL_TRANSFER:
+        /* a transfer is an ACS call automation request, not there yet */
+        ngx_log_error(NGX_LOG_WARN, ch->log, 0,
+                      "rtagent call: transfer to \"%V\" refused: transfers "
+                      "need ACS call automation, call:%V",
+                      &ctl->target, &ch->call_id);
+
+        ngx_http_rtagent_store_error(call->store,
+                                     "transfer needs ACS call automation",
+                                     "target", &ctl->target);
+        break;
+
+    case NGX_HTTP_RTAGENT_CTL_INJECT_TEXT:
+        /* written as the agent's line; saying it needs TTS, not there yet */
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: injected agent text \"%V\" (not "
+                      "spoken: no TTS yet), call:%V",
+                      &ctl->text, &ch->call_id);
+
+        ngx_http_rtagent_store_agent_text(call->store, &ctl->text, "control");
+        break;
+    }
 }

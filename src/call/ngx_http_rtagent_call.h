@@ -4,7 +4,8 @@
  * carries it.  It finds utterances (VAD), hands each to the engine, plays
  * the answer back paced, and stops the answer when the caller barges in.
  * Until the agent pipeline exists the engine is "echo": each utterance is
- * played back once it ends.
+ * played back once it ends.  What is said and done on the call goes to the
+ * store (Redis), and control messages from any worker come back from it.
  */
 
 
@@ -32,6 +33,13 @@ typedef struct {
 typedef struct ngx_http_rtagent_call_s  ngx_http_rtagent_call_t;
 
 
+/* how the channel ended; a hang-up by a control message overrides it */
+typedef enum {
+    NGX_HTTP_RTAGENT_CALL_HUNG_UP = 0,        /* the caller hung up */
+    NGX_HTTP_RTAGENT_CALL_FAILED              /* an error, a timeout */
+} ngx_http_rtagent_call_outcome_e;
+
+
 void ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf);
 char *ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
     ngx_http_rtagent_call_conf_t *conf, ngx_http_rtagent_call_conf_t *prev);
@@ -44,7 +52,12 @@ ngx_int_t ngx_http_rtagent_call_audio(ngx_http_rtagent_call_t *call,
     const u_char *pcm, size_t len, ngx_uint_t silent);
 void ngx_http_rtagent_call_dtmf(ngx_http_rtagent_call_t *call,
     ngx_str_t *tones);
-void ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call);
+void ngx_http_rtagent_call_participant(ngx_http_rtagent_call_t *call,
+    ngx_str_t *participant);
+void ngx_http_rtagent_call_transcription(ngx_http_rtagent_call_t *call,
+    ngx_str_t *text, double confidence, ngx_str_t *participant);
+void ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
+    ngx_http_rtagent_call_outcome_e outcome, const char *reason);
 
 
 #endif /* _NGX_HTTP_RTAGENT_CALL_H_INCLUDED_ */

@@ -34,4 +34,8 @@ struct ngx_http_rtagent_channel_s {
 };
 
 
+/* close codes are RFC 6455's, whatever the channel's transport */
+#define NGX_HTTP_RTAGENT_CHANNEL_NORMAL  1000
+
+
 #endif /* _NGX_HTTP_RTAGENT_CHANNEL_H_INCLUDED_ */
