@@ -83,9 +83,17 @@ deps:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "all Debian packages present"; fi
 
+# a private redis-server for the shipped conf (rtagent_redis 127.0.0.1:6390),
+# stopped with nginx
+REDIS_PORT ?= 6390
+
 run: deps $(MODULE)
 	@mkdir -p $(BUILD)/run
 	@echo "rtagent: http://127.0.0.1:8080/ (conf: $(CONF)); Ctrl-C stops"
+	@redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --save '' \
+	    --appendonly no --daemonize yes --pidfile $(CURDIR)/$(BUILD)/run/redis.pid \
+	    --logfile $(CURDIR)/$(BUILD)/run/redis.log; \
+	trap 'kill $$(cat $(CURDIR)/$(BUILD)/run/redis.pid) 2>/dev/null' EXIT; \
 	$(NGINX_BIN) -p $(CURDIR)/ -c $(CURDIR)/$(CONF) -g 'daemon off;'
 
 # ---- tests ---------------------------------------------------------------

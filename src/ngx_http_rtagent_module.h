@@ -60,6 +60,8 @@ void ngx_http_rtagent_timer_init(ngx_http_rtagent_timer_t *t,
 ngx_http_rtagent_worker_t *ngx_http_rtagent_worker(void);
 u_char *ngx_http_rtagent_scratch(size_t size);
 u_char *ngx_http_rtagent_send_scratch(size_t size);
+u_char *ngx_http_rtagent_audio_alloc(size_t size, ngx_log_t *log);
+void ngx_http_rtagent_audio_free(u_char *p, size_t size, ngx_log_t *log);
 
 
 extern ngx_module_t  ngx_http_rtagent_module;

@@ -120,7 +120,8 @@ static void
 ngx_http_rtagent_playout_free(ngx_http_rtagent_playout_t *pl)
 {
     if (pl->audio.buf != NULL) {
-        ngx_free(pl->audio.buf);
+        ngx_http_rtagent_audio_free(pl->audio.buf, pl->audio.size,
+                                    pl->channel->log);
         ngx_memzero(&pl->audio, sizeof(ngx_http_rtagent_ring_t));
     }
 }
