@@ -1002,70 +1002,62 @@ ngx_http_rtagent_redis_attach(ngx_http_rtagent_redis_conn_t *conn,
  */
 
 static void
-ngx_http_rtagent_redis_add_read(void *data)
+ngx_http_rtagent_redis_event(void *data, ngx_uint_t write, ngx_uint_t add)
 {
+    ngx_int_t                       rc;
+    ngx_event_t                    *ev;
     ngx_http_rtagent_redis_conn_t  *conn = data;
 
-    if (conn == NULL || conn->c == NULL || conn->c->read->active) {
+    if (conn == NULL || conn->c == NULL) {
         return;
     }
 
-    if (ngx_add_event(conn->c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-        != NGX_OK)
-    {
-        ngx_http_rtagent_redis_broken(conn, "cannot add the read event");
+    ev = write ? conn->c->write : conn->c->read;
+
+    if (ev->active == add) {
+        return;
     }
+
+    if (add) {
+        rc = ngx_add_event(ev, write ? NGX_WRITE_EVENT : NGX_READ_EVENT,
+                           NGX_LEVEL_EVENT);
+
+    } else {
+        rc = ngx_del_event(ev, write ? NGX_WRITE_EVENT : NGX_READ_EVENT,
+                           NGX_LEVEL_EVENT);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_rtagent_redis_broken(conn, "cannot change its events");
+    }
+}
+
+
+static void
+ngx_http_rtagent_redis_add_read(void *data)
+{
+    ngx_http_rtagent_redis_event(data, 0, 1);
 }
 
 
 static void
 ngx_http_rtagent_redis_del_read(void *data)
 {
-    ngx_http_rtagent_redis_conn_t  *conn = data;
-
-    if (conn == NULL || conn->c == NULL || !conn->c->read->active) {
-        return;
-    }
-
-    if (ngx_del_event(conn->c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-        != NGX_OK)
-    {
-        ngx_http_rtagent_redis_broken(conn, "cannot delete the read event");
-    }
+    ngx_http_rtagent_redis_event(data, 0, 0);
 }
 
 
 static void
 ngx_http_rtagent_redis_add_write(void *data)
 {
-    ngx_http_rtagent_redis_conn_t  *conn = data;
-
-    if (conn == NULL || conn->c == NULL || conn->c->write->active) {
-        return;
-    }
-
-    if (ngx_add_event(conn->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-        != NGX_OK)
-    {
-        ngx_http_rtagent_redis_broken(conn, "cannot add the write event");
-    }
+    ngx_http_rtagent_redis_event(data, 1, 1);
 }
 
 
 static void
 ngx_http_rtagent_redis_del_write(void *data)
 {
-    ngx_http_rtagent_redis_conn_t  *conn = data;
-
-    if (conn == NULL || conn->c == NULL || !conn->c->write->active) {
-        return;
-    }
-
-    if (ngx_del_event(conn->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-        != NGX_OK)
-    {
-        ngx_http_rtagent_redis_broken(conn, "cannot delete the write event");
-    }
+    ngx_http_rtagent_redis_event(data, 1, 0);
 }
 
 
