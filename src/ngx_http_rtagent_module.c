@@ -396,6 +396,46 @@ ngx_http_rtagent_worker(void)
 }
 
 
+/* the last request header of that name, and how many there are */
+
+ngx_table_elt_t *
+ngx_http_rtagent_header_in(ngx_http_request_t *r, const char *name,
+    size_t len, ngx_uint_t *count)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *found;
+
+    found = NULL;
+    *count = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            found = &h[i];
+            (*count)++;
+        }
+    }
+
+    return found;
+}
+
+
 /*
  * Per-worker work areas: parsing and writing are done synchronously on the
  * event loop, so one buffer of each serves every connection.  The two are

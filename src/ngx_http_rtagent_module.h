@@ -58,6 +58,8 @@ typedef struct {
 void ngx_http_rtagent_timer_init(ngx_http_rtagent_timer_t *t,
     ngx_event_handler_pt handler, void *data, ngx_log_t *log);
 ngx_http_rtagent_worker_t *ngx_http_rtagent_worker(void);
+ngx_table_elt_t *ngx_http_rtagent_header_in(ngx_http_request_t *r,
+    const char *name, size_t len, ngx_uint_t *count);
 u_char *ngx_http_rtagent_scratch(size_t size);
 u_char *ngx_http_rtagent_send_scratch(size_t size);
 u_char *ngx_http_rtagent_audio_alloc(size_t size, ngx_log_t *log);

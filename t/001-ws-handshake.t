@@ -186,7 +186,17 @@ rtagent acs: invalid x-ms-call-connection-id header
 
 
 
-=== TEST 16: the call id of x-ms-call-connection-id is in the log lines
+=== TEST 16: two x-ms-call-connection-id headers are refused
+--- raw_request eval
+my $r = ws_handshake(undef, 'x-ms-call-connection-id' => 'call-a');
+$r =~ s/\r\n\r\n$/\r\nx-ms-call-connection-id: call-b\r\n\r\n/; $r
+--- error_code: 400
+--- error_log
+rtagent acs: invalid x-ms-call-connection-id header
+
+
+
+=== TEST 17: the call id of x-ms-call-connection-id is in the log lines
 --- raw_request eval
 ws_handshake(undef, 'x-ms-call-connection-id' => '6d09449c-6677-4f91-8cb7-012c338e6ec1')
 . cclose(1000)
@@ -199,7 +209,7 @@ rtagent acs: media stream closed, call:6d09449c-6677-4f91-8cb7-012c338e6ec1
 
 
 
-=== TEST 17: $rtagent_call_id carries the call id into the access log
+=== TEST 18: $rtagent_call_id carries the call id into the access log
 --- http_config
     log_format calls 'rtagent access: call=$rtagent_call_id status=$status';
 --- config

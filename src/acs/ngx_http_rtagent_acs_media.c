@@ -126,45 +126,25 @@ static ngx_int_t
 ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
 {
     u_char           *p, *last;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
+    ngx_uint_t        n;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return ngx_http_rtagent_acs_call_id_new(r, id);
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("x-ms-call-connection-id") - 1
-            && ngx_strncasecmp(h[i].key.data,
-                               (u_char *) "x-ms-call-connection-id",
-                               h[i].key.len)
-               == 0)
-        {
-            break;
-        }
+    h = ngx_http_rtagent_header_in(r, "x-ms-call-connection-id",
+                                   sizeof("x-ms-call-connection-id") - 1, &n);
+    if (h == NULL) {
+        return ngx_http_rtagent_acs_call_id_new(r, id);
     }
 
-    if (h[i].value.len == 0
-        || h[i].value.len > NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX)
+    if (n != 1 || h->value.len == 0
+        || h->value.len > NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX)
     {
         return NGX_ERROR;
     }
 
-    last = h[i].value.data + h[i].value.len;
+    last = h->value.data + h->value.len;
 
     /* it goes into log lines and Redis keys: a GUID-like token only */
-    for (p = h[i].value.data; p < last; p++) {
+    for (p = h->value.data; p < last; p++) {
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
               || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'
               || *p == '.' || *p == ':'))
@@ -173,7 +153,7 @@ ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
         }
     }
 
-    *id = h[i].value;
+    *id = h->value;
 
     return NGX_OK;
 }

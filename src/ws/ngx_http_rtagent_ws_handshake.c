@@ -19,8 +19,6 @@
 
 static ngx_int_t ngx_http_rtagent_ws_reject(ngx_http_request_t *r,
     ngx_uint_t status, const char *reason);
-static ngx_table_elt_t *ngx_http_rtagent_ws_header(ngx_http_request_t *r,
-    const char *name, size_t len, ngx_uint_t *count);
 static ngx_int_t ngx_http_rtagent_ws_connection_upgrade(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_ws_has_token(ngx_str_t *value,
@@ -78,7 +76,7 @@ ngx_http_rtagent_ws_handshake_check(ngx_http_request_t *r, ngx_str_t *key,
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    h = ngx_http_rtagent_ws_header(r, "Sec-WebSocket-Version",
+    h = ngx_http_rtagent_header_in(r, "Sec-WebSocket-Version",
                                    sizeof("Sec-WebSocket-Version") - 1, &n);
     if (h == NULL || n != 1) {
         *reason = "one Sec-WebSocket-Version header needed";
@@ -90,7 +88,7 @@ ngx_http_rtagent_ws_handshake_check(ngx_http_request_t *r, ngx_str_t *key,
         return 426;
     }
 
-    h = ngx_http_rtagent_ws_header(r, "Sec-WebSocket-Key",
+    h = ngx_http_rtagent_header_in(r, "Sec-WebSocket-Key",
                                    sizeof("Sec-WebSocket-Key") - 1, &n);
     if (h == NULL || n != 1) {
         *reason = "one Sec-WebSocket-Key header needed";
@@ -286,44 +284,6 @@ ngx_http_rtagent_ws_reject(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
-}
-
-
-static ngx_table_elt_t *
-ngx_http_rtagent_ws_header(ngx_http_request_t *r, const char *name,
-    size_t len, ngx_uint_t *count)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *found;
-
-    found = NULL;
-    *count = 0;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            found = &h[i];
-            (*count)++;
-        }
-    }
-
-    return found;
 }
 
 
