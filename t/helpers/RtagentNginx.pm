@@ -30,12 +30,12 @@ sub free_port {
 }
 
 # start_nginx(main => '...', http => '...', server => '...', workers => N,
-#             listen => 'reuseport')
+#             listen => 'reuseport', port => P (default: a free one))
 #   -> { pid, port, dir }
 sub start_nginx {
     my (%o) = @_;
     my $dir = tempdir(CLEANUP => 1);
-    my $port = free_port();
+    my $port = $o{port} // free_port();
     my $module = rtagent_module() or die 'no rtagent module';
     my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my $user = $> == 0 ? 'user root;' : '';
