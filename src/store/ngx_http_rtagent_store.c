@@ -6,6 +6,12 @@
  * on its call (sc->refs): a call that ended keeps its memory until the last
  * of its writes is answered or dropped, so a transcript gap that Redis
  * reports then can still be filled.
+ *
+ * An event written once per call (a guard, see the header) waits for the
+ * guard's reply; a session's later events wait behind it in sc->events,
+ * so that rtagent:events has a call's events in their order.  Stateless
+ * requests (the control plane's) carry what they need in an op of their
+ * own, freed by their reply.
  */
 
 
@@ -25,6 +31,7 @@
 #define NGX_HTTP_RTAGENT_STORE_CONTEXT_TTL     "3600000"       /* 1 h */
 
 #define NGX_HTTP_RTAGENT_STORE_EVENTS          "rtagent:events"
+#define NGX_HTTP_RTAGENT_STORE_DEDUPE_TTL      (24 * 60 * 60 * 1000)
 #define NGX_HTTP_RTAGENT_STORE_EVENTS_MAXLEN   "100000"
 
 /* the TTLs of live calls are renewed this often, well within 1 h */
@@ -64,6 +71,8 @@ struct ngx_http_rtagent_store_call_s {
 
     ngx_str_t                      context;        /* ngx_alloc()ed */
 
+    ngx_queue_t                    events;         /* ops, behind a guard */
+
     ngx_queue_t                    entries;        /* oldest first */
     ngx_uint_t                     nentries;
     size_t                         entries_size;
@@ -89,6 +98,26 @@ typedef struct {
 } ngx_http_rtagent_store_entry_t;
 
 
+/* a request waiting for its reply; its strings follow it in memory */
+typedef struct {
+    ngx_queue_t                        queue;      /* in sc->events */
+    ngx_http_rtagent_store_call_t     *sc;         /* NULL: stateless */
+    ngx_str_t                          id;
+    ngx_str_t                          type;       /* the event to add */
+    ngx_str_t                          data;
+    ngx_str_t                          outcome;    /* call_ended */
+    ngx_str_t                          reason;
+    ngx_uint_t                         n;          /* call_get */
+    ngx_str_t                         *values;
+    ngx_http_rtagent_store_result_pt   result;
+    ngx_http_rtagent_store_fields_pt   fields;
+    void                              *data_arg;
+    unsigned                           waiting:1;  /* for the guard */
+    unsigned                           skip:1;     /* someone else wrote it */
+    unsigned                           written:1;  /* at worker exit */
+} ngx_http_rtagent_store_op_t;
+
+
 typedef struct {
     int                            argc;
     const char                    *argv[NGX_HTTP_RTAGENT_STORE_ARGS];
@@ -110,6 +139,7 @@ typedef struct {
     ngx_uint_t                     live;
     ngx_http_rtagent_timer_t       refresh;
     unsigned                       init:1;
+    unsigned                       exiting:1;      /* no replies to wait */
 } ngx_http_rtagent_store_worker_t;
 
 
@@ -131,10 +161,34 @@ static void ngx_http_rtagent_store_sync(ngx_http_rtagent_store_call_t *sc);
 static void ngx_http_rtagent_store_appended(void *data, redisReply *reply);
 static void ngx_http_rtagent_store_filled(void *data, redisReply *reply);
 static void ngx_http_rtagent_store_emit(ngx_http_rtagent_store_call_t *sc,
-    const char *type, ngx_str_t *data);
+    const char *type, ngx_str_t *data, const char *once, ngx_str_t *arg);
 static void ngx_http_rtagent_store_emit_json(
     ngx_http_rtagent_store_call_t *sc, const char *type,
-    ngx_http_rtagent_store_json_t *j);
+    ngx_http_rtagent_store_json_t *j, const char *once, ngx_str_t *arg);
+static ngx_int_t ngx_http_rtagent_store_post(
+    ngx_http_rtagent_store_call_t *sc, ngx_str_t *id, const char *type,
+    ngx_str_t *data, const char *once, ngx_str_t *arg, ngx_log_t *log);
+static void ngx_http_rtagent_store_guarded(void *data, redisReply *reply);
+static void ngx_http_rtagent_store_flush(ngx_http_rtagent_store_call_t *sc,
+    ngx_uint_t all);
+static void ngx_http_rtagent_store_xadd_cmd(
+    ngx_http_rtagent_store_cmd_t *cmd, ngx_str_t *id, ngx_str_t *type,
+    ngx_str_t *data);
+static ngx_int_t ngx_http_rtagent_store_xadd(ngx_str_t *id, ngx_str_t *type,
+    ngx_str_t *data);
+static ngx_http_rtagent_store_op_t *ngx_http_rtagent_store_op(size_t size,
+    ngx_log_t *log);
+static u_char *ngx_http_rtagent_store_copy(ngx_str_t *dst, u_char *p,
+    u_char *data, size_t len);
+static ngx_int_t ngx_http_rtagent_store_write(ngx_str_t *id, int argc,
+    const char **argv, const size_t *len,
+    ngx_http_rtagent_redis_reply_pt handler, void *data);
+static void ngx_http_rtagent_store_ended(void *data, redisReply *reply);
+static void ngx_http_rtagent_store_counted(void *data, redisReply *reply);
+static void ngx_http_rtagent_store_deduped(void *data, redisReply *reply);
+static void ngx_http_rtagent_store_got(void *data, redisReply *reply);
+static ngx_int_t ngx_http_rtagent_store_publish(ngx_str_t *call_id,
+    ngx_str_t *json, ngx_http_rtagent_redis_reply_pt handler, void *data);
 static void ngx_http_rtagent_store_ctl_message(void *data,
     ngx_str_t *channel, ngx_str_t *message);
 static void ngx_http_rtagent_store_ctl_refuse(
@@ -194,6 +248,48 @@ static ngx_str_t  ngx_http_rtagent_store_append_lua = ngx_string(
     "end "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
     "return math.max(last, first + #ARGV - 4)");
+
+
+/*
+ * The guard of an event written once per call: KEYS[1] the call's hash;
+ * ARGV[1] the guard field, ARGV[2] now (ms), ARGV[3] the hash's TTL, set
+ * when it had none (the control plane may write a guard first).  Returns
+ * 1 when this write set the guard.
+ */
+
+static ngx_str_t  ngx_http_rtagent_store_guard_lua = ngx_string(
+    "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then "
+        "return 0 "
+    "end "
+    "if redis.call('PTTL', KEYS[1]) < 0 then "
+        "redis.call('PEXPIRE', KEYS[1], ARGV[3]) "
+    "end "
+    "return 1");
+
+
+/*
+ * The end of a call without its session: KEYS[1..3] the hash, transcript
+ * and context; ARGV[1] now (ms), ARGV[2] outcome, ARGV[3] reason,
+ * ARGV[4] call id, ARGV[5..7] their TTLs.  Returns the duration (ms), or
+ * -1 when the call had already ended.
+ */
+
+static ngx_str_t  ngx_http_rtagent_store_ended_lua = ngx_string(
+    "if redis.call('HSETNX', KEYS[1], 'ev:ended', ARGV[1]) == 0 then "
+        "return -1 "
+    "end "
+    "local t = redis.call('HMGET', KEYS[1], 'started', 'answered', "
+                         "'created') "
+    "local from = tonumber(t[1]) or tonumber(t[2]) or tonumber(t[3]) "
+    "local d = 0 "
+    "if from then d = math.max(0, math.floor(tonumber(ARGV[1]) - from)) end "
+    "redis.call('HSET', KEYS[1], 'call_id', ARGV[4], 'state', 'ended', "
+               "'ended', ARGV[1], 'duration_ms', tostring(d), "
+               "'outcome', ARGV[2], 'reason', ARGV[3]) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[5]) "
+    "redis.call('PEXPIRE', KEYS[2], ARGV[6]) "
+    "redis.call('PEXPIRE', KEYS[3], ARGV[7]) "
+    "return d");
 
 
 static ngx_str_t  ngx_http_rtagent_store_not_object =
@@ -279,6 +375,7 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     sc->live = 1;
 
     ngx_queue_init(&sc->entries);
+    ngx_queue_init(&sc->events);
     ngx_queue_insert_tail(&w->calls, &sc->queue);
     w->live++;
 
@@ -299,8 +396,11 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
         ngx_http_rtagent_store_json_str(&j, "owner_instance",
                                         ngx_cycle->hostname.data,
                                         ngx_cycle->hostname.len);
+        /* a second session of the call (a reconnect) does not start it */
         ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_CALL_STARTED,
-                                         &j);
+                                         &j,
+                                         NGX_HTTP_RTAGENT_STORE_ONCE_STARTED,
+                                         NULL);
     }
 
     /* the conversation so far, for the LLM; the agent pipeline fills it */
@@ -393,7 +493,9 @@ ngx_http_rtagent_store_participant(ngx_http_rtagent_store_call_t *sc,
                                         participant->len);
         ngx_http_rtagent_store_emit_json(sc,
                                          NGX_HTTP_RTAGENT_EV_PARTICIPANT_JOINED,
-                                         &j);
+                                         &j,
+                                         NGX_HTTP_RTAGENT_STORE_ONCE_JOINED,
+                                         participant);
     }
 }
 
@@ -432,7 +534,7 @@ ngx_http_rtagent_store_caller_text(ngx_http_rtagent_store_call_t *sc,
 
         ngx_http_rtagent_store_emit_json(sc,
                                      NGX_HTTP_RTAGENT_EV_TRANSCRIPTION_RECEIVED,
-                                     &j);
+                                     &j, NULL, NULL);
     }
 
     sc->refs--;
@@ -494,7 +596,7 @@ ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
 
         ngx_http_rtagent_store_emit_json(sc,
                                    NGX_HTTP_RTAGENT_EV_AGENT_RESPONSE_GENERATED,
-                                   &j);
+                                   &j, NULL, NULL);
     }
 
     sc->refs--;
@@ -517,7 +619,7 @@ ngx_http_rtagent_store_agent_audio(ngx_http_rtagent_store_call_t *sc,
     ngx_http_rtagent_store_json_int(&j, "duration_ms", duration);
     ngx_http_rtagent_store_emit_json(sc,
                                    NGX_HTTP_RTAGENT_EV_AGENT_RESPONSE_GENERATED,
-                                   &j);
+                                   &j, NULL, NULL);
 }
 
 
@@ -576,7 +678,7 @@ ngx_http_rtagent_store_error(ngx_http_rtagent_store_call_t *sc,
     }
 
     ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_ERROR_OCCURRED,
-                                     &j);
+                                     &j, NULL, NULL);
 }
 
 
@@ -585,7 +687,7 @@ ngx_http_rtagent_store_event(ngx_http_rtagent_store_call_t *sc,
     const char *type, ngx_str_t *data)
 {
     if (sc) {
-        ngx_http_rtagent_store_emit(sc, type, data);
+        ngx_http_rtagent_store_emit(sc, type, data, NULL, NULL);
     }
 }
 
@@ -639,8 +741,11 @@ ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
         }
 
         ngx_http_rtagent_store_json_int(&j, "transcript_entries", sc->seq);
+
+        /* the control plane or an earlier session may have ended it */
         ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_CALL_ENDED,
-                                         &j);
+                                         &j, NGX_HTTP_RTAGENT_STORE_ONCE_ENDED,
+                                         NULL);
     }
 
     ngx_log_error(NGX_LOG_INFO, sc->log, 0,
@@ -657,6 +762,454 @@ ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
 
 ngx_int_t
 ngx_http_rtagent_store_control(ngx_str_t *call_id, ngx_str_t *json)
+{
+    return ngx_http_rtagent_store_publish(call_id, json, NULL, NULL);
+}
+
+
+/* stateless: the control plane ------------------------------------------ */
+
+ngx_int_t
+ngx_http_rtagent_store_call_set(ngx_str_t *call_id,
+    ngx_http_rtagent_store_field_t *fields, ngx_uint_t n, ngx_log_t *log)
+{
+    u_char       *p;
+    size_t       *len;
+    ngx_int_t     rc;
+    ngx_uint_t    i;
+    const char  **argv;
+    int           argc;
+
+    if (!ngx_http_rtagent_redis_enabled()) {
+        return NGX_DECLINED;
+    }
+
+    argc = 4 + 2 * n;
+
+    argv = ngx_alloc(argc * (sizeof(char *) + sizeof(size_t))
+                     + sizeof("rtagent:call:{}") - 1 + call_id->len, log);
+    if (argv == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = (size_t *) (argv + argc);
+    p = (u_char *) (len + argc);
+
+    argv[0] = "HSET";
+    len[0] = 4;
+    argv[1] = (const char *) p;
+    len[1] = ngx_sprintf(p, "rtagent:call:{%V}", call_id) - p;
+    argv[2] = "call_id";
+    len[2] = 7;
+    argv[3] = (const char *) call_id->data;
+    len[3] = call_id->len;
+
+    for (i = 0; i < n; i++) {
+        argv[4 + 2 * i] = fields[i].name;
+        len[4 + 2 * i] = ngx_strlen(fields[i].name);
+        argv[5 + 2 * i] = (const char *) fields[i].value.data;
+        len[5 + 2 * i] = fields[i].value.len;
+    }
+
+    rc = ngx_http_rtagent_store_write(call_id, argc, argv, len, NULL, NULL);
+
+    if (rc == NGX_OK) {
+        /* the key, then its TTL: "PEXPIRE <key> <ttl>" */
+        argv[0] = "PEXPIRE";
+        len[0] = 7;
+        argv[2] = NGX_HTTP_RTAGENT_STORE_CALL_TTL;
+        len[2] = sizeof(NGX_HTTP_RTAGENT_STORE_CALL_TTL) - 1;
+
+        rc = ngx_http_rtagent_store_write(call_id, 3, argv, len, NULL, NULL);
+    }
+
+    ngx_free(argv);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_rtagent_store_call_event(ngx_str_t *call_id, const char *type,
+    ngx_str_t *data, const char *once, ngx_log_t *log)
+{
+    if (!ngx_http_rtagent_redis_enabled()) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_rtagent_store_post(NULL, call_id, type, data, once, NULL,
+                                       log);
+}
+
+
+ngx_int_t
+ngx_http_rtagent_store_call_ended(ngx_str_t *call_id, const char *outcome,
+    ngx_str_t *reason, ngx_log_t *log,
+    ngx_http_rtagent_store_result_pt handler, void *data)
+{
+    u_char                        *p;
+    size_t                         olen, rlen;
+    ngx_int_t                      rc;
+    ngx_str_t                      key, transcript, context;
+    ngx_http_rtagent_store_op_t   *op;
+    ngx_http_rtagent_store_cmd_t   cmd;
+
+    if (!ngx_http_rtagent_redis_enabled()) {
+        return NGX_DECLINED;
+    }
+
+    olen = outcome ? ngx_strlen(outcome) : 0;
+    rlen = reason ? reason->len : 0;
+
+    op = ngx_http_rtagent_store_op(2 * call_id->len + olen + rlen
+                                   + 3 * (sizeof("rtagent:call:{}") - 1
+                                          + call_id->len)
+                                   + sizeof(":transcript") - 1
+                                   + sizeof(":context") - 1, log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) (op + 1);
+    p = ngx_http_rtagent_store_copy(&op->id, p, call_id->data, call_id->len);
+    p = ngx_http_rtagent_store_copy(&op->outcome, p, (u_char *) outcome,
+                                    olen);
+    p = ngx_http_rtagent_store_copy(&op->reason, p,
+                                    reason ? reason->data : NULL, rlen);
+
+    key.data = p;
+    p = ngx_sprintf(p, "rtagent:call:{%V}", call_id);
+    key.len = p - key.data;
+
+    transcript.data = p;
+    p = ngx_sprintf(p, "%V:transcript", &key);
+    transcript.len = p - transcript.data;
+
+    context.data = p;
+    p = ngx_sprintf(p, "%V:context", &key);
+    context.len = p - context.data;
+
+    ngx_str_set(&op->type, NGX_HTTP_RTAGENT_EV_CALL_ENDED);
+    op->result = handler;
+    op->data_arg = data;
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "EVAL");
+    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_ended_lua);
+    ngx_http_rtagent_store_lit(&cmd, "3");
+    ngx_http_rtagent_store_str(&cmd, &key);
+    ngx_http_rtagent_store_str(&cmd, &transcript);
+    ngx_http_rtagent_store_str(&cmd, &context);
+    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_str(&cmd, &op->outcome);
+    ngx_http_rtagent_store_str(&cmd, &op->reason);
+    ngx_http_rtagent_store_str(&cmd, &op->id);
+    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_CALL_TTL);
+    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_TRANSCRIPT_TTL);
+    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_CONTEXT_TTL);
+
+    rc = ngx_http_rtagent_store_write(call_id, cmd.argc, cmd.argv, cmd.len,
+                                      ngx_http_rtagent_store_ended, op);
+    if (rc != NGX_OK) {
+        ngx_free(op);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_rtagent_store_ended(void *data, redisReply *reply)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       json;
+    ngx_http_rtagent_store_op_t    *op = data;
+    ngx_http_rtagent_store_json_t   j;
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER) {
+        rc = (reply->integer >= 0) ? 1 : 0;
+
+    } else {
+        /* not ended in the hash: CALL_ENDED anyway, at least once */
+        rc = -1;
+    }
+
+    if (rc != 0) {
+        if (ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                          "rtagent store: no memory for CALL_ENDED, call:%V",
+                          &op->id);
+
+        } else {
+            if (rc == 1) {
+                ngx_http_rtagent_store_json_int(&j, "duration_ms",
+                                                reply->integer);
+            }
+
+            ngx_http_rtagent_store_json_str(&j, "outcome", op->outcome.data,
+                                            op->outcome.len);
+            ngx_http_rtagent_store_json_str(&j, "reason", op->reason.data,
+                                            op->reason.len);
+
+            if (ngx_http_rtagent_store_json_close(&j, &json) == NGX_OK) {
+                (void) ngx_http_rtagent_store_xadd(&op->id, &op->type, &json);
+
+            } else {
+                ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                              "rtagent store: CALL_ENDED outcome or reason "
+                              "is not valid UTF-8, call:%V", &op->id);
+            }
+
+            yajl_gen_free(j.g);
+        }
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "rtagent store: call ended (%V)%s, call:%V", &op->outcome,
+                  rc == 1 ? "" : rc == 0 ? ": had ended before"
+                                         : ": Redis did not answer",
+                  &op->id);
+
+    if (op->result) {
+        op->result(op->data_arg, rc);
+    }
+
+    ngx_free(op);
+}
+
+
+ngx_int_t
+ngx_http_rtagent_store_control_count(ngx_str_t *call_id, ngx_str_t *json,
+    ngx_http_rtagent_store_result_pt handler, void *data)
+{
+    ngx_int_t                     rc;
+    ngx_http_rtagent_store_op_t  *op;
+
+    if (!ngx_http_rtagent_redis_enabled()) {
+        return NGX_DECLINED;
+    }
+
+    op = ngx_http_rtagent_store_op(call_id->len, ngx_cycle->log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_http_rtagent_store_copy(&op->id, (u_char *) (op + 1),
+                                       call_id->data, call_id->len);
+    op->result = handler;
+    op->data_arg = data;
+
+    rc = ngx_http_rtagent_store_publish(call_id, json,
+                                        ngx_http_rtagent_store_counted, op);
+    if (rc != NGX_OK) {
+        ngx_free(op);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_rtagent_store_counted(void *data, redisReply *reply)
+{
+    ngx_http_rtagent_store_op_t  *op = data;
+
+    if (op->result) {
+        op->result(op->data_arg,
+                   (reply && reply->type == REDIS_REPLY_INTEGER)
+                   ? (ngx_int_t) reply->integer : -1);
+    }
+
+    ngx_free(op);
+}
+
+
+ngx_int_t
+ngx_http_rtagent_store_dedupe(ngx_str_t *event_id, ngx_msec_t ttl,
+    ngx_log_t *log, ngx_http_rtagent_store_result_pt handler, void *data)
+{
+    u_char                        *p;
+    ngx_int_t                      rc;
+    ngx_str_t                      key;
+    ngx_http_rtagent_store_op_t   *op;
+    ngx_http_rtagent_store_cmd_t   cmd;
+
+    if (!ngx_http_rtagent_redis_enabled()) {
+        return NGX_DECLINED;
+    }
+
+    /* Event Grid retries for up to 24 h */
+    ttl = ngx_max(ttl, NGX_HTTP_RTAGENT_STORE_DEDUPE_TTL);
+
+    op = ngx_http_rtagent_store_op(event_id->len
+                                   + sizeof("rtagent:event:{}") - 1
+                                   + event_id->len, log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) (op + 1);
+    p = ngx_http_rtagent_store_copy(&op->id, p, event_id->data,
+                                    event_id->len);
+
+    key.data = p;
+    key.len = ngx_sprintf(p, "rtagent:event:{%V}", event_id) - p;
+
+    op->result = handler;
+    op->data_arg = data;
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "SET");
+    ngx_http_rtagent_store_str(&cmd, &key);
+    ngx_http_rtagent_store_lit(&cmd, "1");
+    ngx_http_rtagent_store_lit(&cmd, "NX");
+    ngx_http_rtagent_store_lit(&cmd, "PX");
+    ngx_http_rtagent_store_num(&cmd, ttl);
+
+    rc = ngx_http_rtagent_redis_write(cmd.argc, cmd.argv, cmd.len,
+                                      ngx_http_rtagent_store_deduped, op);
+    if (rc != NGX_OK) {
+        if (rc == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, log, 0,
+                          "rtagent store: cannot queue a SET write, "
+                          "event:%V", event_id);
+        }
+
+        ngx_free(op);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_rtagent_store_deduped(void *data, redisReply *reply)
+{
+    ngx_int_t                     rc;
+    ngx_http_rtagent_store_op_t  *op = data;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        rc = -1;
+
+    } else if (reply->type == REDIS_REPLY_NIL) {
+        rc = 0;
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtagent store: event %V seen before", &op->id);
+
+    } else {
+        rc = 1;
+    }
+
+    if (op->result) {
+        op->result(op->data_arg, rc);
+    }
+
+    ngx_free(op);
+}
+
+
+ngx_int_t
+ngx_http_rtagent_store_call_get(ngx_str_t *call_id, const char **names,
+    ngx_uint_t n, ngx_log_t *log, ngx_http_rtagent_store_fields_pt handler,
+    void *data)
+{
+    u_char                        *p;
+    size_t                        *len;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i;
+    const char                   **argv;
+    ngx_http_rtagent_store_op_t   *op;
+
+    if (!ngx_http_rtagent_redis_enabled()) {
+        return NGX_DECLINED;
+    }
+
+    op = ngx_http_rtagent_store_op(n * sizeof(ngx_str_t)
+                                   + (n + 2) * (sizeof(char *)
+                                                + sizeof(size_t))
+                                   + call_id->len
+                                   + sizeof("rtagent:call:{}") - 1
+                                   + call_id->len, log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->values = (ngx_str_t *) (op + 1);
+    argv = (const char **) (op->values + n);
+    len = (size_t *) (argv + n + 2);
+    p = (u_char *) (len + n + 2);
+
+    p = ngx_http_rtagent_store_copy(&op->id, p, call_id->data, call_id->len);
+
+    op->n = n;
+    op->fields = handler;
+    op->data_arg = data;
+
+    argv[0] = "HMGET";
+    len[0] = 5;
+    argv[1] = (const char *) p;
+    len[1] = ngx_sprintf(p, "rtagent:call:{%V}", call_id) - p;
+
+    for (i = 0; i < n; i++) {
+        argv[2 + i] = names[i];
+        len[2 + i] = ngx_strlen(names[i]);
+    }
+
+    rc = ngx_http_rtagent_store_write(call_id, n + 2, argv, len,
+                                      ngx_http_rtagent_store_got, op);
+    if (rc != NGX_OK) {
+        ngx_free(op);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_rtagent_store_got(void *data, redisReply *reply)
+{
+    ngx_int_t                     n;
+    ngx_uint_t                    i;
+    redisReply                   *e;
+    ngx_http_rtagent_store_op_t  *op = data;
+
+    n = -1;
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY
+        && reply->elements == op->n)
+    {
+        n = op->n;
+
+        for (i = 0; i < op->n; i++) {
+            e = reply->element[i];
+
+            if (e->type == REDIS_REPLY_STRING) {
+                op->values[i].data = (u_char *) e->str;
+                op->values[i].len = e->len;
+
+            } else {
+                op->values[i].data = NULL;
+                op->values[i].len = 0;
+            }
+        }
+    }
+
+    if (op->fields) {
+        op->fields(op->data_arg, n, n < 0 ? NULL : op->values);
+    }
+
+    ngx_free(op);
+}
+
+
+/* PUBLISH on rtagent:call:{<id>}:ctl */
+
+static ngx_int_t
+ngx_http_rtagent_store_publish(ngx_str_t *call_id, ngx_str_t *json,
+    ngx_http_rtagent_redis_reply_pt handler, void *data)
 {
     u_char                        *p;
     ngx_int_t                      rc;
@@ -678,10 +1231,59 @@ ngx_http_rtagent_store_control(ngx_str_t *call_id, ngx_str_t *json)
     ngx_http_rtagent_store_str(&cmd, &channel);
     ngx_http_rtagent_store_str(&cmd, json);
 
-    rc = ngx_http_rtagent_redis_write(cmd.argc, cmd.argv, cmd.len, NULL,
-                                      NULL);
+    rc = ngx_http_rtagent_store_write(call_id, cmd.argc, cmd.argv, cmd.len,
+                                      handler, data);
 
     ngx_free(channel.data);
+
+    return rc;
+}
+
+
+/* an op with size bytes after it for its strings */
+
+static ngx_http_rtagent_store_op_t *
+ngx_http_rtagent_store_op(size_t size, ngx_log_t *log)
+{
+    ngx_http_rtagent_store_op_t  *op;
+
+    op = ngx_alloc(sizeof(ngx_http_rtagent_store_op_t) + size, log);
+    if (op == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(op, sizeof(ngx_http_rtagent_store_op_t));
+
+    return op;
+}
+
+
+static u_char *
+ngx_http_rtagent_store_copy(ngx_str_t *dst, u_char *p, u_char *data,
+    size_t len)
+{
+    dst->data = p;
+    dst->len = len;
+
+    return len ? ngx_cpymem(p, data, len) : p;
+}
+
+
+/* a write that is no session's; the failure to queue it is logged here */
+
+static ngx_int_t
+ngx_http_rtagent_store_write(ngx_str_t *id, int argc, const char **argv,
+    const size_t *len, ngx_http_rtagent_redis_reply_pt handler, void *data)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_rtagent_redis_write(argc, argv, len, handler, data);
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "rtagent store: cannot queue a %*s write, call:%V",
+                      len[0], argv[0], id);
+    }
 
     return rc;
 }
@@ -743,6 +1345,13 @@ ngx_http_rtagent_store_release(ngx_http_rtagent_store_call_t *sc)
         ngx_queue_remove(q);
         e = ngx_queue_data(q, ngx_http_rtagent_store_entry_t, queue);
         ngx_free(e);
+    }
+
+    /* none is left: one waiting for its guard holds a reference */
+    while (!ngx_queue_empty(&sc->events)) {
+        q = ngx_queue_head(&sc->events);
+        ngx_queue_remove(q);
+        ngx_free(ngx_queue_data(q, ngx_http_rtagent_store_op_t, queue));
     }
 
     if (sc->context.data) {
@@ -1070,31 +1679,14 @@ ngx_http_rtagent_store_filled(void *data, redisReply *reply)
 
 /* events ----------------------------------------------------------------- */
 
+/* an event of the session; once: the guard ("ev:...", + arg when given) */
+
 static void
 ngx_http_rtagent_store_emit(ngx_http_rtagent_store_call_t *sc,
-    const char *type, ngx_str_t *data)
+    const char *type, ngx_str_t *data, const char *once, ngx_str_t *arg)
 {
-    ngx_http_rtagent_store_cmd_t  cmd;
-
-    cmd.argc = 0;
-    cmd.nnums = 0;
-
-    ngx_http_rtagent_store_lit(&cmd, "XADD");
-    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_EVENTS);
-    ngx_http_rtagent_store_lit(&cmd, "MAXLEN");
-    ngx_http_rtagent_store_lit(&cmd, "~");
-    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_EVENTS_MAXLEN);
-    ngx_http_rtagent_store_lit(&cmd, "*");
-    ngx_http_rtagent_store_lit(&cmd, "type");
-    ngx_http_rtagent_store_arg(&cmd, (u_char *) type, ngx_strlen(type));
-    ngx_http_rtagent_store_lit(&cmd, "call_id");
-    ngx_http_rtagent_store_str(&cmd, &sc->id);
-    ngx_http_rtagent_store_lit(&cmd, "ts");
-    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_store_now());
-    ngx_http_rtagent_store_lit(&cmd, "data");
-    ngx_http_rtagent_store_str(&cmd, data);
-
-    ngx_http_rtagent_store_send(sc, &cmd, NULL);
+    (void) ngx_http_rtagent_store_post(sc, &sc->id, type, data, once, arg,
+                                       sc->log);
 }
 
 
@@ -1102,12 +1694,13 @@ ngx_http_rtagent_store_emit(ngx_http_rtagent_store_call_t *sc,
 
 static void
 ngx_http_rtagent_store_emit_json(ngx_http_rtagent_store_call_t *sc,
-    const char *type, ngx_http_rtagent_store_json_t *j)
+    const char *type, ngx_http_rtagent_store_json_t *j, const char *once,
+    ngx_str_t *arg)
 {
     ngx_str_t  json;
 
     if (ngx_http_rtagent_store_json_close(j, &json) == NGX_OK) {
-        ngx_http_rtagent_store_emit(sc, type, &json);
+        ngx_http_rtagent_store_emit(sc, type, &json, once, arg);
 
     } else {
         ngx_log_error(NGX_LOG_ERR, sc->log, 0,
@@ -1116,6 +1709,247 @@ ngx_http_rtagent_store_emit_json(ngx_http_rtagent_store_call_t *sc,
     }
 
     yajl_gen_free(j->g);
+}
+
+
+/*
+ * An event for call id: of session sc, or stateless (sc NULL).  Without a
+ * guard it is added at once, unless the session has events waiting (then
+ * it waits behind them); with one, the guard is written first and the
+ * event is added from its reply.
+ */
+
+static ngx_int_t
+ngx_http_rtagent_store_post(ngx_http_rtagent_store_call_t *sc, ngx_str_t *id,
+    const char *type, ngx_str_t *data, const char *once, ngx_str_t *arg,
+    ngx_log_t *log)
+{
+    u_char                        *p;
+    size_t                         len, tlen, flen;
+    ngx_int_t                      rc;
+    ngx_str_t                      t, key, field;
+    ngx_http_rtagent_store_op_t   *op;
+    ngx_http_rtagent_store_cmd_t   cmd;
+
+    tlen = ngx_strlen(type);
+
+    if (once == NULL && (sc == NULL || ngx_queue_empty(&sc->events))) {
+        t.data = (u_char *) type;
+        t.len = tlen;
+
+        if (sc == NULL) {
+            return ngx_http_rtagent_store_xadd(id, &t, data);
+        }
+
+        cmd.argc = 0;
+        cmd.nnums = 0;
+        ngx_http_rtagent_store_xadd_cmd(&cmd, id, &t, data);
+        ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+        return NGX_OK;
+    }
+
+    flen = once ? ngx_strlen(once) + (arg ? arg->len : 0) : 0;
+    len = id->len + tlen + data->len
+          + sizeof("rtagent:call:{}") - 1 + id->len + flen;
+
+    op = ngx_http_rtagent_store_op(len, log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) (op + 1);
+    p = ngx_http_rtagent_store_copy(&op->id, p, id->data, id->len);
+    p = ngx_http_rtagent_store_copy(&op->type, p, (u_char *) type, tlen);
+    p = ngx_http_rtagent_store_copy(&op->data, p, data->data, data->len);
+
+    op->sc = sc;
+
+    if (once == NULL) {
+        /* behind a guard of the session: in order */
+        ngx_queue_insert_tail(&sc->events, &op->queue);
+        return NGX_OK;
+    }
+
+    key.data = p;
+    p = ngx_sprintf(p, "rtagent:call:{%V}", id);
+    key.len = p - key.data;
+
+    field.data = p;
+    p = ngx_cpymem(p, once, ngx_strlen(once));
+
+    if (arg) {
+        p = ngx_cpymem(p, arg->data, arg->len);
+    }
+
+    field.len = p - field.data;
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "EVAL");
+    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_guard_lua);
+    ngx_http_rtagent_store_lit(&cmd, "1");
+    ngx_http_rtagent_store_str(&cmd, &key);
+    ngx_http_rtagent_store_str(&cmd, &field);
+    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_CALL_TTL);
+
+    if (sc && ngx_http_rtagent_store_worker.exiting) {
+        /* no reply comes before the worker is gone: both writes now */
+        ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+        cmd.argc = 0;
+        cmd.nnums = 0;
+        ngx_http_rtagent_store_xadd_cmd(&cmd, id, &op->type, &op->data);
+        ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+        ngx_free(op);
+        return NGX_OK;
+    }
+
+    /* all set before the write: a write dropped at once is answered at once */
+    op->waiting = 1;
+
+    if (sc) {
+        sc->refs++;
+        ngx_queue_insert_tail(&sc->events, &op->queue);
+    }
+
+    rc = ngx_http_rtagent_store_write(id, cmd.argc, cmd.argv, cmd.len,
+                                      ngx_http_rtagent_store_guarded, op);
+    if (rc == NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (sc) {
+        ngx_queue_remove(&op->queue);
+        sc->refs--;
+    }
+
+    ngx_free(op);
+
+    return rc;
+}
+
+
+static void
+ngx_http_rtagent_store_guarded(void *data, redisReply *reply)
+{
+    ngx_http_rtagent_store_op_t    *op = data;
+    ngx_http_rtagent_store_call_t  *sc;
+
+    sc = op->sc;
+    op->waiting = 0;
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER) {
+        op->skip = (reply->integer == 0);
+
+    } else if (reply) {
+        /* what Redis said is logged by the connection */
+        ngx_log_error(NGX_LOG_WARN, sc ? sc->log : ngx_cycle->log, 0,
+                      "rtagent store: the once-only guard of %V failed, "
+                      "written anyway, call:%V", &op->type, &op->id);
+    }
+
+    /* a dropped guard (reply NULL): written anyway, at least once */
+
+    if (sc == NULL) {
+        if (!op->skip) {
+            (void) ngx_http_rtagent_store_xadd(&op->id, &op->type,
+                                               &op->data);
+        }
+
+        ngx_free(op);
+        return;
+    }
+
+    if (op->written) {
+        /* at worker exit: added without waiting for this */
+        ngx_free(op);
+
+    } else {
+        ngx_http_rtagent_store_flush(sc, 0);
+    }
+
+    sc->refs--;
+    ngx_http_rtagent_store_release(sc);
+}
+
+
+/* adds the session's events in order, up to one that waits for a guard */
+
+static void
+ngx_http_rtagent_store_flush(ngx_http_rtagent_store_call_t *sc,
+    ngx_uint_t all)
+{
+    ngx_queue_t                   *q;
+    ngx_http_rtagent_store_op_t   *op;
+    ngx_http_rtagent_store_cmd_t   cmd;
+
+    /* the head is taken each time: a write may answer (and flush) at once */
+    while (!ngx_queue_empty(&sc->events)) {
+        q = ngx_queue_head(&sc->events);
+        op = ngx_queue_data(q, ngx_http_rtagent_store_op_t, queue);
+
+        if (op->waiting && !all) {
+            return;
+        }
+
+        ngx_queue_remove(q);
+
+        if (!op->skip) {
+            cmd.argc = 0;
+            cmd.nnums = 0;
+            ngx_http_rtagent_store_xadd_cmd(&cmd, &sc->id, &op->type,
+                                            &op->data);
+            ngx_http_rtagent_store_send(sc, &cmd, NULL);
+        }
+
+        if (op->waiting) {
+            /* its reply frees it */
+            op->written = 1;
+
+        } else {
+            ngx_free(op);
+        }
+    }
+}
+
+
+static void
+ngx_http_rtagent_store_xadd_cmd(ngx_http_rtagent_store_cmd_t *cmd,
+    ngx_str_t *id, ngx_str_t *type, ngx_str_t *data)
+{
+    ngx_http_rtagent_store_lit(cmd, "XADD");
+    ngx_http_rtagent_store_lit(cmd, NGX_HTTP_RTAGENT_STORE_EVENTS);
+    ngx_http_rtagent_store_lit(cmd, "MAXLEN");
+    ngx_http_rtagent_store_lit(cmd, "~");
+    ngx_http_rtagent_store_lit(cmd, NGX_HTTP_RTAGENT_STORE_EVENTS_MAXLEN);
+    ngx_http_rtagent_store_lit(cmd, "*");
+    ngx_http_rtagent_store_lit(cmd, "type");
+    ngx_http_rtagent_store_str(cmd, type);
+    ngx_http_rtagent_store_lit(cmd, "call_id");
+    ngx_http_rtagent_store_str(cmd, id);
+    ngx_http_rtagent_store_lit(cmd, "ts");
+    ngx_http_rtagent_store_num(cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_lit(cmd, "data");
+    ngx_http_rtagent_store_str(cmd, data);
+}
+
+
+/* a stateless XADD */
+
+static ngx_int_t
+ngx_http_rtagent_store_xadd(ngx_str_t *id, ngx_str_t *type, ngx_str_t *data)
+{
+    ngx_http_rtagent_store_cmd_t  cmd;
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_xadd_cmd(&cmd, id, type, data);
+
+    return ngx_http_rtagent_store_write(id, cmd.argc, cmd.argv, cmd.len,
+                                        NULL, NULL);
 }
 
 
@@ -1136,6 +1970,8 @@ ngx_http_rtagent_store_ctl_message(void *data, ngx_str_t *channel,
     static const char  *action[] = { "action", NULL };
     static const char  *target[] = { "target", NULL };
     static const char  *text[] = { "text", NULL };
+    static const char  *outcome[] = { "outcome", NULL };
+    static const char  *reason[] = { "reason", NULL };
 
     if (sc->ctl == NULL) {
         return;
@@ -1200,6 +2036,19 @@ ngx_http_rtagent_store_ctl_message(void *data, ngx_str_t *channel,
 
     if (ngx_strcmp(ctl.name.data, "hangup") == 0) {
         ctl.action = NGX_HTTP_RTAGENT_CTL_HANGUP;
+
+        /* how the call ended, as the control plane knows it */
+        v = yajl_tree_get(tree, outcome, yajl_t_string);
+        if (v) {
+            ctl.outcome.data = (u_char *) YAJL_GET_STRING(v);
+            ctl.outcome.len = ngx_strlen(ctl.outcome.data);
+        }
+
+        v = yajl_tree_get(tree, reason, yajl_t_string);
+        if (v) {
+            ctl.reason.data = (u_char *) YAJL_GET_STRING(v);
+            ctl.reason.len = ngx_strlen(ctl.reason.data);
+        }
 
     } else if (ngx_strcmp(ctl.name.data, "stop_audio") == 0) {
         ctl.action = NGX_HTTP_RTAGENT_CTL_STOP_AUDIO;
@@ -1328,7 +2177,8 @@ ngx_http_rtagent_store_reset(void)
 /*
  * The worker exits with calls still up (a fast shutdown: their requests
  * are never finalized): they end here, so that Redis does not show them
- * active for a day.
+ * active for a day.  No reply is read any more: events waiting for their
+ * once-only guard are added without it (at least once).
  */
 
 static void
@@ -1347,12 +2197,17 @@ ngx_http_rtagent_store_exit(void)
 
     ngx_str_set(&reason, "worker exited");
 
+    /* the guards' replies would come too late: events go out now */
+    w->exiting = 1;
+
     for (q = ngx_queue_head(&w->calls);
          q != ngx_queue_sentinel(&w->calls);
          q = next)
     {
         sc = ngx_queue_data(q, ngx_http_rtagent_store_call_t, queue);
         sc->refs++;
+
+        ngx_http_rtagent_store_flush(sc, 1);
 
         if (sc->live) {
             ngx_http_rtagent_store_call_end(sc, "error", &reason);

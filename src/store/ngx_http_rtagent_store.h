@@ -19,6 +19,16 @@
  *                                   data (JSON)
  *   rtagent:call:{<id>}:ctl         pub/sub: JSON control messages for the
  *                                   worker that owns the call
+ *   rtagent:event:{<id>}            string "1": an Event Grid or callback
+ *                                   event id already seen; 24 h at least
+ *
+ * CALL_STARTED, PARTICIPANT_JOINED and CALL_ENDED are written once per
+ * call although the media session and the ACS control plane (any worker,
+ * any instance) both emit them: the first emitter sets a guard field
+ * "ev:..." in the call's hash and only then adds the event.  A script
+ * touches the keys of one call only, never rtagent:events (another slot
+ * under Redis Cluster): the guard is one write, the XADD a second one sent
+ * from its reply.  A session's events stay in their order behind a guard.
  *
  * Nothing said on a call is lost to a Redis outage or restart: the call's
  * transcript is kept in worker memory while the call (or any of its writes)
@@ -64,6 +74,8 @@ typedef struct {
     ngx_str_t                      name;       /* as sent */
     ngx_str_t                      target;     /* transfer */
     ngx_str_t                      text;       /* inject_text */
+    ngx_str_t                      outcome;    /* hangup, optional */
+    ngx_str_t                      reason;     /* hangup, optional */
 } ngx_http_rtagent_ctl_t;
 
 typedef void (*ngx_http_rtagent_store_ctl_pt)(void *data,
@@ -74,16 +86,17 @@ typedef struct ngx_http_rtagent_store_call_s  ngx_http_rtagent_store_call_t;
 
 
 /*
- * The call starts: its hash, CALL_STARTED, and a subscription to its
- * control channel; ctl(data, ...) is called for each valid control
- * message until ngx_http_rtagent_store_call_end().  log is the call's log
- * for as long as it lives.
+ * The call starts: its hash, CALL_STARTED (once per call), and a
+ * subscription to its control channel; ctl(data, ...) is called for each
+ * valid control message until ngx_http_rtagent_store_call_end().  log is
+ * the call's log for as long as it lives.
  */
 ngx_http_rtagent_store_call_t *ngx_http_rtagent_store_call_start(
     ngx_str_t *call_id, ngx_str_t *agent, ngx_uint_t rate, ngx_log_t *log,
     ngx_http_rtagent_store_ctl_pt ctl, void *data);
 
-/* PARTICIPANT_JOINED the first time a participantRawID is seen */
+/* PARTICIPANT_JOINED the first time a participantRawID is seen (once per
+ * call and participant, across sessions and the control plane) */
 void ngx_http_rtagent_store_participant(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *participant);
 
@@ -118,9 +131,11 @@ void ngx_http_rtagent_store_event(ngx_http_rtagent_store_call_t *sc,
 
 /*
  * The call ended: the hash's final state, CALL_ENDED with the duration and
- * outcome ("caller_hung_up", "closed_by_control", "error"), the TTLs that
- * let its history expire, and no more control messages.  sc must not be
- * used afterwards (it is freed once its last write is answered).
+ * outcome ("caller_hung_up", "closed_by_control", "error", or the outcome
+ * of a control hang-up), the TTLs that let its history expire, and no more
+ * control messages.  CALL_ENDED goes through the guard ev:ended: not
+ * written when the call had already ended elsewhere.  sc must not be used
+ * afterwards (it is freed once its last write is answered).
  */
 void ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     const char *outcome, ngx_str_t *reason);
@@ -128,6 +143,90 @@ void ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
 /* publishes a control message for a call, wherever it lives */
 ngx_int_t ngx_http_rtagent_store_control(ngx_str_t *call_id,
     ngx_str_t *json);
+
+
+/*
+ * Stateless functions on a call id, for the ACS control plane (any worker,
+ * no session object).  All return NGX_DECLINED without rtagent_redis (the
+ * handler is then never called), NGX_ERROR when out of memory (nor then),
+ * else NGX_OK, and the handler, if any, is called exactly once, from a
+ * Redis reply or at the latest when the worker exits.  Nothing passed in
+ * is used after the call returns: what is needed is copied.
+ */
+
+/* a field of the call hash */
+typedef struct {
+    const char                    *name;
+    ngx_str_t                      value;
+} ngx_http_rtagent_store_field_t;
+
+/* HSET rtagent:call:{id} the fields (+ "call_id"), then PEXPIRE 24 h */
+ngx_int_t ngx_http_rtagent_store_call_set(ngx_str_t *call_id,
+    ngx_http_rtagent_store_field_t *fields, ngx_uint_t n, ngx_log_t *log);
+
+/*
+ * An event for a call on rtagent:events; with once != NULL only the first
+ * emitter of that guard writes it (HSETNX rtagent:call:{id} <once> <ts>,
+ * the hash given a 24 h TTL if it had none, then XADD when it was set; a
+ * dropped or failed guard write emits anyway: at-least-once beats lost).
+ * data is a JSON document (copied).
+ */
+ngx_int_t ngx_http_rtagent_store_call_event(ngx_str_t *call_id,
+    const char *type, ngx_str_t *data, const char *once, ngx_log_t *log);
+
+/* guard names used by both emitters */
+#define NGX_HTTP_RTAGENT_STORE_ONCE_STARTED   "ev:started"
+#define NGX_HTTP_RTAGENT_STORE_ONCE_ENDED     "ev:ended"
+/* PARTICIPANT_JOINED: "ev:joined:" + rawId */
+#define NGX_HTTP_RTAGENT_STORE_ONCE_JOINED    "ev:joined:"
+
+/* 1: done by this call; 0: done before (or a repeat); -1: no answer */
+typedef void (*ngx_http_rtagent_store_result_pt)(void *data, ngx_int_t rc);
+
+/*
+ * The call ended, wherever it lived (no session needed): one script on the
+ * call's hash sets the guard ev:ended (HSETNX; if it was already set:
+ * nothing more), state "ended", "ended" (ms), "duration_ms" (from the
+ * hash's "started", else "answered", else "created"; 0 when none),
+ * "outcome", "reason"; then from the reply CALL_ENDED {"duration_ms",
+ * "outcome", "reason"} is XADDed, and the TTLs of DESIGN 5 applied (hash
+ * 24 h, transcript and context 1 h).  handler (may be NULL) gets 1 when
+ * this call wrote CALL_ENDED, 0 when it had already ended, -1 when Redis
+ * did not answer (CALL_ENDED is then written anyway, without duration_ms).
+ */
+ngx_int_t ngx_http_rtagent_store_call_ended(ngx_str_t *call_id,
+    const char *outcome, ngx_str_t *reason, ngx_log_t *log,
+    ngx_http_rtagent_store_result_pt handler, void *data);
+
+/*
+ * publishes a control message like ngx_http_rtagent_store_control(), and
+ * tells handler how many subscribers received it (PUBLISH's reply; -1
+ * when Redis did not answer)
+ */
+ngx_int_t ngx_http_rtagent_store_control_count(ngx_str_t *call_id,
+    ngx_str_t *json, ngx_http_rtagent_store_result_pt handler, void *data);
+
+/*
+ * At-least-once delivery, deduplicated: SET rtagent:event:{<id>} 1 NX PX
+ * <ttl ms> (a ttl under 24 h counts as 24 h); handler gets 1 for the first
+ * time the id is seen, 0 for a repeat, -1 when Redis did not answer (treat
+ * as new).
+ */
+ngx_int_t ngx_http_rtagent_store_dedupe(ngx_str_t *event_id,
+    ngx_msec_t ttl, ngx_log_t *log, ngx_http_rtagent_store_result_pt handler,
+    void *data);
+
+/*
+ * Reads fields of a call's hash: handler gets the values in order
+ * (ngx_str_t with len 0 and data NULL for a missing field), n < 0 when
+ * Redis did not answer; the strings live during the handler only.
+ */
+typedef void (*ngx_http_rtagent_store_fields_pt)(void *data, ngx_int_t n,
+    ngx_str_t *values);
+
+ngx_int_t ngx_http_rtagent_store_call_get(ngx_str_t *call_id,
+    const char **names, ngx_uint_t n, ngx_log_t *log,
+    ngx_http_rtagent_store_fields_pt handler, void *data);
 
 
 #endif /* _NGX_HTTP_RTAGENT_STORE_H_INCLUDED_ */

@@ -34,6 +34,19 @@
  *     the N jobs answer them).
  *
  *   rtagent_test_stats;    the client's counters and this process's fds.
+ *
+ *   rtagent_test_store;    GET /store?op=OP&id=ID[&...]: the store's
+ *                          stateless functions (src/store), as the ACS
+ *                          control plane calls them; replies "rc=N" (the
+ *                          handler's), or for get "n=N name=value|- ...",
+ *                          or "declined" / "error" (the function's return)
+ *       op=ended&outcome=O[&reason=R]   ngx_http_rtagent_store_call_ended
+ *       op=event&type=T[&once=G]        ..._call_event, data {"via":"test"}
+ *       op=set&name=N&value=V           ..._call_set, one field
+ *       op=get&names=A,B,...            ..._call_get
+ *       op=count                        ..._control_count {"action":"ping"}
+ *       op=dedupe                       ..._dedupe (id is the event's), 24 h
+ *     Arguments are taken as they are in the URL (not unescaped).
  */
 
 
@@ -45,6 +58,7 @@
 
 #include <ngx_http_rtagent_module.h>
 #include <io/ngx_http_rtagent_http.h>
+#include <store/ngx_http_rtagent_store.h>
 
 
 #define NGX_HTTP_RTAGENT_TEST_NO_CANCEL   0
@@ -111,6 +125,7 @@ static char *ngx_http_rtagent_test_set(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_test_fanout_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_test_stats_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtagent_test_store_handler(ngx_http_request_t *r);
 
 
 static ngx_command_t  ngx_http_rtagent_test_commands[] = {
@@ -135,6 +150,13 @@ static ngx_command_t  ngx_http_rtagent_test_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_rtagent_test_stats_handler },
+
+    { ngx_string("rtagent_test_store"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_rtagent_test_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_rtagent_test_store_handler },
 
       ngx_null_command
 };
@@ -1121,4 +1143,261 @@ ngx_http_rtagent_test_stats_handler(ngx_http_request_t *r)
                      st.started, st.retried, st.failed);
 
     return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, text, p - text);
+}
+
+
+/* rtagent_test_store */
+
+#define NGX_HTTP_RTAGENT_TEST_FIELDS  8
+
+/* the store may answer after the request is gone (a closed client) */
+typedef struct {
+    ngx_http_request_t            *r;           /* NULL once gone */
+    ngx_pool_cleanup_t            *cln;
+    ngx_uint_t                     n;
+    ngx_str_t                      names[NGX_HTTP_RTAGENT_TEST_FIELDS];
+} ngx_http_rtagent_test_store_t;
+
+
+/* a NUL-terminated copy; "" when out of memory (the store then refuses) */
+
+static char *
+ngx_http_rtagent_test_cstr(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return "";
+    }
+
+    *ngx_cpymem(p, s->data, s->len) = '\0';
+
+    return (char *) p;
+}
+
+
+static void
+ngx_http_rtagent_test_store_gone(void *data)
+{
+    ngx_http_rtagent_test_store_t  *t = data;
+
+    t->r = NULL;
+}
+
+
+/* the request, if it is still there, and t freed */
+
+static ngx_http_request_t *
+ngx_http_rtagent_test_store_take(ngx_http_rtagent_test_store_t *t)
+{
+    ngx_http_request_t  *r;
+
+    r = t->r;
+
+    if (r) {
+        t->cln->handler = NULL;
+    }
+
+    ngx_free(t);
+
+    return r;
+}
+
+
+static void
+ngx_http_rtagent_test_store_result(void *data, ngx_int_t rc)
+{
+    u_char               text[64], *p;
+    ngx_http_request_t  *r;
+
+    r = ngx_http_rtagent_test_store_take(data);
+    if (r == NULL) {
+        return;
+    }
+
+    p = ngx_snprintf(text, sizeof(text), "rc=%i\n", rc);
+
+    ngx_http_rtagent_test_finalize(r, ngx_http_rtagent_test_reply(r,
+                                          NGX_HTTP_OK, text, p - text));
+}
+
+
+static void
+ngx_http_rtagent_test_store_fields(void *data, ngx_int_t n,
+    ngx_str_t *values)
+{
+    u_char                         *text, *p, *last;
+    size_t                          len;
+    ngx_int_t                       i;
+    ngx_http_request_t             *r;
+    ngx_http_rtagent_test_store_t  *t = data;
+
+    len = 32;
+
+    for (i = 0; i < n; i++) {
+        len += t->names[i].len + values[i].len + 3;
+    }
+
+    if (t->r == NULL || (text = ngx_pnalloc(t->r->pool, len)) == NULL) {
+        r = ngx_http_rtagent_test_store_take(t);
+        if (r) {
+            ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+        }
+
+        return;
+    }
+
+    last = text + len;
+    p = ngx_slprintf(text, last, "n=%i", n);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_slprintf(p, last, " %V=", &t->names[i]);
+
+        /* a missing field: "name=-" */
+        p = values[i].data ? ngx_slprintf(p, last, "%V", &values[i])
+                           : ngx_slprintf(p, last, "-");
+    }
+
+    *p++ = '\n';
+
+    r = ngx_http_rtagent_test_store_take(t);
+
+    ngx_http_rtagent_test_finalize(r, ngx_http_rtagent_test_reply(r,
+                                          NGX_HTTP_OK, text, p - text));
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_store_handler(ngx_http_request_t *r)
+{
+    u_char                          *p, *last, *comma;
+    ngx_int_t                        rc;
+    ngx_str_t                        op, id, outcome, reason, type, once;
+    ngx_str_t                        json;
+    ngx_uint_t                       sync;
+    const char                      *names[NGX_HTTP_RTAGENT_TEST_FIELDS];
+    ngx_http_rtagent_test_store_t   *t;
+    ngx_http_rtagent_store_field_t   field;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_str_null(&op);
+    ngx_str_null(&id);
+    ngx_str_null(&outcome);
+    ngx_str_null(&reason);
+    ngx_str_null(&type);
+    ngx_str_null(&once);
+
+    (void) ngx_http_arg(r, (u_char *) "op", 2, &op);
+    (void) ngx_http_arg(r, (u_char *) "id", 2, &id);
+
+    t = ngx_calloc(sizeof(ngx_http_rtagent_test_store_t), r->connection->log);
+    if (t == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    t->cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (t->cln == NULL) {
+        ngx_free(t);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    t->r = r;
+    t->cln->handler = ngx_http_rtagent_test_store_gone;
+    t->cln->data = t;
+
+    /* a store handler may run at once (a write dropped when queued) */
+    r->main->count++;
+    sync = 0;
+
+    if (op.len == 5 && ngx_strncmp(op.data, "ended", 5) == 0) {
+        (void) ngx_http_arg(r, (u_char *) "outcome", 7, &outcome);
+        (void) ngx_http_arg(r, (u_char *) "reason", 6, &reason);
+
+        rc = ngx_http_rtagent_store_call_ended(&id,
+                 ngx_http_rtagent_test_cstr(r->pool, &outcome), &reason,
+                 r->connection->log, ngx_http_rtagent_test_store_result, t);
+
+    } else if (op.len == 5 && ngx_strncmp(op.data, "event", 5) == 0) {
+        (void) ngx_http_arg(r, (u_char *) "type", 4, &type);
+        (void) ngx_http_arg(r, (u_char *) "once", 4, &once);
+        ngx_str_set(&json, "{\"via\":\"test\"}");
+
+        sync = 1;
+        rc = ngx_http_rtagent_store_call_event(&id,
+                 ngx_http_rtagent_test_cstr(r->pool, &type), &json,
+                 once.len ? ngx_http_rtagent_test_cstr(r->pool, &once) : NULL,
+                 r->connection->log);
+
+
+    } else if (op.len == 3 && ngx_strncmp(op.data, "set", 3) == 0) {
+        (void) ngx_http_arg(r, (u_char *) "name", 4, &type);
+        (void) ngx_http_arg(r, (u_char *) "value", 5, &field.value);
+        field.name = ngx_http_rtagent_test_cstr(r->pool, &type);
+
+        sync = 1;
+        rc = ngx_http_rtagent_store_call_set(&id, &field, 1,
+                                             r->connection->log);
+
+    } else if (op.len == 3 && ngx_strncmp(op.data, "get", 3) == 0) {
+        (void) ngx_http_arg(r, (u_char *) "names", 5, &type);
+
+        p = type.data;
+        last = p + type.len;
+
+        while (p < last && t->n < NGX_HTTP_RTAGENT_TEST_FIELDS) {
+            comma = ngx_strlchr(p, last, ',');
+            if (comma == NULL) {
+                comma = last;
+            }
+
+            t->names[t->n].data = p;
+            t->names[t->n].len = comma - p;
+            names[t->n] = ngx_http_rtagent_test_cstr(r->pool, &t->names[t->n]);
+            t->n++;
+            p = comma + 1;
+        }
+
+        rc = ngx_http_rtagent_store_call_get(&id, names, t->n,
+                 r->connection->log, ngx_http_rtagent_test_store_fields, t);
+
+    } else if (op.len == 5 && ngx_strncmp(op.data, "count", 5) == 0) {
+        ngx_str_set(&json, "{\"action\":\"ping\"}");
+
+        rc = ngx_http_rtagent_store_control_count(&id, &json,
+                 ngx_http_rtagent_test_store_result, t);
+
+    } else if (op.len == 6 && ngx_strncmp(op.data, "dedupe", 6) == 0) {
+        /* under the 24 h minimum: the store makes it 24 h */
+        rc = ngx_http_rtagent_store_dedupe(&id, 1000, r->connection->log,
+                 ngx_http_rtagent_test_store_result, t);
+
+    } else {
+        rc = NGX_ERROR;
+    }
+
+    if (rc == NGX_OK && !sync) {
+        return NGX_DONE;
+    }
+
+    /* no handler, or the store never calls it */
+    r->main->count--;
+    (void) ngx_http_rtagent_test_store_take(t);
+
+    if (rc == NGX_OK) {
+        return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK,
+                                           (u_char *) "rc=1\n", 5);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK,
+                                           (u_char *) "declined\n", 9);
+    }
+
+    return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, (u_char *) "error\n",
+                                       6);
 }
