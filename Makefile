@@ -7,6 +7,7 @@
 #   make test        unit tests (cmocka) + t/*.t (Test::Nginx block format)
 #   make test SANITIZE=1   the same with ASan + UBSan
 #   make fuzz        libFuzzer targets, FUZZ_RUNS executions each
+#                    (fuzz_jwt: FUZZ_RUNS_JWT)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -15,6 +16,8 @@ NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= /usr/sbin/nginx
 CONF        ?= conf/rtagent.conf
 FUZZ_RUNS   ?= 1000000
+# an RSA signature check per input: 5x slower than the other targets
+FUZZ_RUNS_JWT ?= 200000
 FIXTURES    ?= $(abspath ../shared/fixtures/protocol)
 SANITIZE    ?=
 
@@ -33,6 +36,10 @@ MODULE_DEPS := $(shell sed -n 's|^ *\(src/.*\.h\)$$|\1|p' config)
 
 # pure C codecs: unit-tested and fuzzed without nginx
 CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
+               src/acs/ngx_http_rtagent_acs_sign.c \
+               src/acs/ngx_http_rtagent_acs_jwt.c \
+               src/acs/ngx_http_rtagent_acs_event.c \
+               src/acs/ngx_http_rtagent_acs_body.c \
                src/audio/ngx_http_rtagent_ring.c \
                src/audio/ngx_http_rtagent_vad.c
 CODEC_INCS  := -Isrc/acs -Isrc/audio -Isrc/ws
@@ -104,7 +111,7 @@ $(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h) 
 	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@
 
 unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do $$t; done
+	@set -e; for t in $(UNIT_TESTS); do RTAGENT_FIXTURES=$(FIXTURES) $$t; done
 
 $(BUILD)/nginx-sanitize: Makefile
 	@mkdir -p $(@D)
@@ -153,7 +160,9 @@ fuzz: $(FUZZ_TARGETS)
 	    n=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$n; \
 	    mkdir -p $$corpus; cp t/fuzz/seeds/$$n/* $$corpus/ 2>/dev/null || true; \
 	    if [ $$n = fuzz_acs_msg ]; then cp $(FIXTURES)/acs_ws_*.json $$corpus/; fi; \
-	    $$f -runs=$(FUZZ_RUNS) -max_len=8192 $$corpus > $(BUILD)/fuzz/$$n.log 2>&1 \
+	    if [ $$n = fuzz_acs_events ]; then cp $(FIXTURES)/eventgrid_*.json $(FIXTURES)/callback_*.json $$corpus/; fi; \
+	    runs=$(FUZZ_RUNS); if [ $$n = fuzz_jwt ]; then runs=$(FUZZ_RUNS_JWT); fi; \
+	    $$f -runs=$$runs -max_len=8192 $$corpus > $(BUILD)/fuzz/$$n.log 2>&1 \
 	        || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 	    echo "$$n: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(BUILD)/fuzz/$$n.log), clean"; \
 	done

@@ -21,6 +21,7 @@
 #include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs_media.h>
 #include <acs/ngx_http_rtagent_acs_msg.h>
+#include <acs/ngx_http_rtagent_acs.h>
 
 
 #define NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX  128
@@ -63,6 +64,8 @@ static ngx_int_t ngx_http_rtagent_acs_media_stop(
     ngx_http_rtagent_channel_t *ch);
 static void ngx_http_rtagent_acs_media_close(ngx_http_rtagent_channel_t *ch,
     ngx_uint_t code, const char *reason);
+static ngx_int_t ngx_http_rtagent_acs_media_transfer(
+    ngx_http_rtagent_channel_t *ch, ngx_str_t *target);
 
 
 ngx_int_t
@@ -75,6 +78,12 @@ ngx_http_rtagent_acs_media_handler(ngx_http_request_t *r)
     ngx_http_rtagent_acs_media_t  *m;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtagent_module);
+
+    /* with rtagent_acs_jwt on, only Call Automation may stream */
+    rc = ngx_http_rtagent_acs_check_jwt(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
     if (ngx_http_rtagent_acs_call_id(r, &call_id) != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -96,9 +105,18 @@ ngx_http_rtagent_acs_media_handler(ngx_http_request_t *r)
     m->channel.data = m;
     m->channel.log = r->connection->log;
     m->channel.call_id = call_id;
+
+    /* the entry agent chosen when the call was answered */
+    if (ngx_http_arg(r, (u_char *) "agent", 5, &m->channel.agent) == NGX_OK
+        && !ngx_http_rtagent_acs_id_valid(m->channel.agent.data,
+                                          m->channel.agent.len))
+    {
+        ngx_str_null(&m->channel.agent);
+    }
     m->channel.send_audio = ngx_http_rtagent_acs_media_send;
     m->channel.stop_audio = ngx_http_rtagent_acs_media_stop;
     m->channel.close = ngx_http_rtagent_acs_media_close;
+    m->channel.transfer = ngx_http_rtagent_acs_media_transfer;
 
     m->call = ngx_http_rtagent_call_create(r->pool, &lcf->call, &m->channel);
     if (m->call == NULL) {
@@ -501,4 +519,16 @@ ngx_http_rtagent_acs_media_close(ngx_http_rtagent_channel_t *ch,
     ngx_http_rtagent_acs_media_t  *m = ch->data;
 
     ngx_http_rtagent_ws_close(m->ws, code, reason);
+}
+
+
+/* a transfer is a Call Automation request on the call */
+
+static ngx_int_t
+ngx_http_rtagent_acs_media_transfer(ngx_http_rtagent_channel_t *ch,
+    ngx_str_t *target)
+{
+    return ngx_http_rtagent_acs_action(ch->log, &ch->call_id,
+                                       NGX_HTTP_RTAGENT_ACS_TRANSFER, target,
+                                       NULL, NULL);
 }

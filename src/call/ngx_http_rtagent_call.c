@@ -44,6 +44,8 @@ struct ngx_http_rtagent_call_s {
     ngx_http_rtagent_store_call_t *store;      /* NULL without Redis */
 
     ngx_uint_t                     utterances;
+    const char                    *hangup;     /* a control hang-up's */
+    ngx_str_t                      hangup_reason;
     unsigned                       started:1;
     unsigned                       stored:1;   /* store start was tried */
     unsigned                       hung_up:1;  /* by a control message */
@@ -52,6 +54,12 @@ struct ngx_http_rtagent_call_s {
 
 /* the agent's name in Redis, until the orchestrator picks agents */
 static ngx_str_t  ngx_http_rtagent_call_agent = ngx_string("echo");
+
+/* outcomes a hang-up control message may give (the ACS control plane's) */
+static const char  *ngx_http_rtagent_call_outcomes[] = {
+    "caller_hung_up", "agent_hung_up", "transferred", "answer_failed",
+    "create_failed", "error", NULL
+};
 
 
 static ngx_int_t ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call);
@@ -276,7 +284,7 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
     }
 
     if (call->hung_up) {
-        how = "closed_by_control";
+        how = call->hangup ? call->hangup : "closed_by_control";
         reason = NULL;
 
     } else if (outcome == NGX_HTTP_RTAGENT_CALL_HUNG_UP) {
@@ -291,13 +299,16 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
                   "rtagent call: ended after %ui utterances, call:%V",
                   call->utterances, &call->channel->call_id);
 
-    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                  "rtagent call: outcome %s%s%s, call:%V",
-                  how, reason ? ": " : "", reason ? reason : "",
-                  &call->channel->call_id);
-
     r.data = (u_char *) reason;
     r.len = reason ? ngx_strlen(reason) : 0;
+
+    if (call->hung_up) {
+        r = call->hangup_reason;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: outcome %s%s%V, call:%V",
+                  how, r.len ? ": " : "", &r, &call->channel->call_id);
 
     ngx_http_rtagent_store_call_end(call->store, how, &r);
     call->store = NULL;
@@ -404,7 +415,9 @@ ngx_http_rtagent_call_store(ngx_http_rtagent_call_t *call)
         call->stored = 1;
         call->store = ngx_http_rtagent_store_call_start(
                           &call->channel->call_id,
-                          &ngx_http_rtagent_call_agent, call->rate,
+                          call->channel->agent.len
+                              ? &call->channel->agent
+                              : &ngx_http_rtagent_call_agent, call->rate,
                           call->channel->log,
                           ngx_http_rtagent_call_control, call);
     }
@@ -418,6 +431,8 @@ ngx_http_rtagent_call_store(ngx_http_rtagent_call_t *call)
 static void
 ngx_http_rtagent_call_control(void *data, ngx_http_rtagent_ctl_t *ctl)
 {
+    ngx_uint_t                   i;
+    const char                  *o;
     ngx_http_rtagent_call_t     *call = data;
     ngx_http_rtagent_channel_t  *ch;
 
@@ -431,6 +446,26 @@ ngx_http_rtagent_call_control(void *data, ngx_http_rtagent_ctl_t *ctl)
                       &ch->call_id);
 
         call->hung_up = 1;
+
+        /* the strings go with the message: the call keeps what it needs */
+        for (i = 0; ngx_http_rtagent_call_outcomes[i]; i++) {
+            o = ngx_http_rtagent_call_outcomes[i];
+
+            if (ctl->outcome.len == ngx_strlen(o)
+                && ngx_strncmp(ctl->outcome.data, o, ctl->outcome.len) == 0)
+            {
+                call->hangup = o;
+                break;
+            }
+        }
+
+        if (ctl->reason.len && call->hangup_reason.len == 0) {
+            call->hangup_reason.data = ngx_pstrdup(call->pool, &ctl->reason);
+            if (call->hangup_reason.data) {
+                call->hangup_reason.len = ctl->reason.len;
+            }
+        }
+
         ch->close(ch, NGX_HTTP_RTAGENT_CHANNEL_NORMAL, "hung up");
         break;
 
@@ -443,15 +478,19 @@ ngx_http_rtagent_call_control(void *data, ngx_http_rtagent_ctl_t *ctl)
         break;
 
     case NGX_HTTP_RTAGENT_CTL_TRANSFER:
-        /* a transfer is an ACS call automation request, not there yet */
-        ngx_log_error(NGX_LOG_WARN, ch->log, 0,
-                      "rtagent call: transfer to \"%V\" refused: transfers "
-                      "need ACS call automation, call:%V",
+        /* the call goes on until ACS connects the target and disconnects
+         * the gateway (CallTransferAccepted, then CallDisconnected) */
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: transfer to \"%V\" by control, call:%V",
                       &ctl->target, &ch->call_id);
 
-        ngx_http_rtagent_store_error(call->store,
-                                     "transfer needs ACS call automation",
-                                     "target", &ctl->target);
+        if (ch->transfer == NULL
+            || ch->transfer(ch, &ctl->target) != NGX_OK)
+        {
+            ngx_http_rtagent_store_error(call->store, "transfer not sent",
+                                         "target", &ctl->target);
+        }
+
         break;
 
     case NGX_HTTP_RTAGENT_CTL_INJECT_TEXT:

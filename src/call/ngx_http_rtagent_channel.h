@@ -20,6 +20,7 @@ struct ngx_http_rtagent_channel_s {
     void         *data;
     ngx_log_t    *log;
     ngx_str_t     call_id;
+    ngx_str_t     agent;        /* the entry agent, or empty */
 
     /* one frame of PCM16 mono at the call's rate, in the channel's framing */
     ngx_int_t   (*send_audio)(ngx_http_rtagent_channel_t *ch,
@@ -27,6 +28,11 @@ struct ngx_http_rtagent_channel_s {
 
     /* drop what the far end has queued but not yet played (barge-in) */
     ngx_int_t   (*stop_audio)(ngx_http_rtagent_channel_t *ch);
+
+    /* hand the call to a human (NULL: the channel cannot); the result
+     * comes back as the call's state, not here */
+    ngx_int_t   (*transfer)(ngx_http_rtagent_channel_t *ch,
+                            ngx_str_t *target);
 
     /* end the channel; reason is for logs and the peer */
     void        (*close)(ngx_http_rtagent_channel_t *ch, ngx_uint_t code,
