@@ -48,6 +48,7 @@ rtagent_acs_media_url ws://127.0.0.1:$port/ws/acs/media;
 rtagent_acs_agent +18005550100 fnol;
 rtagent_acs_agent 8:acs:support-line support;
 rtagent_acs_agent default auth;
+rtagent_acs_eventgrid_key eg-key-0123456789abcdef;
 HTTP
                     server => <<'SERVER');
 location = /api/acs/events {
@@ -60,7 +61,8 @@ SERVER
 ok(redis_up($n), 'both workers connected to Redis');
 
 my $ua = LWP::UserAgent->new(timeout => 10);
-my $events = "$base/api/acs/events";
+# the Event Grid subscription's endpoint carries its key
+my $events = "$base/api/acs/events?key=eg-key-0123456789abcdef";
 
 sub http {
     my ($method, $url, $body, @h) = @_;
@@ -122,6 +124,19 @@ subtest 'CloudEvents OPTIONS handshake' => sub {
     ok(!defined $res->header('WebHook-Allowed-Origin'), 'nothing granted');
 };
 
+subtest 'Event Grid deliveries need the subscription key' => sub {
+    for my $url ("$base/api/acs/events", "$base/api/acs/events?key=eg-key-0123456789abcdeX",
+                 "$base/api/acs/events?key=eg-key") {
+        my $v = acs_validation(url => $url, validationCode => 'code-x');
+        is($v->{status}, 403, "$url: 403");
+        my $in = acs_incoming(url => $url, to => '+18005550100');
+        is($in->{status}, 403, "$url: IncomingCall 403");
+    }
+    like(error_log($n), qr/Event Grid delivery without the subscription's key refused/,
+         'logged');
+    is(scalar @{ answers() }, 0, 'nothing answered');
+};
+
 # --- IncomingCall -----------------------------------------------------------
 
 my ($inbound, $ev);
@@ -154,7 +169,7 @@ subtest 'IncomingCall is answered with media streaming' => sub {
     my $b = $a->{json};
     is($b->{incomingCallContext}, $ev->{data}{incomingCallContext},
        'incomingCallContext passed through');
-    like($b->{callbackUri}, qr{^\Q$events\E\?call=[0-9a-f]{32}&token=[A-Za-z0-9_-]{43}$},
+    like($b->{callbackUri}, qr{^\Q$base/api/acs/events\E\?call=[0-9a-f]{32}&token=[A-Za-z0-9_-]{43}$},
          'callbackUri with the call reference and its token');
     my $m = $b->{mediaStreamingOptions};
     is($m->{transportType}, 'websocket', 'websocket transport');

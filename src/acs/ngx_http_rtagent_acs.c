@@ -155,6 +155,13 @@ static ngx_command_t  ngx_http_rtagent_acs_commands[] = {
       ngx_http_rtagent_acs_offset(api_key),
       NULL },
 
+    { ngx_string("rtagent_acs_eventgrid_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtagent_acs_secret_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      ngx_http_rtagent_acs_offset(eventgrid_key),
+      NULL },
+
     { ngx_string("rtagent_acs_jwt"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,

@@ -48,6 +48,7 @@ typedef struct {
     ngx_str_t                        source_number;
     ngx_str_t                        secret;        /* callback tokens */
     ngx_str_t                        api_key;
+    ngx_str_t                        eventgrid_key;
 
     ngx_flag_t                       jwt;
     ngx_str_t                        jwt_issuer;

@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/crypto.h>
 #include <yajl/yajl_gen.h>
 
 #include <ngx_http_rtagent_module.h>
@@ -54,6 +55,7 @@ typedef struct {
 static void ngx_http_rtagent_acs_events_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_acs_events_process(ngx_http_request_t *r,
     ngx_str_t *body);
+static ngx_int_t ngx_http_rtagent_acs_check_key(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_acs_events_options(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_acs_validation(ngx_http_request_t *r,
     ngx_http_rtagent_acs_event_t *ev);
@@ -99,6 +101,12 @@ ngx_http_rtagent_acs_events_handler(ngx_http_request_t *r)
         if (rc != NGX_OK) {
             return rc;
         }
+
+    } else if (ngx_http_rtagent_acs_check_key(r) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "rtagent acs: Event Grid delivery without the "
+                      "subscription's key refused");
+        return NGX_HTTP_FORBIDDEN;
     }
 
     r->request_body_in_single_buf = 1;
@@ -235,6 +243,34 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
     ngx_http_rtagent_acs_events_free(&evs);
 
     return ngx_http_rtagent_acs_send_json(r, NGX_HTTP_OK, NULL, 0);
+}
+
+
+/*
+ * Event Grid signs nothing: with rtagent_acs_eventgrid_key the
+ * subscription's endpoint URL carries "?key=<secret>" (PROTOCOLS.md 2.2)
+ */
+
+static ngx_int_t
+ngx_http_rtagent_acs_check_key(ngx_http_request_t *r)
+{
+    ngx_str_t                          key;
+    ngx_http_rtagent_acs_main_conf_t  *amcf;
+
+    amcf = ngx_http_rtagent_acs_conf();
+
+    if (amcf->eventgrid_key.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "key", 3, &key) != NGX_OK
+        || key.len != amcf->eventgrid_key.len
+        || CRYPTO_memcmp(key.data, amcf->eventgrid_key.data, key.len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
