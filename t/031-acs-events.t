@@ -510,6 +510,34 @@ subtest 'bad input' => sub {
        'ignored with a log line');
 };
 
+subtest 'Redis down: the call is answered at once, its state follows' => sub {
+    stop_redis($r);
+    my $before = @{ answers() };
+    acs_config(nextCallConnectionId => 'in-call-outage');
+    my $t0 = time;
+    my $in = acs_incoming(url => $events, to => '+18005550100',
+                          id => 'evt-outage-1');
+    is($in->{status}, 200, 'Event Grid gets 200 while Redis is down');
+    ok(acs_wait(sub { @{ answers() } > $before }, 5),
+       'the answer went without the dedupe check');
+    ok(time - $t0 < 3, 'within the dedupe wait, not after Redis is back');
+    ok(acs_wait(sub { error_log($n) =~ /Redis did not check event evt-outage-1/ }),
+       'logged');
+
+    restart_redis($r);
+    ok(acs_wait(sub { hash_of('in-call-outage')->{acs_state} }, 10),
+       'the call\'s state reached Redis once it was back');
+    ok(acs_wait(sub { events_of('in-call-outage', 'CALL_STARTED') }, 5),
+       'and CALL_STARTED');
+    ok(redis($r, 'EXISTS', 'rtagent:event:{evt-outage-1}'),
+       'the event id was recorded: a redelivery is a repeat');
+
+    acs_incoming(url => $events, to => '+18005550100', id => 'evt-outage-1');
+    ok(acs_wait(sub { error_log($n) =~ /event evt-outage-1 \S+ delivered again, ignored/ }),
+       'the redelivery is ignored');
+    is(@{ answers() } - $before, 1, 'answered once');
+};
+
 unlike(error_log($n), qr/\[(alert|crit|emerg)\]|signal \d+/, 'no crash, no alert');
 
 stop_nginx($n);

@@ -25,6 +25,13 @@
 
 #define NGX_HTTP_RTAGENT_ACS_ERR_LEN  160
 
+/*
+ * An unanswered IncomingCall rings out: when Redis does not say within
+ * this long whether an event is a repeat (it is down, its writes queue),
+ * the event is handled at once; at-least-once beats a lost call.
+ */
+#define NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT  500
+
 
 /* one event's work, in its own pool, from the delivery to its effects */
 typedef struct {
@@ -49,6 +56,11 @@ typedef struct {
 
     /* why the call cannot be answered, or NULL */
     const char                        *error;
+
+    ngx_http_rtagent_timer_t           wait;         /* for the dedupe */
+    unsigned                           deduping:1;   /* its reply is due */
+    unsigned                           running:1;
+    unsigned                           done:1;
 } ngx_http_rtagent_acs_work_t;
 
 
@@ -66,6 +78,8 @@ static ngx_http_rtagent_acs_work_t *ngx_http_rtagent_acs_work(
 static ngx_int_t ngx_http_rtagent_acs_incoming(
     ngx_http_rtagent_acs_work_t *w, ngx_http_rtagent_acs_event_t *ev);
 static void ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc);
+static void ngx_http_rtagent_acs_dedupe_late(ngx_event_t *ev);
+static void ngx_http_rtagent_acs_work_done(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_run(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_answered(void *data,
     ngx_http_rtagent_acs_result_t *res);
@@ -222,15 +236,18 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
 
         work++;
 
+        /* set first: a dropped write is answered before dedupe returns */
+        w->deduping = 1;
+        ngx_add_timer(&w->wait.event, NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT);
+
         rc = ngx_http_rtagent_store_dedupe(&w->event_id,
                                            NGX_HTTP_RTAGENT_ACS_DEDUPE_TTL,
                                            &w->log,
                                            ngx_http_rtagent_acs_deduped, w);
-        if (rc == NGX_DECLINED) {
+        if (rc != NGX_OK) {
             /* no Redis: nothing to dedupe against */
-            ngx_http_rtagent_acs_run(w);
-
-        } else if (rc != NGX_OK) {
+            w->deduping = 0;
+            ngx_del_timer(&w->wait.event);
             ngx_http_rtagent_acs_run(w);
         }
     }
@@ -406,6 +423,10 @@ ngx_http_rtagent_acs_work(ngx_http_request_t *r,
     w->pool = pool;
     w->log = *ngx_cycle->log;
 
+    ngx_http_rtagent_timer_init(&w->wait, ngx_http_rtagent_acs_dedupe_late,
+                                w, ngx_cycle->log);
+    w->wait.event.cancelable = 1;
+
     if (ngx_http_rtagent_acs_copy(pool, &w->event_id, ev->id) != NGX_OK
         || ngx_http_rtagent_acs_copy(pool, &w->name, ev->name) != NGX_OK)
     {
@@ -561,6 +582,28 @@ ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc)
 {
     ngx_http_rtagent_acs_work_t  *w = data;
 
+    w->deduping = 0;
+
+    if (w->wait.event.timer_set) {
+        ngx_del_timer(&w->wait.event);
+    }
+
+    if (w->running) {
+        /* handled already, Redis being late */
+        if (rc == 0) {
+            ngx_log_error(NGX_LOG_WARN, &w->log, 0,
+                          "rtagent acs: event %V (%V) turned out to be a "
+                          "repeat, handled again while Redis was slow",
+                          &w->event_id, &w->name);
+        }
+
+        if (w->done) {
+            ngx_destroy_pool(w->pool);
+        }
+
+        return;
+    }
+
     if (rc == 0) {
         ngx_log_error(NGX_LOG_INFO, &w->log, 0,
                       "rtagent acs: event %V (%V) delivered again, ignored",
@@ -574,20 +617,51 @@ ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc)
 
 
 static void
+ngx_http_rtagent_acs_dedupe_late(ngx_event_t *ev)
+{
+    ngx_http_rtagent_acs_work_t  *w;
+
+    w = ((ngx_http_rtagent_timer_t *) ev->data)->data;
+
+    ngx_log_error(NGX_LOG_WARN, &w->log, 0,
+                  "rtagent acs: Redis did not check event %V (%V) within "
+                  "%d ms, handled without the check",
+                  &w->event_id, &w->name, NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT);
+
+    ngx_http_rtagent_acs_run(w);
+}
+
+
+/* the work ended; its memory goes once the dedupe reply is in too */
+
+static void
+ngx_http_rtagent_acs_work_done(ngx_http_rtagent_acs_work_t *w)
+{
+    w->done = 1;
+
+    if (!w->deduping) {
+        ngx_destroy_pool(w->pool);
+    }
+}
+
+
+static void
 ngx_http_rtagent_acs_run(ngx_http_rtagent_acs_work_t *w)
 {
     ngx_str_t                      path;
     ngx_http_rtagent_acs_result_t  res;
 
+    w->running = 1;
+
     if (w->cb) {
         ngx_http_rtagent_acs_cb_apply(w->cb, &w->log);
-        ngx_destroy_pool(w->pool);
+        ngx_http_rtagent_acs_work_done(w);
         return;
     }
 
     ngx_log_error(NGX_LOG_INFO, &w->log, 0,
                   "rtagent acs: incoming call from \"%V\" to \"%V\", "
-                  "answering for agent \"%V\", call:%V",
+                  "entry agent \"%V\", call:%V",
                   &w->from, &w->to, &w->agent, &w->correlation_id);
 
     ngx_str_set(&path, "/calling/callConnections:answer");
@@ -607,12 +681,6 @@ ngx_http_rtagent_acs_run(ngx_http_rtagent_acs_work_t *w)
     ngx_cpystrn((u_char *) res.message,
                 (u_char *) (w->error ? w->error : "the request was not sent"),
                 sizeof(res.message));
-
-    if (w->error) {
-        ngx_log_error(NGX_LOG_ERR, &w->log, 0,
-                      "rtagent acs: cannot answer: %s, call:%V", w->error,
-                      &w->correlation_id);
-    }
 
     ngx_http_rtagent_acs_answered(w, &res);
 }
@@ -677,10 +745,11 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
         }
 
         ngx_log_error(NGX_LOG_ERR, &w->log, 0,
-                      "rtagent acs: incoming call not answered, call:%V",
+                      "rtagent acs: incoming call not answered%s%s, call:%V",
+                      w->error ? ": " : "", w->error ? w->error : "",
                       &w->correlation_id);
 
-        ngx_destroy_pool(w->pool);
+        ngx_http_rtagent_acs_work_done(w);
         return;
     }
 
@@ -756,7 +825,7 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
                   "rtagent acs: answered, agent \"%V\", correlation %V, "
                   "call:%V", &w->agent, &w->correlation_id, &id);
 
-    ngx_destroy_pool(w->pool);
+    ngx_http_rtagent_acs_work_done(w);
 }
 
 
