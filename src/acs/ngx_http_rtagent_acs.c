@@ -190,6 +190,13 @@ static ngx_command_t  ngx_http_rtagent_acs_commands[] = {
       0,
       NULL },
 
+    { ngx_string("rtagent_acs_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      ngx_http_rtagent_acs_offset(timeout),
+      NULL },
+
     { ngx_string("rtagent_acs_jwks_refresh"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -249,6 +256,7 @@ ngx_http_rtagent_acs_create_main_conf(ngx_conf_t *cf)
 
     amcf->jwt = NGX_CONF_UNSET;
     amcf->jwks_refresh = NGX_CONF_UNSET_MSEC;
+    amcf->timeout = NGX_CONF_UNSET_MSEC;
 
     return amcf;
 }
@@ -264,6 +272,9 @@ ngx_http_rtagent_acs_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(amcf->jwt, 0);
     ngx_conf_init_msec_value(amcf->jwks_refresh, 60 * 60 * 1000);
+
+    /* a call rings while its answer is under way: fail fast, retry */
+    ngx_conf_init_msec_value(amcf->timeout, 10000);
 
     if (amcf->api_version.len == 0) {
         ngx_str_set(&amcf->api_version, "2025-05-15");
@@ -1056,6 +1067,7 @@ ngx_http_rtagent_acs_rest(ngx_log_t *log, ngx_str_t *call_id,
 
     job->data = ctx;
     job->on_done = ngx_http_rtagent_acs_rest_done;
+    job->timeout = ngx_min(job->timeout, amcf->timeout);
 
     if (ngx_http_rtagent_http_start(job) != NGX_OK) {
         goto failed;

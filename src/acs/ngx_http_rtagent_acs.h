@@ -57,6 +57,7 @@ typedef struct {
     ngx_msec_t                       jwks_refresh;
     ngx_http_rtagent_jwks_t         *jwks_file;     /* from the file */
 
+    ngx_msec_t                       timeout;       /* per REST attempt */
     ngx_http_rtagent_http_conf_t    *http;          /* http{} level */
     ngx_uint_t                       events;        /* handlers in use */
     ngx_uint_t                       calls;
