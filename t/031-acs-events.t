@@ -479,7 +479,11 @@ subtest 'bad input' => sub {
     $res = http('POST', $events, encode_json([{ id => 'c1',
         type => 'Microsoft.Communication.CallConnected',
         data => { callConnectionId => 'in-call-2' } }]));
-    is($res->code, 403, 'a call event without the callback token: 403');
+    is($res->code, 200, 'a call event without a callback token (an Event Grid '
+                      . 'subscription to more ACS events): 200');
+    ok(acs_wait(sub { error_log($n) =~ /event "Microsoft.Communication.CallConnected" \(c1\) ignored: call events count only from a call's callback URI/ }),
+       'and ignored');
+    is(hash_of('in-call-2')->{acs_state}, 'failed', 'the call is unchanged');
 
     my $uri = callback_uri('in-call-2');
     (my $wrong = $uri) =~ s/token=.{4}/token=AAAA/;

@@ -180,19 +180,6 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
 
     callback = (ngx_http_rtagent_acs_check_token(r) == NGX_OK);
 
-    /* call events change a call's state: only from its callback URI */
-    for (i = 0; i < evs.nevents; i++) {
-        if (evs.events[i].kind == NGX_HTTP_RTAGENT_ACS_EV_CALL && !callback) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "rtagent acs: call event \"%s\" without a callback "
-                          "token refused", evs.events[i].type);
-            ngx_http_rtagent_acs_events_free(&evs);
-            return ngx_http_rtagent_acs_error(r, NGX_HTTP_FORBIDDEN,
-                                              "call events need the "
-                                              "callback URI's token");
-        }
-    }
-
     h = ngx_http_rtagent_header_in(r, "aeg-event-type",
                                    sizeof("aeg-event-type") - 1, &n);
 
@@ -219,6 +206,19 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
 
     for (i = 0; i < evs.nevents; i++) {
         ev = &evs.events[i];
+
+        /*
+         * call events change a call's state: only from its callback URI
+         * (an Event Grid subscription to more ACS event types is not one)
+         */
+        if (ev->kind == NGX_HTTP_RTAGENT_ACS_EV_CALL && !callback) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "rtagent acs: event \"%s\" (%s) ignored: call "
+                          "events count only from a call's callback URI",
+                          ev->type, ev->id);
+            ignored++;
+            continue;
+        }
 
         if (ev->kind == NGX_HTTP_RTAGENT_ACS_EV_OTHER) {
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
