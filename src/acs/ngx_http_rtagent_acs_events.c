@@ -65,6 +65,10 @@ typedef struct {
 
 
 static void ngx_http_rtagent_acs_events_body(ngx_http_request_t *r);
+
+/* the request ctx of a request to a callback URI with a valid token */
+static ngx_uint_t  ngx_http_rtagent_acs_callback_uri_ok;
+
 static ngx_int_t ngx_http_rtagent_acs_events_process(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_rtagent_acs_check_key(ngx_http_request_t *r);
@@ -115,6 +119,10 @@ ngx_http_rtagent_acs_events_handler(ngx_http_request_t *r)
         if (rc != NGX_OK) {
             return rc;
         }
+
+        /* remembered for the body: the token is checked once */
+        ngx_http_set_ctx(r, &ngx_http_rtagent_acs_callback_uri_ok,
+                         ngx_http_rtagent_acs_module);
 
     } else if (ngx_http_rtagent_acs_check_key(r) != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -178,7 +186,8 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
         return ngx_http_rtagent_acs_error(r, NGX_HTTP_BAD_REQUEST, err);
     }
 
-    callback = (ngx_http_rtagent_acs_check_token(r) == NGX_OK);
+    callback = (ngx_http_get_module_ctx(r, ngx_http_rtagent_acs_module)
+                == &ngx_http_rtagent_acs_callback_uri_ok);
 
     h = ngx_http_rtagent_header_in(r, "aeg-event-type",
                                    sizeof("aeg-event-type") - 1, &n);
