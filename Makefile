@@ -39,6 +39,7 @@ MODULE_DEPS := $(shell sed -n 's|^ *\(src/.*\.h\)$$|\1|p' config)
 # pure C codecs: unit-tested and fuzzed without nginx
 CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/acs/ngx_http_rtagent_acs_sign.c \
+               src/acs/ngx_http_rtagent_acs_json.c \
                src/acs/ngx_http_rtagent_acs_jwt.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
@@ -108,7 +109,7 @@ run: deps $(MODULE)
 # ---- tests ---------------------------------------------------------------
 
 $(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h) \
-                 $(BUILD)/.flags
+                 $(wildcard t/unit/*.h) $(BUILD)/.flags
 	@mkdir -p $(@D)
 	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@
 

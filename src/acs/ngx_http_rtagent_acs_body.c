@@ -18,9 +18,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "ngx_http_rtagent_acs_body.h"
+#include "ngx_http_rtagent_acs_json.h"
 
 
-/* responses are a few levels deep; see ngx_http_rtagent_acs_body_tree() */
+/* responses are a few levels deep; the limit bounds yajl_tree_free() */
 #define NGX_HTTP_RTAGENT_ACS_BODY_DEPTH_MAX  64
 
 #define NGX_HTTP_RTAGENT_ACS_PHONE_MIN       7
@@ -71,11 +72,6 @@ static void ngx_http_rtagent_acs_gen_media(ngx_http_rtagent_acs_gen_t *gen,
     const ngx_http_rtagent_acs_media_opts_t *media);
 
 static yajl_val ngx_http_rtagent_acs_body_tree(const char *body, size_t len);
-static int ngx_http_rtagent_acs_body_scan(const char *p, size_t len);
-static yajl_val ngx_http_rtagent_acs_body_member(yajl_val obj,
-    const char *key);
-static const char *ngx_http_rtagent_acs_body_string(yajl_val obj,
-    const char *key);
 static void ngx_http_rtagent_acs_body_copy(char *dst, size_t size,
     const char *s);
 
@@ -332,7 +328,7 @@ int
 ngx_http_rtagent_acs_parse_error(const char *body, size_t len,
     char *code, size_t code_len, char *message, size_t message_len)
 {
-    yajl_val     tree, error;
+    yajl_val     tree;
     const char  *c, *m;
 
     ngx_http_rtagent_acs_body_copy(code, code_len, "");
@@ -340,15 +336,14 @@ ngx_http_rtagent_acs_parse_error(const char *body, size_t len,
 
     tree = ngx_http_rtagent_acs_body_tree(body, len);
 
-    error = ngx_http_rtagent_acs_body_member(tree, "error");
-    c = ngx_http_rtagent_acs_body_string(error, "code");
+    c = ngx_http_rtagent_acs_json_str(tree, "error", "code", NULL);
 
     if (c == NULL) {
         yajl_tree_free(tree);
         return -1;
     }
 
-    m = ngx_http_rtagent_acs_body_string(error, "message");
+    m = ngx_http_rtagent_acs_json_str(tree, "error", "message", NULL);
 
     ngx_http_rtagent_acs_body_copy(code, code_len, c);
     ngx_http_rtagent_acs_body_copy(message, message_len, m ? m : "");
@@ -372,14 +367,14 @@ ngx_http_rtagent_acs_parse_call(const char *body, size_t len,
 
     tree = ngx_http_rtagent_acs_body_tree(body, len);
 
-    id = ngx_http_rtagent_acs_body_string(tree, "callConnectionId");
+    id = ngx_http_rtagent_acs_json_str(tree, "callConnectionId", NULL);
 
     if (id == NULL || id[0] == '\0') {
         yajl_tree_free(tree);
         return -1;
     }
 
-    server = ngx_http_rtagent_acs_body_string(tree, "serverCallId");
+    server = ngx_http_rtagent_acs_json_str(tree, "serverCallId", NULL);
 
     ngx_http_rtagent_acs_body_copy(call_connection_id, id_len, id);
     ngx_http_rtagent_acs_body_copy(server_call_id, server_len,
@@ -403,14 +398,14 @@ ngx_http_rtagent_acs_parse_recording(const char *body, size_t len,
 
     tree = ngx_http_rtagent_acs_body_tree(body, len);
 
-    id = ngx_http_rtagent_acs_body_string(tree, "recordingId");
+    id = ngx_http_rtagent_acs_json_str(tree, "recordingId", NULL);
 
     if (id == NULL || id[0] == '\0') {
         yajl_tree_free(tree);
         return -1;
     }
 
-    st = ngx_http_rtagent_acs_body_string(tree, "recordingState");
+    st = ngx_http_rtagent_acs_json_str(tree, "recordingState", NULL);
 
     ngx_http_rtagent_acs_body_copy(recording_id, id_len, id);
     ngx_http_rtagent_acs_body_copy(state, state_len, st ? st : "");
@@ -752,136 +747,14 @@ ngx_http_rtagent_acs_gen_media(ngx_http_rtagent_acs_gen_t *gen,
 }
 
 
-/*
- * The tree of a response body, or NULL.  yajl_tree_parse() needs a NUL-
- * terminated copy, stops at a NUL inside the body, accepts comments, and
- * frees its tree recursively, so the body is scanned first as in
- * ngx_http_rtagent_acs_event.c.
- */
+/* the tree of a response body, or NULL */
 
 static yajl_val
 ngx_http_rtagent_acs_body_tree(const char *body, size_t len)
 {
-    char      *copy;
-    yajl_val   tree;
-
-    if (body == NULL || len == 0
-        || ngx_http_rtagent_acs_body_scan(body, len) != 0)
-    {
-        return NULL;
-    }
-
-    copy = malloc(len + 1);
-    if (copy == NULL) {
-        return NULL;
-    }
-
-    memcpy(copy, body, len);
-    copy[len] = '\0';
-
-    tree = yajl_tree_parse(copy, NULL, 0);
-
-    free(copy);
-
-    return tree;
-}
-
-
-static int
-ngx_http_rtagent_acs_body_scan(const char *p, size_t len)
-{
-    size_t         i, depth;
-    unsigned char  c;
-    unsigned       in_string, escaped;
-
-    depth = 0;
-    in_string = 0;
-    escaped = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) p[i];
-
-        if (c == '\0') {
-            return -1;
-        }
-
-        if (in_string) {
-            if (escaped) {
-                escaped = 0;
-
-            } else if (c == '\\') {
-                escaped = 1;
-
-            } else if (c == '"') {
-                in_string = 0;
-            }
-
-            continue;
-        }
-
-        switch (c) {
-
-        case '"':
-            in_string = 1;
-            break;
-
-        case '/':
-            return -1;
-
-        case '[':
-        case '{':
-            if (++depth > NGX_HTTP_RTAGENT_ACS_BODY_DEPTH_MAX) {
-                return -1;
-            }
-
-            break;
-
-        case ']':
-        case '}':
-            if (depth) {
-                depth--;
-            }
-
-            break;
-
-        default:
-            break;
-        }
-    }
-
-    return 0;
-}
-
-
-/* the first member named key (yajl 2.1.0's yajl_tree_get() is buggy) */
-
-static yajl_val
-ngx_http_rtagent_acs_body_member(yajl_val obj, const char *key)
-{
-    size_t  i;
-
-    if (!YAJL_IS_OBJECT(obj)) {
-        return NULL;
-    }
-
-    for (i = 0; i < obj->u.object.len; i++) {
-        if (strcmp(obj->u.object.keys[i], key) == 0) {
-            return obj->u.object.values[i];
-        }
-    }
-
-    return NULL;
-}
-
-
-static const char *
-ngx_http_rtagent_acs_body_string(yajl_val obj, const char *key)
-{
-    yajl_val  v;
-
-    v = ngx_http_rtagent_acs_body_member(obj, key);
-
-    return YAJL_IS_STRING(v) ? v->u.string : NULL;
+    return ngx_http_rtagent_acs_json_tree(body, len,
+                                          NGX_HTTP_RTAGENT_ACS_BODY_DEPTH_MAX,
+                                          0, NULL, 0);
 }
 
 

@@ -1,15 +1,8 @@
 
 /*
  * Events endpoint parser: Event Grid and CloudEvents deliveries and Call
- * Automation callbacks, on yajl's tree API.
- *
- * yajl_tree_parse() wants a NUL-terminated string, so the body is copied
- * first; the copy is also scanned, because yajl_tree_parse() would stop
- * at a NUL byte inside the body, and because yajl_tree_free() recurses
- * once per nesting level, so a body of a million '[' would overflow the
- * stack when the tree is freed.  The scan also refuses comments, which
- * yajl_tree_parse() accepts: they are not JSON, and a quote inside one
- * would make the scan miss the brackets that follow.
+ * Automation callbacks, on yajl's tree API (made safe for untrusted bodies
+ * by ngx_http_rtagent_acs_json_tree()).
  */
 
 
@@ -26,9 +19,6 @@
 /* events are 4 or 5 levels deep; customContext maps add one or two */
 #define NGX_HTTP_RTAGENT_ACS_EV_DEPTH_MAX  64
 
-/* yajl's verbose message quotes the input; only its first line is kept */
-#define NGX_HTTP_RTAGENT_ACS_EV_YAJL_ERR   256
-
 #define NGX_HTTP_RTAGENT_ACS_EV_T_PREFIX  "Microsoft.Communication."
 #define NGX_HTTP_RTAGENT_ACS_EV_T_PREFIX_LEN                                 \
     (sizeof(NGX_HTTP_RTAGENT_ACS_EV_T_PREFIX) - 1)
@@ -44,13 +34,9 @@ static void ngx_http_rtagent_acs_ev_err(char *err, size_t errlen,
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-static const char *ngx_http_rtagent_acs_ev_scan(const char *p, size_t len);
 static int ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
     ngx_http_rtagent_acs_event_t *ev, char *err, size_t errlen);
 static const char *ngx_http_rtagent_acs_ev_nonempty(yajl_val obj,
-    const char *key);
-static yajl_val ngx_http_rtagent_acs_ev_path(yajl_val obj, va_list args);
-static yajl_val ngx_http_rtagent_acs_ev_member(yajl_val obj,
     const char *key);
 static const char *ngx_http_rtagent_acs_ev_cat(char *buf, size_t buflen,
     const char *prefix, const char *s);
@@ -60,53 +46,17 @@ int
 ngx_http_rtagent_acs_events_parse(const char *body, size_t len,
     ngx_http_rtagent_acs_events_t *evs, char *err, size_t errlen)
 {
-    char        *copy, *nl;
-    char         yerr[NGX_HTTP_RTAGENT_ACS_EV_YAJL_ERR];
     size_t       i, n;
     unsigned     array;
     yajl_val     tree, *items;
-    const char  *bad;
 
     memset(evs, 0, sizeof(ngx_http_rtagent_acs_events_t));
     ngx_http_rtagent_acs_ev_err(err, errlen, "%s", "");
 
-    if (body == NULL) {
-        len = 0;
-    }
-
-    bad = ngx_http_rtagent_acs_ev_scan(body, len);
-    if (bad) {
-        ngx_http_rtagent_acs_ev_err(err, errlen, "malformed JSON: %s", bad);
-        return -1;
-    }
-
-    copy = malloc(len + 1);
-    if (copy == NULL) {
-        ngx_http_rtagent_acs_ev_err(err, errlen, "out of memory");
-        return -1;
-    }
-
-    if (len) {
-        memcpy(copy, body, len);
-    }
-
-    copy[len] = '\0';
-    yerr[0] = '\0';
-
-    tree = yajl_tree_parse(copy, yerr, sizeof(yerr));
-
-    free(copy);
-
+    tree = ngx_http_rtagent_acs_json_tree(body, len,
+                                          NGX_HTTP_RTAGENT_ACS_EV_DEPTH_MAX,
+                                          0, err, errlen);
     if (tree == NULL) {
-        yerr[sizeof(yerr) - 1] = '\0';
-
-        nl = strchr(yerr, '\n');
-        if (nl) {
-            *nl = '\0';
-        }
-
-        ngx_http_rtagent_acs_ev_err(err, errlen, "malformed JSON: %s",
-                                    yerr[0] ? yerr : "unknown error");
         return -1;
     }
 
@@ -175,34 +125,6 @@ ngx_http_rtagent_acs_events_free(ngx_http_rtagent_acs_events_t *evs)
     free(evs->events);
 
     memset(evs, 0, sizeof(ngx_http_rtagent_acs_events_t));
-}
-
-
-yajl_val
-ngx_http_rtagent_acs_json_get(yajl_val obj, ...)
-{
-    va_list   args;
-    yajl_val  v;
-
-    va_start(args, obj);
-    v = ngx_http_rtagent_acs_ev_path(obj, args);
-    va_end(args);
-
-    return v;
-}
-
-
-const char *
-ngx_http_rtagent_acs_json_str(yajl_val obj, ...)
-{
-    va_list   args;
-    yajl_val  v;
-
-    va_start(args, obj);
-    v = ngx_http_rtagent_acs_ev_path(obj, args);
-    va_end(args);
-
-    return YAJL_IS_STRING(v) ? v->u.string : NULL;
 }
 
 
@@ -290,78 +212,6 @@ ngx_http_rtagent_acs_ev_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 
-/*
- * What makes the body unfit for yajl_tree_parse(), or NULL.  Brackets
- * inside strings do not count; a malformed body may be misjudged here,
- * but then yajl refuses it anyway.
- */
-
-static const char *
-ngx_http_rtagent_acs_ev_scan(const char *p, size_t len)
-{
-    size_t         i, depth;
-    unsigned char  c;
-    unsigned       in_string, escaped;
-
-    depth = 0;
-    in_string = 0;
-    escaped = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) p[i];
-
-        if (c == '\0') {
-            return "NUL byte";
-        }
-
-        if (in_string) {
-            if (escaped) {
-                escaped = 0;
-
-            } else if (c == '\\') {
-                escaped = 1;
-
-            } else if (c == '"') {
-                in_string = 0;
-            }
-
-            continue;
-        }
-
-        switch (c) {
-
-        case '"':
-            in_string = 1;
-            break;
-
-        case '/':
-            return "comment";
-
-        case '[':
-        case '{':
-            if (++depth > NGX_HTTP_RTAGENT_ACS_EV_DEPTH_MAX) {
-                return "nested too deeply";
-            }
-
-            break;
-
-        case ']':
-        case '}':
-            if (depth) {
-                depth--;
-            }
-
-            break;
-
-        default:
-            break;
-        }
-    }
-
-    return NULL;
-}
-
-
 static int
 ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
     ngx_http_rtagent_acs_event_t *ev, char *err, size_t errlen)
@@ -392,7 +242,7 @@ ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
         return -1;
     }
 
-    data = ngx_http_rtagent_acs_ev_member(v, "data");
+    data = ngx_http_rtagent_acs_json_get(v, "data", NULL);
 
     /* CloudEvents allow an event without data; null is taken as that */
     if (data != NULL && YAJL_IS_NULL(data)) {
@@ -455,47 +305,6 @@ ngx_http_rtagent_acs_ev_nonempty(yajl_val obj, const char *key)
     s = ngx_http_rtagent_acs_json_str(obj, key, NULL);
 
     return (s && s[0]) ? s : NULL;
-}
-
-
-static yajl_val
-ngx_http_rtagent_acs_ev_path(yajl_val obj, va_list args)
-{
-    const char  *key;
-
-    for (key = va_arg(args, const char *);
-         key != NULL && obj != NULL;
-         key = va_arg(args, const char *))
-    {
-        obj = ngx_http_rtagent_acs_ev_member(obj, key);
-    }
-
-    return obj;
-}
-
-
-/*
- * The first member named key, as yajl_tree_get() would find it; that
- * function is not used because in yajl 2.1.0 it tests the loop index
- * against the length of the member found instead of the object searched.
- */
-
-static yajl_val
-ngx_http_rtagent_acs_ev_member(yajl_val obj, const char *key)
-{
-    size_t  i;
-
-    if (!YAJL_IS_OBJECT(obj)) {
-        return NULL;
-    }
-
-    for (i = 0; i < obj->u.object.len; i++) {
-        if (strcmp(obj->u.object.keys[i], key) == 0) {
-            return obj->u.object.values[i];
-        }
-    }
-
-    return NULL;
 }
 
 

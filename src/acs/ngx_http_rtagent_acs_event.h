@@ -17,6 +17,9 @@
 
 #include <yajl/yajl_tree.h>
 
+/* ngx_http_rtagent_acs_json_get(), _json_str(), the value helpers */
+#include "ngx_http_rtagent_acs_json.h"
+
 
 /* a delivery with more events than this is refused (Event Grid batches
  * hold at most 5,000 events; callbacks a handful) */
@@ -76,12 +79,6 @@ int ngx_http_rtagent_acs_events_parse(const char *body, size_t len,
 
 void ngx_http_rtagent_acs_events_free(ngx_http_rtagent_acs_events_t *evs);
 
-
-/* value helpers (NULL when absent or of another type) */
-
-/* a string member of an object, path of one or more keys, NULL-ended */
-const char *ngx_http_rtagent_acs_json_str(yajl_val obj, ...);
-yajl_val ngx_http_rtagent_acs_json_get(yajl_val obj, ...);
 
 /*
  * The rawId of a CommunicationIdentifierModel (PROTOCOLS.md 1.8): "rawId"

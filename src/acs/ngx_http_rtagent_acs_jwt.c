@@ -4,11 +4,10 @@
  * Automation puts on callbacks and on the media WebSocket (PROTOCOLS.md
  * 2.3).
  *
- * Both kinds of JSON go through yajl's tree API, after one scan of the
- * text: yajl_tree_free() recurses, so the nesting is bounded up front;
- * the tree keeps strings NUL-terminated without their length, so
- * "\u0000" is refused and no compared string can be cut short; and
- * comments, which yajl_tree_parse() allows, are refused.
+ * Both kinds of JSON go through ngx_http_rtagent_acs_json_tree(), which
+ * bounds the nesting and refuses NUL bytes and comments; "\u0000" is
+ * refused too: the tree keeps strings NUL-terminated without their
+ * length, and no compared string may be cut short.
  *
  * Nothing of the payload is parsed before its signature is verified.
  */
@@ -29,6 +28,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ngx_http_rtagent_acs_jwt.h"
+#include "ngx_http_rtagent_acs_json.h"
 
 
 #define NGX_HTTP_RTAGENT_JWKS_KEYS_MAX   64
@@ -44,6 +44,9 @@
 #define NGX_HTTP_RTAGENT_JWT_B64_CHUNK   256
 
 #define NGX_HTTP_RTAGENT_JWT_MALFORMED   "malformed token"
+
+/* the reasons of ngx_http_rtagent_acs_json_tree() fit */
+#define NGX_HTTP_RTAGENT_JWT_REASON      64
 
 
 typedef struct {
@@ -64,9 +67,8 @@ static void ngx_http_rtagent_jwt_err(char *err, size_t errlen,
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-static const char *ngx_http_rtagent_jwt_scan(const char *s, size_t len);
 static yajl_val ngx_http_rtagent_jwt_json(const char *s, size_t len,
-    const char **reason);
+    char *reason, size_t size);
 static int ngx_http_rtagent_jwt_get(yajl_val obj, const char *name,
     yajl_val *v);
 static int ngx_http_rtagent_jwt_is(yajl_val obj, const char *name,
@@ -91,6 +93,7 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
     size_t errlen)
 {
     int                       rc;
+    char                      why[NGX_HTTP_RTAGENT_JWT_REASON];
     size_t                    i;
     yajl_val                  root, keys;
     const char               *reason, *skipped;
@@ -103,8 +106,18 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
         return NULL;
     }
 
-    root = ngx_http_rtagent_jwt_json(json, len, &reason);
+    root = ngx_http_rtagent_jwt_json(json, len, why, sizeof(why));
     if (root == NULL) {
+        /* "malformed JSON: comment" is "malformed jwks: comment" here */
+        reason = why;
+
+        if (strncmp(why, NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED,
+                    NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED_LEN)
+            == 0)
+        {
+            reason += NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED_LEN;
+        }
+
         ngx_http_rtagent_jwt_err(err, errlen, "malformed jwks: %s", reason);
         return NULL;
     }
@@ -276,9 +289,7 @@ ngx_http_rtagent_jwt_verify(const ngx_http_rtagent_jwks_t *jwks,
 
     /* why the JSON is bad is not passed on: "malformed token" it is */
 
-    h = ngx_http_rtagent_jwt_json((const char *) hdr, hdr_len, &reason);
-
-    reason = NGX_HTTP_RTAGENT_JWT_MALFORMED;
+    h = ngx_http_rtagent_jwt_json((const char *) hdr, hdr_len, NULL, 0);
 
     if (h == NULL || !YAJL_IS_OBJECT(h)) {
         goto done;
@@ -342,9 +353,7 @@ ngx_http_rtagent_jwt_verify(const ngx_http_rtagent_jwks_t *jwks,
         goto done;
     }
 
-    p = ngx_http_rtagent_jwt_json((const char *) pay, pay_len, &reason);
-
-    reason = NGX_HTTP_RTAGENT_JWT_MALFORMED;
+    p = ngx_http_rtagent_jwt_json((const char *) pay, pay_len, NULL, 0);
 
     if (p == NULL || !YAJL_IS_OBJECT(p)) {
         goto done;
@@ -387,111 +396,19 @@ ngx_http_rtagent_jwt_err(char *err, size_t errlen, const char *fmt, ...)
 
 
 /*
- * NULL if s may go to yajl_tree_parse(), else why not.  The scan follows
- * strings exactly as yajl's lexer does for valid JSON, and yajl stops at
- * the first error, so up to where yajl stops the depth counted here is
- * the depth of the tree it built.
+ * The tree of len bytes of JSON, or NULL with why in reason (may be NULL):
+ * yajl's message quotes the input, so it is not passed on.
  */
 
-static const char *
-ngx_http_rtagent_jwt_scan(const char *s, size_t len)
-{
-    size_t    i;
-    unsigned  depth, in_string;
-
-    depth = 0;
-    in_string = 0;
-
-    for (i = 0; i < len; i++) {
-
-        if (s[i] == '\0') {
-            return "NUL byte";
-        }
-
-        if (in_string) {
-            if (s[i] == '"') {
-                in_string = 0;
-
-            } else if (s[i] == '\\') {
-                if (len - i > 5 && memcmp(&s[i + 1], "u0000", 5) == 0) {
-                    return "\\u0000 in a string";
-                }
-
-                /* the escaped character; '\0' there is caught by yajl */
-                i++;
-            }
-
-            continue;
-        }
-
-        switch (s[i]) {
-
-        case '"':
-            in_string = 1;
-            break;
-
-        case '{':
-        case '[':
-            if (++depth > NGX_HTTP_RTAGENT_JWT_DEPTH_MAX) {
-                return "nested too deeply";
-            }
-
-            break;
-
-        case '}':
-        case ']':
-            if (depth) {
-                depth--;
-            }
-
-            break;
-
-        case '/':
-            return "comment";
-
-        default:
-            break;
-        }
-    }
-
-    return NULL;
-}
-
-
-/* the tree of len bytes of JSON, or NULL with the reason */
-
 static yajl_val
-ngx_http_rtagent_jwt_json(const char *s, size_t len, const char **reason)
+ngx_http_rtagent_jwt_json(const char *s, size_t len, char *reason,
+    size_t size)
 {
-    char      *buf;
-    yajl_val   v;
-
-    *reason = ngx_http_rtagent_jwt_scan(s, len);
-    if (*reason != NULL) {
-        return NULL;
-    }
-
-    /* yajl_tree_parse() wants a NUL-terminated string */
-
-    buf = malloc(len + 1);
-    if (buf == NULL) {
-        *reason = "out of memory";
-        return NULL;
-    }
-
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-
-    /* yajl's message quotes the input: not worth passing on */
-    v = yajl_tree_parse(buf, NULL, 0);
-
-    free(buf);
-
-    if (v == NULL) {
-        *reason = "invalid json";
-    }
-
-    return v;
+    return ngx_http_rtagent_acs_json_tree(s, len,
+                                          NGX_HTTP_RTAGENT_JWT_DEPTH_MAX,
+                                          NGX_HTTP_RTAGENT_ACS_JSON_NO_U0000
+                                          |NGX_HTTP_RTAGENT_ACS_JSON_TERSE,
+                                          reason, size);
 }
 
 

@@ -24,8 +24,8 @@
 
 #include "ngx_http_rtagent_acs_body.h"
 
+#include "test_fixtures.h"
 
-#define TEST_FIXTURES_DEFAULT  "../shared/fixtures/protocol"
 
 #define TEST_USER    "8:acs:b9614373-fd0b-480c-8fd2-cb58b70eab9f_0f50d091"
 #define TEST_PHONE   "+18440123456"
@@ -179,49 +179,6 @@ check_ident(yajl_val id, const char *raw, const char *sub, const char *key,
     assert_string_equal(str(id, "rawId", NULL), raw);
     keys(member(id, sub), key, NULL);
     assert_string_equal(str(id, sub, key, NULL), value);
-}
-
-
-static char *
-read_file(const char *dir, const char *name, size_t *len)
-{
-    char    path[1024];
-    char   *buf;
-    long    n;
-    FILE   *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s (set RTAGENT_FIXTURES)", path);
-    }
-
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-
-    buf = malloc((size_t) n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-    fclose(f);
-
-    buf[n] = '\0';
-
-    *len = (size_t) n;
-    return buf;
-}
-
-
-static const char *
-fixtures(void)
-{
-    const char  *dir;
-
-    dir = getenv("RTAGENT_FIXTURES");
-
-    return dir ? dir : TEST_FIXTURES_DEFAULT;
 }
 
 

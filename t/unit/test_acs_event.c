@@ -21,8 +21,9 @@
 
 #include "ngx_http_rtagent_acs_event.h"
 
+#include "test_fixtures.h"
 
-#define TEST_FIXTURES_DEFAULT  "../shared/fixtures/protocol"
+
 #define TEST_ERR_SIZE          128
 
 #define TEST_CONN_ID           "06004980-19f4-465a-b630-76c371713dff"
@@ -138,47 +139,6 @@ expect_malformed(const void *json, size_t len)
     assert_memory_equal(p.err, "malformed JSON: ", 16);
     assert_true(strlen(p.err) > 16);
     done(&p);
-}
-
-
-static char *
-read_file(const char *dir, const char *name, size_t *len)
-{
-    char    path[1024];
-    char   *buf;
-    long    n;
-    FILE   *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s (set RTAGENT_FIXTURES)", path);
-    }
-
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-
-    buf = malloc((size_t) n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-    fclose(f);
-
-    *len = (size_t) n;
-    return buf;
-}
-
-
-static const char *
-fixtures(void)
-{
-    const char  *dir;
-
-    dir = getenv("RTAGENT_FIXTURES");
-
-    return dir ? dir : TEST_FIXTURES_DEFAULT;
 }
 
 

@@ -21,8 +21,9 @@
 
 #include "ngx_http_rtagent_acs_msg.h"
 
+#include "test_fixtures.h"
 
-#define TEST_FIXTURES_DEFAULT  "../shared/fixtures/protocol"
+
 #define TEST_BAD_BASE64        "audio data is not valid base64"
 
 #define S(s)  (s), sizeof(s) - 1
@@ -162,47 +163,6 @@ expect_error(const char *json, ngx_http_rtagent_acs_rc_e rc,
     }
 
     done(&p);
-}
-
-
-static char *
-read_file(const char *dir, const char *name, size_t *len)
-{
-    char    path[1024];
-    char   *buf;
-    long    n;
-    FILE   *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s (set RTAGENT_FIXTURES)", path);
-    }
-
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-
-    buf = malloc((size_t) n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-    fclose(f);
-
-    *len = (size_t) n;
-    return buf;
-}
-
-
-static const char *
-fixtures(void)
-{
-    const char  *dir;
-
-    dir = getenv("RTAGENT_FIXTURES");
-
-    return dir ? dir : TEST_FIXTURES_DEFAULT;
 }
 
 
