@@ -72,6 +72,9 @@ static void ngx_http_rtagent_acs_gen_media(ngx_http_rtagent_acs_gen_t *gen,
     const ngx_http_rtagent_acs_media_opts_t *media);
 
 static yajl_val ngx_http_rtagent_acs_body_tree(const char *body, size_t len);
+static int ngx_http_rtagent_acs_body_pair(const char *body, size_t len,
+    const char *id_key, char *id, size_t id_len, const char *other_key,
+    char *other, size_t other_len);
 static void ngx_http_rtagent_acs_body_copy(char *dst, size_t size,
     const char *s);
 
@@ -359,30 +362,10 @@ ngx_http_rtagent_acs_parse_call(const char *body, size_t len,
     char *call_connection_id, size_t id_len, char *server_call_id,
     size_t server_len)
 {
-    yajl_val     tree;
-    const char  *id, *server;
-
-    ngx_http_rtagent_acs_body_copy(call_connection_id, id_len, "");
-    ngx_http_rtagent_acs_body_copy(server_call_id, server_len, "");
-
-    tree = ngx_http_rtagent_acs_body_tree(body, len);
-
-    id = ngx_http_rtagent_acs_json_str(tree, "callConnectionId", NULL);
-
-    if (id == NULL || id[0] == '\0') {
-        yajl_tree_free(tree);
-        return -1;
-    }
-
-    server = ngx_http_rtagent_acs_json_str(tree, "serverCallId", NULL);
-
-    ngx_http_rtagent_acs_body_copy(call_connection_id, id_len, id);
-    ngx_http_rtagent_acs_body_copy(server_call_id, server_len,
-                                   server ? server : "");
-
-    yajl_tree_free(tree);
-
-    return 0;
+    return ngx_http_rtagent_acs_body_pair(body, len, "callConnectionId",
+                                          call_connection_id, id_len,
+                                          "serverCallId", server_call_id,
+                                          server_len);
 }
 
 
@@ -390,25 +373,38 @@ int
 ngx_http_rtagent_acs_parse_recording(const char *body, size_t len,
     char *recording_id, size_t id_len, char *state, size_t state_len)
 {
-    yajl_val     tree;
-    const char  *id, *st;
+    return ngx_http_rtagent_acs_body_pair(body, len, "recordingId",
+                                          recording_id, id_len,
+                                          "recordingState", state, state_len);
+}
 
-    ngx_http_rtagent_acs_body_copy(recording_id, id_len, "");
-    ngx_http_rtagent_acs_body_copy(state, state_len, "");
+
+/* a response's required id and optional second string, copied out */
+
+static int
+ngx_http_rtagent_acs_body_pair(const char *body, size_t len,
+    const char *id_key, char *id, size_t id_len, const char *other_key,
+    char *other, size_t other_len)
+{
+    yajl_val     tree;
+    const char  *v, *o;
+
+    ngx_http_rtagent_acs_body_copy(id, id_len, "");
+    ngx_http_rtagent_acs_body_copy(other, other_len, "");
 
     tree = ngx_http_rtagent_acs_body_tree(body, len);
 
-    id = ngx_http_rtagent_acs_json_str(tree, "recordingId", NULL);
+    v = ngx_http_rtagent_acs_json_str(tree, id_key, NULL);
 
-    if (id == NULL || id[0] == '\0') {
+    if (v == NULL || v[0] == '\0') {
         yajl_tree_free(tree);
         return -1;
     }
 
-    st = ngx_http_rtagent_acs_json_str(tree, "recordingState", NULL);
+    o = ngx_http_rtagent_acs_json_str(tree, other_key, NULL);
 
-    ngx_http_rtagent_acs_body_copy(recording_id, id_len, id);
-    ngx_http_rtagent_acs_body_copy(state, state_len, st ? st : "");
+    ngx_http_rtagent_acs_body_copy(id, id_len, v);
+    ngx_http_rtagent_acs_body_copy(other, other_len, o ? o : "");
 
     yajl_tree_free(tree);
 

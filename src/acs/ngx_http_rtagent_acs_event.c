@@ -6,7 +6,6 @@
  */
 
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ngx_http_rtagent_acs_event.h"
+#include "ngx_http_rtagent_acs_text.h"
 
 
 /* events are 4 or 5 levels deep; customContext maps add one or two */
@@ -28,12 +28,6 @@
     "Microsoft.Communication.IncomingCall"
 
 
-static void ngx_http_rtagent_acs_ev_err(char *err, size_t errlen,
-    const char *fmt, ...)
-#if (defined __GNUC__ || defined __clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 static int ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
     ngx_http_rtagent_acs_event_t *ev, char *err, size_t errlen);
 static const char *ngx_http_rtagent_acs_ev_nonempty(yajl_val obj,
@@ -51,7 +45,7 @@ ngx_http_rtagent_acs_events_parse(const char *body, size_t len,
     yajl_val     tree, *items;
 
     memset(evs, 0, sizeof(ngx_http_rtagent_acs_events_t));
-    ngx_http_rtagent_acs_ev_err(err, errlen, "%s", "");
+    ngx_http_rtagent_acs_errf(err, errlen, "%s", "");
 
     tree = ngx_http_rtagent_acs_json_tree(body, len,
                                           NGX_HTTP_RTAGENT_ACS_EV_DEPTH_MAX,
@@ -72,26 +66,26 @@ ngx_http_rtagent_acs_events_parse(const char *body, size_t len,
 
     } else {
         yajl_tree_free(tree);
-        ngx_http_rtagent_acs_ev_err(err, errlen, "not an object or array");
+        ngx_http_rtagent_acs_errf(err, errlen, "not an object or array");
         return -1;
     }
 
     if (n == 0) {
         yajl_tree_free(tree);
-        ngx_http_rtagent_acs_ev_err(err, errlen, "no events");
+        ngx_http_rtagent_acs_errf(err, errlen, "no events");
         return -1;
     }
 
     if (n > NGX_HTTP_RTAGENT_ACS_EVENTS_MAX) {
         yajl_tree_free(tree);
-        ngx_http_rtagent_acs_ev_err(err, errlen, "too many events");
+        ngx_http_rtagent_acs_errf(err, errlen, "too many events");
         return -1;
     }
 
     evs->events = calloc(n, sizeof(ngx_http_rtagent_acs_event_t));
     if (evs->events == NULL) {
         yajl_tree_free(tree);
-        ngx_http_rtagent_acs_ev_err(err, errlen, "out of memory");
+        ngx_http_rtagent_acs_errf(err, errlen, "out of memory");
         return -1;
     }
 
@@ -197,19 +191,6 @@ ngx_http_rtagent_acs_ident_phone(yajl_val ident)
 }
 
 
-static void
-ngx_http_rtagent_acs_ev_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list  args;
-
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-
-    va_start(args, fmt);
-    vsnprintf(err, errlen, fmt, args);
-    va_end(args);
-}
 
 
 static int
@@ -220,14 +201,14 @@ ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
     const char  *type;
 
     if (!YAJL_IS_OBJECT(v)) {
-        ngx_http_rtagent_acs_ev_err(err, errlen, "event %zu is not an object",
-                                    i);
+        ngx_http_rtagent_acs_errf(err, errlen, "event %zu is not an object",
+                                  i);
         return -1;
     }
 
     ev->id = ngx_http_rtagent_acs_ev_nonempty(v, "id");
     if (ev->id == NULL) {
-        ngx_http_rtagent_acs_ev_err(err, errlen, "event %zu has no id", i);
+        ngx_http_rtagent_acs_errf(err, errlen, "event %zu has no id", i);
         return -1;
     }
 
@@ -238,7 +219,7 @@ ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
     }
 
     if (type == NULL) {
-        ngx_http_rtagent_acs_ev_err(err, errlen, "event %zu has no type", i);
+        ngx_http_rtagent_acs_errf(err, errlen, "event %zu has no type", i);
         return -1;
     }
 
@@ -250,8 +231,8 @@ ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
     }
 
     if (data != NULL && !YAJL_IS_OBJECT(data)) {
-        ngx_http_rtagent_acs_ev_err(err, errlen,
-                                    "event %zu data is not an object", i);
+        ngx_http_rtagent_acs_errf(err, errlen,
+                                  "event %zu data is not an object", i);
         return -1;
     }
 

@@ -14,7 +14,6 @@
 
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ngx_http_rtagent_acs_jwt.h"
+#include "ngx_http_rtagent_acs_text.h"
 #include "ngx_http_rtagent_acs_json.h"
 
 
@@ -61,12 +61,6 @@ struct ngx_http_rtagent_jwks_s {
 };
 
 
-static void ngx_http_rtagent_jwt_err(char *err, size_t errlen,
-    const char *fmt, ...)
-#if (defined __GNUC__ || defined __clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 static yajl_val ngx_http_rtagent_jwt_json(const char *s, size_t len,
     char *reason, size_t size);
 static int ngx_http_rtagent_jwt_get(yajl_val obj, const char *name,
@@ -99,10 +93,10 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
     const char               *reason, *skipped;
     ngx_http_rtagent_jwks_t  *jwks;
 
-    ngx_http_rtagent_jwt_err(err, errlen, "%s", "");
+    ngx_http_rtagent_acs_errf(err, errlen, "%s", "");
 
     if (json == NULL || len > NGX_HTTP_RTAGENT_JWKS_DOC_MAX) {
-        ngx_http_rtagent_jwt_err(err, errlen, "jwks too large");
+        ngx_http_rtagent_acs_errf(err, errlen, "jwks too large");
         return NULL;
     }
 
@@ -118,7 +112,7 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
             reason += NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED_LEN;
         }
 
-        ngx_http_rtagent_jwt_err(err, errlen, "malformed jwks: %s", reason);
+        ngx_http_rtagent_acs_errf(err, errlen, "malformed jwks: %s", reason);
         return NULL;
     }
 
@@ -128,14 +122,14 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
         || ngx_http_rtagent_jwt_get(root, "keys", &keys) != 0
         || keys == NULL || !YAJL_IS_ARRAY(keys))
     {
-        ngx_http_rtagent_jwt_err(err, errlen,
-                                 "malformed jwks: no \"keys\" array");
+        ngx_http_rtagent_acs_errf(err, errlen,
+                                  "malformed jwks: no \"keys\" array");
         goto failed;
     }
 
     jwks = calloc(1, sizeof(ngx_http_rtagent_jwks_t));
     if (jwks == NULL) {
-        ngx_http_rtagent_jwt_err(err, errlen, "out of memory");
+        ngx_http_rtagent_acs_errf(err, errlen, "out of memory");
         goto failed;
     }
 
@@ -147,9 +141,9 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
     for (i = 0; i < keys->u.array.len; i++) {
         if (!YAJL_IS_OBJECT(keys->u.array.values[i])) {
             ERR_pop_to_mark();
-            ngx_http_rtagent_jwt_err(err, errlen,
-                                     "malformed jwks: key %zu is not an "
-                                     "object", i);
+            ngx_http_rtagent_acs_errf(err, errlen,
+                                      "malformed jwks: key %zu is not an "
+                                      "object", i);
             goto failed;
         }
 
@@ -159,7 +153,7 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
 
         if (rc < 0) {
             ERR_pop_to_mark();
-            ngx_http_rtagent_jwt_err(err, errlen, "%s", reason);
+            ngx_http_rtagent_acs_errf(err, errlen, "%s", reason);
             goto failed;
         }
 
@@ -172,8 +166,8 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
     ERR_pop_to_mark();
 
     if (jwks->nkeys == 0) {
-        ngx_http_rtagent_jwt_err(err, errlen, "no usable RSA key%s%s",
-                                 skipped ? ": " : "", skipped ? skipped : "");
+        ngx_http_rtagent_acs_errf(err, errlen, "no usable RSA key%s%s",
+                                  skipped ? ": " : "", skipped ? skipped : "");
         goto failed;
     }
 
@@ -226,7 +220,7 @@ ngx_http_rtagent_jwt_verify(const ngx_http_rtagent_jwks_t *jwks,
     yajl_val     h, p, alg, kid, crit;
     const char  *dot1, *dot2, *end, *reason;
 
-    ngx_http_rtagent_jwt_err(err, errlen, "%s", "");
+    ngx_http_rtagent_acs_errf(err, errlen, "%s", "");
 
     /*
      * every token of every ACS resource is signed with the same keys and
@@ -237,17 +231,17 @@ ngx_http_rtagent_jwt_verify(const ngx_http_rtagent_jwks_t *jwks,
         || check->issuer == NULL || check->issuer[0] == '\0'
         || check->audience == NULL || check->audience[0] == '\0')
     {
-        ngx_http_rtagent_jwt_err(err, errlen, "not configured");
+        ngx_http_rtagent_acs_errf(err, errlen, "not configured");
         return -1;
     }
 
     if (len > NGX_HTTP_RTAGENT_JWT_MAX) {
-        ngx_http_rtagent_jwt_err(err, errlen, "token too long");
+        ngx_http_rtagent_acs_errf(err, errlen, "token too long");
         return -1;
     }
 
     if (token == NULL || len == 0) {
-        ngx_http_rtagent_jwt_err(err, errlen, NGX_HTTP_RTAGENT_JWT_MALFORMED);
+        ngx_http_rtagent_acs_errf(err, errlen, NGX_HTTP_RTAGENT_JWT_MALFORMED);
         return -1;
     }
 
@@ -259,7 +253,7 @@ ngx_http_rtagent_jwt_verify(const ngx_http_rtagent_jwks_t *jwks,
     dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t) (end - dot1 - 1)) : NULL;
 
     if (dot2 == NULL || memchr(dot2 + 1, '.', (size_t) (end - dot2 - 1))) {
-        ngx_http_rtagent_jwt_err(err, errlen, NGX_HTTP_RTAGENT_JWT_MALFORMED);
+        ngx_http_rtagent_acs_errf(err, errlen, NGX_HTTP_RTAGENT_JWT_MALFORMED);
         return -1;
     }
 
@@ -372,7 +366,7 @@ done:
     ERR_pop_to_mark();
 
     if (reason != NULL) {
-        ngx_http_rtagent_jwt_err(err, errlen, "%s", reason);
+        ngx_http_rtagent_acs_errf(err, errlen, "%s", reason);
         return -1;
     }
 
@@ -380,19 +374,6 @@ done:
 }
 
 
-static void
-ngx_http_rtagent_jwt_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list  args;
-
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-
-    va_start(args, fmt);
-    vsnprintf(err, errlen, fmt, args);
-    va_end(args);
-}
 
 
 /*

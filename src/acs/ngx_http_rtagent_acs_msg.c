@@ -21,6 +21,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "ngx_http_rtagent_acs_msg.h"
+#include "ngx_http_rtagent_acs_text.h"
 
 
 #define NGX_HTTP_RTAGENT_ACS_NPAYLOADS  5
@@ -128,8 +129,6 @@ static void ngx_http_rtagent_acs_err(char *err, size_t err_size,
     ;
 static int ngx_http_rtagent_acs_fail(ngx_http_rtagent_acs_ctx_t *ctx,
     ngx_http_rtagent_acs_rc_e rc, const char *reason);
-static int ngx_http_rtagent_acs_eq(const uint8_t *s, size_t len,
-    const char *name, size_t name_len);
 static int ngx_http_rtagent_acs_at(ngx_http_rtagent_acs_ctx_t *ctx);
 static ngx_http_rtagent_acs_slot_t *ngx_http_rtagent_acs_slot(
     ngx_http_rtagent_acs_ctx_t *ctx);
@@ -364,9 +363,9 @@ ngx_http_rtagent_acs_msg_parse(const uint8_t *in, size_t len, uint8_t *arena,
     }
 
     for (i = 0; i < NGX_HTTP_RTAGENT_ACS_NPAYLOADS; i++) {
-        if (ngx_http_rtagent_acs_eq(ctx.kind.data, ctx.kind.len,
-                                    ngx_http_rtagent_acs_payloads[i].name,
-                                    ngx_http_rtagent_acs_payloads[i].len))
+        if (ngx_http_rtagent_acs_ascii_eq(ctx.kind.data, ctx.kind.len,
+                                          ngx_http_rtagent_acs_payloads[i].name,
+                                          ngx_http_rtagent_acs_payloads[i].len))
         {
             break;
         }
@@ -494,40 +493,6 @@ ngx_http_rtagent_acs_fail(ngx_http_rtagent_acs_ctx_t *ctx,
     ngx_http_rtagent_acs_err(ctx->err, ctx->err_size, "%s", reason);
 
     return 0;
-}
-
-
-/* ASCII case-insensitive, without the locale that strncasecmp() obeys */
-
-static int
-ngx_http_rtagent_acs_eq(const uint8_t *s, size_t len, const char *name,
-    size_t name_len)
-{
-    size_t   i;
-    uint8_t  a, b;
-
-    if (len != name_len) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        a = s[i];
-        b = (uint8_t) name[i];
-
-        if (a >= 'A' && a <= 'Z') {
-            a |= 0x20;
-        }
-
-        if (b >= 'A' && b <= 'Z') {
-            b |= 0x20;
-        }
-
-        if (a != b) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
@@ -1027,8 +992,8 @@ ngx_http_rtagent_acs_on_string(void *data, const unsigned char *s,
         return ngx_http_rtagent_acs_base64(ctx, slot, s, len);
 
     case NGX_HTTP_RTAGENT_ACS_F_STATUS:
-        slot->msg.final = ngx_http_rtagent_acs_eq(s, len, "final",
-                                                  sizeof("final") - 1)
+        slot->msg.final = ngx_http_rtagent_acs_ascii_eq(s, len, "final",
+                                                        sizeof("final") - 1)
                           ? 1 : 0;
         /* fall through */
 
@@ -1093,7 +1058,7 @@ ngx_http_rtagent_acs_on_map_key(void *data, const unsigned char *s,
     if (ctx->depth == 1) {
         ctx->top = NGX_HTTP_RTAGENT_ACS_TOP_OTHER;
 
-        if (ngx_http_rtagent_acs_eq(s, len, "kind", sizeof("kind") - 1)) {
+        if (ngx_http_rtagent_acs_ascii_eq(s, len, "kind", sizeof("kind") - 1)) {
             ctx->top = NGX_HTTP_RTAGENT_ACS_TOP_KIND;
             return 1;
         }
@@ -1101,7 +1066,7 @@ ngx_http_rtagent_acs_on_map_key(void *data, const unsigned char *s,
         for (i = 0; i < NGX_HTTP_RTAGENT_ACS_NPAYLOADS; i++) {
             p = &ngx_http_rtagent_acs_payloads[i];
 
-            if (ngx_http_rtagent_acs_eq(s, len, p->name, p->len)) {
+            if (ngx_http_rtagent_acs_ascii_eq(s, len, p->name, p->len)) {
                 ctx->top = (int) i;
                 break;
             }
@@ -1115,8 +1080,8 @@ ngx_http_rtagent_acs_on_map_key(void *data, const unsigned char *s,
         p = &ngx_http_rtagent_acs_payloads[ctx->payload];
 
         for (i = 0; i < p->nfields; i++) {
-            if (ngx_http_rtagent_acs_eq(s, len, p->fields[i].name,
-                                        p->fields[i].len))
+            if (ngx_http_rtagent_acs_ascii_eq(s, len, p->fields[i].name,
+                                              p->fields[i].len))
             {
                 ctx->field = &p->fields[i];
                 break;

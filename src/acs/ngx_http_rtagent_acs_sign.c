@@ -9,7 +9,6 @@
  */
 
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +18,11 @@
 #include <openssl/params.h>
 
 #include "ngx_http_rtagent_acs_sign.h"
+#include "ngx_http_rtagent_acs_text.h"
+
+
+#define ngx_http_rtagent_acs_sign_eq(s, len, name)                           \
+    ngx_http_rtagent_acs_ascii_eq(s, len, name, strlen(name))
 
 
 #define NGX_HTTP_RTAGENT_ACS_AUTH_HEAD                                       \
@@ -48,14 +52,6 @@ typedef struct {
 } ngx_http_rtagent_acs_sign_part_t;
 
 
-static void ngx_http_rtagent_acs_sign_err(char *err, size_t errlen,
-    const char *fmt, ...)
-#if (defined __GNUC__ || defined __clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static int ngx_http_rtagent_acs_sign_eq(const char *s, size_t len,
-    const char *name);
 static void ngx_http_rtagent_acs_sign_trim(const char **start,
     const char **end);
 static int ngx_http_rtagent_acs_sign_endpoint(
@@ -92,7 +88,7 @@ ngx_http_rtagent_acs_account_parse(const char *s, size_t len,
     const char  *endpoint, *key;
 
     memset(account, 0, sizeof(ngx_http_rtagent_acs_account_t));
-    ngx_http_rtagent_acs_sign_err(err, errlen, "%s", "");
+    ngx_http_rtagent_acs_errf(err, errlen, "%s", "");
 
     if (s == NULL) {
         s = "";
@@ -128,9 +124,9 @@ ngx_http_rtagent_acs_account_parse(const char *s, size_t len,
 
         eq = memchr(part, '=', (size_t) (part_end - part));
         if (eq == NULL) {
-            ngx_http_rtagent_acs_sign_err(err, errlen,
-                                          "connection string part "
-                                          "without \"=\"");
+            ngx_http_rtagent_acs_errf(err, errlen,
+                                      "connection string part "
+                                      "without \"=\"");
             return -1;
         }
 
@@ -147,8 +143,8 @@ ngx_http_rtagent_acs_account_parse(const char *s, size_t len,
         {
             /* which of two would win is a guess: refuse instead */
             if (endpoint != NULL) {
-                ngx_http_rtagent_acs_sign_err(err, errlen,
-                                              "duplicate endpoint");
+                ngx_http_rtagent_acs_errf(err, errlen,
+                                          "duplicate endpoint");
                 return -1;
             }
 
@@ -159,8 +155,8 @@ ngx_http_rtagent_acs_account_parse(const char *s, size_t len,
                                                 "accesskey"))
         {
             if (key != NULL) {
-                ngx_http_rtagent_acs_sign_err(err, errlen,
-                                              "duplicate accesskey");
+                ngx_http_rtagent_acs_errf(err, errlen,
+                                          "duplicate accesskey");
                 return -1;
             }
 
@@ -172,12 +168,12 @@ ngx_http_rtagent_acs_account_parse(const char *s, size_t len,
     }
 
     if (endpoint == NULL || endpoint_len == 0) {
-        ngx_http_rtagent_acs_sign_err(err, errlen, "no endpoint");
+        ngx_http_rtagent_acs_errf(err, errlen, "no endpoint");
         return -1;
     }
 
     if (key == NULL || key_len == 0) {
-        ngx_http_rtagent_acs_sign_err(err, errlen, "no accesskey");
+        ngx_http_rtagent_acs_errf(err, errlen, "no accesskey");
         return -1;
     }
 
@@ -465,53 +461,6 @@ ngx_http_rtagent_acs_token_check(const uint8_t *secret,
 }
 
 
-static void
-ngx_http_rtagent_acs_sign_err(char *err, size_t errlen, const char *fmt,
-    ...)
-{
-    va_list  args;
-
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-
-    va_start(args, fmt);
-    vsnprintf(err, errlen, fmt, args);
-    va_end(args);
-}
-
-
-/* ASCII case-insensitive, without the locale that strncasecmp() obeys */
-
-static int
-ngx_http_rtagent_acs_sign_eq(const char *s, size_t len, const char *name)
-{
-    size_t   i;
-    uint8_t  a, b;
-
-    if (len != strlen(name)) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        a = (uint8_t) s[i];
-        b = (uint8_t) name[i];
-
-        if (a >= 'A' && a <= 'Z') {
-            a |= 0x20;
-        }
-
-        if (b >= 'A' && b <= 'Z') {
-            b |= 0x20;
-        }
-
-        if (a != b) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
 
 
 static void
@@ -553,9 +502,9 @@ ngx_http_rtagent_acs_sign_endpoint(ngx_http_rtagent_acs_account_t *account,
         scheme = "http://";
 
     } else {
-        ngx_http_rtagent_acs_sign_err(err, errlen,
-                                      "endpoint is not an http or https "
-                                      "URL");
+        ngx_http_rtagent_acs_errf(err, errlen,
+                                  "endpoint is not an http or https "
+                                  "URL");
         return -1;
     }
 
@@ -573,32 +522,32 @@ ngx_http_rtagent_acs_sign_endpoint(ngx_http_rtagent_acs_account_t *account,
 
     for ( /* void */ ; i < len; i++) {
         if (s[i] == '?') {
-            ngx_http_rtagent_acs_sign_err(err, errlen,
-                                          "endpoint has a query");
+            ngx_http_rtagent_acs_errf(err, errlen,
+                                      "endpoint has a query");
             return -1;
         }
 
         if (s[i] == '#') {
-            ngx_http_rtagent_acs_sign_err(err, errlen,
-                                          "endpoint has a fragment");
+            ngx_http_rtagent_acs_errf(err, errlen,
+                                      "endpoint has a fragment");
             return -1;
         }
     }
 
     /* the SDKs strip one trailing slash; anything else is a path */
     if (s + len - rest > 1) {
-        ngx_http_rtagent_acs_sign_err(err, errlen, "endpoint has a path");
+        ngx_http_rtagent_acs_errf(err, errlen, "endpoint has a path");
         return -1;
     }
 
     if (!ngx_http_rtagent_acs_sign_authority(host, host_len)) {
-        ngx_http_rtagent_acs_sign_err(err, errlen,
-                                      "endpoint has an invalid host");
+        ngx_http_rtagent_acs_errf(err, errlen,
+                                  "endpoint has an invalid host");
         return -1;
     }
 
     if (scheme_len + host_len >= NGX_HTTP_RTAGENT_ACS_URL_MAX) {
-        ngx_http_rtagent_acs_sign_err(err, errlen, "endpoint is too long");
+        ngx_http_rtagent_acs_errf(err, errlen, "endpoint is too long");
         return -1;
     }
 
@@ -709,7 +658,7 @@ ngx_http_rtagent_acs_sign_key(ngx_http_rtagent_acs_account_t *account,
     uint8_t  buf[NGX_HTTP_RTAGENT_ACS_KEY_B64_MAX / 4 * 3];
 
     if (len > NGX_HTTP_RTAGENT_ACS_KEY_B64_MAX) {
-        ngx_http_rtagent_acs_sign_err(err, errlen, "accesskey is too long");
+        ngx_http_rtagent_acs_errf(err, errlen, "accesskey is too long");
         return -1;
     }
 
@@ -747,8 +696,8 @@ ngx_http_rtagent_acs_sign_key(ngx_http_rtagent_acs_account_t *account,
 
     if (out == 0 || out > NGX_HTTP_RTAGENT_ACS_KEY_MAX) {
         OPENSSL_cleanse(buf, sizeof(buf));
-        ngx_http_rtagent_acs_sign_err(err, errlen,
-                                      "accesskey has a bad length");
+        ngx_http_rtagent_acs_errf(err, errlen,
+                                  "accesskey has a bad length");
         return -1;
     }
 
@@ -761,7 +710,7 @@ ngx_http_rtagent_acs_sign_key(ngx_http_rtagent_acs_account_t *account,
 
 invalid:
 
-    ngx_http_rtagent_acs_sign_err(err, errlen, "accesskey is not base64");
+    ngx_http_rtagent_acs_errf(err, errlen, "accesskey is not base64");
     return -1;
 }
 
