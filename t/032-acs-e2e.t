@@ -23,14 +23,7 @@ use Test::More;
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
     unless rtagent_module();
 
-for my $need ([have_redis(), 'redis-server is not installed'],
-              [start_acs_mock(), "the ACS mock cannot run: "
-                                 . ($AcsMock::Why // '')])
-{
-    next if $need->[0];
-    die "$need->[1]\n" if $ENV{CI};
-    plan skip_all => $need->[1];
-}
+acs_start_or_skip(have_redis());
 
 my $r = start_redis();
 my $port = free_port();

@@ -116,7 +116,8 @@ our @EXPORT = qw(start_acs_mock stop_acs_mock acs_get acs_post acs_delete
                  acs_requests acs_reset acs_fail acs_config acs_callback
                  acs_incoming acs_validation acs_media acs_media_close
                  acs_media_send acs_token acs_wait acs_sign
-                 acs_signed_request acs_jwt_decode acs_jwt_verify);
+                 acs_signed_request acs_jwt_decode acs_jwt_verify
+                 acs_start_or_skip);
 
 our $Why;
 my $Dir = File::Spec->rel2abs(dirname(__FILE__));
@@ -218,6 +219,20 @@ sub stop_acs_mock {
 }
 
 END { local $?; stop_acs_mock() }
+
+# For the standalone tests: starts the mock, or skips the test (fails it
+# under CI, where everything must run) when redis-server is missing
+# ($have_redis, from RtagentRedis::have_redis) or the mock cannot start.
+sub acs_start_or_skip {
+    my ($have_redis) = @_;
+    my $why = !$have_redis ? 'redis-server is not installed'
+            : !start_acs_mock() ? 'the ACS mock cannot run: ' . ($Why // '')
+            : undef;
+    return 1 unless defined $why;
+    die "$why\n" if $ENV{CI};
+    require Test::More;
+    Test::More::plan(skip_all => $why);
+}
 
 # ------------------------------------------------------------------ HTTP
 
