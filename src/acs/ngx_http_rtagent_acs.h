@@ -18,6 +18,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <yajl/yajl_gen.h>
+
 #include <acs/ngx_http_rtagent_acs_sign.h>
 #include <acs/ngx_http_rtagent_acs_jwt.h>
 #include <acs/ngx_http_rtagent_acs_event.h>
@@ -162,10 +164,39 @@ ngx_http_rtagent_acs_cb_t *ngx_http_rtagent_acs_cb_plan(ngx_pool_t *pool,
 void ngx_http_rtagent_acs_cb_apply(ngx_http_rtagent_acs_cb_t *cb,
     ngx_log_t *log);
 
-/* JSON for event data: pairs of key and ngx_str_t * (NULL ends; a value
- * NULL or empty is left out; a key "#name" writes the value as a number,
- * which it must be), in pool */
+/*
+ * A JSON object written piece by piece (answers, event data): a failure
+ * anywhere is remembered and reported by done, which copies the document
+ * into pool and frees the generator.
+ */
+typedef struct {
+    yajl_gen                         g;
+    ngx_uint_t                       failed;
+} ngx_http_rtagent_acs_out_t;
+
+void ngx_http_rtagent_acs_out_init(ngx_http_rtagent_acs_out_t *j);
+void ngx_http_rtagent_acs_out_str(ngx_http_rtagent_acs_out_t *j,
+    const char *key, u_char *data, size_t len);
+void ngx_http_rtagent_acs_out_int(ngx_http_rtagent_acs_out_t *j,
+    const char *key, ngx_int_t n);
+void ngx_http_rtagent_acs_out_num(ngx_http_rtagent_acs_out_t *j,
+    const char *key, u_char *data, size_t len);
+void ngx_http_rtagent_acs_out_open(ngx_http_rtagent_acs_out_t *j,
+    const char *key);
+void ngx_http_rtagent_acs_out_close(ngx_http_rtagent_acs_out_t *j);
+ngx_int_t ngx_http_rtagent_acs_out_done(ngx_http_rtagent_acs_out_t *j,
+    ngx_pool_t *pool, ngx_str_t *out);
+
+#define ngx_http_rtagent_acs_out_cstr(j, key, s)                             \
+    ngx_http_rtagent_acs_out_str(j, key, (u_char *) (s), ngx_strlen(s))
+
+/* a flat object: pairs of key and ngx_str_t * (NULL ends; a value NULL or
+ * empty is left out; a key "#name" writes the value as a number, which it
+ * must be), in pool */
 ngx_int_t ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...);
+
+/* milliseconds since the epoch, from nginx's cached time */
+int64_t ngx_http_rtagent_acs_now(void);
 
 
 extern ngx_module_t  ngx_http_rtagent_acs_module;

@@ -194,7 +194,6 @@ ngx_http_rtagent_acs_cb_plan(ngx_pool_t *pool,
     u_char                          *p;
     const char                      *id;
     ngx_str_t                        ts;
-    ngx_time_t                      *tp;
     ngx_http_rtagent_acs_cb_t       *cb;
     ngx_http_rtagent_acs_cb_type_t  *t;
     u_char                           num[NGX_INT64_LEN];
@@ -248,8 +247,7 @@ ngx_http_rtagent_acs_cb_plan(ngx_pool_t *pool,
     cb->name.len = ngx_strlen(t->name);
     cb->name.data = (u_char *) t->name;
 
-    tp = ngx_timeofday();
-    p = ngx_sprintf(num, "%L", (int64_t) tp->sec * 1000 + tp->msec);
+    p = ngx_sprintf(num, "%L", ngx_http_rtagent_acs_now());
     ts.data = num;
     ts.len = p - num;
 

@@ -19,7 +19,6 @@
 #include <ngx_http.h>
 
 #include <openssl/crypto.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include <ngx_http_rtagent_module.h>
@@ -85,12 +84,6 @@ typedef struct {
 
 
 /* a JSON object built with yajl; the first failure is remembered */
-typedef struct {
-    yajl_gen                               g;
-    ngx_uint_t                             failed;
-} ngx_http_rtagent_acs_calls_json_t;
-
-
 static ngx_int_t ngx_http_rtagent_acs_calls_auth(ngx_http_request_t *r,
     ngx_int_t *rc);
 static ngx_int_t ngx_http_rtagent_acs_calls_key(ngx_http_request_t *r,
@@ -157,27 +150,6 @@ static void ngx_http_rtagent_acs_act_set(ngx_http_rtagent_acs_act_t *a,
 static ngx_int_t ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool,
     ngx_str_t *dst, u_char *data, size_t len);
 
-static void ngx_http_rtagent_acs_out_init(
-    ngx_http_rtagent_acs_calls_json_t *j);
-static void ngx_http_rtagent_acs_out_key(
-    ngx_http_rtagent_acs_calls_json_t *j, const char *key);
-static void ngx_http_rtagent_acs_out_str(
-    ngx_http_rtagent_acs_calls_json_t *j, const char *key, u_char *data,
-    size_t len);
-static void ngx_http_rtagent_acs_out_int(
-    ngx_http_rtagent_acs_calls_json_t *j, const char *key, ngx_int_t n);
-static void ngx_http_rtagent_acs_out_open(
-    ngx_http_rtagent_acs_calls_json_t *j, const char *key);
-static void ngx_http_rtagent_acs_out_close(
-    ngx_http_rtagent_acs_calls_json_t *j);
-static ngx_int_t ngx_http_rtagent_acs_out_done(
-    ngx_http_rtagent_acs_calls_json_t *j, ngx_pool_t *pool, ngx_str_t *out);
-
-static int64_t ngx_http_rtagent_acs_calls_now(void);
-
-
-#define ngx_http_rtagent_acs_out_cstr(j, key, s)                             \
-    ngx_http_rtagent_acs_out_str(j, key, (u_char *) (s), ngx_strlen(s))
 
 
 static ngx_http_rtagent_acs_act_def_t  ngx_http_rtagent_acs_acts[] = {
@@ -765,7 +737,7 @@ ngx_http_rtagent_acs_calls_created(void *data,
     ngx_http_rtagent_acs_calls_ctx_t *ctx = data;
 
     ngx_str_t                          id, scid, json;
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
     char                               cid[NGX_HTTP_RTAGENT_ACS_ID_MAX + 1];
     char                               sid[NGX_HTTP_RTAGENT_ACS_SCID_MAX];
 
@@ -849,7 +821,7 @@ ngx_http_rtagent_acs_calls_record(ngx_http_rtagent_acs_calls_ctx_t *ctx,
     ngx_str_t                          json;
     ngx_uint_t                         n;
     ngx_http_rtagent_store_field_t     f[10];
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
     u_char                             now[NGX_INT64_LEN];
 
     n = 0;
@@ -870,7 +842,7 @@ ngx_http_rtagent_acs_calls_record(ngx_http_rtagent_acs_calls_ctx_t *ctx,
     ngx_http_rtagent_acs_field("server_call_id", scid->data, scid->len);
     ngx_http_rtagent_acs_field("created", now,
                                ngx_sprintf(now, "%L",
-                                           ngx_http_rtagent_acs_calls_now())
+                                           ngx_http_rtagent_acs_now())
                                - now);
 
 #undef ngx_http_rtagent_acs_field
@@ -949,7 +921,7 @@ ngx_http_rtagent_acs_calls_status_got(void *data, ngx_int_t n,
 
     ngx_str_t                          json;
     ngx_uint_t                         i, found;
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
 
     if (ctx->r == NULL) {
         ngx_http_rtagent_acs_calls_drop(ctx);
@@ -1143,7 +1115,7 @@ ngx_http_rtagent_acs_calls_acted(void *data,
 
     ngx_str_t                          json;
     ngx_uint_t                         status;
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
     char                               rid[256], state[64];
 
     if (ctx->r == NULL) {
@@ -1312,7 +1284,7 @@ ngx_http_rtagent_acs_calls_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *error)
 {
     ngx_str_t                          json;
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1335,7 +1307,7 @@ static ngx_int_t
 ngx_http_rtagent_acs_calls_result_json(ngx_pool_t *pool,
     ngx_http_rtagent_acs_result_t *res, ngx_str_t *json)
 {
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
 
     ngx_http_rtagent_acs_out_init(&j);
     ngx_http_rtagent_acs_out_open(&j, "error");
@@ -1754,7 +1726,7 @@ ngx_http_rtagent_acs_act_done(void *data, ngx_http_rtagent_acs_result_t *res)
     ngx_http_rtagent_acs_act_t *a = data;
 
     ngx_str_t                          json;
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
     u_char                             what[64];
 
     if (res->rc == NGX_OK) {
@@ -1809,7 +1781,7 @@ ngx_http_rtagent_acs_act_recorded(ngx_http_rtagent_acs_act_t *a,
     ngx_str_t                          json;
     ngx_uint_t                         n;
     ngx_http_rtagent_store_field_t     f[2];
-    ngx_http_rtagent_acs_calls_json_t  j;
+    ngx_http_rtagent_acs_out_t  j;
     char                               rid[256], state[64];
 
     if (ngx_http_rtagent_acs_parse_recording((char *) res->body.data,
@@ -1967,136 +1939,3 @@ ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
 
 
 /* JSON ------------------------------------------------------------------- */
-
-static void
-ngx_http_rtagent_acs_out_init(ngx_http_rtagent_acs_calls_json_t *j)
-{
-    j->failed = 0;
-
-    j->g = yajl_gen_alloc(NULL);
-    if (j->g == NULL) {
-        j->failed = 1;
-        return;
-    }
-
-    if (yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_acs_out_key(ngx_http_rtagent_acs_calls_json_t *j,
-    const char *key)
-{
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_string(j->g, (const unsigned char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_acs_out_str(ngx_http_rtagent_acs_calls_json_t *j,
-    const char *key, u_char *data, size_t len)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_string(j->g, data ? data : (u_char *) "", len)
-        != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_acs_out_int(ngx_http_rtagent_acs_calls_json_t *j,
-    const char *key, ngx_int_t n)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_integer(j->g, n) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_acs_out_open(ngx_http_rtagent_acs_calls_json_t *j,
-    const char *key)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (!j->failed && yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_acs_out_close(ngx_http_rtagent_acs_calls_json_t *j)
-{
-    if (!j->failed && yajl_gen_map_close(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-/* closes the object, copies it into pool and frees the generator */
-
-static ngx_int_t
-ngx_http_rtagent_acs_out_done(ngx_http_rtagent_acs_calls_json_t *j,
-    ngx_pool_t *pool, ngx_str_t *out)
-{
-    size_t                len;
-    ngx_int_t             rc;
-    const unsigned char  *buf;
-
-    rc = NGX_ERROR;
-
-    ngx_http_rtagent_acs_out_close(j);
-
-    if (!j->failed
-        && yajl_gen_get_buf(j->g, &buf, &len) == yajl_gen_status_ok)
-    {
-        out->data = ngx_pnalloc(pool, len);
-
-        if (out->data) {
-            ngx_memcpy(out->data, buf, len);
-            out->len = len;
-            rc = NGX_OK;
-        }
-    }
-
-    if (j->g) {
-        yajl_gen_free(j->g);
-        j->g = NULL;
-    }
-
-    return rc;
-}
-
-
-static int64_t
-ngx_http_rtagent_acs_calls_now(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
-}

@@ -15,7 +15,6 @@
 #include <ngx_http.h>
 
 #include <openssl/crypto.h>
-#include <yajl/yajl_gen.h>
 
 #include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs.h>
@@ -89,7 +88,6 @@ static void ngx_http_rtagent_acs_answered(void *data,
     ngx_http_rtagent_acs_result_t *res);
 static ngx_int_t ngx_http_rtagent_acs_copy(ngx_pool_t *pool, ngx_str_t *dst,
     const char *src);
-static int64_t ngx_http_rtagent_acs_now(void);
 
 
 ngx_int_t
@@ -857,91 +855,4 @@ ngx_http_rtagent_acs_copy(ngx_pool_t *pool, ngx_str_t *dst, const char *src)
     ngx_memcpy(dst->data, src, dst->len + 1);
 
     return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...)
-{
-    va_list                 args;
-    size_t                  len;
-    yajl_gen                g;
-    ngx_str_t              *v;
-    const char             *key;
-    const unsigned char    *buf;
-    ngx_int_t               rc;
-    ngx_uint_t              num;
-
-    g = yajl_gen_alloc(NULL);
-    if (g == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_ERROR;
-
-    if (yajl_gen_map_open(g) != yajl_gen_status_ok) {
-        goto done;
-    }
-
-    va_start(args, out);
-
-    for ( ;; ) {
-        key = va_arg(args, const char *);
-        if (key == NULL) {
-            break;
-        }
-
-        v = va_arg(args, ngx_str_t *);
-        if (v == NULL || v->len == 0) {
-            continue;
-        }
-
-        /* "#key": the value is a number as written */
-        num = (key[0] == '#');
-        key += num;
-
-        if (yajl_gen_string(g, (const unsigned char *) key, ngx_strlen(key))
-            != yajl_gen_status_ok
-            || (num ? yajl_gen_number(g, (const char *) v->data, v->len)
-                    : yajl_gen_string(g, v->data, v->len))
-               != yajl_gen_status_ok)
-        {
-            va_end(args);
-            goto done;
-        }
-    }
-
-    va_end(args);
-
-    if (yajl_gen_map_close(g) != yajl_gen_status_ok
-        || yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-    {
-        goto done;
-    }
-
-    out->data = ngx_pnalloc(pool, len);
-    if (out->data == NULL) {
-        goto done;
-    }
-
-    ngx_memcpy(out->data, buf, len);
-    out->len = len;
-    rc = NGX_OK;
-
-done:
-
-    yajl_gen_free(g);
-
-    return rc;
-}
-
-
-static int64_t
-ngx_http_rtagent_acs_now(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
 }
