@@ -1627,3 +1627,25 @@ ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...)
 
     return ngx_http_rtagent_acs_out_done(&j, pool, out);
 }
+
+
+/* a NUL-terminated copy (the REST body builders take C strings) */
+
+ngx_int_t
+ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
+    size_t len)
+{
+    dst->data = ngx_pnalloc(pool, len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (len) {
+        ngx_memcpy(dst->data, data, len);
+    }
+
+    dst->data[len] = '\0';
+    dst->len = len;
+
+    return NGX_OK;
+}

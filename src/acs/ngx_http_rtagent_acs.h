@@ -195,6 +195,10 @@ ngx_int_t ngx_http_rtagent_acs_out_done(ngx_http_rtagent_acs_out_t *j,
  * must be), in pool */
 ngx_int_t ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...);
 
+/* len bytes at data into dst, NUL-terminated, in pool */
+ngx_int_t ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst,
+    u_char *data, size_t len);
+
 /* milliseconds since the epoch, from nginx's cached time */
 int64_t ngx_http_rtagent_acs_now(void);
 

@@ -147,8 +147,6 @@ static void ngx_http_rtagent_acs_act_refuse(ngx_http_rtagent_acs_act_t *a,
 static void ngx_http_rtagent_acs_act_set(ngx_http_rtagent_acs_act_t *a,
     const char *name, const char *value, ngx_str_t *other_value,
     const char *other);
-static ngx_int_t ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool,
-    ngx_str_t *dst, u_char *data, size_t len);
 
 
 
@@ -1917,25 +1915,6 @@ ngx_http_rtagent_acs_act_set(ngx_http_rtagent_acs_act_t *a, const char *name,
 
 
 /* a NUL-terminated copy */
-
-static ngx_int_t
-ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
-    size_t len)
-{
-    dst->data = ngx_pnalloc(pool, len + 1);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (len) {
-        ngx_memcpy(dst->data, data, len);
-    }
-
-    dst->data[len] = '\0';
-    dst->len = len;
-
-    return NGX_OK;
-}
 
 
 /* JSON ------------------------------------------------------------------- */

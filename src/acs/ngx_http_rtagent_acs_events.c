@@ -846,13 +846,6 @@ ngx_http_rtagent_acs_copy(ngx_pool_t *pool, ngx_str_t *dst, const char *src)
         return NGX_OK;
     }
 
-    dst->len = ngx_strlen(src);
-    dst->data = ngx_pnalloc(pool, dst->len + 1);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(dst->data, src, dst->len + 1);
-
-    return NGX_OK;
+    return ngx_http_rtagent_acs_copy_str(pool, dst, (u_char *) src,
+                                         ngx_strlen(src));
 }
