@@ -40,13 +40,13 @@ MODULE_DEPS := $(shell sed -n 's|^ *\(src/.*\.h\)$$|\1|p' config)
 CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/acs/ngx_http_rtagent_acs_text.c \
                src/acs/ngx_http_rtagent_acs_sign.c \
-               src/acs/ngx_http_rtagent_acs_json.c \
+               src/json/ngx_http_rtagent_json.c \
                src/acs/ngx_http_rtagent_acs_jwt.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
                src/audio/ngx_http_rtagent_ring.c \
                src/audio/ngx_http_rtagent_vad.c
-CODEC_INCS  := -Isrc/acs -Isrc/audio -Isrc/ws
+CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lm
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))

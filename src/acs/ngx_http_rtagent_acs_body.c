@@ -18,7 +18,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ngx_http_rtagent_acs_body.h"
-#include "ngx_http_rtagent_acs_json.h"
+#include <json/ngx_http_rtagent_json.h>
 
 
 /* responses are a few levels deep; the limit bounds yajl_tree_free() */
@@ -339,14 +339,14 @@ ngx_http_rtagent_acs_parse_error(const char *body, size_t len,
 
     tree = ngx_http_rtagent_acs_body_tree(body, len);
 
-    c = ngx_http_rtagent_acs_json_str(tree, "error", "code", NULL);
+    c = ngx_http_rtagent_json_str(tree, "error", "code", NULL);
 
     if (c == NULL) {
         yajl_tree_free(tree);
         return -1;
     }
 
-    m = ngx_http_rtagent_acs_json_str(tree, "error", "message", NULL);
+    m = ngx_http_rtagent_json_str(tree, "error", "message", NULL);
 
     ngx_http_rtagent_acs_body_copy(code, code_len, c);
     ngx_http_rtagent_acs_body_copy(message, message_len, m ? m : "");
@@ -394,14 +394,14 @@ ngx_http_rtagent_acs_body_pair(const char *body, size_t len,
 
     tree = ngx_http_rtagent_acs_body_tree(body, len);
 
-    v = ngx_http_rtagent_acs_json_str(tree, id_key, NULL);
+    v = ngx_http_rtagent_json_str(tree, id_key, NULL);
 
     if (v == NULL || v[0] == '\0') {
         yajl_tree_free(tree);
         return -1;
     }
 
-    o = ngx_http_rtagent_acs_json_str(tree, other_key, NULL);
+    o = ngx_http_rtagent_json_str(tree, other_key, NULL);
 
     ngx_http_rtagent_acs_body_copy(id, id_len, v);
     ngx_http_rtagent_acs_body_copy(other, other_len, o ? o : "");
@@ -748,7 +748,7 @@ ngx_http_rtagent_acs_gen_media(ngx_http_rtagent_acs_gen_t *gen,
 static yajl_val
 ngx_http_rtagent_acs_body_tree(const char *body, size_t len)
 {
-    return ngx_http_rtagent_acs_json_tree(body, len,
+    return ngx_http_rtagent_json_parse(body, len,
                                           NGX_HTTP_RTAGENT_ACS_BODY_DEPTH_MAX,
                                           0, NULL, 0);
 }

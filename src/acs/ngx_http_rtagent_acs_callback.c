@@ -446,7 +446,7 @@ ngx_http_rtagent_acs_cb_disconnected(ngx_http_rtagent_acs_cb_t *cb,
 {
     const char  *msg;
 
-    msg = ngx_http_rtagent_acs_json_str(data, "resultInformation", "message",
+    msg = ngx_http_rtagent_json_str(data, "resultInformation", "message",
                                         NULL);
 
     cb->outcome = "caller_hung_up";
@@ -495,7 +495,7 @@ ngx_http_rtagent_acs_cb_participants(ngx_http_rtagent_acs_cb_t *cb,
     const unsigned char  *buf;
     char                  tmp[256];
 
-    list = ngx_http_rtagent_acs_json_get(data, "participants", NULL);
+    list = ngx_http_rtagent_json_get(data, "participants", NULL);
 
     if (!YAJL_IS_ARRAY(list)) {
         return NGX_OK;
@@ -509,7 +509,7 @@ ngx_http_rtagent_acs_cb_participants(ngx_http_rtagent_acs_cb_t *cb,
     (void) yajl_gen_array_open(g);
 
     for (i = 0; i < list->u.array.len; i++) {
-        ident = ngx_http_rtagent_acs_json_get(list->u.array.values[i],
+        ident = ngx_http_rtagent_json_get(list->u.array.values[i],
                                               "identifier", NULL);
         s = ngx_http_rtagent_acs_ident_raw(ident, tmp, sizeof(tmp));
         if (s == NULL || s[0] == '\0') {
@@ -603,7 +603,7 @@ ngx_http_rtagent_acs_cb_recognize(ngx_http_rtagent_acs_cb_t *cb,
         return NGX_ERROR;
     }
 
-    tones = ngx_http_rtagent_acs_json_get(data, "dtmfResult", "tones", NULL);
+    tones = ngx_http_rtagent_json_get(data, "dtmfResult", "tones", NULL);
 
     if (!YAJL_IS_ARRAY(tones)) {
         return NGX_OK;
@@ -676,8 +676,8 @@ ngx_http_rtagent_acs_cb_recording(ngx_http_rtagent_acs_cb_t *cb,
     const char  *id, *state;
     ngx_str_t    json, rid, kind, start;
 
-    id = ngx_http_rtagent_acs_json_str(data, "recordingId", NULL);
-    state = ngx_http_rtagent_acs_json_str(data, "state", NULL);
+    id = ngx_http_rtagent_json_str(data, "recordingId", NULL);
+    state = ngx_http_rtagent_json_str(data, "state", NULL);
 
     if (ngx_http_rtagent_acs_cb_str(cb, "recording_id", data, "recordingId",
                                     NULL) != NGX_OK
@@ -696,9 +696,9 @@ ngx_http_rtagent_acs_cb_recording(ngx_http_rtagent_acs_cb_t *cb,
     if (ngx_http_rtagent_acs_json(cb->pool, &json,
             "recording_id", ngx_http_rtagent_acs_cb_s(&rid, id),
             "recording_kind", ngx_http_rtagent_acs_cb_s(&kind,
-                ngx_http_rtagent_acs_json_str(data, "recordingKind", NULL)),
+                ngx_http_rtagent_json_str(data, "recordingKind", NULL)),
             "start", ngx_http_rtagent_acs_cb_s(&start,
-                ngx_http_rtagent_acs_json_str(data, "startDateTime", NULL)),
+                ngx_http_rtagent_json_str(data, "startDateTime", NULL)),
             NULL)
         != NGX_OK)
     {
@@ -773,7 +773,7 @@ ngx_http_rtagent_acs_cb_ident(ngx_http_rtagent_acs_cb_t *cb,
     char         tmp[256];
 
     s = ngx_http_rtagent_acs_ident_raw(
-            ngx_http_rtagent_acs_json_get(data, key, NULL), tmp, sizeof(tmp));
+            ngx_http_rtagent_json_get(data, key, NULL), tmp, sizeof(tmp));
 
     if (s == NULL) {
         return NGX_OK;
@@ -804,7 +804,7 @@ ngx_http_rtagent_acs_cb_str(ngx_http_rtagent_acs_cb_t *cb, const char *name,
             break;
         }
 
-        v = ngx_http_rtagent_acs_json_get(v, key, NULL);
+        v = ngx_http_rtagent_json_get(v, key, NULL);
     }
 
     va_end(args);
@@ -862,16 +862,16 @@ ngx_http_rtagent_acs_cb_error(ngx_http_rtagent_acs_cb_t *cb,
             "error", ngx_http_rtagent_acs_cb_s(&e, error),
             "event", &cb->name,
             "#code", ngx_http_rtagent_acs_cb_num(&code,
-                ngx_http_rtagent_acs_json_get(data, "resultInformation",
+                ngx_http_rtagent_json_get(data, "resultInformation",
                                               "code", NULL)),
             "#sub_code", ngx_http_rtagent_acs_cb_num(&sub,
-                ngx_http_rtagent_acs_json_get(data, "resultInformation",
+                ngx_http_rtagent_json_get(data, "resultInformation",
                                               "subCode", NULL)),
             "message", ngx_http_rtagent_acs_cb_s(&msg,
-                ngx_http_rtagent_acs_json_str(data, "resultInformation",
+                ngx_http_rtagent_json_str(data, "resultInformation",
                                               "message", NULL)),
             "details", ngx_http_rtagent_acs_cb_s(&details,
-                ngx_http_rtagent_acs_json_str(data, "mediaStreamingUpdate",
+                ngx_http_rtagent_json_str(data, "mediaStreamingUpdate",
                                               "mediaStreamingStatusDetails",
                                               NULL)),
             key, ngx_http_rtagent_acs_cb_s(&ev, value),

@@ -1336,7 +1336,7 @@ ngx_http_rtagent_acs_calls_string(ngx_http_request_t *r, yajl_val tree,
 
     ngx_str_set(out, "");
 
-    v = ngx_http_rtagent_acs_json_get(tree, key, NULL);
+    v = ngx_http_rtagent_json_get(tree, key, NULL);
 
     if (v == NULL || YAJL_IS_NULL(v)) {
         return NGX_OK;

@@ -2,7 +2,7 @@
 /*
  * Events endpoint parser: Event Grid and CloudEvents deliveries and Call
  * Automation callbacks, on yajl's tree API (made safe for untrusted bodies
- * by ngx_http_rtagent_acs_json_tree()).
+ * by ngx_http_rtagent_json_parse()).
  */
 
 
@@ -47,7 +47,7 @@ ngx_http_rtagent_acs_events_parse(const char *body, size_t len,
     memset(evs, 0, sizeof(ngx_http_rtagent_acs_events_t));
     ngx_http_rtagent_acs_errf(err, errlen, "%s", "");
 
-    tree = ngx_http_rtagent_acs_json_tree(body, len,
+    tree = ngx_http_rtagent_json_parse(body, len,
                                           NGX_HTTP_RTAGENT_ACS_EV_DEPTH_MAX,
                                           0, err, errlen);
     if (tree == NULL) {
@@ -136,24 +136,24 @@ ngx_http_rtagent_acs_ident_raw(yajl_val ident, char *buf, size_t buflen)
         return s;
     }
 
-    s = ngx_http_rtagent_acs_json_str(ident, "phoneNumber", "value", NULL);
+    s = ngx_http_rtagent_json_str(ident, "phoneNumber", "value", NULL);
     if (s && s[0]) {
         return ngx_http_rtagent_acs_ev_cat(buf, buflen, "4:", s);
     }
 
-    s = ngx_http_rtagent_acs_json_str(ident, "communicationUser", "id",
+    s = ngx_http_rtagent_json_str(ident, "communicationUser", "id",
                                       NULL);
     if (s && s[0]) {
         return ngx_http_rtagent_acs_ev_cat(buf, buflen, "", s);
     }
 
-    s = ngx_http_rtagent_acs_json_str(ident, "microsoftTeamsApp", "appId",
+    s = ngx_http_rtagent_json_str(ident, "microsoftTeamsApp", "appId",
                                       NULL);
     if (s && s[0]) {
         return ngx_http_rtagent_acs_ev_cat(buf, buflen, "28:", s);
     }
 
-    s = ngx_http_rtagent_acs_json_str(ident, "microsoftTeamsUser", "userId",
+    s = ngx_http_rtagent_json_str(ident, "microsoftTeamsUser", "userId",
                                       NULL);
     if (s && s[0]) {
         return ngx_http_rtagent_acs_ev_cat(buf, buflen, "8:orgid:", s);
@@ -172,14 +172,14 @@ ngx_http_rtagent_acs_ident_phone(yajl_val ident)
         return NULL;
     }
 
-    s = ngx_http_rtagent_acs_json_str(ident, "phoneNumber", "value", NULL);
+    s = ngx_http_rtagent_json_str(ident, "phoneNumber", "value", NULL);
     if (s && s[0]) {
         return s;
     }
 
     /* a response may carry only kind and rawId */
-    kind = ngx_http_rtagent_acs_json_str(ident, "kind", NULL);
-    s = ngx_http_rtagent_acs_json_str(ident, "rawId", NULL);
+    kind = ngx_http_rtagent_json_str(ident, "kind", NULL);
+    s = ngx_http_rtagent_json_str(ident, "rawId", NULL);
 
     if (kind && strcmp(kind, "phoneNumber") == 0
         && s && s[0] == '4' && s[1] == ':' && s[2] != '\0')
@@ -223,7 +223,7 @@ ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
         return -1;
     }
 
-    data = ngx_http_rtagent_acs_json_get(v, "data", NULL);
+    data = ngx_http_rtagent_json_get(v, "data", NULL);
 
     /* CloudEvents allow an event without data; null is taken as that */
     if (data != NULL && YAJL_IS_NULL(data)) {
@@ -258,20 +258,20 @@ ngx_http_rtagent_acs_ev_fill(yajl_val v, size_t i,
         ev->kind = NGX_HTTP_RTAGENT_ACS_EV_OTHER;
     }
 
-    ev->subject = ngx_http_rtagent_acs_json_str(v, "subject", NULL);
+    ev->subject = ngx_http_rtagent_json_str(v, "subject", NULL);
 
-    ev->time = ngx_http_rtagent_acs_json_str(v, "eventTime", NULL);
+    ev->time = ngx_http_rtagent_json_str(v, "eventTime", NULL);
     if (ev->time == NULL) {
-        ev->time = ngx_http_rtagent_acs_json_str(v, "time", NULL);
+        ev->time = ngx_http_rtagent_json_str(v, "time", NULL);
     }
 
-    ev->call_connection_id = ngx_http_rtagent_acs_json_str(data,
+    ev->call_connection_id = ngx_http_rtagent_json_str(data,
                                                  "callConnectionId", NULL);
-    ev->server_call_id = ngx_http_rtagent_acs_json_str(data, "serverCallId",
+    ev->server_call_id = ngx_http_rtagent_json_str(data, "serverCallId",
                                                        NULL);
-    ev->correlation_id = ngx_http_rtagent_acs_json_str(data, "correlationId",
+    ev->correlation_id = ngx_http_rtagent_json_str(data, "correlationId",
                                                        NULL);
-    ev->operation_context = ngx_http_rtagent_acs_json_str(data,
+    ev->operation_context = ngx_http_rtagent_json_str(data,
                                                  "operationContext", NULL);
 
     return 0;
@@ -283,7 +283,7 @@ ngx_http_rtagent_acs_ev_nonempty(yajl_val obj, const char *key)
 {
     const char  *s;
 
-    s = ngx_http_rtagent_acs_json_str(obj, key, NULL);
+    s = ngx_http_rtagent_json_str(obj, key, NULL);
 
     return (s && s[0]) ? s : NULL;
 }

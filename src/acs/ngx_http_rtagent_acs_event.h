@@ -17,8 +17,8 @@
 
 #include <yajl/yajl_tree.h>
 
-/* ngx_http_rtagent_acs_json_get(), _json_str(), the value helpers */
-#include "ngx_http_rtagent_acs_json.h"
+/* ngx_http_rtagent_json_get(), _json_str(), the value helpers */
+#include <json/ngx_http_rtagent_json.h>
 
 
 /* a delivery with more events than this is refused (Event Grid batches

@@ -360,7 +360,7 @@ ngx_http_rtagent_acs_validation(ngx_http_request_t *r,
     const char  *code;
     ngx_str_t    c, json;
 
-    code = ngx_http_rtagent_acs_json_str(ev->data, "validationCode", NULL);
+    code = ngx_http_rtagent_json_str(ev->data, "validationCode", NULL);
 
     if (code == NULL || code[0] == '\0') {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -479,7 +479,7 @@ ngx_http_rtagent_acs_incoming(ngx_http_rtagent_acs_work_t *w,
 
     amcf = ngx_http_rtagent_acs_conf();
 
-    context = ngx_http_rtagent_acs_json_str(ev->data, "incomingCallContext",
+    context = ngx_http_rtagent_json_str(ev->data, "incomingCallContext",
                                             NULL);
     if (context == NULL || context[0] == '\0') {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -488,8 +488,8 @@ ngx_http_rtagent_acs_incoming(ngx_http_rtagent_acs_work_t *w,
         return NGX_ERROR;
     }
 
-    to = ngx_http_rtagent_acs_json_get(ev->data, "to", NULL);
-    from = ngx_http_rtagent_acs_json_get(ev->data, "from", NULL);
+    to = ngx_http_rtagent_json_get(ev->data, "to", NULL);
+    from = ngx_http_rtagent_json_get(ev->data, "from", NULL);
 
     s = ngx_http_rtagent_acs_ident_raw(to, raw, sizeof(raw));
     if (ngx_http_rtagent_acs_copy(w->pool, &w->to, s) != NGX_OK) {
@@ -506,7 +506,7 @@ ngx_http_rtagent_acs_incoming(ngx_http_rtagent_acs_work_t *w,
         || ngx_http_rtagent_acs_copy(w->pool, &w->from_phone,
                ngx_http_rtagent_acs_ident_phone(from)) != NGX_OK
         || ngx_http_rtagent_acs_copy(w->pool, &w->display_name,
-               ngx_http_rtagent_acs_json_str(ev->data, "callerDisplayName",
+               ngx_http_rtagent_json_str(ev->data, "callerDisplayName",
                                              NULL)) != NGX_OK
         || ngx_http_rtagent_acs_copy(w->pool, &w->server_call_id,
                                      ev->server_call_id) != NGX_OK

@@ -4,7 +4,7 @@
  * Automation puts on callbacks and on the media WebSocket (PROTOCOLS.md
  * 2.3).
  *
- * Both kinds of JSON go through ngx_http_rtagent_acs_json_tree(), which
+ * Both kinds of JSON go through ngx_http_rtagent_json_parse(), which
  * bounds the nesting and refuses NUL bytes and comments; "\u0000" is
  * refused too: the tree keeps strings NUL-terminated without their
  * length, and no compared string may be cut short.
@@ -28,7 +28,7 @@
 
 #include "ngx_http_rtagent_acs_jwt.h"
 #include "ngx_http_rtagent_acs_text.h"
-#include "ngx_http_rtagent_acs_json.h"
+#include <json/ngx_http_rtagent_json.h>
 
 
 #define NGX_HTTP_RTAGENT_JWKS_KEYS_MAX   64
@@ -45,7 +45,7 @@
 
 #define NGX_HTTP_RTAGENT_JWT_MALFORMED   "malformed token"
 
-/* the reasons of ngx_http_rtagent_acs_json_tree() fit */
+/* the reasons of ngx_http_rtagent_json_parse() fit */
 #define NGX_HTTP_RTAGENT_JWT_REASON      64
 
 
@@ -105,11 +105,11 @@ ngx_http_rtagent_jwks_parse(const char *json, size_t len, char *err,
         /* "malformed JSON: comment" is "malformed jwks: comment" here */
         reason = why;
 
-        if (strncmp(why, NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED,
-                    NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED_LEN)
+        if (strncmp(why, NGX_HTTP_RTAGENT_JSON_MALFORMED,
+                    NGX_HTTP_RTAGENT_JSON_MALFORMED_LEN)
             == 0)
         {
-            reason += NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED_LEN;
+            reason += NGX_HTTP_RTAGENT_JSON_MALFORMED_LEN;
         }
 
         ngx_http_rtagent_acs_errf(err, errlen, "malformed jwks: %s", reason);
@@ -385,10 +385,10 @@ static yajl_val
 ngx_http_rtagent_jwt_json(const char *s, size_t len, char *reason,
     size_t size)
 {
-    return ngx_http_rtagent_acs_json_tree(s, len,
+    return ngx_http_rtagent_json_parse(s, len,
                                           NGX_HTTP_RTAGENT_JWT_DEPTH_MAX,
-                                          NGX_HTTP_RTAGENT_ACS_JSON_NO_U0000
-                                          |NGX_HTTP_RTAGENT_ACS_JSON_TERSE,
+                                          NGX_HTTP_RTAGENT_JSON_NO_U0000
+                                          |NGX_HTTP_RTAGENT_JSON_TERSE,
                                           reason, size);
 }
 

@@ -126,31 +126,31 @@ check_event(const ngx_http_rtagent_acs_event_t *ev)
     }
 
     for (i = 0; i < sizeof(idents) / sizeof(idents[0]); i++) {
-        check_ident(ngx_http_rtagent_acs_json_get(ev->data, idents[i],
+        check_ident(ngx_http_rtagent_json_get(ev->data, idents[i],
                                                   NULL));
     }
 
-    list = ngx_http_rtagent_acs_json_get(ev->data, "participants", NULL);
+    list = ngx_http_rtagent_json_get(ev->data, "participants", NULL);
 
     if (YAJL_IS_ARRAY(list)) {
         for (i = 0; i < list->u.array.len; i++) {
             v = list->u.array.values[i];
             check_ident(v);
-            check_ident(ngx_http_rtagent_acs_json_get(v, "identifier",
+            check_ident(ngx_http_rtagent_json_get(v, "identifier",
                                                       NULL));
         }
     }
 
-    s = ngx_http_rtagent_acs_json_str(ev->data, "resultInformation",
+    s = ngx_http_rtagent_json_str(ev->data, "resultInformation",
                                       "message", NULL);
     if (s) {
         (void) strlen(s);
     }
 
-    (void) ngx_http_rtagent_acs_json_str(ev->data, "mediaStreamingUpdate",
+    (void) ngx_http_rtagent_json_str(ev->data, "mediaStreamingUpdate",
                                          "mediaStreamingStatus", NULL);
-    (void) ngx_http_rtagent_acs_json_str(ev->data, "validationCode", NULL);
-    (void) ngx_http_rtagent_acs_json_get(ev->data, NULL);
+    (void) ngx_http_rtagent_json_str(ev->data, "validationCode", NULL);
+    (void) ngx_http_rtagent_json_get(ev->data, NULL);
     check_ident(ev->data);
 }
 

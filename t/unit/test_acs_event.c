@@ -189,17 +189,17 @@ test_fixture_incoming_call(void **state)
                         "tob2JIV0wzOHdab3dWcGVWZmsrL2QxYVZnQ2U1bVVLQTh1T0"
                         "56YmpvdXdnQjNzZTlnTEhjNFlYem5BVU9nRGY5dUFQ");
 
-    assert_string_equal(ngx_http_rtagent_acs_json_str(ev->data,
+    assert_string_equal(ngx_http_rtagent_json_str(ev->data,
                                                       "callerDisplayName",
                                                       NULL),
                         "John Doe");
-    assert_memory_equal(ngx_http_rtagent_acs_json_str(ev->data,
+    assert_memory_equal(ngx_http_rtagent_json_str(ev->data,
                                                       "incomingCallContext",
                                                       NULL),
                         "eyJhbGciOiJub25lIiwidHliSldUIn0.", 32);
 
-    to = ngx_http_rtagent_acs_json_get(ev->data, "to", NULL);
-    from = ngx_http_rtagent_acs_json_get(ev->data, "from", NULL);
+    to = ngx_http_rtagent_json_get(ev->data, "to", NULL);
+    from = ngx_http_rtagent_json_get(ev->data, "from", NULL);
     assert_true(YAJL_IS_OBJECT(to));
     assert_true(YAJL_IS_OBJECT(from));
 
@@ -211,7 +211,7 @@ test_fixture_incoming_call(void **state)
     assert_null(ngx_http_rtagent_acs_ident_phone(to));
     assert_null(ngx_http_rtagent_acs_ident_phone(from));
 
-    assert_string_equal(ngx_http_rtagent_acs_json_str(ev->data, "from",
+    assert_string_equal(ngx_http_rtagent_json_str(ev->data, "from",
                                                       "communicationUser",
                                                       "id", NULL),
                         TEST_CALLER);
@@ -249,11 +249,11 @@ test_fixture_validation(void **state)
     assert_null(ev->server_call_id);
     assert_null(ev->correlation_id);
 
-    assert_string_equal(ngx_http_rtagent_acs_json_str(ev->data,
+    assert_string_equal(ngx_http_rtagent_json_str(ev->data,
                                                       "validationCode",
                                                       NULL),
                         "512d38b6-c7b8-40c8-89fe-f46f9e9622b6");
-    assert_memory_equal(ngx_http_rtagent_acs_json_str(ev->data,
+    assert_memory_equal(ngx_http_rtagent_json_str(ev->data,
                                                       "validationUrl",
                                                       NULL),
                         "https://rp-eastus2.eventgrid.azure.net:553/", 43);
@@ -316,11 +316,11 @@ test_fixture_callbacks(void **state)
         assert_string_equal(ev->correlation_id, TEST_CORRELATION_ID);
         assert_null(ev->operation_context);
         assert_true(YAJL_IS_OBJECT(ev->data));
-        assert_string_equal(ngx_http_rtagent_acs_json_str(ev->data,
+        assert_string_equal(ngx_http_rtagent_json_str(ev->data,
                                                           "publicEventType",
                                                           NULL),
                             ev->type);
-        assert_true(YAJL_IS_INTEGER(ngx_http_rtagent_acs_json_get(ev->data,
+        assert_true(YAJL_IS_INTEGER(ngx_http_rtagent_json_get(ev->data,
                                       "resultInformation", "code", NULL)));
         done(&p);
     }
@@ -331,18 +331,18 @@ test_fixture_callbacks(void **state)
     assert_string_equal(ev->name, "PlayCompleted");
     assert_string_equal(ev->call_connection_id,
                         "411f0b00-f8fc-4e16-b8a0-bfed0b37635b");
-    assert_string_equal(ngx_http_rtagent_acs_json_str(ev->data, "version",
+    assert_string_equal(ngx_http_rtagent_json_str(ev->data, "version",
                                                       NULL),
                         "2024-04-15");
     done(&p);
 
     assert_int_equal(parse_fixture(&p, "callback_CallDisconnected.json"), 0);
     ev = &p.evs.events[0];
-    assert_string_equal(ngx_http_rtagent_acs_json_str(ev->data,
+    assert_string_equal(ngx_http_rtagent_json_str(ev->data,
                                                       "resultInformation",
                                                       "message", NULL),
                         "The conversation has ended. DiagCode: 0#7000.@");
-    assert_true(YAJL_GET_INTEGER(ngx_http_rtagent_acs_json_get(ev->data,
+    assert_true(YAJL_GET_INTEGER(ngx_http_rtagent_json_get(ev->data,
                                      "resultInformation", "subCode", NULL))
                 == 7000);
     done(&p);
@@ -350,7 +350,7 @@ test_fixture_callbacks(void **state)
     assert_int_equal(parse_fixture(&p, "callback_MediaStreamingStarted.json"),
                      0);
     ev = &p.evs.events[0];
-    assert_string_equal(ngx_http_rtagent_acs_json_str(ev->data,
+    assert_string_equal(ngx_http_rtagent_json_str(ev->data,
                                                   "mediaStreamingUpdate",
                                                   "mediaStreamingStatus",
                                                   NULL),
@@ -381,24 +381,24 @@ test_fixture_participants(void **state)
                      0);
     ev = &p.evs.events[0];
 
-    list = ngx_http_rtagent_acs_json_get(ev->data, "participants", NULL);
+    list = ngx_http_rtagent_json_get(ev->data, "participants", NULL);
     assert_true(YAJL_IS_ARRAY(list));
     assert_int_equal(list->u.array.len, 2);
 
     for (i = 0; i < 2; i++) {
-        ident = ngx_http_rtagent_acs_json_get(list->u.array.values[i],
+        ident = ngx_http_rtagent_json_get(list->u.array.values[i],
                                               "identifier", NULL);
         assert_string_equal(ngx_http_rtagent_acs_ident_raw(ident, buf,
                                                            sizeof(buf)),
                             raw[i]);
         assert_null(ngx_http_rtagent_acs_ident_phone(ident));
-        assert_true(YAJL_IS_FALSE(ngx_http_rtagent_acs_json_get(
+        assert_true(YAJL_IS_FALSE(ngx_http_rtagent_json_get(
                                       list->u.array.values[i], "isMuted",
                                       NULL)));
     }
 
     /* a path through an array does not go into it */
-    assert_null(ngx_http_rtagent_acs_json_get(ev->data, "participants",
+    assert_null(ngx_http_rtagent_json_get(ev->data, "participants",
                                               "identifier", NULL));
     done(&p);
 }
@@ -488,7 +488,7 @@ test_single_cloudevent(void **state)
     assert_int_equal(p.evs.array, 0);
     assert_int_equal(p.evs.nevents, 1);
     assert_ptr_equal(p.evs.events[0].data,
-                     ngx_http_rtagent_acs_json_get(p.evs.tree, "data",
+                     ngx_http_rtagent_json_get(p.evs.tree, "data",
                                                    NULL));
 
     ev = &p.evs.events[0];
@@ -576,7 +576,7 @@ test_batch(void **state)
         assert_string_equal(p.evs.events[i].name, expect[i].name);
         assert_true(YAJL_IS_OBJECT(p.evs.events[i].data));
         assert_ptr_equal(p.evs.events[i].data,
-                         ngx_http_rtagent_acs_json_get(
+                         ngx_http_rtagent_json_get(
                              p.evs.tree->u.array.values[i], "data", NULL));
     }
 
@@ -955,7 +955,7 @@ test_ident(void **state)
         "]}}"),
         0);
 
-    list = ngx_http_rtagent_acs_json_get(p.evs.events[0].data, "ids", NULL);
+    list = ngx_http_rtagent_json_get(p.evs.events[0].data, "ids", NULL);
     assert_true(YAJL_IS_ARRAY(list));
     assert_int_equal(list->u.array.len, sizeof(expect) / sizeof(expect[0]));
 
@@ -1034,39 +1034,39 @@ test_json_helpers(void **state)
                      0);
     data = p.evs.events[0].data;
 
-    assert_string_equal(ngx_http_rtagent_acs_json_str(data, "a", "b", "c",
+    assert_string_equal(ngx_http_rtagent_json_str(data, "a", "b", "c",
                                                       NULL),
                         "deep");
-    assert_null(ngx_http_rtagent_acs_json_str(data, "a", "b", "n", NULL));
-    assert_true(YAJL_IS_INTEGER(ngx_http_rtagent_acs_json_get(data, "a", "b",
+    assert_null(ngx_http_rtagent_json_str(data, "a", "b", "n", NULL));
+    assert_true(YAJL_IS_INTEGER(ngx_http_rtagent_json_get(data, "a", "b",
                                                               "n", NULL)));
-    assert_null(ngx_http_rtagent_acs_json_str(data, "a", "b", NULL));
-    assert_true(YAJL_IS_OBJECT(ngx_http_rtagent_acs_json_get(data, "a", "b",
+    assert_null(ngx_http_rtagent_json_str(data, "a", "b", NULL));
+    assert_true(YAJL_IS_OBJECT(ngx_http_rtagent_json_get(data, "a", "b",
                                                              NULL)));
-    assert_null(ngx_http_rtagent_acs_json_get(data, "a", "x", NULL));
-    assert_null(ngx_http_rtagent_acs_json_get(data, "a", "b", "c", "d",
+    assert_null(ngx_http_rtagent_json_get(data, "a", "x", NULL));
+    assert_null(ngx_http_rtagent_json_get(data, "a", "b", "c", "d",
                                               NULL));
-    assert_null(ngx_http_rtagent_acs_json_get(data, "s", "x", NULL));
-    assert_null(ngx_http_rtagent_acs_json_get(data, "arr", "0", NULL));
-    assert_string_equal(ngx_http_rtagent_acs_json_str(data, "dup", NULL),
+    assert_null(ngx_http_rtagent_json_get(data, "s", "x", NULL));
+    assert_null(ngx_http_rtagent_json_get(data, "arr", "0", NULL));
+    assert_string_equal(ngx_http_rtagent_json_str(data, "dup", NULL),
                         "first");
-    assert_string_equal(ngx_http_rtagent_acs_json_str(data, "esc", NULL),
+    assert_string_equal(ngx_http_rtagent_json_str(data, "esc", NULL),
                         "q\"\n\xc3\xa9");
 
     /* no keys: the value itself */
-    assert_ptr_equal(ngx_http_rtagent_acs_json_get(data, NULL), data);
-    assert_null(ngx_http_rtagent_acs_json_str(data, NULL));
-    assert_string_equal(ngx_http_rtagent_acs_json_str(
-                            ngx_http_rtagent_acs_json_get(data, "s", NULL),
+    assert_ptr_equal(ngx_http_rtagent_json_get(data, NULL), data);
+    assert_null(ngx_http_rtagent_json_str(data, NULL));
+    assert_string_equal(ngx_http_rtagent_json_str(
+                            ngx_http_rtagent_json_get(data, "s", NULL),
                             NULL),
                         "str");
 
-    assert_null(ngx_http_rtagent_acs_json_get(NULL, "a", NULL));
-    assert_null(ngx_http_rtagent_acs_json_str(NULL, "a", NULL));
-    assert_null(ngx_http_rtagent_acs_json_get(NULL, NULL));
+    assert_null(ngx_http_rtagent_json_get(NULL, "a", NULL));
+    assert_null(ngx_http_rtagent_json_str(NULL, "a", NULL));
+    assert_null(ngx_http_rtagent_json_get(NULL, NULL));
 
     /* the tree root is the event object here */
-    assert_string_equal(ngx_http_rtagent_acs_json_str(p.evs.tree, "id",
+    assert_string_equal(ngx_http_rtagent_json_str(p.evs.tree, "id",
                                                       NULL),
                         "e");
 

@@ -19,24 +19,24 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "ngx_http_rtagent_acs_json.h"
+#include "ngx_http_rtagent_json.h"
 
 
 /* yajl's verbose message quotes the input; only its first line is kept */
-#define NGX_HTTP_RTAGENT_ACS_JSON_YAJL_ERR  256
+#define NGX_HTTP_RTAGENT_JSON_YAJL_ERR  256
 
 
-static const char *ngx_http_rtagent_acs_json_scan(const char *p, size_t len,
+static const char *ngx_http_rtagent_json_scan(const char *p, size_t len,
     size_t max_depth, unsigned flags);
-static yajl_val ngx_http_rtagent_acs_json_path(yajl_val obj, va_list args);
+static yajl_val ngx_http_rtagent_json_path(yajl_val obj, va_list args);
 
 
 yajl_val
-ngx_http_rtagent_acs_json_tree(const char *p, size_t len, size_t max_depth,
+ngx_http_rtagent_json_parse(const char *p, size_t len, size_t max_depth,
     unsigned flags, char *err, size_t errlen)
 {
     char        *copy, *nl, *yerr;
-    char         ybuf[NGX_HTTP_RTAGENT_ACS_JSON_YAJL_ERR];
+    char         ybuf[NGX_HTTP_RTAGENT_JSON_YAJL_ERR];
     size_t       ylen;
     yajl_val     tree;
     const char  *bad;
@@ -49,10 +49,10 @@ ngx_http_rtagent_acs_json_tree(const char *p, size_t len, size_t max_depth,
         len = 0;
     }
 
-    bad = ngx_http_rtagent_acs_json_scan(p, len, max_depth, flags);
+    bad = ngx_http_rtagent_json_scan(p, len, max_depth, flags);
     if (bad) {
         if (errlen) {
-            snprintf(err, errlen, NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED "%s",
+            snprintf(err, errlen, NGX_HTTP_RTAGENT_JSON_MALFORMED "%s",
                      bad);
         }
 
@@ -76,7 +76,7 @@ ngx_http_rtagent_acs_json_tree(const char *p, size_t len, size_t max_depth,
 
     /* yajl's message is only asked for when it is passed on */
 
-    if (errlen && !(flags & NGX_HTTP_RTAGENT_ACS_JSON_TERSE)) {
+    if (errlen && !(flags & NGX_HTTP_RTAGENT_JSON_TERSE)) {
         yerr = ybuf;
         ylen = sizeof(ybuf);
         ybuf[0] = '\0';
@@ -95,7 +95,7 @@ ngx_http_rtagent_acs_json_tree(const char *p, size_t len, size_t max_depth,
     }
 
     if (yerr == NULL) {
-        snprintf(err, errlen, NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED
+        snprintf(err, errlen, NGX_HTTP_RTAGENT_JSON_MALFORMED
                  "invalid json");
         return NULL;
     }
@@ -107,7 +107,7 @@ ngx_http_rtagent_acs_json_tree(const char *p, size_t len, size_t max_depth,
         *nl = '\0';
     }
 
-    snprintf(err, errlen, NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED "%s",
+    snprintf(err, errlen, NGX_HTTP_RTAGENT_JSON_MALFORMED "%s",
              ybuf[0] ? ybuf : "unknown error");
 
     return NULL;
@@ -115,13 +115,13 @@ ngx_http_rtagent_acs_json_tree(const char *p, size_t len, size_t max_depth,
 
 
 yajl_val
-ngx_http_rtagent_acs_json_get(yajl_val obj, ...)
+ngx_http_rtagent_json_get(yajl_val obj, ...)
 {
     va_list   args;
     yajl_val  v;
 
     va_start(args, obj);
-    v = ngx_http_rtagent_acs_json_path(obj, args);
+    v = ngx_http_rtagent_json_path(obj, args);
     va_end(args);
 
     return v;
@@ -129,13 +129,13 @@ ngx_http_rtagent_acs_json_get(yajl_val obj, ...)
 
 
 const char *
-ngx_http_rtagent_acs_json_str(yajl_val obj, ...)
+ngx_http_rtagent_json_str(yajl_val obj, ...)
 {
     va_list   args;
     yajl_val  v;
 
     va_start(args, obj);
-    v = ngx_http_rtagent_acs_json_path(obj, args);
+    v = ngx_http_rtagent_json_path(obj, args);
     va_end(args);
 
     return YAJL_IS_STRING(v) ? v->u.string : NULL;
@@ -150,7 +150,7 @@ ngx_http_rtagent_acs_json_str(yajl_val obj, ...)
  */
 
 static const char *
-ngx_http_rtagent_acs_json_scan(const char *p, size_t len, size_t max_depth,
+ngx_http_rtagent_json_scan(const char *p, size_t len, size_t max_depth,
     unsigned flags)
 {
     size_t         i, depth;
@@ -173,7 +173,7 @@ ngx_http_rtagent_acs_json_scan(const char *p, size_t len, size_t max_depth,
                 escaped = 0;
 
             } else if (c == '\\') {
-                if ((flags & NGX_HTTP_RTAGENT_ACS_JSON_NO_U0000)
+                if ((flags & NGX_HTTP_RTAGENT_JSON_NO_U0000)
                     && len - i > 5 && memcmp(&p[i + 1], "u0000", 5) == 0)
                 {
                     return "\\u0000 in a string";
@@ -223,7 +223,7 @@ ngx_http_rtagent_acs_json_scan(const char *p, size_t len, size_t max_depth,
 
 
 static yajl_val
-ngx_http_rtagent_acs_json_path(yajl_val obj, va_list args)
+ngx_http_rtagent_json_path(yajl_val obj, va_list args)
 {
     size_t       i;
     yajl_val     v;

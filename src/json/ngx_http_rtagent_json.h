@@ -1,13 +1,13 @@
 
 /*
- * yajl's tree API made safe for untrusted JSON, shared by the ACS codecs
- * (events, REST bodies, JWT): a parse that refuses what the tree API
- * mishandles, and member lookups.  Pure C, no nginx.
+ * outside input (ACS events, REST bodies, JWT, control messages): a parse
+ * that refuses what the tree API mishandles, and member lookups.  Pure C,
+ * no nginx.
  */
 
 
-#ifndef _NGX_HTTP_RTAGENT_ACS_JSON_H_INCLUDED_
-#define _NGX_HTTP_RTAGENT_ACS_JSON_H_INCLUDED_
+#ifndef _NGX_HTTP_RTAGENT_JSON_H_INCLUDED_
+#define _NGX_HTTP_RTAGENT_JSON_H_INCLUDED_
 
 
 #include <stddef.h>
@@ -16,15 +16,15 @@
 
 
 /* what err starts with when the text itself is refused */
-#define NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED      "malformed JSON: "
-#define NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED_LEN                              \
-    (sizeof(NGX_HTTP_RTAGENT_ACS_JSON_MALFORMED) - 1)
+#define NGX_HTTP_RTAGENT_JSON_MALFORMED      "malformed JSON: "
+#define NGX_HTTP_RTAGENT_JSON_MALFORMED_LEN                              \
+    (sizeof(NGX_HTTP_RTAGENT_JSON_MALFORMED) - 1)
 
 /* flags: refuse "\u0000" in a string too (the tree keeps strings without
  * their length, so such a string would compare as cut short) */
-#define NGX_HTTP_RTAGENT_ACS_JSON_NO_U0000       0x01
+#define NGX_HTTP_RTAGENT_JSON_NO_U0000       0x01
 /* flags: "invalid json" instead of yajl's message, which quotes the input */
-#define NGX_HTTP_RTAGENT_ACS_JSON_TERSE          0x02
+#define NGX_HTTP_RTAGENT_JSON_TERSE          0x02
 
 
 /*
@@ -38,7 +38,7 @@
  * "nested too deeply", "\\u0000 in a string", the first line of yajl's
  * message ("unknown error" when it has none), or "invalid json".
  */
-yajl_val ngx_http_rtagent_acs_json_tree(const char *p, size_t len,
+yajl_val ngx_http_rtagent_json_parse(const char *p, size_t len,
     size_t max_depth, unsigned flags, char *err, size_t errlen);
 
 
@@ -49,8 +49,8 @@ yajl_val ngx_http_rtagent_acs_json_tree(const char *p, size_t len,
  * yajl 2.1.0 it tests the loop index against the length of the member
  * found instead of the object searched.
  */
-yajl_val ngx_http_rtagent_acs_json_get(yajl_val obj, ...);
-const char *ngx_http_rtagent_acs_json_str(yajl_val obj, ...);
+yajl_val ngx_http_rtagent_json_get(yajl_val obj, ...);
+const char *ngx_http_rtagent_json_str(yajl_val obj, ...);
 
 
-#endif /* _NGX_HTTP_RTAGENT_ACS_JSON_H_INCLUDED_ */
+#endif /* _NGX_HTTP_RTAGENT_JSON_H_INCLUDED_ */
