@@ -1,5 +1,6 @@
 
 /*
+ * yajl's tree API made safe for untrusted JSON, shared by every parser of
  * outside input (ACS events, REST bodies, JWT, control messages): a parse
  * that refuses what the tree API mishandles, and member lookups.  Pure C,
  * no nginx.
