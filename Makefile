@@ -20,7 +20,7 @@ FUZZ_RUNS   ?= 1000000
 # slower targets: an RSA signature check per input; a yajl tree per input
 FUZZ_RUNS_JWT ?= 200000
 FUZZ_RUNS_EVENTS ?= 500000
-FIXTURES    ?= $(abspath ../shared/fixtures/protocol)
+FIXTURES    ?= $(CURDIR)/t/fixtures
 SANITIZE    ?=
 
 BUILD       ?= build

@@ -1,6 +1,6 @@
 # The ACS media channel: AudioMetadata, AudioData, DtmfData and
 # Transcription* messages as ACS sends them (fixtures from
-# ../shared/fixtures/protocol), the echo engine's round trip with exact
+# t/fixtures), the echo engine's round trip with exact
 # audio bytes, barge-in with StopAudio, and every kind of bad input.
 
 use FindBin;
