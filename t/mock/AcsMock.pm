@@ -112,6 +112,11 @@ use MIME::Base64 qw(encode_base64 decode_base64);
 use POSIX qw(strftime);
 use Time::HiRes qw(time sleep);
 
+# t/helpers, for RtagentTools
+use lib File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
+                           File::Spec->updir, 'helpers');
+use RtagentTools qw(find_tool);
+
 our @EXPORT = qw(start_acs_mock stop_acs_mock acs_get acs_post acs_delete
                  acs_requests acs_reset acs_fail acs_config acs_callback
                  acs_incoming acs_validation acs_media acs_media_close
@@ -126,7 +131,7 @@ my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
 sub _have {
     my ($cmd) = @_;
-    return system("command -v $cmd >/dev/null 2>&1") == 0;
+    return defined find_tool($cmd);
 }
 
 sub _random_bytes {
