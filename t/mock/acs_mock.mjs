@@ -2,8 +2,8 @@
 // REST API (HMAC-SHA256 signed requests, verified as ACS verifies them), the
 // media-streaming WebSocket client side (ACS connects to the gateway), the
 // Call Automation callbacks (CloudEvents arrays with an RS256 JWT) and the
-// Event Grid IncomingCall delivery.  Wire formats: the samples in
-// t/fixtures/ (where each comes from: t/fixtures/SOURCES.txt).
+// Event Grid IncomingCall delivery.  Wire formats: docs/protocols.md
+// sections 1-3 and the samples in t/fixtures/.
 //
 //   node acs_mock.mjs --cert server.pem --key server.key --access-key B64
 //        [--resource-id GUID] [--jwks-out FILE] [--host 127.0.0.1]
