@@ -167,7 +167,7 @@ __DATA__
     rtagent_upstream_ssl_trusted_certificate $TEST_NGINX_ACS_CA;
 --- request
 POST /api/calls
-{"target":"+15551234567","source":"+15550001111"}
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
 --- error_code: 403
 --- response_headers
 Content-Type: application/json
@@ -463,7 +463,7 @@ main::acs_fail(match => 'POST /calling/callConnections?', status => 400,
                               message => 'The caller id is not owned' } });
 --- request
 POST /api/calls
-{"target":"+15551234567","source":"+15550001111"}
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
 --- error_code: 502
 --- response_body chomp
 {"error":{"status":400,"code":"InvalidSourceCallerId","message":"The caller id is not owned"}}
@@ -486,7 +486,7 @@ qr/\[error\] .*rtagent acs: POST \/calling\/callConnections: 400 InvalidSourceCa
     rtagent_acs_api_key test-api-key-0123456789abcdefghi;
 --- request
 POST /api/calls
-{"target":"+15551234567","source":"+15550001111"}
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
 --- error_code: 504
 --- check
 is($Res->{error}{status}, 0, 'status 0: no response');
@@ -886,3 +886,33 @@ if ($Idx == 2) {
 }
 --- no_error_log
 [alert]
+
+
+
+=== TEST 31: a CreateCall whose reply is lost: the retry, with the same Repeatability-Request-ID, gets the call ACS made, once
+--- init
+main::fresh(nextCallConnectionId => ['lost-call-1', 'lost-call-2']);
+main::del_call('lost-call-1');
+main::acs_fail(match => 'POST /calling/callConnections?', lose => JSON::PP::true);
+--- request
+POST /api/calls
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
+--- error_code: 201
+--- response_body chomp
+{"call_id":"lost-call-1","agent":"fnol","target":"+15551234567"}
+--- check
+my $all = acs_requests('POST /calling/callConnections?');
+is(scalar @$all, 2, 'sent twice');
+ok($all->[0]{lost}, 'the first reply was lost');
+ok($all->[1]{repeated}, 'the retry got the stored reply');
+is($all->[1]{headers}{'repeatability-request-id'},
+   $all->[0]{headers}{'repeatability-request-id'},
+   'with the same Repeatability-Request-ID');
+is($all->[1]{headers}{'repeatability-first-sent'},
+   $all->[0]{headers}{'repeatability-first-sent'},
+   'and Repeatability-First-Sent');
+is(scalar(grep { $_->{callConnectionId} =~ /^lost-call-/ }
+           @{ acs_get('/_mock/calls') }), 1, 'ACS made one call');
+ok(wait_field('lost-call-1', 'created'), 'the call hash is written');
+--- no_error_log
+[error]
