@@ -698,6 +698,36 @@ test_shipped(void **state)
 }
 
 
+/* the documented custom agent fits with the shipped ones */
+static void
+test_example(void **state)
+{
+    size_t   i;
+    def_t   *defs[6];
+
+    static const char *const  files[] = {
+        "agents/auth.yaml", "agents/fnol.yaml", "agents/healthcare.yaml",
+        "agents/legal.yaml", "agents/support.yaml",
+        "agents/examples/roadside.yaml"
+    };
+
+    for (i = 0; i < 6; i++) {
+        defs[i] = parse_file(files[i]);
+    }
+
+    if (ngx_http_rtagent_agent_def_link(defs, 6, "auth", err, sizeof(err))
+        != 0)
+    {
+        fail_msg("%s", err);
+    }
+
+    assert_int_equal(defs[5]->tools[0].kind, NGX_HTTP_RTAGENT_TOOL_HTTP);
+    assert_int_equal(defs[5]->tools[1].kind, NGX_HTTP_RTAGENT_TOOL_REDIS);
+    assert_int_equal(defs[5]->tools[2].kind, NGX_HTTP_RTAGENT_TOOL_BUILTIN);
+    assert_string_equal((char *) defs[5]->tools[0].http->method.data, "POST");
+}
+
+
 int
 main(void)
 {
@@ -714,6 +744,7 @@ main(void)
         cmocka_unit_test_teardown(test_short_err, arena_free),
         cmocka_unit_test_teardown(test_link, arena_free),
         cmocka_unit_test_teardown(test_shipped, arena_free),
+        cmocka_unit_test_teardown(test_example, arena_free),
     };
 
     return cmocka_run_group_tests_name("agent_def", tests, NULL, NULL);
