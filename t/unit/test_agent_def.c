@@ -642,6 +642,30 @@ parse_file(const char *path)
 }
 
 
+/* the shipped agents, then the files given, parsed and linked */
+static void
+load_set(def_t **defs, size_t n, const char *const *more)
+{
+    size_t  i;
+
+    static const char *const  shipped[] = {
+        "agents/auth.yaml", "agents/fnol.yaml", "agents/healthcare.yaml",
+        "agents/legal.yaml", "agents/support.yaml"
+    };
+
+    for (i = 0; i < n; i++) {
+        defs[i] = parse_file(i < 5 ? shipped[i] : more[i - 5]);
+        assert_non_null(defs[i]->local);
+    }
+
+    if (ngx_http_rtagent_agent_def_link(defs, n, "auth", err, sizeof(err))
+        != 0)
+    {
+        fail_msg("%s", err);
+    }
+}
+
+
 static void
 test_shipped(void **state)
 {
@@ -649,25 +673,11 @@ test_shipped(void **state)
     def_t   *defs[5], *fnol;
     ngx_http_rtagent_local_def_t  *l;
 
-    static const char *const  files[] = {
-        "agents/auth.yaml", "agents/fnol.yaml", "agents/healthcare.yaml",
-        "agents/legal.yaml", "agents/support.yaml"
-    };
-
     static const char *const  fnol_slots[] = {
         "when", "where", "what", "injuries", "vehicles"
     };
 
-    for (i = 0; i < 5; i++) {
-        defs[i] = parse_file(files[i]);
-        assert_non_null(defs[i]->local);
-    }
-
-    if (ngx_http_rtagent_agent_def_link(defs, 5, "auth", err, sizeof(err))
-        != 0)
-    {
-        fail_msg("%s", err);
-    }
+    load_set(defs, 5, NULL);
 
     /* auth: the policy number (8 digits), then the ZIP code (5 digits) */
     l = defs[0]->local;
@@ -702,24 +712,13 @@ test_shipped(void **state)
 static void
 test_example(void **state)
 {
-    size_t   i;
     def_t   *defs[6];
 
-    static const char *const  files[] = {
-        "agents/auth.yaml", "agents/fnol.yaml", "agents/healthcare.yaml",
-        "agents/legal.yaml", "agents/support.yaml",
+    static const char *const  example[] = {
         "agents/examples/roadside.yaml"
     };
 
-    for (i = 0; i < 6; i++) {
-        defs[i] = parse_file(files[i]);
-    }
-
-    if (ngx_http_rtagent_agent_def_link(defs, 6, "auth", err, sizeof(err))
-        != 0)
-    {
-        fail_msg("%s", err);
-    }
+    load_set(defs, 6, example);
 
     assert_int_equal(defs[5]->tools[0].kind, NGX_HTTP_RTAGENT_TOOL_HTTP);
     assert_int_equal(defs[5]->tools[1].kind, NGX_HTTP_RTAGENT_TOOL_REDIS);
