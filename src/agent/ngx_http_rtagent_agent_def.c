@@ -214,12 +214,15 @@ agent_line(yaml_node_t *node)
 }
 
 
+static int agent_is_null(yaml_node_t *node);
+
+
 static const char *
 agent_node_kind(yaml_node_t *node)
 {
     switch (node->type) {
     case YAML_SCALAR_NODE:
-        return "a scalar";
+        return agent_is_null(node) ? "no value" : "a scalar";
     case YAML_SEQUENCE_NODE:
         return "a list";
     case YAML_MAPPING_NODE:

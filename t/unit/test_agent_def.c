@@ -294,6 +294,8 @@ test_wrong_type(void **state)
             " to 1000");
     refused(MINIMAL "local: [a]\n",
             "a.yaml:5: local: expected a mapping, got a list");
+    refused(MINIMAL "handoffs:\n",
+            "a.yaml:5: handoffs: expected a list, got no value");
     refused(MINIMAL "model:\n",
             "a.yaml:5: model: expected a string, got no value");
     refused(MINIMAL "voice: \"\"\n",
