@@ -103,16 +103,18 @@ ngx_http_rtagent_acs_api_id_valid(const char *p, size_t len)
 }
 
 
-const char *
+int
 ngx_http_rtagent_acs_api_body(const char *p, size_t len,
     ngx_http_rtagent_acs_api_body_e what, ngx_http_rtagent_acs_api_body_t *b,
-    char *err, size_t errlen)
+    const char **reason, char *err, size_t errlen)
 {
     int          ok;
     char         jerr[64];
     const char  *error;
 
     memset(b, 0, sizeof(ngx_http_rtagent_acs_api_body_t));
+
+    *reason = NULL;
 
     /* strings are kept without their length: no "\u0000" in them */
     b->tree = ngx_http_rtagent_json_parse(p, len,
@@ -126,18 +128,21 @@ ngx_http_rtagent_acs_api_body(const char *p, size_t len,
         if (strncmp(jerr, NGX_HTTP_RTAGENT_JSON_MALFORMED,
                     NGX_HTTP_RTAGENT_JSON_MALFORMED_LEN) != 0)
         {
-            return "out of memory";
+            *reason = "out of memory";
+            return 500;
         }
 
         if (strcmp(jerr + NGX_HTTP_RTAGENT_JSON_MALFORMED_LEN,
                    "invalid json") == 0)
         {
-            return NGX_HTTP_RTAGENT_ACS_API_NOT_OBJECT;
+            *reason = NGX_HTTP_RTAGENT_ACS_API_NOT_OBJECT;
+            return 400;
         }
 
         snprintf(err, errlen, NGX_HTTP_RTAGENT_ACS_API_NOT_OBJECT ": %s",
                  jerr + NGX_HTTP_RTAGENT_JSON_MALFORMED_LEN);
-        return err;
+        *reason = err;
+        return 400;
     }
 
     if (!YAJL_IS_OBJECT(b->tree)) {
@@ -177,14 +182,16 @@ ngx_http_rtagent_acs_api_body(const char *p, size_t len,
     }
 
     if (error == NULL) {
-        return NULL;
+        return 0;
     }
 
 failed:
 
     ngx_http_rtagent_acs_api_body_free(b);
 
-    return error;
+    *reason = error;
+
+    return 400;
 }
 
 

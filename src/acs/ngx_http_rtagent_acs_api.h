@@ -79,15 +79,16 @@ int ngx_http_rtagent_acs_api_id_valid(const char *p, size_t len);
 /*
  * A request body of len bytes (not NUL-terminated), a JSON object whose
  * members for what are strings (absent or null count as empty; others are
- * ignored), each checked: NULL and b filled (free it with
- * ngx_http_rtagent_acs_api_body_free()), or the reason to answer 400
- * with, b empty.  The reason may be err (errlen bytes, at least 64).
- * CREATE checks the syntax only: target required, agent and source when
- * given; the defaults of the configuration are the caller's.
+ * ignored), each checked: 0 and b filled (free it with
+ * ngx_http_rtagent_acs_api_body_free()), or 400 (the body is refused) or
+ * 500 (out of memory), b empty, with *reason, which may be err (errlen
+ * bytes, at least 64).  CREATE checks the syntax only: target required,
+ * agent and source when given; the defaults of the configuration are the
+ * caller's.
  */
-const char *ngx_http_rtagent_acs_api_body(const char *p, size_t len,
+int ngx_http_rtagent_acs_api_body(const char *p, size_t len,
     ngx_http_rtagent_acs_api_body_e what, ngx_http_rtagent_acs_api_body_t *b,
-    char *err, size_t errlen);
+    const char **reason, char *err, size_t errlen);
 void ngx_http_rtagent_acs_api_body_free(ngx_http_rtagent_acs_api_body_t *b);
 
 /* "+1555..." or "4:+1555..." (of a valid target) */

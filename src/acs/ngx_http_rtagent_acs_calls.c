@@ -443,6 +443,7 @@ ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r)
 {
     ngx_int_t                         rc;
     ngx_str_t                         body, target, agent, source, name;
+    ngx_uint_t                        status;
     const char                       *error;
     ngx_http_rtagent_acs_api_body_t   b;
     char                              err[128];
@@ -453,12 +454,11 @@ ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r)
                                             "cannot read the request body");
     }
 
-    error = ngx_http_rtagent_acs_api_body((char *) body.data, body.len,
-                                          NGX_HTTP_RTAGENT_ACS_API_CREATE,
-                                          &b, err, sizeof(err));
-    if (error) {
-        return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
-                                                error);
+    status = ngx_http_rtagent_acs_api_body((char *) body.data, body.len,
+                                           NGX_HTTP_RTAGENT_ACS_API_CREATE,
+                                           &b, &error, err, sizeof(err));
+    if (status) {
+        return ngx_http_rtagent_acs_calls_error(r, status, error);
     }
 
     /* copied out of the tree, which is freed at once */
@@ -939,7 +939,7 @@ ngx_http_rtagent_acs_calls_action(ngx_http_request_t *r)
 {
     ngx_int_t                              rc;
     ngx_str_t                              body, arg;
-    ngx_uint_t                             args;
+    ngx_uint_t                             args, status;
     const char                            *error;
     ngx_http_rtagent_acs_calls_ctx_t      *ctx;
     ngx_http_rtagent_acs_calls_route_t    *route;
@@ -973,11 +973,11 @@ ngx_http_rtagent_acs_calls_action(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        error = ngx_http_rtagent_acs_api_body((char *) body.data, body.len,
-                                              what, &b, err, sizeof(err));
-        if (error) {
-            return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
-                                                    error);
+        status = ngx_http_rtagent_acs_api_body((char *) body.data,
+                                               body.len, what, &b, &error,
+                                               err, sizeof(err));
+        if (status) {
+            return ngx_http_rtagent_acs_calls_error(r, status, error);
         }
 
         rc = ngx_http_rtagent_acs_calls_string(r,

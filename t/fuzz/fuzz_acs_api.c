@@ -130,22 +130,26 @@ fuzz_id(const char *p, size_t len)
 static void
 fuzz_body(const char *p, size_t len, ngx_http_rtagent_acs_api_body_e what)
 {
+    int                               status;
     size_t                            i;
     char                              err[128];
     const char                       *error;
     ngx_http_rtagent_acs_api_body_t   b;
 
-    error = ngx_http_rtagent_acs_api_body(p, len, what, &b, err, sizeof(err));
+    status = ngx_http_rtagent_acs_api_body(p, len, what, &b, &error, err,
+                                           sizeof(err));
 
-    if (error) {
-        if (b.tree != NULL || error[0] == '\0') {
+    if (status) {
+        if ((status != 400 && status != 500) || b.tree != NULL
+            || error == NULL || error[0] == '\0')
+        {
             abort();
         }
 
         return;
     }
 
-    if (b.tree == NULL || b.target == NULL || b.agent == NULL
+    if (error != NULL || b.tree == NULL || b.target == NULL || b.agent == NULL
         || b.source == NULL || b.display_name == NULL || b.tones == NULL)
     {
         abort();

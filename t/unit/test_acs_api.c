@@ -158,6 +158,7 @@ static const char *
 body(const char *json, ngx_http_rtagent_acs_api_body_e what,
     ngx_http_rtagent_acs_api_body_t *b, char *err)
 {
+    int          status;
     char        *p;
     size_t       len;
     const char  *error;
@@ -165,14 +166,21 @@ body(const char *json, ngx_http_rtagent_acs_api_body_e what,
     len = strlen(json);
     p = exact(json, len);
 
-    error = ngx_http_rtagent_acs_api_body(p, len, what, b, err, 128);
+    status = ngx_http_rtagent_acs_api_body(p, len, what, b, &error, err,
+                                           128);
     free(p);
 
-    if (error) {
+    if (status) {
+        assert_int_equal(status, 400);
+        assert_non_null(error);
         assert_null(b->tree);
+        return error;
     }
 
-    return error;
+    assert_null(error);
+    assert_non_null(b->tree);
+
+    return NULL;
 }
 
 
@@ -328,6 +336,7 @@ test_dtmf(void **state)
 static void
 test_malformed(void **state)
 {
+    int                               status;
     char                              deep[64], err[128];
     const char                       *error;
     ngx_http_rtagent_acs_api_body_t   b;
@@ -355,10 +364,11 @@ test_malformed(void **state)
             NOT_OBJECT ": nested too deeply");
 
     /* a NUL byte inside the body */
-    error = ngx_http_rtagent_acs_api_body("{\"tones\":\"1\"}\0",
-                                          sizeof("{\"tones\":\"1\"}"),
-                                          NGX_HTTP_RTAGENT_ACS_API_DTMF, &b,
-                                          err, sizeof(err));
+    status = ngx_http_rtagent_acs_api_body("{\"tones\":\"1\"}\0",
+                                           sizeof("{\"tones\":\"1\"}"),
+                                           NGX_HTTP_RTAGENT_ACS_API_DTMF, &b,
+                                           &error, err, sizeof(err));
+    assert_int_equal(status, 400);
     assert_non_null(error);
     assert_string_equal(error, NOT_OBJECT ": NUL byte");
     assert_null(b.tree);
