@@ -38,12 +38,14 @@ MODULE_DEPS := $(shell sed -n 's|^ *\(src/.*\.h\)$$|\1|p' config)
 
 # pure C codecs: unit-tested and fuzzed without nginx
 CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
+               src/ws/ngx_http_rtagent_ws_hs.c \
                src/acs/ngx_http_rtagent_acs_text.c \
                src/acs/ngx_http_rtagent_acs_sign.c \
                src/json/ngx_http_rtagent_json.c \
                src/acs/ngx_http_rtagent_acs_jwt.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
+               src/acs/ngx_http_rtagent_acs_api.c \
                src/audio/ngx_http_rtagent_ring.c \
                src/audio/ngx_http_rtagent_vad.c \
                src/agent/ngx_http_rtagent_agent_def.c
