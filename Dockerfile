@@ -5,7 +5,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential nginx nginx-dev libwslay-dev libyajl-dev libssl-dev \
-        libcurl4-openssl-dev libhiredis-dev \
+        libcurl4-openssl-dev libhiredis-dev libyaml-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY config Makefile debian-packages.txt ./
@@ -15,7 +15,7 @@ RUN make
 FROM debian:bookworm
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        nginx libwslay1 libyajl2 libcurl4 libhiredis0.14 \
+        nginx libwslay1 libyajl2 libcurl4 libhiredis0.14 libyaml-0-2 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/rtagent
 COPY --from=build /src/build/ngx_http_rtagent_module.so build/

@@ -37,16 +37,19 @@ MODULE_DEPS := $(shell sed -n 's|^ *\(src/.*\.h\)$$|\1|p' config)
 
 # pure C codecs: unit-tested and fuzzed without nginx
 CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
+               src/ws/ngx_http_rtagent_ws_hs.c \
                src/acs/ngx_http_rtagent_acs_text.c \
                src/acs/ngx_http_rtagent_acs_sign.c \
                src/json/ngx_http_rtagent_json.c \
                src/acs/ngx_http_rtagent_acs_jwt.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
+               src/acs/ngx_http_rtagent_acs_api.c \
                src/audio/ngx_http_rtagent_ring.c \
-               src/audio/ngx_http_rtagent_vad.c
+               src/audio/ngx_http_rtagent_vad.c \
+               src/agent/ngx_http_rtagent_agent_def.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws
-CODEC_LIBS  := -lyajl -lcrypto -lwslay -lm
+CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lm
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))

@@ -224,3 +224,23 @@ ws_handshake(undef, 'x-ms-call-connection-id' => 'logged-call-7') . cclose(1000)
 sclose(1000)
 --- error_log
 rtagent access: call=logged-call-7 status=101
+
+
+
+=== TEST 19: an Upgrade list that offers websocket among others is accepted
+--- raw_request eval
+ws_handshake(undef, Upgrade => 'h2c, websocket') . cclose(1000)
+--- error_code: 101
+--- response_body eval
+sclose(1000)
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: a key of 22 base64 characters must end in "==", nothing else after the "="
+--- raw_request eval
+ws_handshake(undef, 'Sec-WebSocket-Key' => 'dGhlIHNhbXBsZSBub25jZQ=A')
+--- error_code: 400
+--- response_body
+Sec-WebSocket-Key is not 16 bytes in base64

@@ -889,7 +889,57 @@ if ($Idx == 2) {
 
 
 
-=== TEST 31: a CreateCall whose reply is lost: the retry, with the same Repeatability-Request-ID, gets the call ACS made, once
+=== TEST 31: bodies that yajl alone would take (a comment, "\u0000" in a string, deep nesting): 400 with the reason, nothing sent
+--- init
+main::fresh();
+--- request eval
+["POST /api/calls\n{\"target\":\"8:acs:x\" /* a comment */}",
+ "POST /api/calls\n{\"target\":\"8:acs:x\",\"display_name\":\"a\\u0000b\"}",
+ "POST /api/calls\n{\"target\":\"8:acs:x\",\"x\":" . ('[' x 20) . (']' x 20) . "}",
+ "POST /api/calls/act-call-x/dtmf\n{\"tones\":\"1\\u00002\"}"]
+--- error_code eval
+[400, 400, 400, 400]
+--- response_body eval
+['{"error":"the body is not a JSON object: comment"}',
+ '{"error":"the body is not a JSON object: \\\\u0000 in a string"}',
+ '{"error":"the body is not a JSON object: nested too deeply"}',
+ '{"error":"the body is not a JSON object: \\\\u0000 in a string"}']
+--- check
+is(scalar @{ acs_requests() }, 0, "nothing reached ACS (request $Idx)");
+--- no_error_log
+[error]
+
+
+
+=== TEST 32: Bearer: any case, spaces after the scheme; a credential of more than one token is a wrong key
+--- more_headers eval
+["Authorization: BEARER   $main::KEY", "Authorization: Bearer $main::KEY x",
+ "Authorization: Bearer"]
+--- request eval
+["GET /api/calls/never-made-call", "GET /api/calls/never-made-call",
+ "GET /api/calls/never-made-call"]
+--- error_code eval
+[404, 401, 401]
+--- response_body eval
+['{"error":"unknown call"}', '{"error":"invalid API key"}',
+ '{"error":"invalid API key"}']
+--- no_error_log
+[error]
+
+
+
+=== TEST 33: two Authorization lines: nginx itself refuses the request (400)
+--- more_headers eval
+"Authorization: Bearer $main::KEY\nAuthorization: Bearer $main::KEY"
+--- request
+GET /api/calls/never-made-call
+--- error_code: 400
+--- error_log
+client sent duplicate header line
+
+
+
+=== TEST 34: a CreateCall whose reply is lost: the retry, with the same Repeatability-Request-ID, gets the call ACS made, once
 --- init
 main::fresh(nextCallConnectionId => ['lost-call-1', 'lost-call-2']);
 main::del_call('lost-call-1');

@@ -14,6 +14,7 @@
 
 #include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs.h>
+#include <acs/ngx_http_rtagent_acs_api.h>
 #include <acs/ngx_http_rtagent_acs_body.h>
 
 
@@ -1229,8 +1230,8 @@ ngx_http_rtagent_acs_check_token(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_rtagent_acs_check_jwt(ngx_http_request_t *r)
 {
-    ngx_str_t                          t;
-    ngx_uint_t                         n;
+    size_t                             len;
+    const char                        *token;
     ngx_table_elt_t                   *h;
     ngx_http_rtagent_jwks_t           *keys;
     ngx_http_rtagent_jwt_check_t       check;
@@ -1253,20 +1254,19 @@ ngx_http_rtagent_acs_check_jwt(ngx_http_request_t *r)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    h = ngx_http_rtagent_header_in(r, "authorization",
-                                   sizeof("authorization") - 1, &n);
+    /* nginx itself refuses a request with two Authorization lines */
+    h = r->headers_in.authorization;
 
-    if (h == NULL || n != 1 || h->value.len < 8
-        || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ", 7) != 0)
+    if (h == NULL
+        || ngx_http_rtagent_acs_api_bearer((char *) h->value.data,
+                                           h->value.len, &token, &len)
+           != 1)
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "rtagent acs: request without one \"Authorization: "
                       "Bearer\" token refused");
         return NGX_HTTP_UNAUTHORIZED;
     }
-
-    t.data = h->value.data + 7;
-    t.len = h->value.len - 7;
 
     ngx_cpystrn(iss, amcf->jwt_issuer.data,
                 ngx_min(amcf->jwt_issuer.len + 1, sizeof(iss)));
@@ -1278,7 +1278,7 @@ ngx_http_rtagent_acs_check_jwt(ngx_http_request_t *r)
     check.now = ngx_time();
     check.leeway = 60;
 
-    if (ngx_http_rtagent_jwt_verify(keys, (char *) t.data, t.len, &check,
+    if (ngx_http_rtagent_jwt_verify(keys, token, len, &check,
                                     err, sizeof(err))
         != 0)
     {
@@ -1365,22 +1365,7 @@ ngx_http_rtagent_acs_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t
 ngx_http_rtagent_acs_id_valid(u_char *p, size_t len)
 {
-    u_char  *last;
-
-    if (len == 0 || len > NGX_HTTP_RTAGENT_ACS_ID_MAX) {
-        return 0;
-    }
-
-    for (last = p + len; p < last; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
-              || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'
-              || *p == '.' || *p == ':'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return ngx_http_rtagent_acs_api_id_valid((char *) p, len);
 }
 
 

@@ -19,17 +19,14 @@
 #include <ngx_http.h>
 
 #include <openssl/crypto.h>
-#include <yajl/yajl_tree.h>
 
 #include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs.h>
+#include <acs/ngx_http_rtagent_acs_api.h>
 #include <acs/ngx_http_rtagent_acs_body.h>
 #include <store/ngx_http_rtagent_store.h>
 
 
-#define NGX_HTTP_RTAGENT_ACS_AGENT_MAX   64
-#define NGX_HTTP_RTAGENT_ACS_NAME_MAX    256   /* display_name */
-#define NGX_HTTP_RTAGENT_ACS_TONES_MAX   64
 #define NGX_HTTP_RTAGENT_ACS_SCID_MAX    1024  /* serverCallId */
 
 
@@ -95,7 +92,7 @@ static ngx_int_t ngx_http_rtagent_acs_calls_read(ngx_http_request_t *r,
 static void ngx_http_rtagent_acs_calls_create_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r);
 static const char *ngx_http_rtagent_acs_calls_check(ngx_str_t *target,
-    ngx_str_t *agent, ngx_str_t *source, ngx_str_t *display_name);
+    ngx_str_t *agent, ngx_str_t *source);
 static ngx_int_t ngx_http_rtagent_acs_calls_create_start(
     ngx_http_request_t *r, ngx_str_t *target, ngx_str_t *agent,
     ngx_str_t *source, ngx_str_t *display_name);
@@ -126,10 +123,7 @@ static ngx_int_t ngx_http_rtagent_acs_calls_error(ngx_http_request_t *r,
 static ngx_int_t ngx_http_rtagent_acs_calls_result_json(ngx_pool_t *pool,
     ngx_http_rtagent_acs_result_t *res, ngx_str_t *json);
 static ngx_int_t ngx_http_rtagent_acs_calls_string(ngx_http_request_t *r,
-    yajl_val tree, const char *key, ngx_str_t *out);
-static ngx_int_t ngx_http_rtagent_acs_calls_name_valid(ngx_str_t *s);
-static ngx_int_t ngx_http_rtagent_acs_calls_tones_valid(ngx_str_t *s);
-static ngx_uint_t ngx_http_rtagent_acs_calls_is_phone(u_char *s);
+    const char *s, ngx_str_t *out);
 
 static const ngx_http_rtagent_acs_act_def_t *ngx_http_rtagent_acs_act_find(
     ngx_http_rtagent_acs_action_e action);
@@ -342,23 +336,31 @@ ngx_http_rtagent_acs_calls_auth(ngx_http_request_t *r, ngx_int_t *rc)
 }
 
 
-/* NGX_OK with the presented key, or NGX_DECLINED when there is none */
+/*
+ * NGX_OK with the presented key, or NGX_DECLINED when there is none; a
+ * malformed Bearer credential is presented as an empty key, which is
+ * wrong.  nginx itself refuses a request with two Authorization lines.
+ */
 
 static ngx_int_t
 ngx_http_rtagent_acs_calls_key(ngx_http_request_t *r, ngx_str_t *key)
 {
+    int               rc;
+    size_t            len;
     ngx_uint_t        n;
+    const char       *token;
     ngx_table_elt_t  *h;
 
-    h = ngx_http_rtagent_header_in(r, "authorization",
-                                   sizeof("authorization") - 1, &n);
+    h = r->headers_in.authorization;
 
-    if (h && n == 1 && h->value.len > 7
-        && ngx_strncasecmp(h->value.data, (u_char *) "Bearer ", 7) == 0)
-    {
-        key->data = h->value.data + 7;
-        key->len = h->value.len - 7;
-        return NGX_OK;
+    if (h) {
+        rc = ngx_http_rtagent_acs_api_bearer((char *) h->value.data,
+                                             h->value.len, &token, &len);
+        if (rc != 0) {
+            key->data = (u_char *) token;
+            key->len = len;
+            return NGX_OK;
+        }
     }
 
     h = ngx_http_rtagent_header_in(r, "x-api-key", sizeof("x-api-key") - 1,
@@ -374,67 +376,31 @@ ngx_http_rtagent_acs_calls_key(ngx_http_request_t *r, ngx_str_t *key)
 
 
 /*
- * The URI below the location's prefix: "", "/<id>" or "/<id>/<action>",
- * a trailing slash allowed.  NGX_DECLINED for anything else.
+ * The URI below the location's prefix: "", "/<id>" or "/<id>/<action>"
+ * (ngx_http_rtagent_acs_api_route()).  NGX_DECLINED for anything else.
  */
 
 static ngx_int_t
 ngx_http_rtagent_acs_calls_route(ngx_http_request_t *r, ngx_str_t *id,
     ngx_str_t *action)
 {
-    u_char                    *p, *last, *slash;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_rtagent_acs_api_route_t   route;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    ngx_str_null(id);
-    ngx_str_null(action);
-
-    if (r->uri.len < clcf->name.len
-        || ngx_strncmp(r->uri.data, clcf->name.data, clcf->name.len) != 0)
-    {
-        /* a regex or named location: the API wants a prefix */
-        return NGX_DECLINED;
-    }
-
-    p = r->uri.data + clcf->name.len;
-    last = r->uri.data + r->uri.len;
-
-    if (p < last && clcf->name.len && p[-1] != '/') {
-        if (*p != '/') {
-            return NGX_DECLINED;        /* "/api/callsXYZ" */
-        }
-
-        p++;
-    }
-
-    if (last > p && last[-1] == '/') {
-        last--;
-    }
-
-    if (p == last) {
-        return NGX_OK;
-    }
-
-    slash = ngx_strlchr(p, last, '/');
-
-    if (slash == NULL) {
-        id->data = p;
-        id->len = last - p;
-        return NGX_OK;
-    }
-
-    id->data = p;
-    id->len = slash - p;
-
-    action->data = slash + 1;
-    action->len = last - action->data;
-
-    if (id->len == 0 || action->len == 0
-        || ngx_strlchr(action->data, last, '/'))
+    if (ngx_http_rtagent_acs_api_route((char *) r->uri.data, r->uri.len,
+                                       (char *) clcf->name.data,
+                                       clcf->name.len, &route)
+        == NGX_HTTP_RTAGENT_ACS_API_NONE)
     {
         return NGX_DECLINED;
     }
+
+    id->data = (u_char *) route.id;
+    id->len = route.id_len;
+    action->data = (u_char *) route.action;
+    action->len = route.action_len;
 
     return NGX_OK;
 }
@@ -475,10 +441,12 @@ ngx_http_rtagent_acs_calls_create_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r)
 {
-    ngx_int_t   rc;
-    ngx_str_t   body, target, agent, source, name;
-    yajl_val    tree;
-    char        err[128];
+    ngx_int_t                         rc;
+    ngx_str_t                         body, target, agent, source, name;
+    ngx_uint_t                        status;
+    const char                       *error;
+    ngx_http_rtagent_acs_api_body_t   b;
+    char                              err[128];
 
     if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
         return ngx_http_rtagent_acs_calls_error(r,
@@ -486,39 +454,29 @@ ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r)
                                             "cannot read the request body");
     }
 
-    tree = yajl_tree_parse((char *) body.data, err, sizeof(err));
-
-    if (tree == NULL || !YAJL_IS_OBJECT(tree)) {
-        if (tree) {
-            yajl_tree_free(tree);
-        }
-
-        return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
-                                         "the body is not a JSON object");
+    status = ngx_http_rtagent_acs_api_body((char *) body.data, body.len,
+                                           NGX_HTTP_RTAGENT_ACS_API_CREATE,
+                                           &b, &error, err, sizeof(err));
+    if (status) {
+        return ngx_http_rtagent_acs_calls_error(r, status, error);
     }
 
     /* copied out of the tree, which is freed at once */
-    rc = ngx_http_rtagent_acs_calls_string(r, tree, "target", &target);
+    rc = ngx_http_rtagent_acs_calls_string(r, b.target, &target);
 
     if (rc == NGX_OK) {
-        rc = ngx_http_rtagent_acs_calls_string(r, tree, "agent", &agent);
-    }
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_rtagent_acs_calls_string(r, tree, "source", &source);
+        rc = ngx_http_rtagent_acs_calls_string(r, b.agent, &agent);
     }
 
     if (rc == NGX_OK) {
-        rc = ngx_http_rtagent_acs_calls_string(r, tree, "display_name",
-                                               &name);
+        rc = ngx_http_rtagent_acs_calls_string(r, b.source, &source);
     }
 
-    yajl_tree_free(tree);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
-                    "target, agent, source and display_name must be strings");
+    if (rc == NGX_OK) {
+        rc = ngx_http_rtagent_acs_calls_string(r, b.display_name, &name);
     }
+
+    ngx_http_rtagent_acs_api_body_free(&b);
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -530,42 +488,25 @@ ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r)
 
 
 /*
- * What an outbound call request must be; the defaults of rtagent_acs_agent
- * and rtagent_acs_source_number are filled in.  NULL, or the error.
+ * The defaults of rtagent_acs_agent and rtagent_acs_source_number filled
+ * in a request whose syntax was checked.  NULL, or the error.
  */
 
 static const char *
 ngx_http_rtagent_acs_calls_check(ngx_str_t *target, ngx_str_t *agent,
-    ngx_str_t *source, ngx_str_t *display_name)
+    ngx_str_t *source)
 {
     ngx_http_rtagent_acs_main_conf_t  *amcf;
 
     amcf = ngx_http_rtagent_acs_conf();
 
-    if (target->len == 0) {
-        return "target is required";
-    }
-
-    if (!ngx_http_rtagent_acs_target_valid((char *) target->data)) {
-        return "target must be a phone number (+E.164) or an ACS "
-               "identifier (8:..., 28:...)";
-    }
-
     if (agent->len == 0) {
         *agent = amcf->default_agent;
-
-    } else if (!ngx_http_rtagent_acs_calls_name_valid(agent)) {
-        return "agent must be 1-64 letters, digits, '-', '_' or '.'";
     }
 
-    if (source->len) {
-        if (!ngx_http_rtagent_acs_target_valid((char *) source->data)
-            || !ngx_http_rtagent_acs_calls_is_phone(source->data))
-        {
-            return "source must be a phone number (+E.164)";
-        }
-
-    } else if (ngx_http_rtagent_acs_calls_is_phone(target->data)) {
+    if (source->len == 0
+        && ngx_http_rtagent_acs_api_is_phone((char *) target->data))
+    {
         /* ACS wants a caller id for the PSTN */
         if (amcf->source_number.len == 0) {
             return "source is required to call a phone number "
@@ -573,10 +514,6 @@ ngx_http_rtagent_acs_calls_check(ngx_str_t *target, ngx_str_t *agent,
         }
 
         *source = amcf->source_number;
-    }
-
-    if (display_name->len > NGX_HTTP_RTAGENT_ACS_NAME_MAX) {
-        return "display_name is too long";
     }
 
     return NULL;
@@ -599,8 +536,7 @@ ngx_http_rtagent_acs_calls_create_start(ngx_http_request_t *r,
 
     amcf = ngx_http_rtagent_acs_conf();
 
-    error = ngx_http_rtagent_acs_calls_check(target, agent, source,
-                                             display_name);
+    error = ngx_http_rtagent_acs_calls_check(target, agent, source);
     if (error) {
         return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
                                                 error);
@@ -703,7 +639,7 @@ ngx_http_rtagent_acs_calls_peer(ngx_http_rtagent_acs_calls_ctx_t *ctx)
 {
     u_char  *p;
 
-    if (!ngx_http_rtagent_acs_calls_is_phone(ctx->target.data)) {
+    if (!ngx_http_rtagent_acs_api_is_phone((char *) ctx->target.data)) {
         ctx->peer = ctx->target;
         return NGX_OK;
     }
@@ -1003,69 +939,55 @@ ngx_http_rtagent_acs_calls_action(ngx_http_request_t *r)
 {
     ngx_int_t                              rc;
     ngx_str_t                              body, arg;
-    yajl_val                               tree;
-    const char                            *key;
+    ngx_uint_t                             args, status;
+    const char                            *error;
     ngx_http_rtagent_acs_calls_ctx_t      *ctx;
     ngx_http_rtagent_acs_calls_route_t    *route;
+    ngx_http_rtagent_acs_api_body_t        b;
+    ngx_http_rtagent_acs_api_body_e        what;
     char                                   err[128];
 
     route = ngx_http_get_module_ctx(r, ngx_http_rtagent_acs_module);
 
     ngx_str_null(&arg);
 
+    args = 1;
+    what = NGX_HTTP_RTAGENT_ACS_API_TRANSFER;
+
     switch (route->def->action) {
 
     case NGX_HTTP_RTAGENT_ACS_TRANSFER:
-        key = "target";
         break;
 
     case NGX_HTTP_RTAGENT_ACS_SEND_DTMF:
-        key = "tones";
+        what = NGX_HTTP_RTAGENT_ACS_API_DTMF;
         break;
 
     default:
         /* no arguments: a body, if any, is not looked at */
-        key = NULL;
+        args = 0;
     }
 
-    if (key) {
+    if (args) {
         if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        tree = yajl_tree_parse((char *) body.data, err, sizeof(err));
-
-        if (tree == NULL || !YAJL_IS_OBJECT(tree)) {
-            if (tree) {
-                yajl_tree_free(tree);
-            }
-
-            return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
-                                             "the body is not a JSON object");
+        status = ngx_http_rtagent_acs_api_body((char *) body.data,
+                                               body.len, what, &b, &error,
+                                               err, sizeof(err));
+        if (status) {
+            return ngx_http_rtagent_acs_calls_error(r, status, error);
         }
 
-        rc = ngx_http_rtagent_acs_calls_string(r, tree, key, &arg);
+        rc = ngx_http_rtagent_acs_calls_string(r,
+                                  what == NGX_HTTP_RTAGENT_ACS_API_TRANSFER
+                                  ? b.target : b.tones, &arg);
 
-        yajl_tree_free(tree);
+        ngx_http_rtagent_acs_api_body_free(&b);
 
-        if (rc == NGX_ERROR) {
+        if (rc != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (route->def->action == NGX_HTTP_RTAGENT_ACS_TRANSFER
-            && (rc != NGX_OK || arg.len == 0
-                || !ngx_http_rtagent_acs_target_valid((char *) arg.data)))
-        {
-            return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
-                        "target must be a phone number (+E.164) or an ACS "
-                        "identifier (8:..., 28:...)");
-        }
-
-        if (route->def->action == NGX_HTTP_RTAGENT_ACS_SEND_DTMF
-            && (rc != NGX_OK || !ngx_http_rtagent_acs_calls_tones_valid(&arg)))
-        {
-            return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
-                        "tones must be 1-64 of 0-9, A-D, # and *");
         }
     }
 
@@ -1322,86 +1244,14 @@ ngx_http_rtagent_acs_calls_result_json(ngx_pool_t *pool,
 }
 
 
-/*
- * A string member of the request's JSON, copied NUL-terminated into
- * r->pool: NGX_OK (empty when absent or null), NGX_DECLINED when it is of
- * another type.
- */
+/* a string of the request's body, copied NUL-terminated into r->pool */
 
 static ngx_int_t
-ngx_http_rtagent_acs_calls_string(ngx_http_request_t *r, yajl_val tree,
-    const char *key, ngx_str_t *out)
+ngx_http_rtagent_acs_calls_string(ngx_http_request_t *r, const char *s,
+    ngx_str_t *out)
 {
-    yajl_val  v;
-
-    ngx_str_set(out, "");
-
-    v = ngx_http_rtagent_json_get(tree, key, NULL);
-
-    if (v == NULL || YAJL_IS_NULL(v)) {
-        return NGX_OK;
-    }
-
-    if (!YAJL_IS_STRING(v)) {
-        return NGX_DECLINED;
-    }
-
-    return ngx_http_rtagent_acs_copy_str(r->pool, out, (u_char *) v->u.string,
-                                         ngx_strlen(v->u.string));
-}
-
-
-/* an agent name: it goes into the media URL's query unescaped */
-
-static ngx_int_t
-ngx_http_rtagent_acs_calls_name_valid(ngx_str_t *s)
-{
-    u_char  *p, *last;
-
-    if (s->len == 0 || s->len > NGX_HTTP_RTAGENT_ACS_AGENT_MAX) {
-        return 0;
-    }
-
-    for (p = s->data, last = p + s->len; p < last; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
-              || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'
-              || *p == '.'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static ngx_int_t
-ngx_http_rtagent_acs_calls_tones_valid(ngx_str_t *s)
-{
-    u_char  *p, *last;
-
-    if (s->len == 0 || s->len > NGX_HTTP_RTAGENT_ACS_TONES_MAX) {
-        return 0;
-    }
-
-    for (p = s->data, last = p + s->len; p < last; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'D')
-              || (*p >= 'a' && *p <= 'd') || *p == '#' || *p == '*'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-/* "+1555..." or "4:+1555..." (a valid target) */
-
-static ngx_uint_t
-ngx_http_rtagent_acs_calls_is_phone(u_char *s)
-{
-    return s[0] == '+' || (s[0] == '4' && s[1] == ':');
+    return ngx_http_rtagent_acs_copy_str(r->pool, out, (u_char *) s,
+                                         ngx_strlen(s));
 }
 
 

@@ -12,6 +12,7 @@
 #include <ngx_sha1.h>
 
 #include <ngx_http_rtagent_module.h>
+#include <ws/ngx_http_rtagent_ws_hs.h>
 
 
 #define NGX_HTTP_RTAGENT_WS_GUID  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -19,10 +20,6 @@
 
 static ngx_int_t ngx_http_rtagent_ws_reject(ngx_http_request_t *r,
     ngx_uint_t status, const char *reason);
-static ngx_int_t ngx_http_rtagent_ws_connection_upgrade(
-    ngx_http_request_t *r);
-static ngx_int_t ngx_http_rtagent_ws_has_token(ngx_str_t *value,
-    const char *token, size_t len);
 static ngx_int_t ngx_http_rtagent_ws_add_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 
@@ -36,10 +33,11 @@ ngx_int_t
 ngx_http_rtagent_ws_handshake_check(ngx_http_request_t *r, ngx_str_t *key,
     const char **reason)
 {
-    u_char            buf[32];
-    ngx_str_t         decoded;
-    ngx_uint_t        n;
-    ngx_table_elt_t  *h;
+    int                        status;
+    ngx_uint_t                 i;
+    ngx_list_part_t           *part;
+    ngx_table_elt_t           *h;
+    ngx_http_rtagent_ws_hs_t   hs;
 
     if (r->method != NGX_HTTP_GET) {
         *reason = "method must be GET";
@@ -52,60 +50,37 @@ ngx_http_rtagent_ws_handshake_check(ngx_http_request_t *r, ngx_str_t *key,
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    if (r->headers_in.upgrade == NULL) {
-        *reason = "this is a websocket endpoint: Upgrade: websocket needed";
-        return 426;
+    ngx_http_rtagent_ws_hs_init(&hs);
+
+    hs.body = (r->headers_in.content_length_n > 0 || r->headers_in.chunked);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        ngx_http_rtagent_ws_hs_header(&hs, (char *) h[i].key.data,
+                                      h[i].key.len, (char *) h[i].value.data,
+                                      h[i].value.len);
     }
 
-    if (r->headers_in.upgrade->value.len != sizeof("websocket") - 1
-        || ngx_strncasecmp(r->headers_in.upgrade->value.data,
-                           (u_char *) "websocket", sizeof("websocket") - 1)
-           != 0)
-    {
-        *reason = "unsupported Upgrade: websocket only";
-        return 426;
+    status = ngx_http_rtagent_ws_hs_verdict(&hs, reason);
+    if (status != 0) {
+        return status;
     }
 
-    if (!ngx_http_rtagent_ws_connection_upgrade(r)) {
-        *reason = "Connection: upgrade needed";
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
-        *reason = "a websocket handshake has no body";
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    h = ngx_http_rtagent_header_in(r, "Sec-WebSocket-Version",
-                                   sizeof("Sec-WebSocket-Version") - 1, &n);
-    if (h == NULL || n != 1) {
-        *reason = "one Sec-WebSocket-Version header needed";
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    if (h->value.len != 2 || ngx_strncmp(h->value.data, "13", 2) != 0) {
-        *reason = "unsupported Sec-WebSocket-Version: 13 only";
-        return 426;
-    }
-
-    h = ngx_http_rtagent_header_in(r, "Sec-WebSocket-Key",
-                                   sizeof("Sec-WebSocket-Key") - 1, &n);
-    if (h == NULL || n != 1) {
-        *reason = "one Sec-WebSocket-Key header needed";
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    /* the key is 16 random bytes in base64: 24 characters */
-    decoded.data = buf;
-    if (h->value.len != 24
-        || ngx_decode_base64(&decoded, &h->value) != NGX_OK
-        || decoded.len != 16)
-    {
-        *reason = "Sec-WebSocket-Key is not 16 bytes in base64";
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    *key = h->value;
+    key->data = (u_char *) hs.key;
+    key->len = hs.key_len;
 
     return NGX_OK;
 }
@@ -284,86 +259,6 @@ ngx_http_rtagent_ws_reject(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
-}
-
-
-/*
- * Does a Connection header list the "upgrade" token.  nginx keeps only
- * close/keep-alive from Connection, so the headers are walked here; there
- * may be several Connection lines.
- */
-
-static ngx_int_t
-ngx_http_rtagent_ws_connection_upgrade(ngx_http_request_t *r)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Connection") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Connection",
-                               sizeof("Connection") - 1) == 0
-            && ngx_http_rtagent_ws_has_token(&h[i].value, "upgrade",
-                                             sizeof("upgrade") - 1))
-        {
-            return 1;
-        }
-    }
-}
-
-
-/* is token one of the comma-separated items of value (any case) */
-
-static ngx_int_t
-ngx_http_rtagent_ws_has_token(ngx_str_t *value, const char *token,
-    size_t len)
-{
-    u_char  *p, *last, *start, *end;
-
-    p = value->data;
-    last = p + value->len;
-
-    while (p < last) {
-
-        while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
-            p++;
-        }
-
-        start = p;
-
-        while (p < last && *p != ',') {
-            p++;
-        }
-
-        end = p;
-
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
-            end--;
-        }
-
-        if ((size_t) (end - start) == len
-            && ngx_strncasecmp(start, (u_char *) token, len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 
