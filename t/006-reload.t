@@ -111,8 +111,8 @@ talk($b, 'call-b', 'its utterance', 500);
 # call-a ends normally, on the old worker, which then exits
 print $a cclose(1000);
 is(read_n($a, 4, 5), sclose(1000), 'call-a: a normal close');
-like(error_log($n), qr/\[info\] $old#\d+: .*rtagent call: ended after 2 utterances, call:call-a\b/,
-     'call-a: ended on the old worker after both utterances');
+is(worker_of(qr/rtagent call: ended after 2 utterances, call:call-a\b/),
+   $old, 'call-a: ended on the old worker after both utterances');
 ok(wait_gone($old), 'the old worker exits once its call is over');
 unlike(error_log($n), qr/call:call-a.*1001|closing with 1001/,
        'call-a was never sent away with 1001');
