@@ -45,7 +45,8 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
                src/audio/ngx_http_rtagent_ring.c \
-               src/audio/ngx_http_rtagent_vad.c
+               src/audio/ngx_http_rtagent_vad.c \
+               src/io/ngx_http_rtagent_retry_after.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lm
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
