@@ -173,6 +173,10 @@ subtest 'a job asked for from an exit handler is refused with a clear line' => s
              "the job is refused ($sig)");
         like($log, qr/rtagent test: exit job: create refused/,
              "create() returned NULL ($sig)");
+        like($log, qr{\[warn\] .*rtagent http: GET 127\.0\.0\.1:\d+ refused: the worker is exiting, call: exit-test},
+             "a job made earlier is not started ($sig)");
+        like($log, qr/rtagent test: exit job: start returned NGX_DECLINED/,
+             "start() returned NGX_DECLINED ($sig)");
         unlike($log, qr/\[(?:alert|crit|emerg)\]/, "no alert ($sig)");
     }
 };

@@ -1588,17 +1588,19 @@ ngx_http_rtagent_http_start(ngx_http_rtagent_http_job_t *job)
     ngx_http_rtagent_http_conf_t    *conf;
     ngx_http_rtagent_http_worker_t  *w;
 
-    if (job->state != NGX_HTTP_RTAGENT_HTTP_NEW || job->easy == NULL) {
-        return NGX_ERROR;
-    }
-
     w = ngx_http_rtagent_http_worker();
+
+    /* first: exit_process took the curl handle of a job not started */
 
     if (w->exiting || ngx_terminate) {
         ngx_log_error(NGX_LOG_WARN, &job->log, 0,
                       "rtagent http: %V %V refused: the worker is exiting",
                       &job->method, &job->host);
         return NGX_DECLINED;
+    }
+
+    if (job->state != NGX_HTTP_RTAGENT_HTTP_NEW || job->easy == NULL) {
+        return NGX_ERROR;
     }
 
     if (w->stats.active >= w->max_jobs) {

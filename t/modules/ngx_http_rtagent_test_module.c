@@ -40,9 +40,10 @@
  *   rtagent_test_stats;    the client's counters and this process's fds.
  *
  *   rtagent_test_exit_fetch URL;   (http{}) the worker's exit handler tries
- *                          to start a GET of URL, as work started from
+ *                          to create a GET of URL, and to start one made
+ *                          when the worker began, as work started from
  *                          another layer's teardown would, and logs what
- *                          came of it ("rtagent test: exit job: ...")
+ *                          came of each ("rtagent test: exit job: ...")
  *
  *   rtagent_test_store;    GET /store?op=OP&id=ID[&...]: the store's
  *                          stateless functions (src/store), as the ACS
@@ -84,6 +85,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                      exit_url;
+    ngx_http_rtagent_http_job_t   *exit_job;    /* made in init_process */
 } ngx_http_rtagent_test_main_conf_t;
 
 
@@ -137,6 +139,7 @@ struct ngx_http_rtagent_test_fanout_s {
 
 static void *ngx_http_rtagent_test_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtagent_test_create_loc_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_rtagent_test_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtagent_test_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_rtagent_test_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -209,7 +212,7 @@ ngx_module_t  ngx_http_rtagent_test_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_rtagent_test_init_process,    /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_rtagent_test_exit_process,    /* exit process */
@@ -225,42 +228,78 @@ ngx_http_rtagent_test_create_main_conf(ngx_conf_t *cf)
 }
 
 
+static ngx_http_rtagent_http_job_t *
+ngx_http_rtagent_test_exit_create(ngx_cycle_t *cycle,
+    ngx_http_rtagent_test_main_conf_t *tmcf)
+{
+    ngx_str_t             get = ngx_string("GET");
+    ngx_str_t             call = ngx_string("exit-test");
+    ngx_http_conf_ctx_t  *ctx;
+
+    ctx = (ngx_http_conf_ctx_t *) cycle->conf_ctx[ngx_http_module.index];
+
+    return ngx_http_rtagent_http_create(
+               ctx->loc_conf[ngx_http_rtagent_http_module.ctx_index],
+               cycle->log, &call, &get, &tmcf->exit_url);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_rtagent_test_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_rtagent_test_module);
+
+    if (tmcf == NULL || tmcf->exit_url.len == 0
+        || ngx_process != NGX_PROCESS_WORKER)
+    {
+        return NGX_OK;
+    }
+
+    tmcf->exit_job = ngx_http_rtagent_test_exit_create(cycle, tmcf);
+
+    return tmcf->exit_job ? NGX_OK : NGX_ERROR;
+}
+
+
 /* runs after the rtagent modules' own exit handlers (loaded later) */
 
 static void
 ngx_http_rtagent_test_exit_process(ngx_cycle_t *cycle)
 {
     ngx_int_t                           rc;
-    ngx_str_t                           get = ngx_string("GET");
-    ngx_str_t                           call = ngx_string("exit-test");
-    ngx_http_conf_ctx_t                *ctx;
     ngx_http_rtagent_http_job_t        *job;
     ngx_http_rtagent_test_main_conf_t  *tmcf;
 
     tmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_rtagent_test_module);
-    if (tmcf == NULL || tmcf->exit_url.len == 0) {
+    if (tmcf == NULL || tmcf->exit_job == NULL) {
         return;
     }
 
-    ctx = (ngx_http_conf_ctx_t *) cycle->conf_ctx[ngx_http_module.index];
-
-    job = ngx_http_rtagent_http_create(
-              ctx->loc_conf[ngx_http_rtagent_http_module.ctx_index],
-              cycle->log, &call, &get, &tmcf->exit_url);
+    job = ngx_http_rtagent_test_exit_create(cycle, tmcf);
 
     if (job == NULL) {
         ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
                       "rtagent test: exit job: create refused");
-        return;
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "rtagent test: exit job: created");
+        ngx_http_rtagent_http_cancel(job);
     }
 
-    rc = ngx_http_rtagent_http_start(job);
+    rc = ngx_http_rtagent_http_start(tmcf->exit_job);
 
     ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
-                  "rtagent test: exit job: start returned %i", rc);
+                  "rtagent test: exit job: start returned %s",
+                  rc == NGX_DECLINED ? "NGX_DECLINED"
+                  : rc == NGX_OK ? "NGX_OK" : "an error");
 
-    ngx_http_rtagent_http_cancel(job);
+    ngx_http_rtagent_http_cancel(tmcf->exit_job);
+    tmcf->exit_job = NULL;
 }
 
 
