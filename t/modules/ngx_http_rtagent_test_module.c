@@ -723,7 +723,8 @@ ngx_http_rtagent_test_next_piece(ngx_http_rtagent_test_ctx_t *ctx,
     if (rc == NGX_AGAIN) {
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "rtagent test: piece %ui: upload queue full, %uz "
-                      "bytes queued", n, ngx_http_rtagent_http_queued(ctx->job));
+                      "bytes queued",
+                      n, ngx_http_rtagent_http_queued(ctx->job));
         return NGX_AGAIN;
     }
 
