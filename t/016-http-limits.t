@@ -73,7 +73,7 @@ qr/\[error\] .*rtagent http: GET 127\.0\.0\.1:\d+ refused: 5 upstream jobs are u
 HttpMock::mock_get('/__stats?reset=1');
 --- request
 GET /fanout?n=6&url=/slow?delay=200
---- response_body_like: ^jobs=6 ok=6 failed=0 .* refused=0$
+--- response_body_like: ^jobs=6 ok=6 failed=0 elapsed_ms=\S+ [^\n]*\d\n\z
 --- mock_stats_like: connections=2$
 --- stats_like: ^jobs=0 running=0 sockets=[12] connections=[12] 
 --- no_error_log

@@ -1033,9 +1033,10 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
 {
     ngx_http_rtagent_test_one_t *one = job->data;
 
-    u_char                          *text, *p;
+    u_char                          *text, *p, num[NGX_INT_T_LEN];
     double                           elapsed;
     uint64_t                        *lat;
+    ngx_str_t                        refused;
     ngx_uint_t                       i;
     ngx_http_request_t              *r;
     ngx_http_rtagent_test_fanout_t  *f;
@@ -1065,6 +1066,9 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
 
     elapsed = (ngx_http_rtagent_test_usec() - f->start) / 1000.0;
 
+    refused.data = num;
+    refused.len = f->refused ? ngx_sprintf(num, "%ui", f->refused) - num : 0;
+
     lat = ngx_palloc(r->pool, f->n * sizeof(uint64_t));
     text = ngx_pnalloc(r->pool, 512);
 
@@ -1082,7 +1086,7 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
     p = ngx_snprintf(text, 512,
                      "jobs=%ui ok=%ui failed=%ui elapsed_ms=%.1f "
                      "jobs_per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f"
-                     "%s%s%s%s refused=%ui\n",
+                     "%s%s%s%s%s%V\n",
                      f->n, f->ok, f->failed, elapsed,
                      f->n * 1000.0 / (elapsed > 0 ? elapsed : 1),
                      lat[f->n / 2] / 1000.0,
@@ -1093,7 +1097,7 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
                      f->ping_result ? f->ping_result : "",
                      f->first_error ? " first_error=" : "",
                      f->first_error ? f->first_error : "",
-                     f->refused);
+                     f->refused ? " refused=" : "", &refused);
 
     ngx_http_rtagent_test_finalize(r,
         ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, text, p - text));
