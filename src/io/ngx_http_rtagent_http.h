@@ -65,7 +65,8 @@
  * Limits per worker: at most rtagent_upstream_max_jobs jobs are under way
  * at once (started, not done: start() refuses more with NGX_BUSY), and
  * at most rtagent_upstream_max_connections upstream connections are open
- * (curl holds further requests back until one is free).  A streamed body
+ * (curl holds further requests back until one is free; their timeouts run
+ * meanwhile).  A streamed body
  * holds at most job->max_queued bytes not yet sent (write() refuses more
  * with NGX_AGAIN).
  *
