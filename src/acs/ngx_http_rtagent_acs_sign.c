@@ -732,6 +732,49 @@ ngx_http_rtagent_acs_sign_printable(const char *s, size_t len)
 }
 
 
+/*
+ * The HMAC implementation is fetched from the provider once per process,
+ * on the first signature, instead of on every one: a fetch looks it up in
+ * the method store under a lock.  nginx workers are single-threaded; the
+ * fetched MAC is given back from OPENSSL_cleanup() at exit.
+ */
+
+static EVP_MAC  *ngx_http_rtagent_acs_sign_mac;
+
+
+static void
+ngx_http_rtagent_acs_sign_mac_free(void)
+{
+    EVP_MAC_free(ngx_http_rtagent_acs_sign_mac);
+    ngx_http_rtagent_acs_sign_mac = NULL;
+}
+
+
+static EVP_MAC *
+ngx_http_rtagent_acs_sign_mac_get(void)
+{
+    EVP_MAC  *mac;
+
+    if (ngx_http_rtagent_acs_sign_mac != NULL) {
+        return ngx_http_rtagent_acs_sign_mac;
+    }
+
+    mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (mac == NULL) {
+        return NULL;
+    }
+
+    if (OPENSSL_atexit(ngx_http_rtagent_acs_sign_mac_free) != 1) {
+        /* no way to free it later: use it this once */
+        return mac;
+    }
+
+    ngx_http_rtagent_acs_sign_mac = mac;
+
+    return mac;
+}
+
+
 static int
 ngx_http_rtagent_acs_sign_hmac(const uint8_t *key, size_t key_len,
     const ngx_http_rtagent_acs_sign_part_t *parts, size_t nparts,
@@ -747,14 +790,19 @@ ngx_http_rtagent_acs_sign_hmac(const uint8_t *key, size_t key_len,
         return -1;
     }
 
-    hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    hmac = ngx_http_rtagent_acs_sign_mac_get();
     if (hmac == NULL) {
         return -1;
     }
 
     ctx = EVP_MAC_CTX_new(hmac);
-    if (ctx == NULL) {
+
+    if (hmac != ngx_http_rtagent_acs_sign_mac) {
+        /* not kept (see above): the context holds its own reference */
         EVP_MAC_free(hmac);
+    }
+
+    if (ctx == NULL) {
         return -1;
     }
 
@@ -789,7 +837,6 @@ done:
 
     /* the context holds the key; EVP_MAC_CTX_free() cleanses it */
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
 
     return rc;
 }
