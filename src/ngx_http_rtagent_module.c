@@ -15,7 +15,6 @@
 static ngx_int_t ngx_http_rtagent_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static void *ngx_http_rtagent_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtagent_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtagent_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -24,7 +23,6 @@ static char *ngx_http_rtagent_acs_media(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_rtagent_dbfs_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_rtagent_init_process(ngx_cycle_t *cycle);
-static void ngx_http_rtagent_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
@@ -150,7 +148,7 @@ static ngx_http_module_t  ngx_http_rtagent_module_ctx = {
     ngx_http_rtagent_add_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
-    ngx_http_rtagent_create_main_conf,     /* create main configuration */
+    NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -171,7 +169,7 @@ ngx_module_t  ngx_http_rtagent_module = {
     ngx_http_rtagent_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_rtagent_exit_process,         /* exit process */
+    NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -204,7 +202,7 @@ ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
 {
     ngx_http_rtagent_ws_t  *ws;
 
-    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_module);
+    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_ws_module);
 
     if (ws == NULL) {
         v->not_found = 1;
@@ -218,26 +216,6 @@ ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
     v->data = ws->call_id.data;
 
     return NGX_OK;
-}
-
-
-static void *
-ngx_http_rtagent_create_main_conf(ngx_conf_t *cf)
-{
-    ngx_http_rtagent_main_conf_t  *mcf;
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     mcf->worker = NULL;
-     */
-
-    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_main_conf_t));
-    if (mcf == NULL) {
-        return NULL;
-    }
-
-    return mcf;
 }
 
 
@@ -336,192 +314,19 @@ ngx_http_rtagent_dbfs_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * The worker's ground floor.  The cache manager and loader run
+ * init_process too: they serve no calls.
+ */
+
 static ngx_int_t
 ngx_http_rtagent_init_process(ngx_cycle_t *cycle)
 {
-    ngx_http_rtagent_worker_t     *worker;
-    ngx_http_rtagent_main_conf_t  *mcf;
-
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtagent_module);
-    if (mcf == NULL) {
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
         return NGX_OK;
     }
 
-    worker = ngx_pcalloc(cycle->pool, sizeof(ngx_http_rtagent_worker_t));
-    if (worker == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_queue_init(&worker->websockets);
-
-    mcf->worker = worker;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_rtagent_exit_process(ngx_cycle_t *cycle)
-{
-    ngx_http_rtagent_worker_t  *worker;
-
-    worker = ngx_http_rtagent_worker();
-    if (worker == NULL) {
-        return;
-    }
-
-    ngx_http_rtagent_ws_shutdown_all(&worker->websockets);
-
-    if (worker->scratch != NULL) {
-        ngx_free(worker->scratch);
-        worker->scratch = NULL;
-    }
-
-    if (worker->send_scratch != NULL) {
-        ngx_free(worker->send_scratch);
-        worker->send_scratch = NULL;
-    }
-}
-
-
-ngx_http_rtagent_worker_t *
-ngx_http_rtagent_worker(void)
-{
-    ngx_http_rtagent_main_conf_t  *mcf;
-
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                              ngx_http_rtagent_module);
-
-    return mcf ? mcf->worker : NULL;
-}
-
-
-/* the last request header of that name, and how many there are */
-
-ngx_table_elt_t *
-ngx_http_rtagent_header_in(ngx_http_request_t *r, const char *name,
-    size_t len, ngx_uint_t *count)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *found;
-
-    found = NULL;
-    *count = 0;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            found = &h[i];
-            (*count)++;
-        }
-    }
-
-    return found;
-}
-
-
-/*
- * Per-worker work areas: parsing and writing are done synchronously on the
- * event loop, so one buffer of each serves every connection.  The two are
- * apart because a message being parsed can make the call send audio.
- */
-
-static u_char *
-ngx_http_rtagent_grow(u_char **buf, size_t *size, size_t need)
-{
-    if (*size < need) {
-        if (*buf != NULL) {
-            ngx_free(*buf);
-        }
-
-        need = ngx_align(ngx_max(need, 4096), 4096);
-
-        *buf = ngx_alloc(need, ngx_cycle->log);
-        *size = *buf ? need : 0;
-    }
-
-    return *buf;
-}
-
-
-u_char *
-ngx_http_rtagent_scratch(size_t size)
-{
-    ngx_http_rtagent_worker_t  *w = ngx_http_rtagent_worker();
-
-    return ngx_http_rtagent_grow(&w->scratch, &w->scratch_size, size);
-}
-
-
-u_char *
-ngx_http_rtagent_send_scratch(size_t size)
-{
-    ngx_http_rtagent_worker_t  *w = ngx_http_rtagent_worker();
-
-    return ngx_http_rtagent_grow(&w->send_scratch, &w->send_scratch_size,
-                                 size);
-}
-
-
-/*
- * Utterance-sized audio buffers (hundreds of KiB) come from mmap: pages are
- * touched only as audio arrives and go back to the kernel when the buffer
- * is freed, where malloc would keep them resident for the worker's life.
- */
-
-u_char *
-ngx_http_rtagent_audio_alloc(size_t size, ngx_log_t *log)
-{
-    u_char  *p;
-
-    p = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1,
-             0);
-
-    if (p == MAP_FAILED) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      "rtagent: mmap(%uz) failed", size);
-        return NULL;
-    }
-
-    return p;
-}
-
-
-void
-ngx_http_rtagent_audio_free(u_char *p, size_t size, ngx_log_t *log)
-{
-    if (munmap(p, size) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      "rtagent: munmap(%uz) failed", size);
-    }
-}
-
-
-void
-ngx_http_rtagent_timer_init(ngx_http_rtagent_timer_t *t,
-    ngx_event_handler_pt handler, void *data, ngx_log_t *log)
-{
-    ngx_memzero(t, sizeof(ngx_http_rtagent_timer_t));
-
-    t->data = data;
-    t->ident = -1;
-    t->event.handler = handler;
-    t->event.data = t;
-    t->event.log = log;
+    return ngx_http_rtagent_core_init_process(cycle);
 }

@@ -10,9 +10,7 @@
 #include <ngx_http.h>
 
 #include <openssl/rand.h>
-#include <yajl/yajl_gen.h>
 
-#include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs.h>
 #include <acs/ngx_http_rtagent_acs_body.h>
 
@@ -64,8 +62,6 @@ static void ngx_http_rtagent_acs_jwks_free(void *data);
 static void ngx_http_rtagent_acs_rest_done(ngx_http_rtagent_http_job_t *job);
 static void ngx_http_rtagent_acs_jwks_fetch(ngx_event_t *ev);
 static void ngx_http_rtagent_acs_jwks_done(ngx_http_rtagent_http_job_t *job);
-static void ngx_http_rtagent_acs_out_key(ngx_http_rtagent_acs_out_t *j,
-    const char *key);
 
 
 static ngx_conf_enum_t  ngx_http_rtagent_acs_formats[] = {
@@ -1363,28 +1359,6 @@ ngx_http_rtagent_acs_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
 
 ngx_int_t
-ngx_http_rtagent_acs_id_valid(u_char *p, size_t len)
-{
-    u_char  *last;
-
-    if (len == 0 || len > NGX_HTTP_RTAGENT_ACS_ID_MAX) {
-        return 0;
-    }
-
-    for (last = p + len; p < last; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
-              || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'
-              || *p == '.' || *p == ':'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-ngx_int_t
 ngx_http_rtagent_acs_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;
@@ -1436,196 +1410,6 @@ ngx_http_rtagent_acs_read_body(ngx_http_request_t *r, ngx_str_t *body)
     body->len = p - body->data;
 
     return NGX_OK;
-}
-
-
-/* JSON answers and event data ------------------------------------------- */
-
-void
-ngx_http_rtagent_acs_out_init(ngx_http_rtagent_acs_out_t *j)
-{
-    j->failed = 0;
-
-    j->g = yajl_gen_alloc(NULL);
-    if (j->g == NULL) {
-        j->failed = 1;
-        return;
-    }
-
-    if (yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_acs_out_key(ngx_http_rtagent_acs_out_t *j,
-    const char *key)
-{
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_string(j->g, (const unsigned char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_str(ngx_http_rtagent_acs_out_t *j,
-    const char *key, u_char *data, size_t len)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_string(j->g, data ? data : (u_char *) "", len)
-        != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_int(ngx_http_rtagent_acs_out_t *j,
-    const char *key, ngx_int_t n)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_integer(j->g, n) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_open(ngx_http_rtagent_acs_out_t *j,
-    const char *key)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (!j->failed && yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_close(ngx_http_rtagent_acs_out_t *j)
-{
-    if (!j->failed && yajl_gen_map_close(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-/* closes the object, copies it into pool and frees the generator */
-
-ngx_int_t
-ngx_http_rtagent_acs_out_done(ngx_http_rtagent_acs_out_t *j,
-    ngx_pool_t *pool, ngx_str_t *out)
-{
-    size_t                len;
-    ngx_int_t             rc;
-    const unsigned char  *buf;
-
-    rc = NGX_ERROR;
-
-    ngx_http_rtagent_acs_out_close(j);
-
-    if (!j->failed
-        && yajl_gen_get_buf(j->g, &buf, &len) == yajl_gen_status_ok)
-    {
-        out->data = ngx_pnalloc(pool, len);
-
-        if (out->data) {
-            ngx_memcpy(out->data, buf, len);
-            out->len = len;
-            rc = NGX_OK;
-        }
-    }
-
-    if (j->g) {
-        yajl_gen_free(j->g);
-        j->g = NULL;
-    }
-
-    return rc;
-}
-
-
-int64_t
-ngx_http_rtagent_acs_now(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
-}
-
-/* a number as written (a JSON number taken from JSON) */
-
-void
-ngx_http_rtagent_acs_out_num(ngx_http_rtagent_acs_out_t *j, const char *key,
-    u_char *data, size_t len)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (!j->failed
-        && yajl_gen_number(j->g, (const char *) data, len)
-           != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...)
-{
-    va_list                     args;
-    ngx_str_t                  *v;
-    const char                 *key;
-    ngx_http_rtagent_acs_out_t  j;
-
-    ngx_http_rtagent_acs_out_init(&j);
-
-    va_start(args, out);
-
-    for ( ;; ) {
-        key = va_arg(args, const char *);
-        if (key == NULL) {
-            break;
-        }
-
-        v = va_arg(args, ngx_str_t *);
-        if (v == NULL || v->len == 0) {
-            continue;
-        }
-
-        /* "#key": the value is a number as written */
-        if (key[0] == '#') {
-            ngx_http_rtagent_acs_out_num(&j, key + 1, v->data, v->len);
-
-        } else {
-            ngx_http_rtagent_acs_out_str(&j, key, v->data, v->len);
-        }
-    }
-
-    va_end(args);
-
-    return ngx_http_rtagent_acs_out_done(&j, pool, out);
 }
 
 

@@ -18,19 +18,19 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <yajl/yajl_gen.h>
-
+#include <ngx_http_rtagent_core.h>
 #include <acs/ngx_http_rtagent_acs_sign.h>
 #include <acs/ngx_http_rtagent_acs_jwt.h>
 #include <acs/ngx_http_rtagent_acs_event.h>
 #include <io/ngx_http_rtagent_http.h>
+#include <call/ngx_http_rtagent_call.h>
 
 
 /* event ids are remembered this long: Event Grid retries for 24 h */
 #define NGX_HTTP_RTAGENT_ACS_DEDUPE_TTL   (25 * 60 * 60 * 1000)
 
 /* a call connection id or a call reference: log- and key-safe */
-#define NGX_HTTP_RTAGENT_ACS_ID_MAX       128
+#define NGX_HTTP_RTAGENT_ACS_ID_MAX       NGX_HTTP_RTAGENT_CALL_ID_MAX
 
 
 typedef struct {
@@ -118,9 +118,6 @@ ngx_str_t *ngx_http_rtagent_acs_route(ngx_str_t *to_phone,
 ngx_int_t ngx_http_rtagent_acs_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 
-/* a call connection id fit for keys and logs */
-ngx_int_t ngx_http_rtagent_acs_id_valid(u_char *p, size_t len);
-
 /* the request's body in one piece (memory or temp file), in r->pool */
 ngx_int_t ngx_http_rtagent_acs_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
@@ -164,43 +161,9 @@ ngx_http_rtagent_acs_cb_t *ngx_http_rtagent_acs_cb_plan(ngx_pool_t *pool,
 void ngx_http_rtagent_acs_cb_apply(ngx_http_rtagent_acs_cb_t *cb,
     ngx_log_t *log);
 
-/*
- * A JSON object written piece by piece (answers, event data): a failure
- * anywhere is remembered and reported by done, which copies the document
- * into pool and frees the generator.
- */
-typedef struct {
-    yajl_gen                         g;
-    ngx_uint_t                       failed;
-} ngx_http_rtagent_acs_out_t;
-
-void ngx_http_rtagent_acs_out_init(ngx_http_rtagent_acs_out_t *j);
-void ngx_http_rtagent_acs_out_str(ngx_http_rtagent_acs_out_t *j,
-    const char *key, u_char *data, size_t len);
-void ngx_http_rtagent_acs_out_int(ngx_http_rtagent_acs_out_t *j,
-    const char *key, ngx_int_t n);
-void ngx_http_rtagent_acs_out_num(ngx_http_rtagent_acs_out_t *j,
-    const char *key, u_char *data, size_t len);
-void ngx_http_rtagent_acs_out_open(ngx_http_rtagent_acs_out_t *j,
-    const char *key);
-void ngx_http_rtagent_acs_out_close(ngx_http_rtagent_acs_out_t *j);
-ngx_int_t ngx_http_rtagent_acs_out_done(ngx_http_rtagent_acs_out_t *j,
-    ngx_pool_t *pool, ngx_str_t *out);
-
-#define ngx_http_rtagent_acs_out_cstr(j, key, s)                             \
-    ngx_http_rtagent_acs_out_str(j, key, (u_char *) (s), ngx_strlen(s))
-
-/* a flat object: pairs of key and ngx_str_t * (NULL ends; a value NULL or
- * empty is left out; a key "#name" writes the value as a number, which it
- * must be), in pool */
-ngx_int_t ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...);
-
 /* len bytes at data into dst, NUL-terminated, in pool */
 ngx_int_t ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst,
     u_char *data, size_t len);
-
-/* milliseconds since the epoch, from nginx's cached time */
-int64_t ngx_http_rtagent_acs_now(void);
 
 
 extern ngx_module_t  ngx_http_rtagent_acs_module;

@@ -373,8 +373,8 @@ ngx_http_rtagent_acs_validation(ngx_http_request_t *r,
     c.data = (u_char *) code;
     c.len = ngx_strlen(code);
 
-    if (ngx_http_rtagent_acs_json(r->pool, &json, "validationResponse", &c,
-                                  NULL)
+    if (ngx_http_rtagent_json_object(r->pool, &json, "validationResponse", &c,
+                                     NULL)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -398,7 +398,7 @@ ngx_http_rtagent_acs_error(ngx_http_request_t *r, ngx_uint_t status,
     e.data = (u_char *) error;
     e.len = ngx_strlen(error);
 
-    if (ngx_http_rtagent_acs_json(r->pool, &json, "error", &e, NULL)
+    if (ngx_http_rtagent_json_object(r->pool, &json, "error", &e, NULL)
         != NGX_OK)
     {
         return status;
@@ -517,13 +517,13 @@ ngx_http_rtagent_acs_incoming(ngx_http_rtagent_acs_work_t *w,
     }
 
     /* logs and keys name the call by its correlation id until answered */
-    if (!ngx_http_rtagent_acs_id_valid(w->correlation_id.data,
-                                       w->correlation_id.len))
+    if (!ngx_http_rtagent_call_id_valid(w->correlation_id.data,
+                                        w->correlation_id.len))
     {
         w->correlation_id = w->event_id;
 
-        if (!ngx_http_rtagent_acs_id_valid(w->correlation_id.data,
-                                           w->correlation_id.len))
+        if (!ngx_http_rtagent_call_id_valid(w->correlation_id.data,
+                                            w->correlation_id.len))
         {
             ngx_str_set(&w->correlation_id, "unknown");
         }
@@ -715,8 +715,8 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
                                             res->body.len, cid, sizeof(cid),
                                             scid, sizeof(scid))
             != 0
-            || !ngx_http_rtagent_acs_id_valid((u_char *) cid,
-                                              ngx_strlen(cid))))
+            || !ngx_http_rtagent_call_id_valid((u_char *) cid,
+                                               ngx_strlen(cid))))
     {
         ngx_log_error(NGX_LOG_ERR, &w->log, 0,
                       "rtagent acs: answer returned %ui without a valid "
@@ -739,11 +739,11 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
 
         ngx_str_set(&e, "answer failed");
 
-        if (ngx_http_rtagent_acs_json(w->pool, &json, "error", &e,
-                                      "#status", &status, "code", &code,
-                                      "message", &msg, "from", &w->from,
-                                      "to", &w->to, "event_id", &w->event_id,
-                                      NULL)
+        if (ngx_http_rtagent_json_object(w->pool, &json, "error", &e,
+                                         "#status", &status, "code", &code,
+                                         "message", &msg, "from", &w->from,
+                                         "to", &w->to, "event_id", &w->event_id,
+                                         NULL)
             == NGX_OK)
         {
             (void) ngx_http_rtagent_store_call_event(&w->correlation_id,
@@ -771,7 +771,7 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
     }
 
     now.data = num;
-    now.len = ngx_sprintf(num, "%L", ngx_http_rtagent_acs_now()) - num;
+    now.len = ngx_sprintf(num, "%L", ngx_http_rtagent_now_ms()) - num;
 
     n = 0;
 
@@ -799,10 +799,10 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
 
     (void) ngx_http_rtagent_store_call_set(&id, f, n, &w->log);
 
-    if (ngx_http_rtagent_acs_json(w->pool, &json, "direction", &inbound,
-                                  "agent", &w->agent, "from", &w->from,
-                                  "to", &w->to, "correlation_id",
-                                  &w->correlation_id, NULL)
+    if (ngx_http_rtagent_json_object(w->pool, &json, "direction", &inbound,
+                                     "agent", &w->agent, "from", &w->from,
+                                     "to", &w->to, "correlation_id",
+                                     &w->correlation_id, NULL)
         == NGX_OK)
     {
         (void) ngx_http_rtagent_store_call_event(&id,
@@ -815,8 +815,8 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
         once.data = ngx_pnalloc(w->pool, sizeof("ev:joined:") + w->from.len);
 
         if (once.data
-            && ngx_http_rtagent_acs_json(w->pool, &json, "participant",
-                                         &w->from, NULL)
+            && ngx_http_rtagent_json_object(w->pool, &json, "participant",
+                                            &w->from, NULL)
                == NGX_OK)
         {
             p = ngx_sprintf(once.data, "ev:joined:%V%Z", &w->from);
