@@ -1,6 +1,9 @@
 
 /*
- * rtagent: directives, configuration and the per-worker state.
+ * rtagent: the main module: the directives of the media path (WebSocket,
+ * VAD, playout, engine), their configuration and the worker's ground
+ * floor.  Each other part with directives is an nginx module of its own
+ * (acs/, io/), its commands beside its conf setters.
  */
 
 
@@ -9,7 +12,6 @@
 #include <ngx_http.h>
 
 #include <ngx_http_rtagent_module.h>
-#include <acs/ngx_http_rtagent_acs_media.h>
 
 
 static ngx_int_t ngx_http_rtagent_add_variables(ngx_conf_t *cf);
@@ -18,8 +20,6 @@ static ngx_int_t ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
 static void *ngx_http_rtagent_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtagent_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
-static char *ngx_http_rtagent_acs_media(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_rtagent_dbfs_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_rtagent_init_process(ngx_cycle_t *cycle);
@@ -39,13 +39,6 @@ static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
 
 
 static ngx_command_t  ngx_http_rtagent_commands[] = {
-
-    { ngx_string("rtagent_acs_media"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_rtagent_acs_media,
-      0,
-      0,
-      NULL },
 
     { ngx_string("rtagent_engine"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -249,23 +242,6 @@ ngx_http_rtagent_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return ngx_http_rtagent_call_merge_conf(cf, &conf->call, &prev->call);
-}
-
-
-static char *
-ngx_http_rtagent_acs_media(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
-        return "is duplicate: the location already has a content handler";
-    }
-
-    clcf->handler = ngx_http_rtagent_acs_media_handler;
-
-    return NGX_CONF_OK;
 }
 
 

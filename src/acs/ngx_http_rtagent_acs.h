@@ -1,12 +1,15 @@
 
 /*
  * ACS Call Automation, the control plane (PROTOCOLS.md 1-2): the account
- * and its directives, HMAC-signed REST requests on the worker's HTTP
- * client, the secret tokens of callback URIs, and the JWT check of what
- * Call Automation sends.  Its own nginx module (ngx_http_rtagent_acs_module)
- * in the rtagent .so; the handlers live in ngx_http_rtagent_acs_events.c
- * (Event Grid and callbacks) and ngx_http_rtagent_acs_calls.c (operators'
- * actions), the callback effects in ngx_http_rtagent_acs_callback.c.
+ * and its directives (ngx_http_rtagent_acs.c), HMAC-signed REST requests on
+ * the worker's HTTP client (_acs_rest.c), the secret tokens of callback
+ * URIs and what the handlers share about requests (_acs_request.c), and
+ * the JWT check of what Call Automation sends (_acs_jwks.c).  Its own nginx
+ * module (ngx_http_rtagent_acs_module) in the rtagent .so, with every
+ * rtagent_acs_* directive; the handlers live in ngx_http_rtagent_acs_media.c
+ * (the media WebSocket), ngx_http_rtagent_acs_events.c (Event Grid and
+ * callbacks) and ngx_http_rtagent_acs_calls.c (operators' actions), the
+ * callback effects in ngx_http_rtagent_acs_callback.c.
  */
 
 
@@ -80,6 +83,11 @@ typedef void (*ngx_http_rtagent_acs_rest_pt)(void *data,
 
 
 ngx_http_rtagent_acs_main_conf_t *ngx_http_rtagent_acs_conf(void);
+
+/* the worker's JWKS fetch (with rtagent_acs_jwks URL), from init_process */
+ngx_int_t ngx_http_rtagent_acs_jwks_start(ngx_cycle_t *cycle,
+    ngx_http_rtagent_acs_main_conf_t *amcf);
+void ngx_http_rtagent_acs_jwks_stop(void);
 
 /*
  * One signed Call Automation request: method and path ("/calling/...",
