@@ -317,7 +317,9 @@ static ngx_int_t
 ngx_http_rtagent_acs_init(ngx_conf_t *cf)
 {
     u_char                            *p;
+    ngx_uint_t                         i;
     ngx_http_module_t                 *hm;
+    ngx_http_core_loc_conf_t          *clcf, **clcfp;
     ngx_http_rtagent_acs_main_conf_t  *amcf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtagent_acs_module);
@@ -382,6 +384,30 @@ ngx_http_rtagent_acs_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    /*
+     * A body is never read from a temp file on the event loop: the events
+     * and calls locations keep whatever client_max_body_size allows in
+     * memory (a body over the buffer is refused with 413 when
+     * client_max_body_size is 0, unlimited).
+     */
+    if (amcf->bodies) {
+        clcfp = amcf->bodies->elts;
+
+        for (i = 0; i < amcf->bodies->nelts; i++) {
+            clcf = clcfp[i];
+
+            if (clcf->client_max_body_size
+                && clcf->client_body_buffer_size
+                   < (size_t) clcf->client_max_body_size)
+            {
+                clcf->client_body_buffer_size = clcf->client_max_body_size;
+            }
+
+            clcf->client_body_in_file_only = 0;     /* off */
+            clcf->client_body_in_single_buffer = 1;
+        }
+    }
+
     /* without a secret of its own, tokens are keyed by the access key */
     if (amcf->secret.len == 0 && amcf->account) {
         p = ngx_pnalloc(cf->pool, NGX_HTTP_RTAGENT_ACS_TOKEN_LEN + 1);
@@ -403,7 +429,7 @@ static char *
 ngx_http_rtagent_acs_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_core_loc_conf_t          *clcf, **clcfp;
     ngx_http_rtagent_acs_main_conf_t  *amcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -415,12 +441,31 @@ ngx_http_rtagent_acs_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 
     clcf->handler = (ngx_http_handler_pt) cmd->post;
 
+    if (cmd->post == (void *) ngx_http_rtagent_acs_media_handler) {
+        return NGX_CONF_OK;
+    }
+
     if (cmd->post == (void *) ngx_http_rtagent_acs_events_handler) {
         amcf->events++;
 
-    } else if (cmd->post == (void *) ngx_http_rtagent_acs_calls_handler) {
+    } else {
         amcf->calls++;
     }
+
+    /* these read bodies: their buffer is sized once the location is merged */
+    if (amcf->bodies == NULL) {
+        amcf->bodies = ngx_array_create(cf->pool, 2, sizeof(void *));
+        if (amcf->bodies == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clcfp = ngx_array_push(amcf->bodies);
+    if (clcfp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *clcfp = clcf;
 
     return NGX_CONF_OK;
 }

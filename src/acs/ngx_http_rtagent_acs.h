@@ -66,6 +66,7 @@ typedef struct {
     ngx_http_rtagent_http_conf_t    *http;          /* http{} level */
     ngx_uint_t                       events;        /* handlers in use */
     ngx_uint_t                       calls;
+    ngx_array_t                     *bodies;        /* core loc confs */
 } ngx_http_rtagent_acs_main_conf_t;
 
 
@@ -126,7 +127,19 @@ ngx_str_t *ngx_http_rtagent_acs_route(ngx_str_t *to_phone,
 ngx_int_t ngx_http_rtagent_acs_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 
-/* the request's body in one piece (memory or temp file), in r->pool */
+/*
+ * Reads the request body (as ngx_http_read_client_request_body()), always
+ * into memory: a body over client_body_buffer_size (which the events and
+ * calls locations raise to client_max_body_size) is refused with 413.
+ */
+ngx_int_t ngx_http_rtagent_acs_read_request_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler);
+
+/*
+ * The body read in one piece, NUL-terminated, in r->pool: NGX_DECLINED (413,
+ * logged) when nginx left a part of it in a temp file, which is never read
+ * on the event loop.
+ */
 ngx_int_t ngx_http_rtagent_acs_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 

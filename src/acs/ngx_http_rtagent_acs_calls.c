@@ -444,16 +444,7 @@ static ngx_int_t
 ngx_http_rtagent_acs_calls_read(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt handler)
 {
-    ngx_int_t  rc;
-
-    /* too large a body: 413 from client_max_body_size */
-    rc = ngx_http_read_client_request_body(r, handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_rtagent_acs_read_request_body(r, handler);
 }
 
 
@@ -480,10 +471,14 @@ ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r)
     yajl_val    tree;
     char        err[128];
 
-    if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
+    rc = ngx_http_rtagent_acs_read_body(r, &body);
+
+    if (rc != NGX_OK) {
         return ngx_http_rtagent_acs_calls_error(r,
-                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                            "cannot read the request body");
+                   rc == NGX_DECLINED ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                                      : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                   rc == NGX_DECLINED ? "the request body is too large"
+                                      : "cannot read the request body");
     }
 
     tree = yajl_tree_parse((char *) body.data, err, sizeof(err));
@@ -1029,8 +1024,11 @@ ngx_http_rtagent_acs_calls_action(ngx_http_request_t *r)
     }
 
     if (key) {
-        if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        rc = ngx_http_rtagent_acs_read_body(r, &body);
+
+        if (rc != NGX_OK) {
+            return rc == NGX_DECLINED ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                                      : NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         tree = yajl_tree_parse((char *) body.data, err, sizeof(err));

@@ -129,26 +129,23 @@ ngx_http_rtagent_acs_events_handler(ngx_http_request_t *r)
         return NGX_HTTP_FORBIDDEN;
     }
 
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r,
-                                           ngx_http_rtagent_acs_events_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_rtagent_acs_read_request_body(r,
+                                              ngx_http_rtagent_acs_events_body);
 }
 
 
 static void
 ngx_http_rtagent_acs_events_body(ngx_http_request_t *r)
 {
+    ngx_int_t  rc;
     ngx_str_t  body;
 
-    if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    rc = ngx_http_rtagent_acs_read_body(r, &body);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc == NGX_DECLINED
+                                     ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                                     : NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 

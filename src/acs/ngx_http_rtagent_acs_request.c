@@ -173,12 +173,44 @@ ngx_http_rtagent_acs_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
 
 ngx_int_t
+ngx_http_rtagent_acs_read_request_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler)
+{
+    ngx_int_t                  rc;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (r->headers_in.content_length_n
+        > (off_t) clcf->client_body_buffer_size)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "rtagent acs: a body of %O bytes is over "
+                      "client_body_buffer_size (%uz): refused",
+                      r->headers_in.content_length_n,
+                      clcf->client_body_buffer_size);
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    r->request_body_in_single_buf = 1;
+    r->request_body_in_file_only = 0;
+
+    /* too large a body: 413 from client_max_body_size */
+    rc = ngx_http_read_client_request_body(r, handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+ngx_int_t
 ngx_http_rtagent_acs_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;
     size_t        len;
-    ssize_t       n;
-    ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
     body->len = 0;
@@ -191,9 +223,15 @@ ngx_http_rtagent_acs_read_body(ngx_http_request_t *r, ngx_str_t *body)
     len = 0;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
-                          : (size_t) (b->last - b->pos);
+        if (cl->buf->in_file) {
+            /* a chunked body that filled the buffer: reading would block */
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "rtagent acs: a body over client_body_buffer_size "
+                          "went to a temp file: refused");
+            return NGX_DECLINED;
+        }
+
+        len += cl->buf->last - cl->buf->pos;
     }
 
     p = ngx_pnalloc(r->pool, len + 1);
@@ -204,20 +242,7 @@ ngx_http_rtagent_acs_read_body(ngx_http_request_t *r, ngx_str_t *body)
     body->data = p;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-
-            p += n;
-
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
     }
 
     *p = '\0';
@@ -226,8 +251,6 @@ ngx_http_rtagent_acs_read_body(ngx_http_request_t *r, ngx_str_t *body)
     return NGX_OK;
 }
 
-
-/* a NUL-terminated copy (the REST body builders take C strings) */
 
 ngx_int_t
 ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
