@@ -52,6 +52,10 @@ static ngx_conf_enum_t  ngx_http_rtagent_acs_formats[] = {
 };
 
 
+/* set by exit_process: see ngx_http_rtagent_acs_exiting() */
+static ngx_uint_t  ngx_http_rtagent_acs_exit;
+
+
 #define ngx_http_rtagent_acs_offset(field)                                   \
     offsetof(ngx_http_rtagent_acs_main_conf_t, field)
 
@@ -868,5 +872,14 @@ ngx_http_rtagent_acs_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_rtagent_acs_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_rtagent_acs_exit = 1;
+
     ngx_http_rtagent_acs_jwks_stop();
+}
+
+
+ngx_uint_t
+ngx_http_rtagent_acs_exiting(void)
+{
+    return ngx_http_rtagent_acs_exit;
 }

@@ -91,6 +91,13 @@ ngx_int_t ngx_http_rtagent_acs_jwks_start(ngx_cycle_t *cycle,
 void ngx_http_rtagent_acs_jwks_stop(void);
 
 /*
+ * True once the worker's ACS exit_process has run: what completes after
+ * (Redis's queue failed at its exit, HTTP jobs cancelled) starts no REST
+ * request and touches no request.
+ */
+ngx_uint_t ngx_http_rtagent_acs_exiting(void);
+
+/*
  * One signed Call Automation request: method and path ("/calling/...",
  * the api-version is added), a JSON body or none.  handler (may be NULL)
  * runs once with the result; failures are logged here with the call id

@@ -355,6 +355,11 @@ ngx_http_rtagent_acs_end_attributed(void *data, ngx_int_t n,
     ngx_str_t   json, outcome, action;
     ngx_pool_t *pool;
 
+    if (ngx_http_rtagent_acs_exiting()) {
+        ngx_free(end);
+        return;
+    }
+
     if (n == 2 && values[1].len == sizeof("accepted") - 1
         && ngx_strncmp(values[1].data, "accepted", values[1].len) == 0)
     {
@@ -378,8 +383,8 @@ ngx_http_rtagent_acs_end_attributed(void *data, ngx_int_t n,
     outcome.len = ngx_strlen(end->outcome);
 
     if (ngx_http_rtagent_json_object(pool, &json, "action", &action,
-                                  "outcome", &outcome, "reason", &end->reason,
-                                     NULL)
+                                     "outcome", &outcome,
+                                     "reason", &end->reason, NULL)
         != NGX_OK
         || ngx_http_rtagent_store_control_count(&end->call_id, &json,
                                        ngx_http_rtagent_acs_end_published, end)

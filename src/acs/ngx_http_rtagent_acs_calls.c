@@ -916,6 +916,11 @@ ngx_http_rtagent_acs_calls_status_got(void *data, ngx_int_t n,
     ngx_uint_t                         i, found;
     ngx_http_rtagent_json_out_t        j;
 
+    if (ngx_http_rtagent_acs_exiting()) {
+        /* Redis failed its queue at worker exit: the request is left */
+        return;
+    }
+
     if (ctx->r == NULL) {
         ngx_http_rtagent_acs_calls_drop(ctx);
         return;
@@ -1527,6 +1532,11 @@ static void
 ngx_http_rtagent_acs_act_got(void *data, ngx_int_t n, ngx_str_t *values)
 {
     ngx_http_rtagent_acs_act_t *a = data;
+
+    if (ngx_http_rtagent_acs_exiting()) {
+        /* Redis failed its queue at worker exit: nothing is sent now */
+        return;
+    }
 
     if (n < 0) {
         if (a->def->redis) {

@@ -592,6 +592,14 @@ ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc)
         ngx_del_timer(&w->wait.event);
     }
 
+    if (ngx_http_rtagent_acs_exiting()) {
+        /* Redis failed its queue at worker exit: no answer starts now */
+        ngx_log_error(NGX_LOG_INFO, &w->log, 0,
+                      "rtagent acs: event not handled: the worker is "
+                      "exiting, call:%V", &w->correlation_id);
+        return;
+    }
+
     if (w->running) {
         /* handled already, Redis being late */
         if (rc == 0) {

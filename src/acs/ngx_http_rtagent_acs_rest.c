@@ -43,6 +43,13 @@ ngx_http_rtagent_acs_rest(ngx_log_t *log, ngx_str_t *call_id,
     char                               auth[NGX_HTTP_RTAGENT_ACS_AUTH_LEN + 1];
     u_char                             id[40];
 
+    if (ngx_http_rtagent_acs_exiting()) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "rtagent acs: %s %V not sent: the worker is exiting, "
+                      "call:%V", method, path, call_id);
+        return NGX_ERROR;
+    }
+
     amcf = ngx_http_rtagent_acs_conf();
     a = amcf->account;
 
@@ -178,6 +185,11 @@ ngx_http_rtagent_acs_rest_done(ngx_http_rtagent_http_job_t *job)
     ngx_http_rtagent_acs_rest_ctx_t  *ctx;
 
     ctx = job->data;
+
+    if (ngx_http_rtagent_acs_exiting()) {
+        /* cancelled at worker exit: its requests are not finalized now */
+        return;
+    }
 
     ngx_memzero(&res, sizeof(ngx_http_rtagent_acs_result_t));
 
