@@ -22,12 +22,31 @@ static char *ngx_http_rtagent_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_rtagent_dbfs_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_rtagent_size_bounds(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_rtagent_msec_bounds(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_rtagent_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
     { ngx_string("echo"), NGX_HTTP_RTAGENT_ENGINE_ECHO },
     { ngx_null_string, 0 }
+};
+
+
+/* bounds of the stock size and msec slots (high 0: none), checked at once */
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_ws_message_bounds = {
+    ngx_http_rtagent_size_bounds, 126, 0
+};
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_not_zero_bounds = {
+    ngx_http_rtagent_msec_bounds, 1, 0
+};
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_utterance_bounds = {
+    ngx_http_rtagent_msec_bounds, 1000, 60000
 };
 
 
@@ -52,7 +71,7 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(ws.max_message_size),
-      NULL },
+      &ngx_http_rtagent_ws_message_bounds },
 
     { ngx_string("rtagent_ws_max_send_queue"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -73,14 +92,14 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(ws.idle_timeout),
-      NULL },
+      &ngx_http_rtagent_not_zero_bounds },
 
     { ngx_string("rtagent_ws_close_timeout"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(ws.close_timeout),
-      NULL },
+      &ngx_http_rtagent_not_zero_bounds },
 
     { ngx_string("rtagent_vad_threshold"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -108,7 +127,7 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(call.max_utterance),
-      NULL },
+      &ngx_http_rtagent_utterance_bounds },
 
     { ngx_string("rtagent_playout_lead"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -285,6 +304,53 @@ ngx_http_rtagent_dbfs_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     *np = -n;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rtagent_size_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t  *b = post;
+    size_t                 *sp = data;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (*sp < (size_t) b->low) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V must be at least %i bytes", &value[0], b->low);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rtagent_msec_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t  *b = post;
+    ngx_msec_t             *mp = data;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (b->high == 0 && *mp < (ngx_msec_t) b->low) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V must not be 0",
+                           &value[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->high && (*mp < (ngx_msec_t) b->low || *mp > (ngx_msec_t) b->high))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V must be %is to %is",
+                           &value[0], b->low / 1000, b->high / 1000);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

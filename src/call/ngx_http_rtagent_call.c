@@ -138,12 +138,6 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->max_utterance < 1000 || conf->max_utterance > 60000) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_max_utterance must be 1s to 60s");
-        return NGX_CONF_ERROR;
-    }
-
     return NGX_CONF_OK;
 }
 

@@ -115,19 +115,7 @@ ngx_http_rtagent_ws_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->close_timeout, prev->close_timeout,
                               1000);
 
-    if (conf->max_message_size < 126) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_ws_max_message_size must be at least "
-                           "126 bytes");
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->idle_timeout == 0 || conf->close_timeout == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_ws_idle_timeout and "
-                           "rtagent_ws_close_timeout must not be 0");
-        return NGX_CONF_ERROR;
-    }
+    /* the directives' bounds are checked by their posts (module.c) */
 
     return NGX_CONF_OK;
 }
