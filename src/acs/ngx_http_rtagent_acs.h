@@ -32,9 +32,6 @@
 /* event ids are remembered this long: Event Grid retries for 24 h */
 #define NGX_HTTP_RTAGENT_ACS_DEDUPE_TTL   (25 * 60 * 60 * 1000)
 
-/* a call connection id or a call reference: log- and key-safe */
-#define NGX_HTTP_RTAGENT_ACS_ID_MAX       NGX_HTTP_RTAGENT_CALL_ID_MAX
-
 
 typedef struct {
     ngx_str_t                        number;   /* "+1555..." or a rawId */

@@ -731,7 +731,7 @@ ngx_http_rtagent_acs_calls_created(void *data,
 
     ngx_str_t                          id, scid, json;
     ngx_http_rtagent_json_out_t        j;
-    char                               cid[NGX_HTTP_RTAGENT_ACS_ID_MAX + 1];
+    char                               cid[NGX_HTTP_RTAGENT_CALL_ID_MAX + 1];
     char                               sid[NGX_HTTP_RTAGENT_ACS_SCID_MAX];
 
     if (res->rc == NGX_OK

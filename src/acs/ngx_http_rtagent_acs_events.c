@@ -710,7 +710,7 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
     ngx_str_t                        now, e, inbound, connecting;
     ngx_uint_t                       n;
     ngx_http_rtagent_store_field_t   f[16];
-    char                             cid[NGX_HTTP_RTAGENT_ACS_ID_MAX + 1];
+    char                             cid[NGX_HTTP_RTAGENT_CALL_ID_MAX + 1];
     char                             scid[512];
     u_char                           num[NGX_INT64_LEN];
     u_char                           st[NGX_INT_T_LEN];

@@ -86,7 +86,7 @@ ngx_http_rtagent_acs_check_token(ngx_http_request_t *r)
     }
 
     if (ngx_http_arg(r, (u_char *) "call", 4, &ref) != NGX_OK
-        || ref.len == 0 || ref.len > NGX_HTTP_RTAGENT_ACS_ID_MAX
+        || !ngx_http_rtagent_call_id_valid(ref.data, ref.len)
         || amcf->secret.len == 0)
     {
         return NGX_ERROR;
