@@ -19,6 +19,32 @@
 #include <call/ngx_http_rtagent_channel.h>
 
 
+/* a call id goes into log lines and Redis keys: see call_id_valid */
+#define NGX_HTTP_RTAGENT_CALL_ID_MAX  128
+
+
+/* what answers a caller's utterances (rtagent_engine) */
+typedef enum {
+    NGX_HTTP_RTAGENT_ENGINE_ECHO = 1
+} ngx_http_rtagent_engine_e;
+
+
+/*
+ * How a call ended, as recorded in Redis ("outcome").  The control plane
+ * (ACS) ends calls with these too, and a hang-up control message names
+ * one of them.
+ */
+typedef enum {
+    NGX_HTTP_RTAGENT_OUTCOME_CALLER_HUNG_UP = 0,
+    NGX_HTTP_RTAGENT_OUTCOME_AGENT_HUNG_UP,
+    NGX_HTTP_RTAGENT_OUTCOME_TRANSFERRED,
+    NGX_HTTP_RTAGENT_OUTCOME_ANSWER_FAILED,
+    NGX_HTTP_RTAGENT_OUTCOME_CREATE_FAILED,
+    NGX_HTTP_RTAGENT_OUTCOME_ERROR,
+    NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL
+} ngx_http_rtagent_outcome_e;
+
+
 typedef struct {
     ngx_uint_t                    engine;
     ngx_int_t                     vad_threshold;   /* dBFS */
@@ -39,6 +65,15 @@ typedef enum {
     NGX_HTTP_RTAGENT_CALL_FAILED              /* an error, a timeout */
 } ngx_http_rtagent_call_outcome_e;
 
+
+/* "caller_hung_up", ...: the outcome's name in Redis */
+const char *ngx_http_rtagent_outcome_name(ngx_http_rtagent_outcome_e o);
+
+/*
+ * The one check of a call id (a call connection id, a call reference):
+ * 1 to 128 of [0-9A-Za-z._:-], fit for keys and logs.
+ */
+ngx_int_t ngx_http_rtagent_call_id_valid(u_char *p, size_t len);
 
 void ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf);
 char *ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,

@@ -26,7 +26,7 @@
 
 #include <curl/curl.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_http.h>
 #include <io/ngx_http_rtagent_retry_after.h>
 

@@ -91,7 +91,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 
 
 /*

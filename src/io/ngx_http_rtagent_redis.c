@@ -31,7 +31,7 @@
 #include <sys/un.h>
 #include <hiredis/async.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_redis.h>
 
 

@@ -18,10 +18,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_redis.h>
 #include <store/ngx_http_rtagent_store.h>
 
@@ -129,12 +128,6 @@ typedef struct {
 
 
 typedef struct {
-    yajl_gen                       g;
-    ngx_uint_t                     err;
-} ngx_http_rtagent_store_json_t;
-
-
-typedef struct {
     ngx_queue_t                    calls;          /* held in memory */
     ngx_uint_t                     live;
     ngx_http_rtagent_timer_t       refresh;
@@ -152,7 +145,7 @@ static void ngx_http_rtagent_store_hash(ngx_http_rtagent_store_call_t *sc);
 static void ngx_http_rtagent_store_expire(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *key, const char *ttl);
 static void ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
-    ngx_http_rtagent_store_json_t *j);
+    ngx_http_rtagent_json_out_t *j);
 static void ngx_http_rtagent_store_keep(ngx_http_rtagent_store_call_t *sc,
     ngx_uint_t seq, ngx_str_t *json);
 static void ngx_http_rtagent_store_fill(ngx_http_rtagent_store_call_t *sc,
@@ -164,7 +157,7 @@ static void ngx_http_rtagent_store_emit(ngx_http_rtagent_store_call_t *sc,
     const char *type, ngx_str_t *data, const char *once, ngx_str_t *arg);
 static void ngx_http_rtagent_store_emit_json(
     ngx_http_rtagent_store_call_t *sc, const char *type,
-    ngx_http_rtagent_store_json_t *j, const char *once, ngx_str_t *arg);
+    ngx_http_rtagent_json_out_t *j, const char *once, ngx_str_t *arg);
 static ngx_int_t ngx_http_rtagent_store_post(
     ngx_http_rtagent_store_call_t *sc, ngx_str_t *id, const char *type,
     ngx_str_t *data, const char *once, ngx_str_t *arg, ngx_log_t *log);
@@ -196,22 +189,11 @@ static void ngx_http_rtagent_store_ctl_refuse(
 static void ngx_http_rtagent_store_reset(void);
 static void ngx_http_rtagent_store_exit(void);
 static void ngx_http_rtagent_store_refresh(ngx_event_t *ev);
-static int64_t ngx_http_rtagent_store_now(void);
 
 static void ngx_http_rtagent_store_arg(ngx_http_rtagent_store_cmd_t *cmd,
     const u_char *data, size_t len);
 static void ngx_http_rtagent_store_num(ngx_http_rtagent_store_cmd_t *cmd,
     int64_t n);
-static ngx_int_t ngx_http_rtagent_store_json_open(
-    ngx_http_rtagent_store_json_t *j);
-static void ngx_http_rtagent_store_json_str(ngx_http_rtagent_store_json_t *j,
-    const char *key, u_char *data, size_t len);
-static void ngx_http_rtagent_store_json_int(ngx_http_rtagent_store_json_t *j,
-    const char *key, int64_t n);
-static void ngx_http_rtagent_store_json_fixed(
-    ngx_http_rtagent_store_json_t *j, const char *key, double n);
-static ngx_int_t ngx_http_rtagent_store_json_close(
-    ngx_http_rtagent_store_json_t *j, ngx_str_t *out);
 
 
 #define ngx_http_rtagent_store_lit(cmd, s)                                   \
@@ -307,7 +289,7 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     size_t                            len;
     ngx_int_t                         rc;
     ngx_str_t                         json;
-    ngx_http_rtagent_store_json_t     j;
+    ngx_http_rtagent_json_out_t       j;
     ngx_http_rtagent_store_call_t    *sc;
     ngx_http_rtagent_store_worker_t  *w;
 
@@ -371,7 +353,7 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     sc->ctl = ctl;
     sc->ctl_data = data;
     sc->rate = rate;
-    sc->started = ngx_http_rtagent_store_now();
+    sc->started = ngx_http_rtagent_now_ms();
     sc->live = 1;
 
     ngx_queue_init(&sc->entries);
@@ -388,14 +370,14 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
 
     ngx_http_rtagent_store_hash(sc);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "agent", agent->data,
-                                        agent->len);
-        ngx_http_rtagent_store_json_int(&j, "sample_rate", rate);
-        ngx_http_rtagent_store_json_int(&j, "owner_worker", ngx_pid);
-        ngx_http_rtagent_store_json_str(&j, "owner_instance",
-                                        ngx_cycle->hostname.data,
-                                        ngx_cycle->hostname.len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "agent", agent->data,
+                                      agent->len);
+        ngx_http_rtagent_json_out_int(&j, "sample_rate", rate);
+        ngx_http_rtagent_json_out_int(&j, "owner_worker", ngx_pid);
+        ngx_http_rtagent_json_out_str(&j, "owner_instance",
+                                      ngx_cycle->hostname.data,
+                                      ngx_cycle->hostname.len);
         /* a second session of the call (a reconnect) does not start it */
         ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_CALL_STARTED,
                                          &j,
@@ -404,18 +386,17 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     }
 
     /* the conversation so far, for the LLM; the agent pipeline fills it */
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "agent", agent->data,
-                                        agent->len);
-        (void) yajl_gen_string(j.g, (u_char *) "messages", 8);
-        (void) yajl_gen_array_open(j.g);
-        (void) yajl_gen_array_close(j.g);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "agent", agent->data,
+                                      agent->len);
+        ngx_http_rtagent_json_out_array(&j, "messages");
+        ngx_http_rtagent_json_out_array_close(&j);
 
-        if (ngx_http_rtagent_store_json_close(&j, &json) == NGX_OK) {
+        if (ngx_http_rtagent_json_out_get(&j, &json) == NGX_OK) {
             ngx_http_rtagent_store_context(sc, &json);
         }
 
-        yajl_gen_free(j.g);
+        ngx_http_rtagent_json_out_free(&j);
     }
 
     rc = ngx_http_rtagent_redis_subscribe(&sc->channel,
@@ -453,7 +434,7 @@ ngx_http_rtagent_store_participant(ngx_http_rtagent_store_call_t *sc,
 {
     uint32_t                       hash;
     ngx_uint_t                     i;
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
     if (sc == NULL || participant->len == 0) {
         return;
@@ -488,9 +469,9 @@ ngx_http_rtagent_store_participant(ngx_http_rtagent_store_call_t *sc,
                   "rtagent store: participant \"%V\" joined, call:%V",
                   participant, &sc->id);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "participant", participant->data,
-                                        participant->len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "participant", participant->data,
+                                      participant->len);
         ngx_http_rtagent_store_emit_json(sc,
                                          NGX_HTTP_RTAGENT_EV_PARTICIPANT_JOINED,
                                          &j,
@@ -504,32 +485,32 @@ void
 ngx_http_rtagent_store_caller_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, double confidence, ngx_str_t *participant)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
     sc->refs++;
 
-    ngx_http_rtagent_store_json_int(&j, "seq", sc->seq + 1);
-    ngx_http_rtagent_store_json_str(&j, "role", (u_char *) "caller", 6);
-    ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
-    ngx_http_rtagent_store_json_int(&j, "ts", ngx_http_rtagent_store_now());
+    ngx_http_rtagent_json_out_int(&j, "seq", sc->seq + 1);
+    ngx_http_rtagent_json_out_str(&j, "role", (u_char *) "caller", 6);
+    ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
+    ngx_http_rtagent_json_out_int(&j, "ts", ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_append(sc, &j);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_int(&j, "seq", sc->seq);
-        ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_int(&j, "seq", sc->seq);
+        ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
 
         if (confidence >= 0) {
-            ngx_http_rtagent_store_json_fixed(&j, "confidence", confidence);
+            ngx_http_rtagent_json_out_fixed(&j, "confidence", confidence);
         }
 
         if (participant->len) {
-            ngx_http_rtagent_store_json_str(&j, "participant",
-                                            participant->data,
-                                            participant->len);
+            ngx_http_rtagent_json_out_str(&j, "participant",
+                                          participant->data,
+                                          participant->len);
         }
 
         ngx_http_rtagent_store_emit_json(sc,
@@ -545,16 +526,16 @@ void
 ngx_http_rtagent_store_caller_dtmf(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *tones)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
-    ngx_http_rtagent_store_json_int(&j, "seq", sc->seq + 1);
-    ngx_http_rtagent_store_json_str(&j, "role", (u_char *) "caller", 6);
-    ngx_http_rtagent_store_json_str(&j, "dtmf", tones->data, tones->len);
-    ngx_http_rtagent_store_json_int(&j, "ts", ngx_http_rtagent_store_now());
+    ngx_http_rtagent_json_out_int(&j, "seq", sc->seq + 1);
+    ngx_http_rtagent_json_out_str(&j, "role", (u_char *) "caller", 6);
+    ngx_http_rtagent_json_out_str(&j, "dtmf", tones->data, tones->len);
+    ngx_http_rtagent_json_out_int(&j, "ts", ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_append(sc, &j);
 }
 
@@ -563,35 +544,35 @@ void
 ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
     sc->refs++;
 
-    ngx_http_rtagent_store_json_int(&j, "seq", sc->seq + 1);
-    ngx_http_rtagent_store_json_str(&j, "role", (u_char *) "agent", 5);
-    ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
-    ngx_http_rtagent_store_json_int(&j, "ts", ngx_http_rtagent_store_now());
+    ngx_http_rtagent_json_out_int(&j, "seq", sc->seq + 1);
+    ngx_http_rtagent_json_out_str(&j, "role", (u_char *) "agent", 5);
+    ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
+    ngx_http_rtagent_json_out_int(&j, "ts", ngx_http_rtagent_now_ms());
 
     if (source) {
-        ngx_http_rtagent_store_json_str(&j, "source", (u_char *) source,
-                                        ngx_strlen(source));
+        ngx_http_rtagent_json_out_str(&j, "source", (u_char *) source,
+                                      ngx_strlen(source));
     }
 
     ngx_http_rtagent_store_append(sc, &j);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "agent", sc->agent.data,
-                                        sc->agent.len);
-        ngx_http_rtagent_store_json_int(&j, "seq", sc->seq);
-        ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "agent", sc->agent.data,
+                                      sc->agent.len);
+        ngx_http_rtagent_json_out_int(&j, "seq", sc->seq);
+        ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
 
         if (source) {
-            ngx_http_rtagent_store_json_str(&j, "source", (u_char *) source,
-                                            ngx_strlen(source));
+            ngx_http_rtagent_json_out_str(&j, "source", (u_char *) source,
+                                          ngx_strlen(source));
         }
 
         ngx_http_rtagent_store_emit_json(sc,
@@ -607,16 +588,16 @@ void
 ngx_http_rtagent_store_agent_audio(ngx_http_rtagent_store_call_t *sc,
     ngx_uint_t utterance, ngx_msec_t duration)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
-    ngx_http_rtagent_store_json_str(&j, "agent", sc->agent.data,
-                                    sc->agent.len);
-    ngx_http_rtagent_store_json_int(&j, "utterance", utterance);
-    ngx_http_rtagent_store_json_int(&j, "duration_ms", duration);
+    ngx_http_rtagent_json_out_str(&j, "agent", sc->agent.data,
+                                  sc->agent.len);
+    ngx_http_rtagent_json_out_int(&j, "utterance", utterance);
+    ngx_http_rtagent_json_out_int(&j, "duration_ms", duration);
     ngx_http_rtagent_store_emit_json(sc,
                                    NGX_HTTP_RTAGENT_EV_AGENT_RESPONSE_GENERATED,
                                    &j, NULL, NULL);
@@ -664,17 +645,17 @@ void
 ngx_http_rtagent_store_error(ngx_http_rtagent_store_call_t *sc,
     const char *error, const char *key, ngx_str_t *value)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
-    ngx_http_rtagent_store_json_str(&j, "error", (u_char *) error,
-                                    ngx_strlen(error));
+    ngx_http_rtagent_json_out_str(&j, "error", (u_char *) error,
+                                  ngx_strlen(error));
 
     if (key && value) {
-        ngx_http_rtagent_store_json_str(&j, key, value->data, value->len);
+        ngx_http_rtagent_json_out_str(&j, key, value->data, value->len);
     }
 
     ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_ERROR_OCCURRED,
@@ -696,7 +677,7 @@ void
 ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     const char *outcome, ngx_str_t *reason)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
     if (sc == NULL || !sc->live) {
         return;
@@ -707,7 +688,7 @@ ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     sc->live = 0;
     ngx_http_rtagent_store_worker.live--;
 
-    sc->ended = ngx_http_rtagent_store_now();
+    sc->ended = ngx_http_rtagent_now_ms();
     sc->outcome = outcome;
 
     if (reason && reason->len) {
@@ -729,18 +710,18 @@ ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     ngx_http_rtagent_store_expire(sc, &sc->context_key,
                                   NGX_HTTP_RTAGENT_STORE_CONTEXT_TTL);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_int(&j, "duration_ms",
-                                        sc->ended - sc->started);
-        ngx_http_rtagent_store_json_str(&j, "outcome", (u_char *) outcome,
-                                        ngx_strlen(outcome));
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_int(&j, "duration_ms",
+                                      sc->ended - sc->started);
+        ngx_http_rtagent_json_out_str(&j, "outcome", (u_char *) outcome,
+                                      ngx_strlen(outcome));
 
         if (sc->reason_len) {
-            ngx_http_rtagent_store_json_str(&j, "reason", sc->reason,
-                                            sc->reason_len);
+            ngx_http_rtagent_json_out_str(&j, "reason", sc->reason,
+                                          sc->reason_len);
         }
 
-        ngx_http_rtagent_store_json_int(&j, "transcript_entries", sc->seq);
+        ngx_http_rtagent_json_out_int(&j, "transcript_entries", sc->seq);
 
         /* the control plane or an earlier session may have ended it */
         ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_CALL_ENDED,
@@ -901,7 +882,7 @@ ngx_http_rtagent_store_call_ended(ngx_str_t *call_id, const char *outcome,
     ngx_http_rtagent_store_str(&cmd, &key);
     ngx_http_rtagent_store_str(&cmd, &transcript);
     ngx_http_rtagent_store_str(&cmd, &context);
-    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_str(&cmd, &op->outcome);
     ngx_http_rtagent_store_str(&cmd, &op->reason);
     ngx_http_rtagent_store_str(&cmd, &op->id);
@@ -925,7 +906,7 @@ ngx_http_rtagent_store_ended(void *data, redisReply *reply)
     ngx_int_t                       rc;
     ngx_str_t                       json;
     ngx_http_rtagent_store_op_t    *op = data;
-    ngx_http_rtagent_store_json_t   j;
+    ngx_http_rtagent_json_out_t     j;
 
     if (reply && reply->type == REDIS_REPLY_INTEGER) {
         rc = (reply->integer >= 0) ? 1 : 0;
@@ -936,23 +917,23 @@ ngx_http_rtagent_store_ended(void *data, redisReply *reply)
     }
 
     if (rc != 0) {
-        if (ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+        if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "rtagent store: no memory for CALL_ENDED, call:%V",
                           &op->id);
 
         } else {
             if (rc == 1) {
-                ngx_http_rtagent_store_json_int(&j, "duration_ms",
-                                                reply->integer);
+                ngx_http_rtagent_json_out_int(&j, "duration_ms",
+                                              reply->integer);
             }
 
-            ngx_http_rtagent_store_json_str(&j, "outcome", op->outcome.data,
-                                            op->outcome.len);
-            ngx_http_rtagent_store_json_str(&j, "reason", op->reason.data,
-                                            op->reason.len);
+            ngx_http_rtagent_json_out_str(&j, "outcome", op->outcome.data,
+                                          op->outcome.len);
+            ngx_http_rtagent_json_out_str(&j, "reason", op->reason.data,
+                                          op->reason.len);
 
-            if (ngx_http_rtagent_store_json_close(&j, &json) == NGX_OK) {
+            if (ngx_http_rtagent_json_out_get(&j, &json) == NGX_OK) {
                 (void) ngx_http_rtagent_store_xadd(&op->id, &op->type, &json);
 
             } else {
@@ -961,7 +942,7 @@ ngx_http_rtagent_store_ended(void *data, redisReply *reply)
                               "is not valid UTF-8, call:%V", &op->id);
             }
 
-            yajl_gen_free(j.g);
+            ngx_http_rtagent_json_out_free(&j);
         }
     }
 
@@ -1436,16 +1417,16 @@ ngx_http_rtagent_store_expire(ngx_http_rtagent_store_call_t *sc,
 
 static void
 ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
-    ngx_http_rtagent_store_json_t *j)
+    ngx_http_rtagent_json_out_t *j)
 {
     ngx_str_t                      json;
     ngx_http_rtagent_store_cmd_t   cmd;
 
-    if (ngx_http_rtagent_store_json_close(j, &json) != NGX_OK) {
+    if (ngx_http_rtagent_json_out_get(j, &json) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, sc->log, 0,
                       "rtagent store: transcript entry is not valid UTF-8, "
                       "call:%V", &sc->id);
-        yajl_gen_free(j->g);
+        ngx_http_rtagent_json_out_free(j);
         return;
     }
 
@@ -1467,7 +1448,7 @@ ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
 
     ngx_http_rtagent_store_send(sc, &cmd, ngx_http_rtagent_store_appended);
 
-    yajl_gen_free(j->g);
+    ngx_http_rtagent_json_out_free(j);
 }
 
 
@@ -1694,12 +1675,12 @@ ngx_http_rtagent_store_emit(ngx_http_rtagent_store_call_t *sc,
 
 static void
 ngx_http_rtagent_store_emit_json(ngx_http_rtagent_store_call_t *sc,
-    const char *type, ngx_http_rtagent_store_json_t *j, const char *once,
+    const char *type, ngx_http_rtagent_json_out_t *j, const char *once,
     ngx_str_t *arg)
 {
     ngx_str_t  json;
 
-    if (ngx_http_rtagent_store_json_close(j, &json) == NGX_OK) {
+    if (ngx_http_rtagent_json_out_get(j, &json) == NGX_OK) {
         ngx_http_rtagent_store_emit(sc, type, &json, once, arg);
 
     } else {
@@ -1708,7 +1689,7 @@ ngx_http_rtagent_store_emit_json(ngx_http_rtagent_store_call_t *sc,
                       "call:%V", type, &sc->id);
     }
 
-    yajl_gen_free(j->g);
+    ngx_http_rtagent_json_out_free(j);
 }
 
 
@@ -1791,7 +1772,7 @@ ngx_http_rtagent_store_post(ngx_http_rtagent_store_call_t *sc, ngx_str_t *id,
     ngx_http_rtagent_store_lit(&cmd, "1");
     ngx_http_rtagent_store_str(&cmd, &key);
     ngx_http_rtagent_store_str(&cmd, &field);
-    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_CALL_TTL);
 
     if (sc && ngx_http_rtagent_store_worker.exiting) {
@@ -1931,7 +1912,7 @@ ngx_http_rtagent_store_xadd_cmd(ngx_http_rtagent_store_cmd_t *cmd,
     ngx_http_rtagent_store_lit(cmd, "call_id");
     ngx_http_rtagent_store_str(cmd, id);
     ngx_http_rtagent_store_lit(cmd, "ts");
-    ngx_http_rtagent_store_num(cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_num(cmd, ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_lit(cmd, "data");
     ngx_http_rtagent_store_str(cmd, data);
 }
@@ -2256,16 +2237,6 @@ ngx_http_rtagent_store_refresh(ngx_event_t *ev)
 }
 
 
-static int64_t
-ngx_http_rtagent_store_now(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
-}
-
 
 /* helpers ---------------------------------------------------------------- */
 
@@ -2291,91 +2262,3 @@ ngx_http_rtagent_store_num(ngx_http_rtagent_store_cmd_t *cmd, int64_t n)
 }
 
 
-static ngx_int_t
-ngx_http_rtagent_store_json_open(ngx_http_rtagent_store_json_t *j)
-{
-    j->err = 0;
-    j->g = yajl_gen_alloc(NULL);
-
-    if (j->g == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) yajl_gen_config(j->g, yajl_gen_validate_utf8, 1);
-
-    if (yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        yajl_gen_free(j->g);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_rtagent_store_json_str(ngx_http_rtagent_store_json_t *j,
-    const char *key, u_char *data, size_t len)
-{
-    if (yajl_gen_string(j->g, (u_char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok
-        || yajl_gen_string(j->g, data, len) != yajl_gen_status_ok)
-    {
-        j->err = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_store_json_int(ngx_http_rtagent_store_json_t *j,
-    const char *key, int64_t n)
-{
-    if (yajl_gen_string(j->g, (u_char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok
-        || yajl_gen_integer(j->g, n) != yajl_gen_status_ok)
-    {
-        j->err = 1;
-    }
-}
-
-
-/* yajl prints doubles with %.20g: four decimals are plenty here */
-
-static void
-ngx_http_rtagent_store_json_fixed(ngx_http_rtagent_store_json_t *j,
-    const char *key, double n)
-{
-    u_char  *last;
-    u_char   buf[32];
-
-    last = ngx_snprintf(buf, sizeof(buf), "%.4f", n);
-
-    if (yajl_gen_string(j->g, (u_char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok
-        || yajl_gen_number(j->g, (char *) buf, last - buf)
-           != yajl_gen_status_ok)
-    {
-        j->err = 1;
-    }
-}
-
-
-/* out points into j's buffer, valid until yajl_gen_free() */
-
-static ngx_int_t
-ngx_http_rtagent_store_json_close(ngx_http_rtagent_store_json_t *j,
-    ngx_str_t *out)
-{
-    size_t                len;
-    const unsigned char  *buf;
-
-    if (j->err || yajl_gen_map_close(j->g) != yajl_gen_status_ok
-        || yajl_gen_get_buf(j->g, &buf, &len) != yajl_gen_status_ok)
-    {
-        return NGX_ERROR;
-    }
-
-    out->data = (u_char *) buf;
-    out->len = len;
-
-    return NGX_OK;
-}
