@@ -46,6 +46,7 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
                src/acs/ngx_http_rtagent_acs_api.c \
+               src/call/ngx_http_rtagent_call_id.c \
                src/audio/ngx_http_rtagent_ring.c \
                src/audio/ngx_http_rtagent_vad.c \
                src/agent/ngx_http_rtagent_agent_def.c \

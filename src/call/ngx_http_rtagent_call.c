@@ -81,28 +81,6 @@ ngx_http_rtagent_outcome_name(ngx_http_rtagent_outcome_e o)
 }
 
 
-ngx_int_t
-ngx_http_rtagent_call_id_valid(u_char *p, size_t len)
-{
-    u_char  *last;
-
-    if (len == 0 || len > NGX_HTTP_RTAGENT_CALL_ID_MAX) {
-        return 0;
-    }
-
-    for (last = p + len; p < last; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
-              || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'
-              || *p == '.' || *p == ':'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 void
 ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf)
 {

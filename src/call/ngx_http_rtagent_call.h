@@ -17,10 +17,7 @@
 #include <ngx_core.h>
 
 #include <call/ngx_http_rtagent_channel.h>
-
-
-/* a call id goes into log lines and Redis keys: see call_id_valid */
-#define NGX_HTTP_RTAGENT_CALL_ID_MAX  128
+#include <call/ngx_http_rtagent_call_id.h>
 
 
 /* what answers a caller's utterances (rtagent_engine) */
@@ -69,11 +66,6 @@ typedef enum {
 /* "caller_hung_up", ...: the outcome's name in Redis */
 const char *ngx_http_rtagent_outcome_name(ngx_http_rtagent_outcome_e o);
 
-/*
- * The one check of a call id (a call connection id, a call reference):
- * 1 to 128 of [0-9A-Za-z._:-], fit for keys and logs.
- */
-ngx_int_t ngx_http_rtagent_call_id_valid(u_char *p, size_t len);
 
 void ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf);
 char *ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
