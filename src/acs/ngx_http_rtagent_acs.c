@@ -875,6 +875,7 @@ ngx_http_rtagent_acs_exit_process(ngx_cycle_t *cycle)
     ngx_http_rtagent_acs_exit = 1;
 
     ngx_http_rtagent_acs_jwks_stop();
+    ngx_http_rtagent_acs_sign_cleanup();
 }
 
 

@@ -671,15 +671,17 @@ ngx_http_rtagent_acs_sign_printable(const char *s, size_t len)
 /*
  * The HMAC implementation is fetched from the provider once per process,
  * on the first signature, instead of on every one: a fetch looks it up in
- * the method store under a lock.  nginx workers are single-threaded; the
- * fetched MAC is given back from OPENSSL_cleanup() at exit.
+ * the method store under a lock.  nginx workers are single-threaded.  It
+ * is given back by ngx_http_rtagent_acs_sign_cleanup() from the worker's
+ * exit_process, not from an OPENSSL_atexit() handler: libcrypto runs those
+ * from exit(), after nginx may have unloaded the module that holds it.
  */
 
 static EVP_MAC  *ngx_http_rtagent_acs_sign_mac;
 
 
-static void
-ngx_http_rtagent_acs_sign_mac_free(void)
+void
+ngx_http_rtagent_acs_sign_cleanup(void)
 {
     EVP_MAC_free(ngx_http_rtagent_acs_sign_mac);
     ngx_http_rtagent_acs_sign_mac = NULL;
@@ -698,11 +700,6 @@ ngx_http_rtagent_acs_sign_mac_get(void)
     mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
     if (mac == NULL) {
         return NULL;
-    }
-
-    if (OPENSSL_atexit(ngx_http_rtagent_acs_sign_mac_free) != 1) {
-        /* no way to free it later: use it this once */
-        return mac;
     }
 
     ngx_http_rtagent_acs_sign_mac = mac;
@@ -732,11 +729,6 @@ ngx_http_rtagent_acs_sign_hmac(const uint8_t *key, size_t key_len,
     }
 
     ctx = EVP_MAC_CTX_new(hmac);
-
-    if (hmac != ngx_http_rtagent_acs_sign_mac) {
-        /* not kept (see above): the context holds its own reference */
-        EVP_MAC_free(hmac);
-    }
 
     if (ctx == NULL) {
         return -1;

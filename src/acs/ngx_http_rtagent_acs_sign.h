@@ -80,5 +80,12 @@ int ngx_http_rtagent_acs_token_check(const uint8_t *secret,
     size_t secret_len, const char *ref, size_t ref_len, const char *token,
     size_t token_len);
 
+/*
+ * Gives back the HMAC implementation that the first signature fetched and
+ * later ones reuse (a worker's exit_process calls it; signing after it
+ * fetches again).
+ */
+void ngx_http_rtagent_acs_sign_cleanup(void);
+
 
 #endif /* _NGX_HTTP_RTAGENT_ACS_SIGN_H_INCLUDED_ */
