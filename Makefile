@@ -44,6 +44,7 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/acs/ngx_http_rtagent_acs_jwt.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
+               src/store/ngx_http_rtagent_ctl_msg.c \
                src/audio/ngx_http_rtagent_ring.c \
                src/audio/ngx_http_rtagent_vad.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws
