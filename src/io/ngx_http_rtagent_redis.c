@@ -30,6 +30,7 @@
 
 #include <sys/un.h>
 #include <hiredis/async.h>
+#include <openssl/sha.h>
 
 #include <ngx_http_rtagent_module.h>
 #include <io/ngx_http_rtagent_redis.h>
@@ -57,6 +58,14 @@
 
 
 typedef struct ngx_http_rtagent_redis_s  ngx_http_rtagent_redis_t;
+
+
+/* a Lua script the worker runs by its SHA1 (EVALSHA) */
+typedef struct {
+    ngx_str_t                        lua;         /* the caller's, static */
+    ngx_str_t                        sha;         /* 40 hex digits */
+    u_char                           hex[2 * SHA_DIGEST_LENGTH];
+} ngx_http_rtagent_redis_script_t;
 
 
 typedef struct {
@@ -126,6 +135,7 @@ struct ngx_http_rtagent_redis_s {
 
     ngx_rbtree_t                     channels;
     ngx_rbtree_node_t                sentinel;
+    ngx_array_t                      scripts;     /* of ..._script_t */
     ngx_str_t                        worker_channel;
 
     u_char                           run_id[40];
@@ -217,6 +227,11 @@ static void ngx_http_rtagent_redis_finish(ngx_http_rtagent_redis_write_t *w,
     redisReply *reply);
 static void ngx_http_rtagent_redis_command_name(
     ngx_http_rtagent_redis_write_t *w, ngx_str_t *name);
+
+static void ngx_http_rtagent_redis_load(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_script_t *script);
+static ngx_int_t ngx_http_rtagent_redis_eval(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_write_t *w);
 
 static ngx_http_rtagent_redis_sub_t *ngx_http_rtagent_redis_channel(
     ngx_http_rtagent_redis_t *redis, ngx_str_t *channel);
@@ -715,6 +730,13 @@ ngx_http_rtagent_redis_init_process(ngx_cycle_t *cycle)
     ngx_queue_init(&redis->requeue);
     ngx_rbtree_init(&redis->channels, &redis->sentinel,
                     ngx_str_rbtree_insert_value);
+
+    if (ngx_array_init(&redis->scripts, cycle->pool, 4,
+                       sizeof(ngx_http_rtagent_redis_script_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     len = sizeof("rtagent:worker:") - 1 + cycle->hostname.len
           + 1 + NGX_INT64_LEN + sizeof(":ctl") - 1;
@@ -1332,7 +1354,9 @@ ngx_http_rtagent_redis_server_info(ngx_http_rtagent_redis_t *redis,
 static void
 ngx_http_rtagent_redis_ready(ngx_http_rtagent_redis_conn_t *conn)
 {
+    ngx_uint_t                           i;
     ngx_http_rtagent_redis_t            *redis;
+    ngx_http_rtagent_redis_script_t     *script;
     ngx_http_rtagent_redis_main_conf_t  *mcf;
 
     redis = conn->redis;
@@ -1375,6 +1399,13 @@ ngx_http_rtagent_redis_ready(ngx_http_rtagent_redis_conn_t *conn)
 
     if (conn->subscriber) {
         return;
+    }
+
+    /* a new connection may face a server without them: ahead of replays */
+    script = redis->scripts.elts;
+
+    for (i = 0; i < redis->scripts.nelts; i++) {
+        ngx_http_rtagent_redis_load(redis, &script[i]);
     }
 
     ngx_http_rtagent_redis_pump(redis, 0);
@@ -1713,6 +1744,16 @@ ngx_http_rtagent_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
+    if (reply->type == REDIS_REPLY_ERROR
+        && (size_t) reply->len > sizeof("NOSCRIPT ") - 1
+        && ngx_strncmp(reply->str, "NOSCRIPT ", sizeof("NOSCRIPT ") - 1) == 0
+        && ngx_http_rtagent_redis_eval(redis, w) == NGX_OK)
+    {
+        ngx_http_rtagent_redis_reply_timer(redis);
+        ngx_http_rtagent_redis_pump(redis, 0);
+        return;
+    }
+
     if (reply->type == REDIS_REPLY_ERROR) {
         ngx_http_rtagent_redis_command_name(w, &name);
 
@@ -1953,6 +1994,144 @@ ngx_http_rtagent_redis_command_name(ngx_http_rtagent_redis_write_t *w,
 
     name->data = p + 2;
     name->len = n;
+}
+
+
+/* scripts ---------------------------------------------------------------- */
+
+ngx_str_t *
+ngx_http_rtagent_redis_script(ngx_str_t *lua)
+{
+    ngx_uint_t                        i;
+    ngx_http_rtagent_redis_t         *redis;
+    ngx_http_rtagent_redis_script_t  *script;
+    u_char                            md[SHA_DIGEST_LENGTH];
+
+    redis = ngx_http_rtagent_redis_worker();
+    if (redis == NULL) {
+        return NULL;
+    }
+
+    script = redis->scripts.elts;
+
+    for (i = 0; i < redis->scripts.nelts; i++) {
+        if (script[i].lua.data == lua->data) {
+            return &script[i].sha;
+        }
+    }
+
+    script = ngx_array_push(&redis->scripts);
+    if (script == NULL) {
+        return NULL;
+    }
+
+    (void) SHA1(lua->data, lua->len, md);
+
+    script->lua = *lua;
+    script->sha.data = script->hex;
+    script->sha.len = ngx_hex_dump(script->hex, md, SHA_DIGEST_LENGTH)
+                      - script->hex;
+
+    if (redis->cmd.state == NGX_HTTP_RTAGENT_REDIS_READY) {
+        ngx_http_rtagent_redis_load(redis, script);
+    }
+
+    return &script->sha;
+}
+
+
+/* SCRIPT LOAD goes before any write that needs it; its reply is not read */
+
+static void
+ngx_http_rtagent_redis_load(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_script_t *script)
+{
+    if (redisAsyncCommand(redis->cmd.ac, NULL, NULL, "SCRIPT LOAD %b",
+                          script->lua.data, script->lua.len)
+        != REDIS_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, redis->log, 0,
+                      "rtagent redis: cannot send SCRIPT LOAD, EVALSHA %V "
+                      "will fall back to EVAL", &script->sha);
+    }
+}
+
+
+/*
+ * NOSCRIPT (a SCRIPT FLUSH, or a server that refused SCRIPT LOAD): the
+ * write goes again, first in the queue, as EVAL with the script's text.
+ * Its RESP starts "*<argc>\r\n$7\r\nEVALSHA\r\n$40\r\n<sha>\r\n".
+ */
+
+static ngx_int_t
+ngx_http_rtagent_redis_eval(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_write_t *w)
+{
+    u_char                           *p, *last, *rest;
+    size_t                            len;
+    ngx_str_t                         sha;
+    ngx_uint_t                        i;
+    ngx_http_rtagent_redis_write_t   *e;
+    ngx_http_rtagent_redis_script_t  *script;
+
+    static u_char  evalsha[] = "$7\r\nEVALSHA\r\n$40\r\n";
+
+    last = w->cmd + w->len;
+    p = ngx_strlchr(w->cmd, last, '\n');
+
+    if (p == NULL
+        || (size_t) (last - ++p) < sizeof(evalsha) - 1 + 40 + 2
+        || ngx_strncasecmp(p, evalsha, sizeof(evalsha) - 1) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    sha.data = p + sizeof(evalsha) - 1;
+    sha.len = 40;
+    rest = sha.data + 40 + 2;
+
+    script = redis->scripts.elts;
+
+    for (i = 0; i < redis->scripts.nelts; i++) {
+        if (ngx_strncasecmp(script[i].sha.data, sha.data, 40) == 0) {
+            break;
+        }
+    }
+
+    if (i == redis->scripts.nelts) {
+        return NGX_DECLINED;
+    }
+
+    len = (p - w->cmd) + sizeof("$4\r\nEVAL\r\n$\r\n\r\n") - 1
+          + NGX_SIZE_T_LEN + script[i].lua.len + (last - rest);
+
+    e = ngx_alloc(sizeof(ngx_http_rtagent_redis_write_t) + len, redis->log);
+    if (e == NULL) {
+        return NGX_DECLINED;
+    }
+
+    e->handler = w->handler;
+    e->data = w->data;
+    e->sent = 0;
+    e->cmd = (u_char *) (e + 1);
+
+    last = ngx_cpymem(e->cmd, w->cmd, p - w->cmd);
+    last = ngx_sprintf(last, "$4\r\nEVAL\r\n$%uz\r\n%V\r\n",
+                       script[i].lua.len, &script[i].lua);
+    last = ngx_cpymem(last, rest, w->cmd + w->len - rest);
+    e->len = last - e->cmd;
+
+    ngx_log_error(NGX_LOG_NOTICE, redis->log, 0,
+                  "rtagent redis: the server lacks script %V, sent as EVAL",
+                  &script[i].sha);
+
+    ngx_free(w);
+
+    ngx_queue_insert_head(&redis->pending, &e->queue);
+    redis->npending++;
+    redis->pending_size += e->len;
+
+    return NGX_OK;
 }
 
 
@@ -2226,6 +2405,14 @@ ngx_http_rtagent_redis_message(redisAsyncContext *ac, void *r,
                            channel.len) == 0)
         {
             ngx_http_rtagent_redis_ready(conn);
+            return;
+        }
+
+        /* in place (again): the subscriber may fetch what it missed */
+        s = ngx_http_rtagent_redis_channel(redis, &channel);
+
+        if (s && s->handler && s->sent && !s->leaving) {
+            s->handler(s->data, &channel, NULL);
         }
 
         return;

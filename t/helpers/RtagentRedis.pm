@@ -22,7 +22,7 @@ use RtagentNginx qw(free_port);
 use RtagentTest;
 
 our @EXPORT = qw(have_redis start_redis stop_redis kill_redis restart_redis
-                 redis redis_cli wait_for
+                 redis redis_tx redis_cli wait_for
                  open_call send_msgs read_frames acs_transcription acs_dtmf
                  call_owner redis_up);
 
@@ -122,6 +122,31 @@ sub redis {
         $reply = _read($s);
         die "redis $c->[0]: $reply->{error}\n"
             if ref $reply eq 'HASH' && $c != $cmds[-1];
+    }
+    close $s;
+    return $reply;
+}
+
+# redis_tx($r, [cmd...], [cmd...]) -> EXEC's reply: the commands in one
+# MULTI/EXEC transaction, as an outside sender of control messages does
+sub redis_tx {
+    my ($r, @cmds) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$r->{port}",
+                                  Timeout => 3)
+        or die "cannot connect to redis on port $r->{port}: $!";
+    binmode $s;
+
+    my @all;
+    push @all, ['AUTH', $r->{password}] if defined $r->{password};
+    push @all, ['SELECT', $r->{db}] if $r->{db};
+    push @all, ['MULTI'], @cmds, ['EXEC'];
+
+    print $s join '', map { _resp(@$_) } @all;
+
+    my $reply;
+    for my $c (@all) {
+        $reply = _read($s);
+        die "redis $c->[0]: $reply->{error}\n" if ref $reply eq 'HASH';
     }
     close $s;
     return $reply;
