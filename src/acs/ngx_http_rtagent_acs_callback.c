@@ -356,6 +356,11 @@ ngx_http_rtagent_acs_end_attributed(void *data, ngx_int_t n,
     ngx_str_t   json, outcome, action;
     ngx_pool_t *pool;
 
+    if (n == NGX_HTTP_RTAGENT_STORE_EXITING) {
+        ngx_free(end);
+        return;
+    }
+
     if (n == 2 && values[1].len == sizeof("accepted") - 1
         && ngx_strncmp(values[1].data, "accepted", values[1].len) == 0)
     {
@@ -397,6 +402,11 @@ static void
 ngx_http_rtagent_acs_end_published(void *data, ngx_int_t rc)
 {
     ngx_http_rtagent_acs_end_t *end = data;
+
+    if (rc == NGX_HTTP_RTAGENT_STORE_EXITING) {
+        ngx_free(end);
+        return;
+    }
 
     if (rc > 0) {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,

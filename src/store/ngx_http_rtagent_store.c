@@ -213,6 +213,7 @@ static void ngx_http_rtagent_store_reset(void);
 static void ngx_http_rtagent_store_exit(void);
 static void ngx_http_rtagent_store_refresh(ngx_event_t *ev);
 static int64_t ngx_http_rtagent_store_now(void);
+static ngx_int_t ngx_http_rtagent_store_no_answer(redisReply *reply);
 
 static void ngx_http_rtagent_store_arg(ngx_http_rtagent_store_cmd_t *cmd,
     const u_char *data, size_t len);
@@ -963,10 +964,10 @@ ngx_http_rtagent_store_ended(void *data, redisReply *reply)
 
     } else {
         /* not ended in the hash: CALL_ENDED anyway, at least once */
-        rc = -1;
+        rc = ngx_http_rtagent_store_no_answer(reply);
     }
 
-    if (rc != 0) {
+    if (rc == 1 || rc == -1) {
         if (ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "rtagent store: no memory for CALL_ENDED, call:%V",
@@ -1049,7 +1050,8 @@ ngx_http_rtagent_store_counted(void *data, redisReply *reply)
     if (op->result) {
         op->result(op->data_arg,
                    (reply && reply->type == REDIS_REPLY_INTEGER)
-                   ? (ngx_int_t) reply->integer : -1);
+                   ? (ngx_int_t) reply->integer
+                   : ngx_http_rtagent_store_no_answer(reply));
     }
 
     ngx_free(op);
@@ -1122,7 +1124,7 @@ ngx_http_rtagent_store_deduped(void *data, redisReply *reply)
     ngx_http_rtagent_store_op_t  *op = data;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        rc = -1;
+        rc = ngx_http_rtagent_store_no_answer(reply);
 
     } else if (reply->type == REDIS_REPLY_NIL) {
         rc = 0;
@@ -1207,7 +1209,7 @@ ngx_http_rtagent_store_got(void *data, redisReply *reply)
     redisReply                   *e;
     ngx_http_rtagent_store_op_t  *op = data;
 
-    n = -1;
+    n = ngx_http_rtagent_store_no_answer(reply);
 
     if (reply && reply->type == REDIS_REPLY_ARRAY
         && reply->elements == op->n)
@@ -2388,6 +2390,23 @@ ngx_http_rtagent_store_refresh(ngx_event_t *ev)
     if (w->live) {
         ngx_add_timer(&w->refresh.event, NGX_HTTP_RTAGENT_STORE_REFRESH);
     }
+}
+
+
+/*
+ * -1 for a reply that is none or an error; NGX_HTTP_RTAGENT_STORE_EXITING
+ * for the NULL that every write still waiting gets when the worker exits:
+ * the caller then starts nothing new (no request, no write).
+ */
+
+static ngx_int_t
+ngx_http_rtagent_store_no_answer(redisReply *reply)
+{
+    if (reply == NULL && !ngx_http_rtagent_redis_enabled()) {
+        return NGX_HTTP_RTAGENT_STORE_EXITING;
+    }
+
+    return -1;
 }
 
 

@@ -186,7 +186,14 @@ ngx_int_t ngx_http_rtagent_store_call_event(ngx_str_t *call_id,
 /* PARTICIPANT_JOINED: "ev:joined:" + rawId */
 #define NGX_HTTP_RTAGENT_STORE_ONCE_JOINED    "ev:joined:"
 
-/* 1: done by this call; 0: done before (or a repeat); -1: no answer */
+/*
+ * 1: done by this call; 0: done before (or a repeat); -1: no answer;
+ * NGX_HTTP_RTAGENT_STORE_EXITING: no answer because the worker exits (a
+ * handler then frees what it holds and starts nothing: no request, no
+ * response, no write).  A fields handler gets it as n, too.
+ */
+#define NGX_HTTP_RTAGENT_STORE_EXITING  -2
+
 typedef void (*ngx_http_rtagent_store_result_pt)(void *data, ngx_int_t rc);
 
 /*
