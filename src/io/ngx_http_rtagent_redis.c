@@ -28,7 +28,6 @@
 #include <ngx_event.h>
 #include <ngx_http.h>
 
-#include <sys/un.h>
 #include <hiredis/async.h>
 #include <openssl/sha.h>
 
@@ -493,102 +492,86 @@ invalid:
 /*
  * hiredis resolves a host name with a blocking getaddrinfo() at every
  * connect, which would stall the worker: only IP literals are accepted.
+ * ngx_parse_url() splits the address; with no_resolve it resolves
+ * nothing, and whether the host is a literal is checked here.
  */
 
 static ngx_int_t
 ngx_http_rtagent_redis_parse_addr(ngx_conf_t *cf,
     ngx_http_rtagent_redis_main_conf_t *mcf, ngx_str_t *addr)
 {
-    u_char     *p, *last, *host, *port;
-    size_t      len;
-    ngx_int_t   n;
+    u_char     *p;
+    ngx_url_t   u;
+    ngx_str_t   host;
 #if (NGX_HAVE_INET6)
     u_char      inaddr6[16];
 #endif
 
     mcf->addr = *addr;
 
-    if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
-        mcf->path.data = addr->data + 5;
-        mcf->path.len = addr->len - 5;
+    /* an IPv6 literal without brackets would read as a bad port */
+    p = ngx_strlchr(addr->data, addr->data + addr->len, ':');
 
-        if (mcf->path.len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Redis address \"%V\": the unix "
-                               "socket path is too long", addr);
-            return NGX_ERROR;
-        }
+    if (p && addr->data[0] != '['
+        && ngx_strlchr(p + 1, addr->data + addr->len, ':')
+        && ngx_strncmp(addr->data, "unix:", 5) != 0)
+    {
+        goto invalid;
+    }
 
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *addr;
+    u.default_port = 6379;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid Redis address \"%V\": %s", addr,
+                           u.err == NULL ? "cannot be parsed"
+                           : ngx_strcmp(u.err, "invalid port") == 0
+                             ? "the port must be 1 to 65535" : u.err);
+        return NGX_ERROR;
+    }
+
+    if (u.family == AF_UNIX) {
+        /* an argument is NUL-terminated, and so is its tail */
+        mcf->path.data = addr->data + sizeof("unix:") - 1;
+        mcf->path.len = addr->len - (sizeof("unix:") - 1);
         return NGX_OK;
     }
 
-    last = addr->data + addr->len;
-    port = NULL;
+    if (u.uri.len) {
+        goto invalid;
+    }
 
-    if (addr->len && addr->data[0] == '[') {
-        host = addr->data + 1;
-        p = ngx_strlchr(host, last, ']');
+    host = u.host;
 
-        if (p == NULL) {
-            goto invalid;
-        }
-
-        len = p - host;
+    if (host.len > 2 && host.data[0] == '[') {
+        host.data++;
+        host.len -= 2;
 
 #if (NGX_HAVE_INET6)
-        if (ngx_inet6_addr(host, len, inaddr6) != NGX_OK) {
+        if (ngx_inet6_addr(host.data, host.len, inaddr6) != NGX_OK) {
             goto invalid;
         }
 #else
         goto invalid;
 #endif
 
-        p++;
-
-        if (p < last) {
-            if (*p != ':') {
-                goto invalid;
-            }
-
-            port = p + 1;
-        }
-
-    } else {
-        host = addr->data;
-        p = ngx_strlchr(host, last, ':');
-        len = (p ? p : last) - host;
-
-        if (len == 0 || ngx_inet_addr(host, len) == INADDR_NONE) {
-            goto invalid;
-        }
-
-        if (p) {
-            port = p + 1;
-        }
+    } else if (ngx_inet_addr(host.data, host.len) == INADDR_NONE) {
+        goto invalid;
     }
 
-    n = 6379;
+    mcf->port = u.port;
 
-    if (port) {
-        n = ngx_atoi(port, last - port);
-
-        if (n < 1 || n > 65535) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Redis address \"%V\": the port must "
-                               "be 1 to 65535", addr);
-            return NGX_ERROR;
-        }
-    }
-
-    mcf->port = n;
-
-    mcf->host.len = len;
-    mcf->host.data = ngx_pnalloc(cf->pool, len + 1);
+    mcf->host.len = host.len;
+    mcf->host.data = ngx_pnalloc(cf->pool, host.len + 1);
     if (mcf->host.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_cpystrn(mcf->host.data, host, len + 1);
+    ngx_cpystrn(mcf->host.data, host.data, host.len + 1);
 
     return NGX_OK;
 
