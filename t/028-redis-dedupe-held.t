@@ -6,8 +6,10 @@
 # the check, the others are handled at once without it, each logged, and
 # the held ones are handled when the 500 ms run out.
 #
-# A worker that exits (a fast stop) with checks unanswered starts nothing
-# for them: the store tells the events endpoint that it shuts down.
+# A worker that exits (a fast stop) with Redis replies due starts nothing
+# for them: the store tells its callers that it shuts down, and neither the
+# events endpoint nor the operators' API answers or sends anything from
+# inside the exit.
 
 use strict;
 use warnings;
@@ -18,6 +20,7 @@ use RtagentNginx;
 use RtagentRedis;
 
 use JSON::PP;
+use IO::Socket::INET;
 use LWP::UserAgent;
 use HTTP::Request;
 use Test::More;
@@ -85,20 +88,32 @@ ok(wait_for(sub { @{ redis($r, 'KEYS', 'rtagent:event:{held-*}') }
 ok(stop_nginx($n), 'nginx stopped');
 unlike(error_log($n), qr/\[(?:alert|crit|emerg)\]/, 'no alerts');
 
-subtest 'checks unanswered at a fast stop start nothing' => sub {
+subtest 'replies due at a fast stop start nothing' => sub {
+    my $key = 'test-api-key-0123456789abcdefghi';
     my $port = free_port();
     my $n = start_nginx(port => $port, workers => 1,
                         http => "rtagent_redis 127.0.0.1:$r->{port} "
-                                . 'command_timeout=10s keepalive=0;',
+                                . 'command_timeout=10s keepalive=0;'
+                                . "\nrtagent_acs_api_key $key;",
                         server => <<'SERVER');
 location = /api/acs/events {
     client_max_body_size 1m;
     rtagent_acs_events;
 }
+location /api/calls {
+    rtagent_acs_calls;
+}
 SERVER
     ok(redis_up($n, 1), 'connected to Redis');
 
     kill 'STOP', $r->{pid};
+
+    # an operator asks for a call's state: Redis's answer is due
+    my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or die "connect: $!";
+    print $c "GET /api/calls/exit-call HTTP/1.1\r\nHost: localhost\r\n"
+           . "Authorization: Bearer $key\r\n\r\n";
+    # (read by the one worker before the delivery below connects)
 
     my %e = %$one;
     $e{id} = 'at-exit';
@@ -119,6 +134,12 @@ SERVER
            'the event is not handled from inside the exit');
     unlike($log, qr/Redis did not check event at-exit/,
            'nor by its timer');
+    unlike($log, qr/Redis did not answer a state query/,
+           'the state query is not answered from inside the exit');
+    my $got = '';
+    sysread($c, $got, 4096);
+    is($got, '', 'its connection closes without a response');
+    close $c;
     unlike($log, qr/\[(?:alert|crit|emerg)\]/, 'no alerts');
 };
 

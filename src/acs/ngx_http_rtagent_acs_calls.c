@@ -921,7 +921,8 @@ ngx_http_rtagent_acs_calls_status_got(void *data, ngx_int_t n,
     ngx_uint_t                         i, found;
     ngx_http_rtagent_acs_out_t  j;
 
-    if (ctx->r == NULL) {
+    /* the worker exits: no response is sent from inside its exit */
+    if (ctx->r == NULL || n == NGX_HTTP_RTAGENT_STORE_EXITING) {
         ngx_http_rtagent_acs_calls_drop(ctx);
         return;
     }
@@ -1529,6 +1530,12 @@ static void
 ngx_http_rtagent_acs_act_got(void *data, ngx_int_t n, ngx_str_t *values)
 {
     ngx_http_rtagent_acs_act_t *a = data;
+
+    if (n == NGX_HTTP_RTAGENT_STORE_EXITING) {
+        /* the worker exits: no request to ACS starts from inside its exit */
+        ngx_destroy_pool(a->pool);
+        return;
+    }
 
     if (n < 0) {
         if (a->def->redis) {
