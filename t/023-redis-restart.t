@@ -55,16 +55,6 @@ sub lranges {
            ? $1 : 0;
 }
 
-# frames until $cond->(\@frames) or a close frame: read_frames() alone
-# stops at the first silence
-sub frames_until {
-    my ($s, $timeout, $cond) = @_;
-    my @f;
-    wait_for(sub { push @f, @{ read_frames($s, 0.2) };
-                   (@f && $f[-1][0] == 8) || $cond->(\@f) }, $timeout);
-    return \@f;
-}
-
 sub count_in_log {
     my ($re) = @_;
     my $c = () = error_log($n) =~ /$re/g;
@@ -223,7 +213,7 @@ subtest 'keepalive: a hung Redis is noticed on an idle call' => sub {
        'the call\'s channel was subscribed again');
     is(redis_cli($r, 'PUBLISH', "rtagent:call:{$id}:ctl", '{"action":"hangup"}'),
        "1\n", 'a message reaches it');
-    my $f = frames_until($s, 5, sub { 0 });
+    my $f = frames_until($s, 5);
     is_deeply($f->[-1], [8, pack('n', 1000) . 'hung up'], 'hung up');
     close $s;
 

@@ -58,15 +58,6 @@ sub send_ctl {
     return $res->[3];
 }
 
-# the frames until a close frame (read_frames stops at a silence)
-sub frames_to_close {
-    my ($s, $timeout) = @_;
-    my @f;
-    wait_for(sub { push @f, @{ read_frames($s, 0.2) };
-                   @f && $f[-1][0] == 8 }, $timeout);
-    return \@f;
-}
-
 sub count_in_log {
     my ($re) = @_;
     my $c = () = error_log($n) =~ /$re/g;
@@ -95,7 +86,7 @@ subtest 'a hang-up sent while the subscriber is down' => sub {
     redis($r, 'CONFIG', 'SET', 'requirepass', '');
     delete $r->{password};
 
-    my $f = frames_to_close($s, 10);
+    my $f = frames_until($s, 10);
     is_deeply($f->[-1], [8, pack('n', 1000) . 'hung up'],
               'the call is hung up once the worker is back')
         or diag join "\n", grep { /redis|store/ } split /\n/, error_log($n);

@@ -166,6 +166,8 @@ typedef struct {
     unsigned                         sent:1;      /* SUBSCRIBE on this
                                                      connection */
     unsigned                         leaving:1;   /* UNSUBSCRIBE sent */
+    unsigned                         confirmed:1; /* in place, not yet said
+                                                     (no command connection) */
 } ngx_http_rtagent_redis_sub_t;
 
 
@@ -242,6 +244,7 @@ static void ngx_http_rtagent_redis_channels_down(
     ngx_http_rtagent_redis_t *redis);
 static void ngx_http_rtagent_redis_channel_free(
     ngx_http_rtagent_redis_t *redis, ngx_http_rtagent_redis_sub_t *s);
+static void ngx_http_rtagent_redis_confirmed(ngx_http_rtagent_redis_t *redis);
 static void ngx_http_rtagent_redis_message(redisAsyncContext *ac, void *r,
     void *privdata);
 
@@ -1409,6 +1412,8 @@ ngx_http_rtagent_redis_ready(ngx_http_rtagent_redis_conn_t *conn)
             redis->reset();
         }
     }
+
+    ngx_http_rtagent_redis_confirmed(redis);
 }
 
 
@@ -2304,9 +2309,46 @@ ngx_http_rtagent_redis_channels_down(ngx_http_rtagent_redis_t *redis)
 
         s->sent = 0;
         s->leaving = 0;
+        s->confirmed = 0;
 
         if (s->handler == NULL) {
             ngx_http_rtagent_redis_channel_free(redis, s);
+        }
+    }
+}
+
+
+/* tells each subscription confirmed since it was last told */
+
+static void
+ngx_http_rtagent_redis_confirmed(ngx_http_rtagent_redis_t *redis)
+{
+    ngx_rbtree_t                  *tree;
+    ngx_rbtree_node_t             *node, *next;
+    ngx_http_rtagent_redis_sub_t  *s;
+
+    tree = &redis->channels;
+
+    if (tree->root == tree->sentinel) {
+        return;
+    }
+
+    for (node = ngx_rbtree_min(tree->root, tree->sentinel);
+         node;
+         node = next)
+    {
+        /* taken first: the handler may unsubscribe (and free) this one */
+        next = ngx_rbtree_next(tree, node);
+        s = (ngx_http_rtagent_redis_sub_t *) node;
+
+        if (!s->confirmed) {
+            continue;
+        }
+
+        s->confirmed = 0;
+
+        if (s->handler && s->sent && !s->leaving) {
+            s->handler(s->data, &s->sn.str, NULL);
         }
     }
 }
@@ -2391,11 +2433,19 @@ ngx_http_rtagent_redis_message(redisAsyncContext *ac, void *r,
             return;
         }
 
-        /* in place (again): the subscriber may fetch what it missed */
+        /*
+         * in place (again): the subscriber may fetch what it missed, once
+         * the command connection can take its writes (until then they
+         * would only crowd the bounded queue)
+         */
         s = ngx_http_rtagent_redis_channel(redis, &channel);
 
         if (s && s->handler && s->sent && !s->leaving) {
-            s->handler(s->data, &channel, NULL);
+            s->confirmed = 1;
+
+            if (redis->cmd.state == NGX_HTTP_RTAGENT_REDIS_READY) {
+                ngx_http_rtagent_redis_confirmed(redis);
+            }
         }
 
         return;
