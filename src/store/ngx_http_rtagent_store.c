@@ -149,6 +149,8 @@ typedef struct {
     ngx_queue_t                    calls;          /* held in memory */
     ngx_uint_t                     live;
     ngx_http_rtagent_timer_t       refresh;
+    ngx_uint_t                     ctl_sent;       /* control messages */
+    int64_t                        ctl_epoch;      /* ms, at the first */
     unsigned                       init:1;
     unsigned                       exiting:1;      /* no replies to wait */
 } ngx_http_rtagent_store_worker_t;
@@ -1247,13 +1249,11 @@ static ngx_int_t
 ngx_http_rtagent_store_publish(ngx_str_t *call_id, ngx_str_t *json,
     ngx_http_rtagent_redis_reply_pt handler, void *data)
 {
-    u_char                        *p, *last, *body;
-    ngx_int_t                      rc;
-    ngx_str_t                      channel, ctlq, msg;
-    ngx_http_rtagent_store_cmd_t   cmd;
-
-    static ngx_uint_t              n;
-    static int64_t                 started;
+    u_char                           *p, *last, *body;
+    ngx_int_t                         rc;
+    ngx_str_t                         channel, ctlq, msg;
+    ngx_http_rtagent_store_cmd_t      cmd;
+    ngx_http_rtagent_store_worker_t  *w;
 
     p = json->data;
     last = p + json->len;
@@ -1291,12 +1291,15 @@ ngx_http_rtagent_store_publish(ngx_str_t *call_id, ngx_str_t *json,
     ctlq.len = p - ctlq.data;
 
     /* unique across workers and restarts: the pid, a clock, a counter */
-    if (started == 0) {
-        started = ngx_http_rtagent_store_now();
+    w = &ngx_http_rtagent_store_worker;
+
+    if (w->ctl_epoch == 0) {
+        w->ctl_epoch = ngx_http_rtagent_store_now();
     }
 
     msg.data = p;
-    p = ngx_sprintf(p, "{\"id\":\"%P-%L-%ui\"", ngx_pid, started, ++n);
+    p = ngx_sprintf(p, "{\"id\":\"%P-%L-%ui\"", ngx_pid, w->ctl_epoch,
+                    ++w->ctl_sent);
 
     /* "{}" has no member to follow the id */
     while (body < last
