@@ -355,7 +355,7 @@ ngx_http_rtagent_acs_end_attributed(void *data, ngx_int_t n,
     ngx_str_t   json, outcome, action;
     ngx_pool_t *pool;
 
-    if (ngx_http_rtagent_acs_exiting()) {
+    if (n == NGX_HTTP_RTAGENT_STORE_EXITING || ngx_http_rtagent_acs_exiting()) {
         ngx_free(end);
         return;
     }
@@ -403,6 +403,11 @@ static void
 ngx_http_rtagent_acs_end_published(void *data, ngx_int_t rc)
 {
     ngx_http_rtagent_acs_end_t *end = data;
+
+    if (rc == NGX_HTTP_RTAGENT_STORE_EXITING) {
+        ngx_free(end);
+        return;
+    }
 
     if (rc > 0) {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,

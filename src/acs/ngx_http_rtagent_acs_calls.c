@@ -857,7 +857,8 @@ ngx_http_rtagent_acs_calls_status_got(void *data, ngx_int_t n,
         return;
     }
 
-    if (ctx->r == NULL) {
+    /* the worker exits: no response is sent from inside its exit */
+    if (ctx->r == NULL || n == NGX_HTTP_RTAGENT_STORE_EXITING) {
         ngx_http_rtagent_acs_calls_drop(ctx);
         return;
     }
@@ -1383,8 +1384,9 @@ ngx_http_rtagent_acs_act_got(void *data, ngx_int_t n, ngx_str_t *values)
 {
     ngx_http_rtagent_acs_act_t *a = data;
 
-    if (ngx_http_rtagent_acs_exiting()) {
-        /* Redis failed its queue at worker exit: nothing is sent now */
+    if (n == NGX_HTTP_RTAGENT_STORE_EXITING || ngx_http_rtagent_acs_exiting()) {
+        /* the worker exits: no request to ACS starts from inside its exit */
+        ngx_destroy_pool(a->pool);
         return;
     }
 

@@ -31,6 +31,13 @@
  */
 #define NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT  500
 
+/*
+ * At most this many events of a worker wait for that check at a time:
+ * while Redis is slow or down a burst would otherwise hold any number.
+ * Over it an event is handled at once, as when the wait runs out.
+ */
+#define NGX_HTTP_RTAGENT_ACS_DEDUPE_HELD  64
+
 
 /* one event's work, in its own pool, from the delivery to its effects */
 typedef struct {
@@ -58,6 +65,7 @@ typedef struct {
 
     ngx_http_rtagent_timer_t           wait;         /* for the dedupe */
     unsigned                           deduping:1;   /* its reply is due */
+    unsigned                           held:1;       /* counted in held */
     unsigned                           running:1;
     unsigned                           done:1;
 } ngx_http_rtagent_acs_work_t;
@@ -67,6 +75,9 @@ static void ngx_http_rtagent_acs_events_body(ngx_http_request_t *r);
 
 /* the request ctx of a request to a callback URI with a valid token */
 static ngx_uint_t  ngx_http_rtagent_acs_callback_uri_ok;
+
+/* this worker's events waiting for their dedupe check (per process) */
+static ngx_uint_t  ngx_http_rtagent_acs_held;
 
 static ngx_int_t ngx_http_rtagent_acs_events_process(ngx_http_request_t *r,
     ngx_str_t *body);
@@ -82,6 +93,7 @@ static ngx_int_t ngx_http_rtagent_acs_incoming(
     ngx_http_rtagent_acs_work_t *w, ngx_http_rtagent_acs_event_t *ev);
 static void ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc);
 static void ngx_http_rtagent_acs_dedupe_late(ngx_event_t *ev);
+static void ngx_http_rtagent_acs_unhold(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_work_done(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_run(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_answered(void *data,
@@ -240,8 +252,19 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
 
         work++;
 
+        if (ngx_http_rtagent_acs_held >= NGX_HTTP_RTAGENT_ACS_DEDUPE_HELD) {
+            ngx_log_error(NGX_LOG_WARN, &w->log, 0,
+                          "rtagent acs: %ui events wait for Redis's dedupe "
+                          "check already, event %V (%V) handled without it",
+                          ngx_http_rtagent_acs_held, &w->event_id, &w->name);
+            ngx_http_rtagent_acs_run(w);
+            continue;
+        }
+
         /* set first: a dropped write is answered before dedupe returns */
         w->deduping = 1;
+        w->held = 1;
+        ngx_http_rtagent_acs_held++;
         ngx_add_timer(&w->wait.event, NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT);
 
         rc = ngx_http_rtagent_store_dedupe(&w->event_id,
@@ -251,6 +274,7 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
         if (rc != NGX_OK) {
             /* no Redis: nothing to dedupe against */
             w->deduping = 0;
+            ngx_http_rtagent_acs_unhold(w);
             ngx_del_timer(&w->wait.event);
             ngx_http_rtagent_acs_run(w);
         }
@@ -587,16 +611,23 @@ ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc)
     ngx_http_rtagent_acs_work_t  *w = data;
 
     w->deduping = 0;
+    ngx_http_rtagent_acs_unhold(w);
 
     if (w->wait.event.timer_set) {
         ngx_del_timer(&w->wait.event);
     }
 
-    if (ngx_http_rtagent_acs_exiting()) {
-        /* Redis failed its queue at worker exit: no answer starts now */
+    if (rc == NGX_HTTP_RTAGENT_STORE_EXITING || ngx_http_rtagent_acs_exiting())
+    {
+        /* the worker exits: nothing new starts, handled or not */
         ngx_log_error(NGX_LOG_INFO, &w->log, 0,
                       "rtagent acs: event not handled: the worker is "
                       "exiting, call:%V", &w->correlation_id);
+
+        if (!w->running || w->done) {
+            ngx_destroy_pool(w->pool);
+        }
+
         return;
     }
 
@@ -635,12 +666,26 @@ ngx_http_rtagent_acs_dedupe_late(ngx_event_t *ev)
 
     w = ((ngx_http_rtagent_timer_t *) ev->data)->data;
 
+    ngx_http_rtagent_acs_unhold(w);
+
     ngx_log_error(NGX_LOG_WARN, &w->log, 0,
                   "rtagent acs: Redis did not check event %V (%V) within "
                   "%d ms, handled without the check",
                   &w->event_id, &w->name, NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT);
 
     ngx_http_rtagent_acs_run(w);
+}
+
+
+/* the event waits no more for its dedupe check: it leaves the count */
+
+static void
+ngx_http_rtagent_acs_unhold(ngx_http_rtagent_acs_work_t *w)
+{
+    if (w->held) {
+        w->held = 0;
+        ngx_http_rtagent_acs_held--;
+    }
 }
 
 

@@ -18,7 +18,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include <yajl/yajl_tree.h>
 
 #include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_redis.h>
@@ -43,7 +42,12 @@
 #define NGX_HTTP_RTAGENT_STORE_ARGS            32
 #define NGX_HTTP_RTAGENT_STORE_NUMS            8
 #define NGX_HTTP_RTAGENT_STORE_PARTICIPANTS    16
-#define NGX_HTTP_RTAGENT_STORE_CTL_MAX         65536
+
+/* control messages kept for a call that was not subscribed, and the ids
+ * of those taken that are remembered to apply each once */
+#define NGX_HTTP_RTAGENT_STORE_CTLQ_MAX        32
+#define NGX_HTTP_RTAGENT_STORE_CTLQ_TTL        "3600000"       /* 1 h */
+#define NGX_HTTP_RTAGENT_STORE_CTL_IDS         64
 
 
 struct ngx_http_rtagent_store_call_s {
@@ -56,6 +60,7 @@ struct ngx_http_rtagent_store_call_s {
     ngx_str_t                      transcript;
     ngx_str_t                      context_key;
     ngx_str_t                      channel;
+    ngx_str_t                      ctlq;           /* rtagent:call:{id}:ctlq */
     ngx_str_t                      agent;
 
     ngx_http_rtagent_store_ctl_pt  ctl;            /* NULL once ended */
@@ -82,6 +87,12 @@ struct ngx_http_rtagent_store_call_s {
     ngx_uint_t                     nseen;
     u_char                         last_seen[128];
     size_t                         last_seen_len;
+
+    /* ids of the control messages taken, a ring */
+    u_char                         ctl_ids[NGX_HTTP_RTAGENT_STORE_CTL_IDS]
+                                          [NGX_HTTP_RTAGENT_CTL_MSG_ID_MAX];
+    u_char                         ctl_id_len[NGX_HTTP_RTAGENT_STORE_CTL_IDS];
+    ngx_uint_t                     ctl_next;
 
     unsigned                       live:1;
     unsigned                       subscribed:1;
@@ -131,6 +142,8 @@ typedef struct {
     ngx_queue_t                    calls;          /* held in memory */
     ngx_uint_t                     live;
     ngx_http_rtagent_timer_t       refresh;
+    ngx_uint_t                     ctl_sent;       /* control messages */
+    int64_t                        ctl_epoch;      /* ms, at the first */
     unsigned                       init:1;
     unsigned                       exiting:1;      /* no replies to wait */
 } ngx_http_rtagent_store_worker_t;
@@ -184,16 +197,24 @@ static ngx_int_t ngx_http_rtagent_store_publish(ngx_str_t *call_id,
     ngx_str_t *json, ngx_http_rtagent_redis_reply_pt handler, void *data);
 static void ngx_http_rtagent_store_ctl_message(void *data,
     ngx_str_t *channel, ngx_str_t *message);
+static void ngx_http_rtagent_store_ctl_take(ngx_http_rtagent_store_call_t *sc,
+    ngx_str_t *message, const char *from);
+static void ngx_http_rtagent_store_ctl_drained(void *data, redisReply *reply);
+static ngx_uint_t ngx_http_rtagent_store_ctl_seen(
+    ngx_http_rtagent_store_call_t *sc, ngx_http_rtagent_ctl_msg_str_t *id);
 static void ngx_http_rtagent_store_ctl_refuse(
     ngx_http_rtagent_store_call_t *sc, const char *error, ngx_str_t *action);
 static void ngx_http_rtagent_store_reset(void);
 static void ngx_http_rtagent_store_exit(void);
 static void ngx_http_rtagent_store_refresh(ngx_event_t *ev);
+static ngx_int_t ngx_http_rtagent_store_no_answer(redisReply *reply);
 
 static void ngx_http_rtagent_store_arg(ngx_http_rtagent_store_cmd_t *cmd,
     const u_char *data, size_t len);
 static void ngx_http_rtagent_store_num(ngx_http_rtagent_store_cmd_t *cmd,
     int64_t n);
+static void ngx_http_rtagent_store_script(ngx_http_rtagent_store_cmd_t *cmd,
+    ngx_str_t *lua);
 
 
 #define ngx_http_rtagent_store_lit(cmd, s)                                   \
@@ -274,8 +295,17 @@ static ngx_str_t  ngx_http_rtagent_store_ended_lua = ngx_string(
     "return d");
 
 
-static ngx_str_t  ngx_http_rtagent_store_not_object =
-    ngx_string("not a JSON object");
+/*
+ * A control message, kept and published at once: KEYS[1] the call's
+ * :ctlq; ARGV[1] the message, ARGV[2] how many the list keeps, ARGV[3]
+ * its TTL, ARGV[4] the :ctl channel.  Returns PUBLISH's count.
+ */
+
+static ngx_str_t  ngx_http_rtagent_store_ctl_lua = ngx_string(
+    "redis.call('RPUSH', KEYS[1], ARGV[1]) "
+    "redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[3]) "
+    "return redis.call('PUBLISH', ARGV[4], ARGV[1])");
 
 static ngx_http_rtagent_store_worker_t  ngx_http_rtagent_store_worker;
 
@@ -314,7 +344,8 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     len = sizeof(ngx_http_rtagent_store_call_t) + call_id->len + agent->len
           + 4 * (sizeof("rtagent:call:{}") - 1 + call_id->len)
           + sizeof(":transcript") - 1 + sizeof(":context") - 1
-          + sizeof(":ctl") - 1;
+          + sizeof(":ctl") - 1
+          + sizeof("rtagent:call:{}:ctlq") - 1 + call_id->len;
 
     sc = ngx_alloc(len, log);
     if (sc == NULL) {
@@ -348,6 +379,10 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     sc->channel.data = p;
     p = ngx_sprintf(p, "%V:ctl", &sc->key);
     sc->channel.len = p - sc->channel.data;
+
+    sc->ctlq.data = p;
+    p = ngx_sprintf(p, "%V:ctlq", &sc->key);
+    sc->ctlq.len = p - sc->ctlq.data;
 
     sc->log = log;
     sc->ctl = ctl;
@@ -876,8 +911,7 @@ ngx_http_rtagent_store_call_ended(ngx_str_t *call_id, const char *outcome,
 
     cmd.argc = 0;
     cmd.nnums = 0;
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_ended_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_ended_lua);
     ngx_http_rtagent_store_lit(&cmd, "3");
     ngx_http_rtagent_store_str(&cmd, &key);
     ngx_http_rtagent_store_str(&cmd, &transcript);
@@ -913,10 +947,10 @@ ngx_http_rtagent_store_ended(void *data, redisReply *reply)
 
     } else {
         /* not ended in the hash: CALL_ENDED anyway, at least once */
-        rc = -1;
+        rc = ngx_http_rtagent_store_no_answer(reply);
     }
 
-    if (rc != 0) {
+    if (rc == 1 || rc == -1) {
         if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "rtagent store: no memory for CALL_ENDED, call:%V",
@@ -999,7 +1033,8 @@ ngx_http_rtagent_store_counted(void *data, redisReply *reply)
     if (op->result) {
         op->result(op->data_arg,
                    (reply && reply->type == REDIS_REPLY_INTEGER)
-                   ? (ngx_int_t) reply->integer : -1);
+                   ? (ngx_int_t) reply->integer
+                   : ngx_http_rtagent_store_no_answer(reply));
     }
 
     ngx_free(op);
@@ -1072,7 +1107,7 @@ ngx_http_rtagent_store_deduped(void *data, redisReply *reply)
     ngx_http_rtagent_store_op_t  *op = data;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        rc = -1;
+        rc = ngx_http_rtagent_store_no_answer(reply);
 
     } else if (reply->type == REDIS_REPLY_NIL) {
         rc = 0;
@@ -1157,7 +1192,7 @@ ngx_http_rtagent_store_got(void *data, redisReply *reply)
     redisReply                   *e;
     ngx_http_rtagent_store_op_t  *op = data;
 
-    n = -1;
+    n = ngx_http_rtagent_store_no_answer(reply);
 
     if (reply && reply->type == REDIS_REPLY_ARRAY
         && reply->elements == op->n)
@@ -1186,19 +1221,45 @@ ngx_http_rtagent_store_got(void *data, redisReply *reply)
 }
 
 
-/* PUBLISH on rtagent:call:{<id>}:ctl */
+/*
+ * The message, an "id" added, RPUSHed on rtagent:call:{<id>}:ctlq and
+ * PUBLISHed on rtagent:call:{<id>}:ctl by one script
+ */
 
 static ngx_int_t
 ngx_http_rtagent_store_publish(ngx_str_t *call_id, ngx_str_t *json,
     ngx_http_rtagent_redis_reply_pt handler, void *data)
 {
-    u_char                        *p;
-    ngx_int_t                      rc;
-    ngx_str_t                      channel;
-    ngx_http_rtagent_store_cmd_t   cmd;
+    u_char                           *p, *last, *body;
+    ngx_int_t                         rc;
+    ngx_str_t                         channel, ctlq, msg;
+    ngx_http_rtagent_store_cmd_t      cmd;
+    ngx_http_rtagent_store_worker_t  *w;
+
+    p = json->data;
+    last = p + json->len;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    {
+        p++;
+    }
+
+    if (p == last || *p != '{') {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "rtagent store: a control message is not a JSON "
+                      "object, call:%V", call_id);
+        return NGX_ERROR;
+    }
+
+    body = p + 1;
 
     channel.len = sizeof("rtagent:call:{}:ctl") - 1 + call_id->len;
-    channel.data = ngx_alloc(channel.len, ngx_cycle->log);
+    ctlq.len = channel.len + 1;
+    msg.len = sizeof("{\"id\":\"\",") - 1 + NGX_HTTP_RTAGENT_CTL_MSG_ID_MAX
+              + (last - body);
+
+    channel.data = ngx_alloc(channel.len + ctlq.len + msg.len,
+                             ngx_cycle->log);
     if (channel.data == NULL) {
         return NGX_ERROR;
     }
@@ -1206,11 +1267,45 @@ ngx_http_rtagent_store_publish(ngx_str_t *call_id, ngx_str_t *json,
     p = ngx_sprintf(channel.data, "rtagent:call:{%V}:ctl", call_id);
     channel.len = p - channel.data;
 
+    ctlq.data = p;
+    p = ngx_sprintf(p, "%Vq", &channel);
+    ctlq.len = p - ctlq.data;
+
+    /* unique across workers and restarts: the pid, a clock, a counter */
+    w = &ngx_http_rtagent_store_worker;
+
+    if (w->ctl_epoch == 0) {
+        w->ctl_epoch = ngx_http_rtagent_now_ms();
+    }
+
+    msg.data = p;
+    p = ngx_sprintf(p, "{\"id\":\"%P-%L-%ui\"", ngx_pid, w->ctl_epoch,
+                    ++w->ctl_sent);
+
+    /* "{}" has no member to follow the id */
+    while (body < last
+           && (*body == ' ' || *body == '\t' || *body == '\r'
+               || *body == '\n'))
+    {
+        body++;
+    }
+
+    if (body < last && *body != '}') {
+        *p++ = ',';
+    }
+
+    p = ngx_cpymem(p, body, last - body);
+    msg.len = p - msg.data;
+
     cmd.argc = 0;
     cmd.nnums = 0;
-    ngx_http_rtagent_store_lit(&cmd, "PUBLISH");
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_ctl_lua);
+    ngx_http_rtagent_store_lit(&cmd, "1");
+    ngx_http_rtagent_store_str(&cmd, &ctlq);
+    ngx_http_rtagent_store_str(&cmd, &msg);
+    ngx_http_rtagent_store_num(&cmd, NGX_HTTP_RTAGENT_STORE_CTLQ_MAX);
+    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_CTLQ_TTL);
     ngx_http_rtagent_store_str(&cmd, &channel);
-    ngx_http_rtagent_store_str(&cmd, json);
 
     rc = ngx_http_rtagent_store_write(call_id, cmd.argc, cmd.argv, cmd.len,
                                       handler, data);
@@ -1437,8 +1532,7 @@ ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
     cmd.argc = 0;
     cmd.nnums = 0;
 
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_append_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_append_lua);
     ngx_http_rtagent_store_lit(&cmd, "1");
     ngx_http_rtagent_store_str(&cmd, &sc->transcript);
     ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_TRANSCRIPT_TTL);
@@ -1500,6 +1594,7 @@ ngx_http_rtagent_store_fill(ngx_http_rtagent_store_call_t *sc,
     size_t                          *len;
     u_char                           first[NGX_INT64_LEN];
     u_char                          *last;
+    ngx_str_t                       *sha;
     ngx_uint_t                       n, force;
     ngx_queue_t                     *q;
     const char                     **argv;
@@ -1549,10 +1644,20 @@ ngx_http_rtagent_store_fill(ngx_http_rtagent_store_call_t *sc,
     len = (size_t *) (argv + n + 7);
     argc = 0;
 
-    argv[argc] = "EVAL";
-    len[argc++] = 4;
-    argv[argc] = (const char *) ngx_http_rtagent_store_append_lua.data;
-    len[argc++] = ngx_http_rtagent_store_append_lua.len;
+    sha = ngx_http_rtagent_redis_script(&ngx_http_rtagent_store_append_lua);
+
+    if (sha) {
+        argv[argc] = "EVALSHA";
+        len[argc++] = 7;
+        argv[argc] = (const char *) sha->data;
+        len[argc++] = sha->len;
+
+    } else {
+        argv[argc] = "EVAL";
+        len[argc++] = 4;
+        argv[argc] = (const char *) ngx_http_rtagent_store_append_lua.data;
+        len[argc++] = ngx_http_rtagent_store_append_lua.len;
+    }
     argv[argc] = "1";
     len[argc++] = 1;
     argv[argc] = (const char *) sc->transcript.data;
@@ -1604,8 +1709,7 @@ ngx_http_rtagent_store_sync(ngx_http_rtagent_store_call_t *sc)
     cmd.argc = 0;
     cmd.nnums = 0;
 
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_append_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_append_lua);
     ngx_http_rtagent_store_lit(&cmd, "1");
     ngx_http_rtagent_store_str(&cmd, &sc->transcript);
     ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_TRANSCRIPT_TTL);
@@ -1767,8 +1871,7 @@ ngx_http_rtagent_store_post(ngx_http_rtagent_store_call_t *sc, ngx_str_t *id,
 
     cmd.argc = 0;
     cmd.nnums = 0;
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_guard_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_guard_lua);
     ngx_http_rtagent_store_lit(&cmd, "1");
     ngx_http_rtagent_store_str(&cmd, &key);
     ngx_http_rtagent_store_str(&cmd, &field);
@@ -1936,147 +2039,156 @@ ngx_http_rtagent_store_xadd(ngx_str_t *id, ngx_str_t *type, ngx_str_t *data)
 
 /* control ---------------------------------------------------------------- */
 
+/*
+ * A message on the call's channel, or (message NULL) the subscription is
+ * in place, again after a reconnect: what was sent while it was not waits
+ * in :ctlq.  The drain goes on the command connection after the
+ * subscription was confirmed, so a message sent since comes by PUBLISH,
+ * and one sent before is in the list: none falls between the two.
+ */
+
 static void
 ngx_http_rtagent_store_ctl_message(void *data, ngx_str_t *channel,
     ngx_str_t *message)
 {
-    char                           *buf;
-    u_char                         *p, *last;
-    yajl_val                        tree, v;
-    ngx_str_t                       s;
-    ngx_http_rtagent_ctl_t          ctl;
     ngx_http_rtagent_store_call_t  *sc = data;
-    char                            err[128];
-
-    static const char  *action[] = { "action", NULL };
-    static const char  *target[] = { "target", NULL };
-    static const char  *text[] = { "text", NULL };
-    static const char  *outcome[] = { "outcome", NULL };
-    static const char  *reason[] = { "reason", NULL };
+    ngx_http_rtagent_store_cmd_t    cmd;
 
     if (sc->ctl == NULL) {
         return;
     }
 
-    if (message->len > NGX_HTTP_RTAGENT_STORE_CTL_MAX) {
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: control message of %uz bytes "
-                      "ignored, call:%V", message->len, &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, "control message too large",
-                                          NULL);
+    if (message) {
+        ngx_http_rtagent_store_ctl_take(sc, message, "on the channel");
         return;
     }
 
-    buf = ngx_alloc(message->len + 1, sc->log);
-    if (buf == NULL) {
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "LRANGE");
+    ngx_http_rtagent_store_str(&cmd, &sc->ctlq);
+    ngx_http_rtagent_store_lit(&cmd, "0");
+    ngx_http_rtagent_store_lit(&cmd, "-1");
+
+    ngx_http_rtagent_store_send(sc, &cmd, ngx_http_rtagent_store_ctl_drained);
+}
+
+
+static void
+ngx_http_rtagent_store_ctl_drained(void *data, redisReply *reply)
+{
+    size_t                          i;
+    ngx_str_t                       message;
+    redisReply                     *e;
+    ngx_http_rtagent_store_call_t  *sc = data;
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+
+        if (reply->elements && sc->ctl) {
+            ngx_log_error(NGX_LOG_NOTICE, sc->log, 0,
+                          "rtagent store: %uz control messages waiting in "
+                          "\"%V\", call:%V", reply->elements, &sc->ctlq,
+                          &sc->id);
+        }
+
+        for (i = 0; i < reply->elements && sc->ctl; i++) {
+            e = reply->element[i];
+
+            if (e->type != REDIS_REPLY_STRING) {
+                continue;
+            }
+
+            message.data = (u_char *) e->str;
+            message.len = e->len;
+
+            ngx_http_rtagent_store_ctl_take(sc, &message, "from the queue");
+        }
+    }
+
+    sc->refs--;
+    ngx_http_rtagent_store_release(sc);
+}
+
+
+/*
+ * A control message taken: removed from :ctlq (it is handled here, once,
+ * whatever it says), applied unless its id was applied already.
+ */
+
+static void
+ngx_http_rtagent_store_ctl_take(ngx_http_rtagent_store_call_t *sc,
+    ngx_str_t *message, const char *from)
+{
+    ngx_str_t                       name;
+    ngx_http_rtagent_ctl_t          ctl;
+    ngx_http_rtagent_ctl_msg_t      m;
+    ngx_http_rtagent_ctl_msg_rc_e   rc;
+    ngx_http_rtagent_store_cmd_t    cmd;
+    char                            err[128];
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "LREM");
+    ngx_http_rtagent_store_str(&cmd, &sc->ctlq);
+    ngx_http_rtagent_store_lit(&cmd, "1");
+    ngx_http_rtagent_store_str(&cmd, message);
+
+    ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+    rc = ngx_http_rtagent_ctl_msg_parse((const char *) message->data,
+                                        message->len, &m, err, sizeof(err));
+
+    if (rc != NGX_HTTP_RTAGENT_CTL_MSG_OK) {
+        name.data = (u_char *) m.name.data;
+        name.len = m.name.len;
+
+        if (rc == NGX_HTTP_RTAGENT_CTL_MSG_UNKNOWN
+            || rc == NGX_HTTP_RTAGENT_CTL_MSG_INCOMPLETE)
+        {
+            ngx_log_error(NGX_LOG_WARN, sc->log, 0,
+                          "rtagent store: control action \"%V\" %s, "
+                          "ignored, call:%V", &name, err, &sc->id);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, sc->log, 0,
+                          "rtagent store: malformed control message "
+                          "ignored: %s, call:%V", err, &sc->id);
+        }
+
+        ngx_http_rtagent_store_ctl_refuse(sc,
+                                          ngx_http_rtagent_ctl_msg_error(rc),
+                                          name.len ? &name : NULL);
+        ngx_http_rtagent_ctl_msg_free(&m);
         return;
     }
 
-    ngx_memcpy(buf, message->data, message->len);
-    buf[message->len] = '\0';
-
-    err[0] = '\0';
-    tree = yajl_tree_parse(buf, err, sizeof(err));
-
-    ngx_free(buf);
-
-    if (!YAJL_IS_OBJECT(tree)) {
-        /* yajl's first line names the error; the rest draws an arrow */
-        s.data = (u_char *) err;
-        last = s.data + ngx_strlen(err);
-        p = ngx_strlchr(s.data, last, '\n');
-        s.len = (p ? p : last) - s.data;
-
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: malformed control message ignored: "
-                      "%V, call:%V",
-                      tree ? &ngx_http_rtagent_store_not_object : &s,
-                      &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, "malformed control message",
-                                          NULL);
-        yajl_tree_free(tree);
+    if (ngx_http_rtagent_store_ctl_seen(sc, &m.id)) {
+        ngx_log_error(NGX_LOG_INFO, sc->log, 0,
+                      "rtagent store: control message %s %s applied "
+                      "before, call:%V", m.id.data, from, &sc->id);
+        ngx_http_rtagent_ctl_msg_free(&m);
         return;
     }
 
     ngx_memzero(&ctl, sizeof(ngx_http_rtagent_ctl_t));
 
-    v = yajl_tree_get(tree, action, yajl_t_string);
+    ctl.action = m.action;
 
-    if (v == NULL) {
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: control message without an \"action\" "
-                      "string ignored, call:%V", &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, "control message without "
-                                          "action", NULL);
-        yajl_tree_free(tree);
-        return;
-    }
+#define ngx_http_rtagent_store_ctl_str(dst, src)                             \
+    (dst).data = (u_char *) (src).data; (dst).len = (src).len
 
-    ctl.name.data = (u_char *) YAJL_GET_STRING(v);
-    ctl.name.len = ngx_strlen(ctl.name.data);
+    ngx_http_rtagent_store_ctl_str(ctl.name, m.name);
+    ngx_http_rtagent_store_ctl_str(ctl.target, m.target);
+    ngx_http_rtagent_store_ctl_str(ctl.text, m.text);
+    ngx_http_rtagent_store_ctl_str(ctl.outcome, m.outcome);
+    ngx_http_rtagent_store_ctl_str(ctl.reason, m.reason);
 
-    if (ngx_strcmp(ctl.name.data, "hangup") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_HANGUP;
-
-        /* how the call ended, as the control plane knows it */
-        v = yajl_tree_get(tree, outcome, yajl_t_string);
-        if (v) {
-            ctl.outcome.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.outcome.len = ngx_strlen(ctl.outcome.data);
-        }
-
-        v = yajl_tree_get(tree, reason, yajl_t_string);
-        if (v) {
-            ctl.reason.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.reason.len = ngx_strlen(ctl.reason.data);
-        }
-
-    } else if (ngx_strcmp(ctl.name.data, "stop_audio") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_STOP_AUDIO;
-
-    } else if (ngx_strcmp(ctl.name.data, "transfer") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_TRANSFER;
-
-        v = yajl_tree_get(tree, target, yajl_t_string);
-        if (v) {
-            ctl.target.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.target.len = ngx_strlen(ctl.target.data);
-        }
-
-    } else if (ngx_strcmp(ctl.name.data, "inject_text") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_INJECT_TEXT;
-
-        v = yajl_tree_get(tree, text, yajl_t_string);
-        if (v) {
-            ctl.text.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.text.len = ngx_strlen(ctl.text.data);
-        }
-    }
-
-    if (ctl.action == 0
-        || (ctl.action == NGX_HTTP_RTAGENT_CTL_TRANSFER
-            && ctl.target.len == 0)
-        || (ctl.action == NGX_HTTP_RTAGENT_CTL_INJECT_TEXT
-            && ctl.text.len == 0))
-    {
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: control action \"%V\" %s, ignored, "
-                      "call:%V", &ctl.name,
-                      ctl.action == 0 ? "is unknown"
-                      : ctl.action == NGX_HTTP_RTAGENT_CTL_TRANSFER
-                        ? "needs a \"target\"" : "needs a \"text\"",
-                      &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, ctl.action == 0
-                                              ? "unknown control action"
-                                              : "control action incomplete",
-                                          &ctl.name);
-        yajl_tree_free(tree);
-        return;
-    }
+#undef ngx_http_rtagent_store_ctl_str
 
     ngx_log_error(NGX_LOG_INFO, sc->log, 0,
-                  "rtagent store: control \"%V\" on \"%V\", call:%V",
-                  &ctl.name, channel, &sc->id);
+                  "rtagent store: control \"%V\" %s%s%s \"%V\", call:%V",
+                  &ctl.name, m.id.len ? m.id.data : "",
+                  m.id.len ? " " : "", from, &sc->channel, &sc->id);
 
     /* the handler may end the call; sc stays until this returns */
     sc->refs++;
@@ -2086,7 +2198,35 @@ ngx_http_rtagent_store_ctl_message(void *data, ngx_str_t *channel,
     sc->refs--;
     ngx_http_rtagent_store_release(sc);
 
-    yajl_tree_free(tree);
+    ngx_http_rtagent_ctl_msg_free(&m);
+}
+
+
+/* whether id was taken before; remembers it if not */
+
+static ngx_uint_t
+ngx_http_rtagent_store_ctl_seen(ngx_http_rtagent_store_call_t *sc,
+    ngx_http_rtagent_ctl_msg_str_t *id)
+{
+    ngx_uint_t  i;
+
+    if (id->len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < NGX_HTTP_RTAGENT_STORE_CTL_IDS; i++) {
+        if (sc->ctl_id_len[i] == id->len
+            && ngx_memcmp(sc->ctl_ids[i], id->data, id->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    i = sc->ctl_next++ % NGX_HTTP_RTAGENT_STORE_CTL_IDS;
+    ngx_memcpy(sc->ctl_ids[i], id->data, id->len);
+    sc->ctl_id_len[i] = (u_char) id->len;
+
+    return 0;
 }
 
 
@@ -2237,6 +2377,23 @@ ngx_http_rtagent_store_refresh(ngx_event_t *ev)
 }
 
 
+/*
+ * -1 for a reply that is none or an error; NGX_HTTP_RTAGENT_STORE_EXITING
+ * for the NULL that every write still waiting gets when the worker exits:
+ * the caller then starts nothing new (no request, no write).
+ */
+
+static ngx_int_t
+ngx_http_rtagent_store_no_answer(redisReply *reply)
+{
+    if (reply == NULL && !ngx_http_rtagent_redis_enabled()) {
+        return NGX_HTTP_RTAGENT_STORE_EXITING;
+    }
+
+    return -1;
+}
+
+
 
 /* helpers ---------------------------------------------------------------- */
 
@@ -2259,6 +2416,27 @@ ngx_http_rtagent_store_num(ngx_http_rtagent_store_cmd_t *cmd, int64_t n)
     last = ngx_sprintf(p, "%L", n);
 
     ngx_http_rtagent_store_arg(cmd, p, last - p);
+}
+
+
+/* EVALSHA, or EVAL when the script has no SHA1 */
+
+static void
+ngx_http_rtagent_store_script(ngx_http_rtagent_store_cmd_t *cmd,
+    ngx_str_t *lua)
+{
+    ngx_str_t  *sha;
+
+    sha = ngx_http_rtagent_redis_script(lua);
+
+    if (sha) {
+        ngx_http_rtagent_store_lit(cmd, "EVALSHA");
+        ngx_http_rtagent_store_str(cmd, sha);
+
+    } else {
+        ngx_http_rtagent_store_lit(cmd, "EVAL");
+        ngx_http_rtagent_store_str(cmd, lua);
+    }
 }
 
 
