@@ -45,9 +45,12 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
                src/acs/ngx_http_rtagent_acs_api.c \
+               src/call/ngx_http_rtagent_call_id.c \
+               src/store/ngx_http_rtagent_ctl_msg.c \
                src/audio/ngx_http_rtagent_ring.c \
                src/audio/ngx_http_rtagent_vad.c \
-               src/agent/ngx_http_rtagent_agent_def.c
+               src/agent/ngx_http_rtagent_agent_def.c \
+               src/io/ngx_http_rtagent_retry_after.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lm
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \

@@ -1,6 +1,9 @@
 
 /*
- * rtagent: directives, configuration and the per-worker state.
+ * rtagent: the main module: the directives of the media path (WebSocket,
+ * VAD, playout, engine), their configuration and the worker's ground
+ * floor.  Each other part with directives is an nginx module of its own
+ * (acs/, io/), its commands beside its conf setters.
  */
 
 
@@ -9,27 +12,41 @@
 #include <ngx_http.h>
 
 #include <ngx_http_rtagent_module.h>
-#include <acs/ngx_http_rtagent_acs_media.h>
 
 
 static ngx_int_t ngx_http_rtagent_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static void *ngx_http_rtagent_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtagent_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtagent_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
-static char *ngx_http_rtagent_acs_media(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_rtagent_dbfs_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_rtagent_size_bounds(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_rtagent_msec_bounds(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_rtagent_init_process(ngx_cycle_t *cycle);
-static void ngx_http_rtagent_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
     { ngx_string("echo"), NGX_HTTP_RTAGENT_ENGINE_ECHO },
     { ngx_null_string, 0 }
+};
+
+
+/* bounds of the stock size and msec slots (high 0: none), checked at once */
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_ws_message_bounds = {
+    ngx_http_rtagent_size_bounds, 126, 0
+};
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_not_zero_bounds = {
+    ngx_http_rtagent_msec_bounds, 1, 0
+};
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_utterance_bounds = {
+    ngx_http_rtagent_msec_bounds, 1000, 60000
 };
 
 
@@ -41,13 +58,6 @@ static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
 
 
 static ngx_command_t  ngx_http_rtagent_commands[] = {
-
-    { ngx_string("rtagent_acs_media"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_rtagent_acs_media,
-      0,
-      0,
-      NULL },
 
     { ngx_string("rtagent_engine"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -61,7 +71,7 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(ws.max_message_size),
-      NULL },
+      &ngx_http_rtagent_ws_message_bounds },
 
     { ngx_string("rtagent_ws_max_send_queue"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -82,14 +92,14 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(ws.idle_timeout),
-      NULL },
+      &ngx_http_rtagent_not_zero_bounds },
 
     { ngx_string("rtagent_ws_close_timeout"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(ws.close_timeout),
-      NULL },
+      &ngx_http_rtagent_not_zero_bounds },
 
     { ngx_string("rtagent_vad_threshold"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -117,7 +127,7 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(call.max_utterance),
-      NULL },
+      &ngx_http_rtagent_utterance_bounds },
 
     { ngx_string("rtagent_playout_lead"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
@@ -150,7 +160,7 @@ static ngx_http_module_t  ngx_http_rtagent_module_ctx = {
     ngx_http_rtagent_add_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
-    ngx_http_rtagent_create_main_conf,     /* create main configuration */
+    NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -171,7 +181,7 @@ ngx_module_t  ngx_http_rtagent_module = {
     ngx_http_rtagent_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_rtagent_exit_process,         /* exit process */
+    NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -204,7 +214,7 @@ ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
 {
     ngx_http_rtagent_ws_t  *ws;
 
-    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_module);
+    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_ws_module);
 
     if (ws == NULL) {
         v->not_found = 1;
@@ -218,26 +228,6 @@ ngx_http_rtagent_call_id_variable(ngx_http_request_t *r,
     v->data = ws->call_id.data;
 
     return NGX_OK;
-}
-
-
-static void *
-ngx_http_rtagent_create_main_conf(ngx_conf_t *cf)
-{
-    ngx_http_rtagent_main_conf_t  *mcf;
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     mcf->worker = NULL;
-     */
-
-    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_main_conf_t));
-    if (mcf == NULL) {
-        return NULL;
-    }
-
-    return mcf;
 }
 
 
@@ -271,23 +261,6 @@ ngx_http_rtagent_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return ngx_http_rtagent_call_merge_conf(cf, &conf->call, &prev->call);
-}
-
-
-static char *
-ngx_http_rtagent_acs_media(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler != NULL) {
-        return "is duplicate: the location already has a content handler";
-    }
-
-    clcf->handler = ngx_http_rtagent_acs_media_handler;
-
-    return NGX_CONF_OK;
 }
 
 
@@ -336,192 +309,66 @@ ngx_http_rtagent_dbfs_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_rtagent_size_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t  *b = post;
+    size_t                 *sp = data;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (*sp < (size_t) b->low) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V must be at least %i bytes", &value[0], b->low);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rtagent_msec_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t  *b = post;
+    ngx_msec_t             *mp = data;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (b->high == 0 && *mp < (ngx_msec_t) b->low) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V must not be 0",
+                           &value[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->high && (*mp < (ngx_msec_t) b->low || *mp > (ngx_msec_t) b->high))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V must be %is to %is",
+                           &value[0], b->low / 1000, b->high / 1000);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The worker's ground floor.  The cache manager and loader run
+ * init_process too: they serve no calls.
+ */
+
 static ngx_int_t
 ngx_http_rtagent_init_process(ngx_cycle_t *cycle)
 {
-    ngx_http_rtagent_worker_t     *worker;
-    ngx_http_rtagent_main_conf_t  *mcf;
-
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtagent_module);
-    if (mcf == NULL) {
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
         return NGX_OK;
     }
 
-    worker = ngx_pcalloc(cycle->pool, sizeof(ngx_http_rtagent_worker_t));
-    if (worker == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_queue_init(&worker->websockets);
-
-    mcf->worker = worker;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_rtagent_exit_process(ngx_cycle_t *cycle)
-{
-    ngx_http_rtagent_worker_t  *worker;
-
-    worker = ngx_http_rtagent_worker();
-    if (worker == NULL) {
-        return;
-    }
-
-    ngx_http_rtagent_ws_shutdown_all(&worker->websockets);
-
-    if (worker->scratch != NULL) {
-        ngx_free(worker->scratch);
-        worker->scratch = NULL;
-    }
-
-    if (worker->send_scratch != NULL) {
-        ngx_free(worker->send_scratch);
-        worker->send_scratch = NULL;
-    }
-}
-
-
-ngx_http_rtagent_worker_t *
-ngx_http_rtagent_worker(void)
-{
-    ngx_http_rtagent_main_conf_t  *mcf;
-
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                              ngx_http_rtagent_module);
-
-    return mcf ? mcf->worker : NULL;
-}
-
-
-/* the last request header of that name, and how many there are */
-
-ngx_table_elt_t *
-ngx_http_rtagent_header_in(ngx_http_request_t *r, const char *name,
-    size_t len, ngx_uint_t *count)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *found;
-
-    found = NULL;
-    *count = 0;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            found = &h[i];
-            (*count)++;
-        }
-    }
-
-    return found;
-}
-
-
-/*
- * Per-worker work areas: parsing and writing are done synchronously on the
- * event loop, so one buffer of each serves every connection.  The two are
- * apart because a message being parsed can make the call send audio.
- */
-
-static u_char *
-ngx_http_rtagent_grow(u_char **buf, size_t *size, size_t need)
-{
-    if (*size < need) {
-        if (*buf != NULL) {
-            ngx_free(*buf);
-        }
-
-        need = ngx_align(ngx_max(need, 4096), 4096);
-
-        *buf = ngx_alloc(need, ngx_cycle->log);
-        *size = *buf ? need : 0;
-    }
-
-    return *buf;
-}
-
-
-u_char *
-ngx_http_rtagent_scratch(size_t size)
-{
-    ngx_http_rtagent_worker_t  *w = ngx_http_rtagent_worker();
-
-    return ngx_http_rtagent_grow(&w->scratch, &w->scratch_size, size);
-}
-
-
-u_char *
-ngx_http_rtagent_send_scratch(size_t size)
-{
-    ngx_http_rtagent_worker_t  *w = ngx_http_rtagent_worker();
-
-    return ngx_http_rtagent_grow(&w->send_scratch, &w->send_scratch_size,
-                                 size);
-}
-
-
-/*
- * Utterance-sized audio buffers (hundreds of KiB) come from mmap: pages are
- * touched only as audio arrives and go back to the kernel when the buffer
- * is freed, where malloc would keep them resident for the worker's life.
- */
-
-u_char *
-ngx_http_rtagent_audio_alloc(size_t size, ngx_log_t *log)
-{
-    u_char  *p;
-
-    p = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1,
-             0);
-
-    if (p == MAP_FAILED) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      "rtagent: mmap(%uz) failed", size);
-        return NULL;
-    }
-
-    return p;
-}
-
-
-void
-ngx_http_rtagent_audio_free(u_char *p, size_t size, ngx_log_t *log)
-{
-    if (munmap(p, size) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      "rtagent: munmap(%uz) failed", size);
-    }
-}
-
-
-void
-ngx_http_rtagent_timer_init(ngx_http_rtagent_timer_t *t,
-    ngx_event_handler_pt handler, void *data, ngx_log_t *log)
-{
-    ngx_memzero(t, sizeof(ngx_http_rtagent_timer_t));
-
-    t->data = data;
-    t->ident = -1;
-    t->event.handler = handler;
-    t->event.data = t;
-    t->event.log = log;
+    return ngx_http_rtagent_core_init_process(cycle);
 }

@@ -312,3 +312,11 @@ binary message
 --- must_die
 --- error_log
 rtagent_ws_max_message_size must be at least 126 bytes
+
+
+
+=== TEST 26: a zero idle timeout is refused by nginx -t
+--- ws_config: rtagent_ws_idle_timeout 0;
+--- must_die
+--- error_log
+rtagent_ws_idle_timeout must not be 0

@@ -365,3 +365,11 @@ rtagent call: utterance
 --- must_die
 --- error_log
 invalid level "10": a dBFS value from -120 to 0
+
+
+
+=== TEST 26: rtagent_max_utterance out of 1s to 60s is refused by nginx -t
+--- acs_config: rtagent_max_utterance 90s;
+--- must_die
+--- error_log
+rtagent_max_utterance must be 1s to 60s

@@ -191,7 +191,7 @@ attempts=1
 --- must_die
 --- error_log
 [emerg]
-invalid value "5x" in "rtagent_upstream_timeout": a time above 0 is expected, such as 500ms or 5s
+"rtagent_upstream_timeout" directive invalid value
 
 
 
@@ -215,7 +215,7 @@ invalid value "0" in "rtagent_upstream_connect_timeout": a time above 0 is expec
 --- must_die
 --- error_log
 [emerg]
-invalid value "11" in "rtagent_upstream_retries": a number of retries from 0 to 10 is expected
+value must be between 0 and 10
 
 
 
@@ -226,7 +226,7 @@ invalid value "11" in "rtagent_upstream_retries": a number of retries from 0 to 
 --- must_die
 --- error_log
 [emerg]
-invalid value "lots" in "rtagent_upstream_max_response_size": a size above 0 is expected, such as 64k or 4m
+"rtagent_upstream_max_response_size" directive invalid value
 
 
 
@@ -271,7 +271,7 @@ invalid value "maybe" in "rtagent_upstream_ssl_verify" directive, it must be "on
 --- must_die
 --- error_log
 [emerg]
-invalid value "0" in "rtagent_upstream_keepalive": a number of connections above 0 is expected
+value must be equal to or greater than 1
 
 
 
@@ -283,3 +283,35 @@ invalid value "0" in "rtagent_upstream_keepalive": a number of connections above
 --- error_log
 [emerg]
 "rtagent_upstream_keepalive" directive is not allowed here
+
+
+
+=== TEST 18: nginx -t names a zero response size cap
+--- http_config
+    rtagent_upstream_max_response_size 0;
+--- config
+--- must_die
+--- error_log
+[emerg]
+invalid value "0" in "rtagent_upstream_max_response_size": a size above 0 is expected, such as 64k or 4m
+
+
+
+=== TEST 19: nginx -t refuses rtagent_upstream_max_jobs 0
+--- http_config
+    rtagent_upstream_max_jobs 0;
+--- config
+--- must_die
+--- error_log
+[emerg]
+value must be equal to or greater than 1
+
+
+
+=== TEST 20: rtagent_upstream_max_connections must leave worker_connections for clients
+--- http_config
+    rtagent_upstream_max_connections 100000;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*rtagent_upstream_max_connections 100000 is not below worker_connections \d+/

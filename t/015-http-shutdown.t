@@ -2,7 +2,8 @@
 # format cannot signal): many cancellations and client aborts leave no job,
 # socket, nginx connection or fd behind; a graceful shutdown lets a job
 # under way finish; idle cached upstream connections do not hold a worker
-# that shuts down, and none is reported as an "open socket left".
+# that shuts down, and none is reported as an "open socket left"; a job
+# that another module's exit handler asks for is refused.
 
 use strict;
 use warnings;
@@ -153,6 +154,31 @@ subtest 'idle cached upstream connections do not hold a worker' => sub {
     my $log = error_log($n);
     unlike($log, qr/open socket/, 'no open socket left');
     unlike($log, qr/\[(?:alert|crit|emerg)\]/, 'no alert');
+};
+
+subtest 'a job asked for from an exit handler is refused with a clear line' => sub {
+    for my $sig (qw(QUIT TERM)) {
+        my $n = start_nginx(%conf,
+                            http => "rtagent_test_exit_fetch $mock/echo;");
+
+        my ($status) = get($n, '/t?url=/echo');
+        is($status, 200, "fetch ($sig)");
+
+        kill $sig, $n->{pid};
+        ok(wait_gone($n->{pid}), "nginx exited ($sig)");
+
+        # the driver's exit handler runs after the client's (loaded later)
+        my $log = error_log($n);
+        like($log, qr{\[warn\] .*rtagent http: GET "\Q$mock\E/echo" refused: the worker is exiting, call: exit-test},
+             "the job is refused ($sig)");
+        like($log, qr/rtagent test: exit job: create refused/,
+             "create() returned NULL ($sig)");
+        like($log, qr{\[warn\] .*rtagent http: GET 127\.0\.0\.1:\d+ refused: the worker is exiting, call: exit-test},
+             "a job made earlier is not started ($sig)");
+        like($log, qr/rtagent test: exit job: start returned NGX_DECLINED/,
+             "start() returned NGX_DECLINED ($sig)");
+        unlike($log, qr/\[(?:alert|crit|emerg)\]/, "no alert ($sig)");
+    }
 };
 
 done_testing();

@@ -44,7 +44,25 @@ invalid Redis address "127.0.0.1:70000": the port must be 1 to 65535
 rtagent_redis ::1:6379;
 --- must_die
 --- error_log
-invalid Redis address "::1:6379"
+invalid Redis address "::1:6379": an IP address with an optional port
+
+
+
+=== TEST 3a: an address with a path after it
+--- http_config
+rtagent_redis 127.0.0.1:6379/0;
+--- must_die
+--- error_log
+invalid Redis address "127.0.0.1:6379/0": invalid host
+
+
+
+=== TEST 3b: a unix socket path longer than a socket address holds
+--- http_config eval
+"rtagent_redis unix:/tmp/" . ("s" x 120) . ";"
+--- must_die
+--- error_log
+too long path in the unix domain socket
 
 
 

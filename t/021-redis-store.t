@@ -125,7 +125,10 @@ ttl_ok($key, $H, 'call hash 24 h after the end');
 ttl_ok("$key:transcript", $h, 'transcript 1 h after the end');
 ttl_ok("$key:context", $h, 'context 1 h after the end');
 
-my @ev = events_of($id);
+# CALL_ENDED is added from its guard's reply, after the hash says "ended"
+my @ev;
+wait_for(sub { @ev = events_of($id);
+               grep { $_->{type} eq 'CALL_ENDED' } @ev });
 is_deeply([map { $_->{type} } @ev],
           [qw(CALL_STARTED PARTICIPANT_JOINED TRANSCRIPTION_RECEIVED
               TRANSCRIPTION_RECEIVED AGENT_RESPONSE_GENERATED CALL_ENDED)],

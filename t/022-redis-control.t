@@ -151,8 +151,10 @@ for my $pid (sort keys %call) {
            'the call ended');
         is(redis($r, 'HGET', $key, 'outcome'), 'closed_by_control',
            'outcome closed_by_control');
-        my ($end) = events_of($id, 'CALL_ENDED');
-        is($end->{outcome}, 'closed_by_control', 'CALL_ENDED outcome');
+        # added from its guard's reply, after the hash says "ended"
+        my $end;
+        wait_for(sub { ($end) = events_of($id, 'CALL_ENDED'); $end });
+        is($end && $end->{outcome}, 'closed_by_control', 'CALL_ENDED outcome');
 
         ok(wait_for(sub { redis($r, 'PUBSUB', 'NUMSUB', "$key:ctl")->[1] == 0 }),
            'the worker left the control channel');

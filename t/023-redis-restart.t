@@ -4,7 +4,9 @@
 #    same port, empty (no persistence).  Transcriptions arrive before,
 #    during and after the outage: afterwards Redis holds every transcript
 #    entry in order, the call hash and context are back, and the call's
-#    control channel works again (the subscription was renewed).
+#    control channel works again (the subscription was renewed).  What it
+#    waits for is the condition itself (the channel's subscriber count,
+#    the frames), never a sleep.
 # 2. redis-server hangs (SIGSTOP) with writes in flight: the reply timeout
 #    drops the connection, the writes are sent again once it answers, and
 #    the server-side sequence check keeps the transcript free of doubles.
@@ -47,6 +49,12 @@ sub transcript {
              @{ redis($r, 'LRANGE', "rtagent:call:{$id}:transcript", 0, -1) } ];
 }
 
+# LRANGEs Redis ran so far
+sub lranges {
+    return redis($r, 'INFO', 'commandstats') =~ /cmdstat_lrange:calls=(\d+)/
+           ? $1 : 0;
+}
+
 sub count_in_log {
     my ($re) = @_;
     my $c = () = error_log($n) =~ /$re/g;
@@ -79,7 +87,6 @@ subtest 'redis-server killed and restarted empty mid-call' => sub {
     like(error_log($n), qr/\[error\].*lost the command connection to \S+: .*writes are queued/,
          'at error level, saying writes are queued');
 
-    sleep 0.5;
     restart_redis($r);
 
     ok(wait_for(sub { count_in_log(qr/command connection to \S+ is back/)
@@ -114,9 +121,11 @@ subtest 'redis-server killed and restarted empty mid-call' => sub {
     ok((grep { $_ eq 'during 2' } @types), 'events of the outage replayed');
 
     # the control channel was subscribed again
+    ok(wait_for(sub { redis($r, 'PUBSUB', 'NUMSUB', "$key:ctl")->[1] == 1 }),
+       'the worker listens again');
     is(redis_cli($r, 'PUBLISH', "$key:ctl", '{"action":"stop_audio"}'),
-       "1\n", 'the worker listens again');
-    $f = read_frames($s, 2, sub { grep { $_->[1] eq $stop } @{ $_[0] } });
+       "1\n", 'a message reaches it');
+    $f = frames_until($s, 5, sub { grep { $_->[1] eq $stop } @{ $_[0] } });
     ok((grep { $_->[1] eq $stop } @$f), 'and acts: StopAudio');
 
     send_msgs($s, cclose(1000));
@@ -143,7 +152,6 @@ subtest 'redis-server hangs with writes in flight' => sub {
 
     ok(wait_for(sub { count_in_log(qr/no reply within 500 ms/) > $timeouts }),
        'the reply timeout drops the connection');
-    sleep 1;
     kill 'CONT', $r->{pid};
 
     send_msgs($s, acs_transcription('last'));
@@ -151,14 +159,14 @@ subtest 'redis-server hangs with writes in flight' => sub {
     my @want = ((map { "first $_" } 1 .. 2), (map { "stalled $_" } 1 .. 3),
                 'last');
     ok(wait_for(sub { @{ transcript($id) } == @want }), 'six entries');
-    sleep 0.5;
-    is_deeply(transcript($id), \@want, 'each once, in order');
 
+    # the end is written after every entry: then no double can follow
     send_msgs($s, cclose(1000));
     read_frames($s, 2);
     close $s;
     ok(wait_for(sub { redis($r, 'HGET', $key, 'state') eq 'ended' }),
        'the end is stored');
+    is_deeply(transcript($id), \@want, 'each once, in order');
 };
 
 subtest 'keepalive: a hung Redis is noticed on an idle call' => sub {
@@ -170,8 +178,18 @@ subtest 'keepalive: a hung Redis is noticed on an idle call' => sub {
     ok(redis_up($n), 'connected');
 
     my $id = 'idle-call';
+    my $drains = lranges();
     my $s = open_call($n->{port}, $id, acs_metadata(16000));
-    ok(wait_for(sub { redis($r, 'HGET', "rtagent:call:{$id}", 'state') }),
+
+    # idle: its last start-up writes are answered (CALL_STARTED, sent from
+    # its guard's reply, and the drain of its control queue, sent once the
+    # subscription is confirmed)
+    ok(wait_for(sub { redis($r, 'HGET', "rtagent:call:{$id}", 'state')
+                      && lranges() > $drains
+                      && grep { my %f = @{ $_->[1] };
+                                $f{call_id} eq $id
+                                && $f{type} eq 'CALL_STARTED' }
+                         @{ redis($r, 'XRANGE', 'rtagent:events', '-', '+') } }),
        'the call is up');
 
     my $back = () = error_log($n) =~ /subscriber connection to \S+ is back/g;
@@ -182,16 +200,20 @@ subtest 'keepalive: a hung Redis is noticed on an idle call' => sub {
        'the subscribers\' PINGs go unanswered, in both workers');
     ok(wait_for(sub { my $c = () = error_log($n) =~ /lost the command connection to \S+: no reply to PING within 300 ms/g;
                       $c == 2 }, 5),
-       'and the command connections\'');
+       'and the command connections\'')
+        or diag join "\n", grep { /lost the/ } split /\n/, error_log($n);
     kill 'CONT', $r->{pid};
 
     ok(wait_for(sub { my $c = () = error_log($n) =~ /subscriber connection to \S+ is back/g;
                       $c >= $back + 2 }),
        'both workers are back');
 
+    ok(wait_for(sub { redis($r, 'PUBSUB', 'NUMSUB',
+                            "rtagent:call:{$id}:ctl")->[1] == 1 }),
+       'the call\'s channel was subscribed again');
     is(redis_cli($r, 'PUBLISH', "rtagent:call:{$id}:ctl", '{"action":"hangup"}'),
-       "1\n", 'the call\'s channel was subscribed again');
-    my $f = read_frames($s, 3);
+       "1\n", 'a message reaches it');
+    my $f = frames_until($s, 5);
     is_deeply($f->[-1], [8, pack('n', 1000) . 'hung up'], 'hung up');
     close $s;
 

@@ -1,7 +1,9 @@
 
 /*
- * ACS Call Automation: the account, its directives, signed REST requests,
- * callback tokens and the JWT check (see ngx_http_rtagent_acs.h).
+ * ACS Call Automation: the nginx module, its directives and their conf
+ * setters, and the worker's start and exit (see ngx_http_rtagent_acs.h).
+ * The signing keys are in _acs_jwks.c, REST requests in _acs_rest.c, what
+ * the handlers share about requests in _acs_request.c.
  */
 
 
@@ -9,35 +11,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/rand.h>
-#include <yajl/yajl_gen.h>
-
-#include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs.h>
-#include <acs/ngx_http_rtagent_acs_api.h>
 #include <acs/ngx_http_rtagent_acs_body.h>
+#include <acs/ngx_http_rtagent_acs_media.h>
 
 
-#define NGX_HTTP_RTAGENT_ACS_REF_RAND    16
 #define NGX_HTTP_RTAGENT_ACS_SECRET_MAX  4096
 #define NGX_HTTP_RTAGENT_ACS_ISSUER                                          \
     "https://acscallautomation.communication.azure.com"
-
-
-typedef struct {
-    ngx_http_rtagent_acs_rest_pt     handler;
-    void                            *data;
-    ngx_str_t                        call_id;
-    ngx_str_t                        what;        /* "POST /calling/..." */
-} ngx_http_rtagent_acs_rest_ctx_t;
-
-
-/* the worker's JWKS when rtagent_acs_jwks names a URL */
-typedef struct {
-    ngx_http_rtagent_jwks_t         *keys;
-    ngx_http_rtagent_http_job_t     *job;
-    ngx_http_rtagent_timer_t         refresh;
-} ngx_http_rtagent_acs_worker_t;
 
 
 static void *ngx_http_rtagent_acs_create_main_conf(ngx_conf_t *cf);
@@ -62,11 +43,6 @@ static ngx_int_t ngx_http_rtagent_acs_secret(ngx_conf_t *cf, ngx_str_t *in,
 static ngx_int_t ngx_http_rtagent_acs_conf_file(ngx_conf_t *cf,
     ngx_str_t *name, size_t max, ngx_str_t *out);
 static void ngx_http_rtagent_acs_jwks_free(void *data);
-static void ngx_http_rtagent_acs_rest_done(ngx_http_rtagent_http_job_t *job);
-static void ngx_http_rtagent_acs_jwks_fetch(ngx_event_t *ev);
-static void ngx_http_rtagent_acs_jwks_done(ngx_http_rtagent_http_job_t *job);
-static void ngx_http_rtagent_acs_out_key(ngx_http_rtagent_acs_out_t *j,
-    const char *key);
 
 
 static ngx_conf_enum_t  ngx_http_rtagent_acs_formats[] = {
@@ -76,11 +52,22 @@ static ngx_conf_enum_t  ngx_http_rtagent_acs_formats[] = {
 };
 
 
+/* set by exit_process: see ngx_http_rtagent_acs_exiting() */
+static ngx_uint_t  ngx_http_rtagent_acs_exit;
+
+
 #define ngx_http_rtagent_acs_offset(field)                                   \
     offsetof(ngx_http_rtagent_acs_main_conf_t, field)
 
 
 static ngx_command_t  ngx_http_rtagent_acs_commands[] = {
+
+    { ngx_string("rtagent_acs_media"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_rtagent_acs_handler_slot,
+      0,
+      0,
+      ngx_http_rtagent_acs_media_handler },
 
     { ngx_string("rtagent_acs_events"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -243,9 +230,6 @@ ngx_module_t  ngx_http_rtagent_acs_module = {
 };
 
 
-static ngx_http_rtagent_acs_worker_t  ngx_http_rtagent_acs_worker;
-
-
 /* configuration ---------------------------------------------------------- */
 
 static void *
@@ -337,7 +321,9 @@ static ngx_int_t
 ngx_http_rtagent_acs_init(ngx_conf_t *cf)
 {
     u_char                            *p;
+    ngx_uint_t                         i;
     ngx_http_module_t                 *hm;
+    ngx_http_core_loc_conf_t          *clcf, **clcfp;
     ngx_http_rtagent_acs_main_conf_t  *amcf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtagent_acs_module);
@@ -402,6 +388,30 @@ ngx_http_rtagent_acs_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    /*
+     * A body is never read from a temp file on the event loop: the events
+     * and calls locations keep whatever client_max_body_size allows in
+     * memory (a body over the buffer is refused with 413 when
+     * client_max_body_size is 0, unlimited).
+     */
+    if (amcf->bodies) {
+        clcfp = amcf->bodies->elts;
+
+        for (i = 0; i < amcf->bodies->nelts; i++) {
+            clcf = clcfp[i];
+
+            if (clcf->client_max_body_size
+                && clcf->client_body_buffer_size
+                   < (size_t) clcf->client_max_body_size)
+            {
+                clcf->client_body_buffer_size = clcf->client_max_body_size;
+            }
+
+            clcf->client_body_in_file_only = 0;     /* off */
+            clcf->client_body_in_single_buffer = 1;
+        }
+    }
+
     /* without a secret of its own, tokens are keyed by the access key */
     if (amcf->secret.len == 0 && amcf->account) {
         p = ngx_pnalloc(cf->pool, NGX_HTTP_RTAGENT_ACS_TOKEN_LEN + 1);
@@ -423,7 +433,7 @@ static char *
 ngx_http_rtagent_acs_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_core_loc_conf_t          *clcf, **clcfp;
     ngx_http_rtagent_acs_main_conf_t  *amcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -435,12 +445,31 @@ ngx_http_rtagent_acs_handler_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 
     clcf->handler = (ngx_http_handler_pt) cmd->post;
 
+    if (cmd->post == (void *) ngx_http_rtagent_acs_media_handler) {
+        return NGX_CONF_OK;
+    }
+
     if (cmd->post == (void *) ngx_http_rtagent_acs_events_handler) {
         amcf->events++;
 
     } else {
         amcf->calls++;
     }
+
+    /* these read bodies: their buffer is sized once the location is merged */
+    if (amcf->bodies == NULL) {
+        amcf->bodies = ngx_array_create(cf->pool, 2, sizeof(void *));
+        if (amcf->bodies == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clcfp = ngx_array_push(amcf->bodies);
+    if (clcfp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *clcfp = clcf;
 
     return NGX_CONF_OK;
 }
@@ -821,816 +850,37 @@ ngx_http_rtagent_acs_conf(void)
 static ngx_int_t
 ngx_http_rtagent_acs_init_process(ngx_cycle_t *cycle)
 {
-    ngx_http_rtagent_acs_worker_t     *w;
     ngx_http_rtagent_acs_main_conf_t  *amcf;
 
-    amcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_rtagent_acs_module);
-    if (amcf == NULL || amcf->jwks.len == 0 || amcf->jwks_file) {
+    /* the cache manager and loader run init_process too: they make no calls */
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
         return NGX_OK;
     }
 
-    w = &ngx_http_rtagent_acs_worker;
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_rtagent_acs_module);
+    if (amcf == NULL) {
+        return NGX_OK;
+    }
 
-    ngx_http_rtagent_timer_init(&w->refresh, ngx_http_rtagent_acs_jwks_fetch,
-                                w, cycle->log);
-    w->refresh.event.cancelable = 1;
-
-    /* at once: callbacks get 503 until the keys are in */
-    ngx_add_timer(&w->refresh.event, 1);
-
-    return NGX_OK;
+    return ngx_http_rtagent_acs_jwks_start(cycle, amcf);
 }
 
 
 static void
 ngx_http_rtagent_acs_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_rtagent_acs_worker_t  *w;
+    ngx_http_rtagent_acs_exit = 1;
 
-    w = &ngx_http_rtagent_acs_worker;
-
-    if (w->job) {
-        ngx_http_rtagent_http_cancel(w->job);
-        w->job = NULL;
-    }
-
-    if (w->keys) {
-        ngx_http_rtagent_jwks_free(w->keys);
-        w->keys = NULL;
-    }
+    ngx_http_rtagent_acs_jwks_stop();
+    ngx_http_rtagent_acs_sign_cleanup();
 }
 
 
-static void
-ngx_http_rtagent_acs_jwks_fetch(ngx_event_t *ev)
+ngx_uint_t
+ngx_http_rtagent_acs_exiting(void)
 {
-    ngx_str_t                          method;
-    ngx_http_rtagent_http_job_t       *job;
-    ngx_http_rtagent_acs_worker_t     *w;
-    ngx_http_rtagent_acs_main_conf_t  *amcf;
-
-    w = &ngx_http_rtagent_acs_worker;
-    amcf = ngx_http_rtagent_acs_conf();
-
-    if (w->job || ngx_exiting) {
-        return;
-    }
-
-    ngx_str_set(&method, "GET");
-
-    job = ngx_http_rtagent_http_create(amcf->http, ngx_cycle->log, NULL,
-                                       &method, &amcf->jwks);
-    if (job == NULL) {
-        ngx_add_timer(&w->refresh.event, 10000);
-        return;
-    }
-
-    job->on_done = ngx_http_rtagent_acs_jwks_done;
-    job->data = w;
-
-    if (ngx_http_rtagent_http_start(job) != NGX_OK) {
-        ngx_http_rtagent_http_cancel(job);
-        ngx_add_timer(&w->refresh.event, 10000);
-        return;
-    }
-
-    w->job = job;
-}
-
-
-static void
-ngx_http_rtagent_acs_jwks_done(ngx_http_rtagent_http_job_t *job)
-{
-    ngx_msec_t                         next;
-    ngx_http_rtagent_jwks_t           *keys;
-    ngx_http_rtagent_acs_worker_t     *w;
-    ngx_http_rtagent_acs_main_conf_t  *amcf;
-    char                               err[128];
-
-    w = job->data;
-    w->job = NULL;
-    amcf = ngx_http_rtagent_acs_conf();
-
-    /* a failure keeps the keys held, and tries again soon */
-    next = w->keys ? amcf->jwks_refresh : 10000;
-
-    if (job->rc == NGX_OK && job->status == 200) {
-        keys = ngx_http_rtagent_jwks_parse((char *) job->body.data,
-                                           job->body.len, err, sizeof(err));
-        if (keys) {
-            if (w->keys) {
-                ngx_http_rtagent_jwks_free(w->keys);
-            }
-
-            w->keys = keys;
-            next = amcf->jwks_refresh;
-
-            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                          "rtagent acs: %uz signing keys from \"%V\"",
-                          ngx_http_rtagent_jwks_count(keys), &amcf->jwks);
-
-        } else {
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "rtagent acs: JWKS from \"%V\" refused: %s",
-                          &amcf->jwks, err);
-        }
-    }
-
-    if (!ngx_exiting) {
-        ngx_add_timer(&w->refresh.event, next);
-    }
-}
-
-
-/* REST ------------------------------------------------------------------- */
-
-ngx_int_t
-ngx_http_rtagent_acs_rest(ngx_log_t *log, ngx_str_t *call_id,
-    const char *method, ngx_str_t *path, u_char *body, size_t len,
-    ngx_http_rtagent_acs_rest_pt handler, void *data)
-{
-    u_char                            *p, rnd[16];
-    size_t                             n;
-    ngx_str_t                          m, url, name, value, pq;
-    ngx_http_rtagent_http_job_t       *job;
-    ngx_http_rtagent_acs_rest_ctx_t   *ctx;
-    ngx_http_rtagent_acs_main_conf_t  *amcf;
-    ngx_http_rtagent_acs_account_t    *a;
-    char                               date[NGX_HTTP_RTAGENT_ACS_DATE_LEN + 1];
-    char                               hash[NGX_HTTP_RTAGENT_ACS_HASH_LEN + 1];
-    char                               auth[NGX_HTTP_RTAGENT_ACS_AUTH_LEN + 1];
-    u_char                             id[40];
-
-    amcf = ngx_http_rtagent_acs_conf();
-    a = amcf->account;
-
-    if (a == NULL) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "rtagent acs: %s %V needs "
-                      "rtagent_acs_connection_string, call:%V",
-                      method, path, call_id);
-        return NGX_ERROR;
-    }
-
-    /* the path and query exactly as sent: they are signed */
-    pq.len = path->len + sizeof("?api-version=") - 1 + amcf->api_version.len;
-    url.len = a->endpoint_len + pq.len;
-
-    url.data = ngx_alloc(url.len, log);
-    if (url.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(url.data, a->endpoint, a->endpoint_len);
-    pq.data = p;
-    p = ngx_sprintf(p, "%V?api-version=%V", path, &amcf->api_version);
-
-    m.data = (u_char *) method;
-    m.len = ngx_strlen(method);
-
-    job = ngx_http_rtagent_http_create(amcf->http, log, call_id, &m, &url);
-    if (job == NULL) {
-        ngx_free(url.data);
-        return NGX_ERROR;
-    }
-
-    ngx_http_rtagent_acs_date(ngx_time(), date);
-    ngx_http_rtagent_acs_content_hash(body, len, hash);
-
-    n = ngx_http_rtagent_acs_authorization(a, method, (char *) pq.data,
-                                           pq.len, date, hash, auth,
-                                           sizeof(auth));
-    ngx_free(url.data);
-
-    if (n == 0) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "rtagent acs: cannot sign %s %V, call:%V",
-                      method, path, call_id);
-        goto failed;
-    }
-
-    ctx = ngx_palloc(job->pool, sizeof(ngx_http_rtagent_acs_rest_ctx_t)
-                                + call_id->len + m.len + 1 + path->len);
-    if (ctx == NULL) {
-        goto failed;
-    }
-
-    ctx->handler = handler;
-    ctx->data = data;
-
-    p = (u_char *) (ctx + 1);
-    ctx->call_id.data = p;
-    ctx->call_id.len = call_id->len;
-    p = ngx_cpymem(p, call_id->data, call_id->len);
-    ctx->what.data = p;
-    p = ngx_sprintf(p, "%V %V", &m, path);
-    ctx->what.len = p - ctx->what.data;
-
-#define ngx_http_rtagent_acs_header(n, v, l)                                 \
-    name.data = (u_char *) n; name.len = sizeof(n) - 1;                     \
-    value.data = (u_char *) v; value.len = l;                               \
-    if (ngx_http_rtagent_http_add_header(job, &name, &value) != NGX_OK) {    \
-        goto failed;                                                         \
-    }
-
-    ngx_http_rtagent_acs_header("x-ms-date", date, ngx_strlen(date));
-    ngx_http_rtagent_acs_header("x-ms-content-sha256", hash,
-                                ngx_strlen(hash));
-    ngx_http_rtagent_acs_header("Authorization", auth, n);
-    ngx_http_rtagent_acs_header("x-ms-return-client-request-id", "true", 4);
-
-    if (body) {
-        ngx_http_rtagent_acs_header("Content-Type", "application/json", 16);
-
-        if (ngx_http_rtagent_http_set_body(job, body, len) != NGX_OK) {
-            goto failed;
-        }
-    }
-
-    if (m.len == 4 && ngx_strncmp(method, "POST", 4) == 0) {
-        /* a retried POST must not act twice (PROTOCOLS.md 1.4) */
-        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-            goto failed;
-        }
-
-        rnd[6] = (rnd[6] & 0x0f) | 0x40;
-        rnd[8] = (rnd[8] & 0x3f) | 0x80;
-
-        p = ngx_sprintf(id, "%*xs-%*xs-%*xs-%*xs-%*xs",
-                        (size_t) 4, rnd, (size_t) 2, rnd + 4,
-                        (size_t) 2, rnd + 6, (size_t) 2, rnd + 8,
-                        (size_t) 6, rnd + 10);
-
-        ngx_http_rtagent_acs_header("Repeatability-Request-ID", id, p - id);
-        ngx_http_rtagent_acs_header("Repeatability-First-Sent", date,
-                                    ngx_strlen(date));
-    }
-
-#undef ngx_http_rtagent_acs_header
-
-    job->data = ctx;
-    job->on_done = ngx_http_rtagent_acs_rest_done;
-    job->timeout = ngx_min(job->timeout, amcf->timeout);
-
-    if (ngx_http_rtagent_http_start(job) != NGX_OK) {
-        goto failed;
-    }
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "rtagent acs: %V, call:%V", &ctx->what, call_id);
-
-    return NGX_OK;
-
-failed:
-
-    ngx_http_rtagent_http_cancel(job);
-
-    return NGX_ERROR;
-}
-
-
-static void
-ngx_http_rtagent_acs_rest_done(ngx_http_rtagent_http_job_t *job)
-{
-    ngx_http_rtagent_acs_result_t     res;
-    ngx_http_rtagent_acs_rest_ctx_t  *ctx;
-
-    ctx = job->data;
-
-    ngx_memzero(&res, sizeof(ngx_http_rtagent_acs_result_t));
-
-    res.status = job->rc == NGX_OK ? job->status : 0;
-    res.body = job->body;
-    res.rc = (res.status >= 200 && res.status < 300) ? NGX_OK : NGX_ERROR;
-
-    if (res.rc != NGX_OK && res.status) {
-        if (ngx_http_rtagent_acs_parse_error((char *) job->body.data,
-                                             job->body.len, res.code,
-                                             sizeof(res.code), res.message,
-                                             sizeof(res.message))
-            == 0)
-        {
-            ngx_log_error(NGX_LOG_ERR, &job->log, 0,
-                          "rtagent acs: %V: %ui %s: %s, call:%V",
-                          &ctx->what, res.status, res.code, res.message,
-                          &ctx->call_id);
-
-        } else {
-            ngx_log_error(NGX_LOG_ERR, &job->log, 0,
-                          "rtagent acs: %V: %ui without an ACS error body, "
-                          "call:%V", &ctx->what, res.status, &ctx->call_id);
-        }
-
-    } else if (res.rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, &job->log, 0,
-                      "rtagent acs: %V: no response (%s), call:%V",
-                      &ctx->what, job->error ? job->error : "failed",
-                      &ctx->call_id);
-        ngx_cpystrn((u_char *) res.message,
-                    (u_char *) (job->error ? job->error : "no response"),
-                    sizeof(res.message));
-    }
-
-    if (ctx->handler) {
-        ctx->handler(ctx->data, &res);
-    }
-}
-
-
-/* callback URIs and their tokens ---------------------------------------- */
-
-ngx_int_t
-ngx_http_rtagent_acs_new_ref(ngx_pool_t *pool, ngx_str_t *ref)
-{
-    u_char  rnd[NGX_HTTP_RTAGENT_ACS_REF_RAND];
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NGX_ERROR;
-    }
-
-    /* NUL-terminated too: the REST bodies take it as a C string */
-    ref->data = ngx_pnalloc(pool, 2 * sizeof(rnd) + 1);
-    if (ref->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ref->len = ngx_hex_dump(ref->data, rnd, sizeof(rnd)) - ref->data;
-    ref->data[ref->len] = '\0';
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_callback_uri(ngx_pool_t *pool, ngx_str_t *ref,
-    ngx_str_t *uri)
-{
-    u_char                            *p;
-    ngx_http_rtagent_acs_main_conf_t  *amcf;
-    char                               token[NGX_HTTP_RTAGENT_ACS_TOKEN_LEN
-                                             + 1];
-
-    amcf = ngx_http_rtagent_acs_conf();
-
-    ngx_http_rtagent_acs_token(amcf->secret.data, amcf->secret.len,
-                               (char *) ref->data, ref->len, token);
-
-    uri->data = ngx_pnalloc(pool, amcf->callback_url.len + sizeof("?call=")
-                                  + ref->len + sizeof("&token=")
-                                  + NGX_HTTP_RTAGENT_ACS_TOKEN_LEN);
-    if (uri->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_sprintf(uri->data, "%V?call=%V&token=%s%Z", &amcf->callback_url,
-                    ref, token);
-    uri->len = p - 1 - uri->data;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_check_token(ngx_http_request_t *r)
-{
-    ngx_str_t                          ref, token;
-    ngx_http_rtagent_acs_main_conf_t  *amcf;
-
-    amcf = ngx_http_rtagent_acs_conf();
-
-    if (ngx_http_arg(r, (u_char *) "token", 5, &token) != NGX_OK) {
-        if (ngx_http_arg(r, (u_char *) "call", 4, &ref) != NGX_OK) {
-            return NGX_DECLINED;
-        }
-
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_arg(r, (u_char *) "call", 4, &ref) != NGX_OK
-        || ref.len == 0 || ref.len > NGX_HTTP_RTAGENT_ACS_ID_MAX
-        || amcf->secret.len == 0)
-    {
-        return NGX_ERROR;
-    }
-
-    if (!ngx_http_rtagent_acs_token_check(amcf->secret.data, amcf->secret.len,
-                                          (char *) ref.data, ref.len,
-                                          (char *) token.data, token.len))
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* JWT -------------------------------------------------------------------- */
-
-ngx_int_t
-ngx_http_rtagent_acs_check_jwt(ngx_http_request_t *r)
-{
-    size_t                             len;
-    const char                        *token;
-    ngx_table_elt_t                   *h;
-    ngx_http_rtagent_jwks_t           *keys;
-    ngx_http_rtagent_jwt_check_t       check;
-    ngx_http_rtagent_acs_main_conf_t  *amcf;
-    char                               err[128];
-    u_char                             iss[512], aud[512];
-
-    amcf = ngx_http_rtagent_acs_conf();
-
-    if (amcf == NULL || !amcf->jwt) {
-        return NGX_OK;
-    }
-
-    keys = amcf->jwks_file ? amcf->jwks_file : ngx_http_rtagent_acs_worker.keys;
-
-    if (keys == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "rtagent acs: no signing keys from \"%V\" yet, request "
-                      "refused", &amcf->jwks);
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    /* nginx itself refuses a request with two Authorization lines */
-    h = r->headers_in.authorization;
-
-    if (h == NULL
-        || ngx_http_rtagent_acs_api_bearer((char *) h->value.data,
-                                           h->value.len, &token, &len)
-           != 1)
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "rtagent acs: request without one \"Authorization: "
-                      "Bearer\" token refused");
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
-    ngx_cpystrn(iss, amcf->jwt_issuer.data,
-                ngx_min(amcf->jwt_issuer.len + 1, sizeof(iss)));
-    ngx_cpystrn(aud, amcf->jwt_audience.data,
-                ngx_min(amcf->jwt_audience.len + 1, sizeof(aud)));
-
-    check.issuer = (char *) iss;
-    check.audience = (char *) aud;
-    check.now = ngx_time();
-    check.leeway = 60;
-
-    if (ngx_http_rtagent_jwt_verify(keys, token, len, &check,
-                                    err, sizeof(err))
-        != 0)
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "rtagent acs: bearer token refused: %s", err);
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
-    return NGX_OK;
-}
-
-
-/* helpers of the handlers ------------------------------------------------ */
-
-ngx_str_t *
-ngx_http_rtagent_acs_route(ngx_str_t *to_phone, ngx_str_t *to_raw)
-{
-    ngx_uint_t                         i;
-    ngx_http_rtagent_acs_route_t      *route;
-    ngx_http_rtagent_acs_main_conf_t  *amcf;
-
-    amcf = ngx_http_rtagent_acs_conf();
-
-    if (amcf->routes) {
-        route = amcf->routes->elts;
-
-        for (i = 0; i < amcf->routes->nelts; i++) {
-            if ((to_phone->len == route[i].number.len
-                 && ngx_strncmp(to_phone->data, route[i].number.data,
-                                to_phone->len) == 0)
-                || (to_raw->len == route[i].number.len
-                    && ngx_strncmp(to_raw->data, route[i].number.data,
-                                   to_raw->len) == 0))
-            {
-                return &route[i].agent;
-            }
-        }
-    }
-
-    return &amcf->default_agent;
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *json, size_t len)
-{
-    ngx_int_t    rc;
-    ngx_buf_t   *b;
-    ngx_chain_t  out;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    if (len == 0 || r->method == NGX_HTTP_HEAD) {
-        r->header_only = 1;
-        return ngx_http_send_header(r);
-    }
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, json, len);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_id_valid(u_char *p, size_t len)
-{
-    return ngx_http_rtagent_acs_api_id_valid((char *) p, len);
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_read_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    body->len = 0;
-    body->data = (u_char *) "";
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
-                          : (size_t) (b->last - b->pos);
-    }
-
-    p = ngx_pnalloc(r->pool, len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-
-            p += n;
-
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    *p = '\0';
-    body->len = p - body->data;
-
-    return NGX_OK;
-}
-
-
-/* JSON answers and event data ------------------------------------------- */
-
-void
-ngx_http_rtagent_acs_out_init(ngx_http_rtagent_acs_out_t *j)
-{
-    j->failed = 0;
-
-    j->g = yajl_gen_alloc(NULL);
-    if (j->g == NULL) {
-        j->failed = 1;
-        return;
-    }
-
-    if (yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-static void
-ngx_http_rtagent_acs_out_key(ngx_http_rtagent_acs_out_t *j,
-    const char *key)
-{
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_string(j->g, (const unsigned char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_str(ngx_http_rtagent_acs_out_t *j,
-    const char *key, u_char *data, size_t len)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_string(j->g, data ? data : (u_char *) "", len)
-        != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_int(ngx_http_rtagent_acs_out_t *j,
-    const char *key, ngx_int_t n)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (j->failed) {
-        return;
-    }
-
-    if (yajl_gen_integer(j->g, n) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_open(ngx_http_rtagent_acs_out_t *j,
-    const char *key)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (!j->failed && yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-void
-ngx_http_rtagent_acs_out_close(ngx_http_rtagent_acs_out_t *j)
-{
-    if (!j->failed && yajl_gen_map_close(j->g) != yajl_gen_status_ok) {
-        j->failed = 1;
-    }
-}
-
-
-/* closes the object, copies it into pool and frees the generator */
-
-ngx_int_t
-ngx_http_rtagent_acs_out_done(ngx_http_rtagent_acs_out_t *j,
-    ngx_pool_t *pool, ngx_str_t *out)
-{
-    size_t                len;
-    ngx_int_t             rc;
-    const unsigned char  *buf;
-
-    rc = NGX_ERROR;
-
-    ngx_http_rtagent_acs_out_close(j);
-
-    if (!j->failed
-        && yajl_gen_get_buf(j->g, &buf, &len) == yajl_gen_status_ok)
-    {
-        out->data = ngx_pnalloc(pool, len);
-
-        if (out->data) {
-            ngx_memcpy(out->data, buf, len);
-            out->len = len;
-            rc = NGX_OK;
-        }
-    }
-
-    if (j->g) {
-        yajl_gen_free(j->g);
-        j->g = NULL;
-    }
-
-    return rc;
-}
-
-
-int64_t
-ngx_http_rtagent_acs_now(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
-}
-
-/* a number as written (a JSON number taken from JSON) */
-
-void
-ngx_http_rtagent_acs_out_num(ngx_http_rtagent_acs_out_t *j, const char *key,
-    u_char *data, size_t len)
-{
-    ngx_http_rtagent_acs_out_key(j, key);
-
-    if (!j->failed
-        && yajl_gen_number(j->g, (const char *) data, len)
-           != yajl_gen_status_ok)
-    {
-        j->failed = 1;
-    }
-}
-
-
-ngx_int_t
-ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...)
-{
-    va_list                     args;
-    ngx_str_t                  *v;
-    const char                 *key;
-    ngx_http_rtagent_acs_out_t  j;
-
-    ngx_http_rtagent_acs_out_init(&j);
-
-    va_start(args, out);
-
-    for ( ;; ) {
-        key = va_arg(args, const char *);
-        if (key == NULL) {
-            break;
-        }
-
-        v = va_arg(args, ngx_str_t *);
-        if (v == NULL || v->len == 0) {
-            continue;
-        }
-
-        /* "#key": the value is a number as written */
-        if (key[0] == '#') {
-            ngx_http_rtagent_acs_out_num(&j, key + 1, v->data, v->len);
-
-        } else {
-            ngx_http_rtagent_acs_out_str(&j, key, v->data, v->len);
-        }
-    }
-
-    va_end(args);
-
-    return ngx_http_rtagent_acs_out_done(&j, pool, out);
-}
-
-
-/* a NUL-terminated copy (the REST body builders take C strings) */
-
-ngx_int_t
-ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
-    size_t len)
-{
-    dst->data = ngx_pnalloc(pool, len + 1);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (len) {
-        ngx_memcpy(dst->data, data, len);
-    }
-
-    dst->data[len] = '\0';
-    dst->len = len;
-
-    return NGX_OK;
+    return ngx_http_rtagent_acs_exit;
 }

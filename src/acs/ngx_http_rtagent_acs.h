@@ -1,12 +1,15 @@
 
 /*
  * ACS Call Automation, the control plane (PROTOCOLS.md 1-2): the account
- * and its directives, HMAC-signed REST requests on the worker's HTTP
- * client, the secret tokens of callback URIs, and the JWT check of what
- * Call Automation sends.  Its own nginx module (ngx_http_rtagent_acs_module)
- * in the rtagent .so; the handlers live in ngx_http_rtagent_acs_events.c
- * (Event Grid and callbacks) and ngx_http_rtagent_acs_calls.c (operators'
- * actions), the callback effects in ngx_http_rtagent_acs_callback.c.
+ * and its directives (ngx_http_rtagent_acs.c), HMAC-signed REST requests on
+ * the worker's HTTP client (_acs_rest.c), the secret tokens of callback
+ * URIs and what the handlers share about requests (_acs_request.c), and
+ * the JWT check of what Call Automation sends (_acs_jwks.c).  Its own nginx
+ * module (ngx_http_rtagent_acs_module) in the rtagent .so, with every
+ * rtagent_acs_* directive; the handlers live in ngx_http_rtagent_acs_media.c
+ * (the media WebSocket), ngx_http_rtagent_acs_events.c (Event Grid and
+ * callbacks) and ngx_http_rtagent_acs_calls.c (operators' actions), the
+ * callback effects in ngx_http_rtagent_acs_callback.c.
  */
 
 
@@ -18,19 +21,16 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <yajl/yajl_gen.h>
-
+#include <ngx_http_rtagent_core.h>
 #include <acs/ngx_http_rtagent_acs_sign.h>
 #include <acs/ngx_http_rtagent_acs_jwt.h>
 #include <acs/ngx_http_rtagent_acs_event.h>
 #include <io/ngx_http_rtagent_http.h>
+#include <call/ngx_http_rtagent_call.h>
 
 
 /* event ids are remembered this long: Event Grid retries for 24 h */
 #define NGX_HTTP_RTAGENT_ACS_DEDUPE_TTL   (25 * 60 * 60 * 1000)
-
-/* a call connection id or a call reference: log- and key-safe */
-#define NGX_HTTP_RTAGENT_ACS_ID_MAX       128
 
 
 typedef struct {
@@ -63,6 +63,7 @@ typedef struct {
     ngx_http_rtagent_http_conf_t    *http;          /* http{} level */
     ngx_uint_t                       events;        /* handlers in use */
     ngx_uint_t                       calls;
+    ngx_array_t                     *bodies;        /* core loc confs */
 } ngx_http_rtagent_acs_main_conf_t;
 
 
@@ -80,6 +81,18 @@ typedef void (*ngx_http_rtagent_acs_rest_pt)(void *data,
 
 
 ngx_http_rtagent_acs_main_conf_t *ngx_http_rtagent_acs_conf(void);
+
+/* the worker's JWKS fetch (with rtagent_acs_jwks URL), from init_process */
+ngx_int_t ngx_http_rtagent_acs_jwks_start(ngx_cycle_t *cycle,
+    ngx_http_rtagent_acs_main_conf_t *amcf);
+void ngx_http_rtagent_acs_jwks_stop(void);
+
+/*
+ * True once the worker's ACS exit_process has run: what completes after
+ * (Redis's queue failed at its exit, HTTP jobs cancelled) starts no REST
+ * request and touches no request.
+ */
+ngx_uint_t ngx_http_rtagent_acs_exiting(void);
 
 /*
  * One signed Call Automation request: method and path ("/calling/...",
@@ -118,10 +131,19 @@ ngx_str_t *ngx_http_rtagent_acs_route(ngx_str_t *to_phone,
 ngx_int_t ngx_http_rtagent_acs_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 
-/* a call connection id fit for keys and logs */
-ngx_int_t ngx_http_rtagent_acs_id_valid(u_char *p, size_t len);
+/*
+ * Reads the request body (as ngx_http_read_client_request_body()), always
+ * into memory: a body over client_body_buffer_size (which the events and
+ * calls locations raise to client_max_body_size) is refused with 413.
+ */
+ngx_int_t ngx_http_rtagent_acs_read_request_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler);
 
-/* the request's body in one piece (memory or temp file), in r->pool */
+/*
+ * The body read in one piece, NUL-terminated, in r->pool: NGX_DECLINED (413,
+ * logged) when nginx left a part of it in a temp file, which is never read
+ * on the event loop.
+ */
 ngx_int_t ngx_http_rtagent_acs_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 
@@ -164,43 +186,9 @@ ngx_http_rtagent_acs_cb_t *ngx_http_rtagent_acs_cb_plan(ngx_pool_t *pool,
 void ngx_http_rtagent_acs_cb_apply(ngx_http_rtagent_acs_cb_t *cb,
     ngx_log_t *log);
 
-/*
- * A JSON object written piece by piece (answers, event data): a failure
- * anywhere is remembered and reported by done, which copies the document
- * into pool and frees the generator.
- */
-typedef struct {
-    yajl_gen                         g;
-    ngx_uint_t                       failed;
-} ngx_http_rtagent_acs_out_t;
-
-void ngx_http_rtagent_acs_out_init(ngx_http_rtagent_acs_out_t *j);
-void ngx_http_rtagent_acs_out_str(ngx_http_rtagent_acs_out_t *j,
-    const char *key, u_char *data, size_t len);
-void ngx_http_rtagent_acs_out_int(ngx_http_rtagent_acs_out_t *j,
-    const char *key, ngx_int_t n);
-void ngx_http_rtagent_acs_out_num(ngx_http_rtagent_acs_out_t *j,
-    const char *key, u_char *data, size_t len);
-void ngx_http_rtagent_acs_out_open(ngx_http_rtagent_acs_out_t *j,
-    const char *key);
-void ngx_http_rtagent_acs_out_close(ngx_http_rtagent_acs_out_t *j);
-ngx_int_t ngx_http_rtagent_acs_out_done(ngx_http_rtagent_acs_out_t *j,
-    ngx_pool_t *pool, ngx_str_t *out);
-
-#define ngx_http_rtagent_acs_out_cstr(j, key, s)                             \
-    ngx_http_rtagent_acs_out_str(j, key, (u_char *) (s), ngx_strlen(s))
-
-/* a flat object: pairs of key and ngx_str_t * (NULL ends; a value NULL or
- * empty is left out; a key "#name" writes the value as a number, which it
- * must be), in pool */
-ngx_int_t ngx_http_rtagent_acs_json(ngx_pool_t *pool, ngx_str_t *out, ...);
-
 /* len bytes at data into dst, NUL-terminated, in pool */
 ngx_int_t ngx_http_rtagent_acs_copy_str(ngx_pool_t *pool, ngx_str_t *dst,
     u_char *data, size_t len);
-
-/* milliseconds since the epoch, from nginx's cached time */
-int64_t ngx_http_rtagent_acs_now(void);
 
 
 extern ngx_module_t  ngx_http_rtagent_acs_module;

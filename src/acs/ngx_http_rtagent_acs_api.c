@@ -93,17 +93,6 @@ ngx_http_rtagent_acs_api_route(const char *uri, size_t len,
 
 
 int
-ngx_http_rtagent_acs_api_id_valid(const char *p, size_t len)
-{
-    if (len == 0 || len > NGX_HTTP_RTAGENT_ACS_API_ID_MAX) {
-        return 0;
-    }
-
-    return ngx_http_rtagent_acs_api_is(p, len, "-_.:");
-}
-
-
-int
 ngx_http_rtagent_acs_api_body(const char *p, size_t len,
     ngx_http_rtagent_acs_api_body_e what, ngx_http_rtagent_acs_api_body_t *b,
     const char **reason, char *err, size_t errlen)

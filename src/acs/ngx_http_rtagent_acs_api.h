@@ -17,7 +17,6 @@
 #include <yajl/yajl_tree.h>
 
 
-#define NGX_HTTP_RTAGENT_ACS_API_ID_MAX      128   /* a call id */
 #define NGX_HTTP_RTAGENT_ACS_API_AGENT_MAX   64
 #define NGX_HTTP_RTAGENT_ACS_API_NAME_MAX    256   /* display_name */
 #define NGX_HTTP_RTAGENT_ACS_API_TONES_MAX   64
@@ -66,15 +65,11 @@ typedef struct {
  * NONE): "", "/<id>" or "/<id>/<action>", a trailing slash allowed; after
  * a prefix without a trailing slash the next character must be one.  Ids
  * and actions are not empty and have no slash; they are not checked
- * further here (see ngx_http_rtagent_acs_api_id_valid()).
+ * further here (see ngx_http_rtagent_call_id_valid()).
  */
 ngx_http_rtagent_acs_api_route_e ngx_http_rtagent_acs_api_route(
     const char *uri, size_t len, const char *prefix, size_t prefix_len,
     ngx_http_rtagent_acs_api_route_t *route);
-
-/* a call connection id fit for Redis keys and log lines: 1-128 of
- * letters, digits, '-', '_', '.', ':'.  1 or 0 */
-int ngx_http_rtagent_acs_api_id_valid(const char *p, size_t len);
 
 /*
  * A request body of len bytes (not NUL-terminated), a JSON object whose

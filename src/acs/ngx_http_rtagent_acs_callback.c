@@ -12,10 +12,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <yajl/yajl_gen.h>
 
-#include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs.h>
+#include <call/ngx_http_rtagent_call.h>
 #include <store/ngx_http_rtagent_store.h>
 
 
@@ -220,8 +219,8 @@ ngx_http_rtagent_acs_cb_plan(ngx_pool_t *pool,
         id = ev->subject + 24;
     }
 
-    if (id == NULL || !ngx_http_rtagent_acs_id_valid((u_char *) id,
-                                                     ngx_strlen(id)))
+    if (id == NULL || !ngx_http_rtagent_call_id_valid((u_char *) id,
+                                                      ngx_strlen(id)))
     {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "rtagent acs: callback event \"%s\" (%s) without a "
@@ -247,7 +246,7 @@ ngx_http_rtagent_acs_cb_plan(ngx_pool_t *pool,
     cb->name.len = ngx_strlen(t->name);
     cb->name.data = (u_char *) t->name;
 
-    p = ngx_sprintf(num, "%L", ngx_http_rtagent_acs_now());
+    p = ngx_sprintf(num, "%L", ngx_http_rtagent_now_ms());
     ts.data = num;
     ts.len = p - num;
 
@@ -356,13 +355,20 @@ ngx_http_rtagent_acs_end_attributed(void *data, ngx_int_t n,
     ngx_str_t   json, outcome, action;
     ngx_pool_t *pool;
 
+    if (n == NGX_HTTP_RTAGENT_STORE_EXITING || ngx_http_rtagent_acs_exiting()) {
+        ngx_free(end);
+        return;
+    }
+
     if (n == 2 && values[1].len == sizeof("accepted") - 1
         && ngx_strncmp(values[1].data, "accepted", values[1].len) == 0)
     {
-        end->outcome = "transferred";
+        end->outcome = ngx_http_rtagent_outcome_name(
+                           NGX_HTTP_RTAGENT_OUTCOME_TRANSFERRED);
 
     } else if (n == 2 && values[0].len) {
-        end->outcome = "agent_hung_up";
+        end->outcome = ngx_http_rtagent_outcome_name(
+                           NGX_HTTP_RTAGENT_OUTCOME_AGENT_HUNG_UP);
     }
 
     /* the media session ends itself (and writes CALL_ENDED) */
@@ -376,9 +382,9 @@ ngx_http_rtagent_acs_end_attributed(void *data, ngx_int_t n,
     outcome.data = (u_char *) end->outcome;
     outcome.len = ngx_strlen(end->outcome);
 
-    if (ngx_http_rtagent_acs_json(pool, &json, "action", &action,
-                                  "outcome", &outcome, "reason", &end->reason,
-                                  NULL)
+    if (ngx_http_rtagent_json_object(pool, &json, "action", &action,
+                                     "outcome", &outcome,
+                                     "reason", &end->reason, NULL)
         != NGX_OK
         || ngx_http_rtagent_store_control_count(&end->call_id, &json,
                                        ngx_http_rtagent_acs_end_published, end)
@@ -397,6 +403,11 @@ static void
 ngx_http_rtagent_acs_end_published(void *data, ngx_int_t rc)
 {
     ngx_http_rtagent_acs_end_t *end = data;
+
+    if (rc == NGX_HTTP_RTAGENT_STORE_EXITING) {
+        ngx_free(end);
+        return;
+    }
 
     if (rc > 0) {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
@@ -449,7 +460,8 @@ ngx_http_rtagent_acs_cb_disconnected(ngx_http_rtagent_acs_cb_t *cb,
     msg = ngx_http_rtagent_json_str(data, "resultInformation", "message",
                                         NULL);
 
-    cb->outcome = "caller_hung_up";
+    cb->outcome = ngx_http_rtagent_outcome_name(
+                      NGX_HTTP_RTAGENT_OUTCOME_CALLER_HUNG_UP);
     cb->disconnected = 1;
 
     if (msg && msg[0]) {
@@ -472,10 +484,15 @@ static ngx_int_t
 ngx_http_rtagent_acs_cb_failed_call(ngx_http_rtagent_acs_cb_t *cb,
     yajl_val data)
 {
-    cb->outcome = ngx_strcmp(cb->name.data, "AnswerFailed") == 0
-                  ? "answer_failed"
-                  : ngx_strcmp(cb->name.data, "CreateCallFailed") == 0
-                    ? "create_failed" : "error";
+    ngx_http_rtagent_outcome_e  o;
+
+    o = ngx_strcmp(cb->name.data, "AnswerFailed") == 0
+        ? NGX_HTTP_RTAGENT_OUTCOME_ANSWER_FAILED
+        : ngx_strcmp(cb->name.data, "CreateCallFailed") == 0
+          ? NGX_HTTP_RTAGENT_OUTCOME_CREATE_FAILED
+          : NGX_HTTP_RTAGENT_OUTCOME_ERROR;
+
+    cb->outcome = ngx_http_rtagent_outcome_name(o);
     cb->reason = cb->name;
 
     return ngx_http_rtagent_acs_cb_field(cb, "acs_state", "failed", 6);
@@ -486,14 +503,12 @@ static ngx_int_t
 ngx_http_rtagent_acs_cb_participants(ngx_http_rtagent_acs_cb_t *cb,
     yajl_val data)
 {
-    u_char               *p;
-    size_t                i, len;
-    yajl_gen              g;
-    yajl_val              list, ident;
-    ngx_str_t             raw, json;
-    const char           *s;
-    const unsigned char  *buf;
-    char                  tmp[256];
+    size_t                        i;
+    yajl_val                      list, ident;
+    ngx_str_t                     raw, json, all;
+    const char                   *s;
+    ngx_http_rtagent_json_out_t   g;
+    char                          tmp[256];
 
     list = ngx_http_rtagent_json_get(data, "participants", NULL);
 
@@ -501,12 +516,9 @@ ngx_http_rtagent_acs_cb_participants(ngx_http_rtagent_acs_cb_t *cb,
         return NGX_OK;
     }
 
-    g = yajl_gen_alloc(NULL);
-    if (g == NULL) {
+    if (ngx_http_rtagent_json_out_init_list(&g) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    (void) yajl_gen_array_open(g);
 
     for (i = 0; i < list->u.array.len; i++) {
         ident = ngx_http_rtagent_json_get(list->u.array.values[i],
@@ -516,14 +528,14 @@ ngx_http_rtagent_acs_cb_participants(ngx_http_rtagent_acs_cb_t *cb,
             continue;
         }
 
-        (void) yajl_gen_string(g, (const unsigned char *) s, ngx_strlen(s));
+        ngx_http_rtagent_json_out_cstr(&g, NULL, s);
 
         raw.data = (u_char *) s;
         raw.len = ngx_strlen(s);
 
         if (cb->nevents < NGX_HTTP_RTAGENT_ACS_CB_EVENTS
-            && ngx_http_rtagent_acs_json(cb->pool, &json, "participant", &raw,
-                                         NULL)
+            && ngx_http_rtagent_json_object(cb->pool, &json, "participant",
+                                            &raw, NULL)
                == NGX_OK)
         {
             if (ngx_http_rtagent_acs_cb_event(cb,
@@ -531,29 +543,18 @@ ngx_http_rtagent_acs_cb_participants(ngx_http_rtagent_acs_cb_t *cb,
                                       &json, "ev:joined:", &raw)
                 != NGX_OK)
             {
-                yajl_gen_free(g);
+                ngx_http_rtagent_json_out_free(&g);
                 return NGX_ERROR;
             }
         }
     }
 
-    (void) yajl_gen_array_close(g);
-
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-        yajl_gen_free(g);
+    if (ngx_http_rtagent_json_out_done(&g, cb->pool, &all) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(cb->pool, len);
-    if (p == NULL) {
-        yajl_gen_free(g);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, buf, len);
-    yajl_gen_free(g);
-
-    if (ngx_http_rtagent_acs_cb_field(cb, "participants", (char *) p, len)
+    if (ngx_http_rtagent_acs_cb_field(cb, "participants", (char *) all.data,
+                                      all.len)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -693,13 +694,13 @@ ngx_http_rtagent_acs_cb_recording(ngx_http_rtagent_acs_cb_t *cb,
         return NGX_OK;
     }
 
-    if (ngx_http_rtagent_acs_json(cb->pool, &json,
+    if (ngx_http_rtagent_json_object(cb->pool, &json,
             "recording_id", ngx_http_rtagent_acs_cb_s(&rid, id),
             "recording_kind", ngx_http_rtagent_acs_cb_s(&kind,
                 ngx_http_rtagent_json_str(data, "recordingKind", NULL)),
-            "start", ngx_http_rtagent_acs_cb_s(&start,
+                                     "start", ngx_http_rtagent_acs_cb_s(&start,
                 ngx_http_rtagent_json_str(data, "startDateTime", NULL)),
-            NULL)
+                                     NULL)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -858,24 +859,24 @@ ngx_http_rtagent_acs_cb_error(ngx_http_rtagent_acs_cb_t *cb,
 {
     ngx_str_t  json, e, ev, code, sub, msg, details;
 
-    if (ngx_http_rtagent_acs_json(cb->pool, &json,
+    if (ngx_http_rtagent_json_object(cb->pool, &json,
             "error", ngx_http_rtagent_acs_cb_s(&e, error),
-            "event", &cb->name,
-            "#code", ngx_http_rtagent_acs_cb_num(&code,
+                                     "event", &cb->name,
+                                     "#code", ngx_http_rtagent_acs_cb_num(&code,
                 ngx_http_rtagent_json_get(data, "resultInformation",
-                                              "code", NULL)),
+                                     "code", NULL)),
             "#sub_code", ngx_http_rtagent_acs_cb_num(&sub,
                 ngx_http_rtagent_json_get(data, "resultInformation",
-                                              "subCode", NULL)),
-            "message", ngx_http_rtagent_acs_cb_s(&msg,
+                                     "subCode", NULL)),
+                                     "message", ngx_http_rtagent_acs_cb_s(&msg,
                 ngx_http_rtagent_json_str(data, "resultInformation",
-                                              "message", NULL)),
+                                     "message", NULL)),
             "details", ngx_http_rtagent_acs_cb_s(&details,
                 ngx_http_rtagent_json_str(data, "mediaStreamingUpdate",
-                                              "mediaStreamingStatusDetails",
-                                              NULL)),
-            key, ngx_http_rtagent_acs_cb_s(&ev, value),
-            NULL)
+                                     "mediaStreamingStatusDetails",
+                                     NULL)),
+                                     key, ngx_http_rtagent_acs_cb_s(&ev, value),
+                                     NULL)
         != NGX_OK)
     {
         return NGX_ERROR;

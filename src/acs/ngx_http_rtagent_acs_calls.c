@@ -211,7 +211,7 @@ ngx_http_rtagent_acs_calls_handler(ngx_http_request_t *r)
                                       ngx_http_rtagent_acs_calls_create_body);
     }
 
-    if (!ngx_http_rtagent_acs_id_valid(id.data, id.len)) {
+    if (!ngx_http_rtagent_call_id_valid(id.data, id.len)) {
         return ngx_http_rtagent_acs_calls_error(r, NGX_HTTP_BAD_REQUEST,
                                                 "invalid call id");
     }
@@ -410,16 +410,7 @@ static ngx_int_t
 ngx_http_rtagent_acs_calls_read(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt handler)
 {
-    ngx_int_t  rc;
-
-    /* too large a body: 413 from client_max_body_size */
-    rc = ngx_http_read_client_request_body(r, handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_rtagent_acs_read_request_body(r, handler);
 }
 
 
@@ -448,10 +439,14 @@ ngx_http_rtagent_acs_calls_create(ngx_http_request_t *r)
     ngx_http_rtagent_acs_api_body_t   b;
     char                              err[128];
 
-    if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
+    rc = ngx_http_rtagent_acs_read_body(r, &body);
+
+    if (rc != NGX_OK) {
         return ngx_http_rtagent_acs_calls_error(r,
-                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                            "cannot read the request body");
+                   rc == NGX_DECLINED ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                                      : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                   rc == NGX_DECLINED ? "the request body is too large"
+                                      : "cannot read the request body");
     }
 
     status = ngx_http_rtagent_acs_api_body((char *) body.data, body.len,
@@ -671,8 +666,8 @@ ngx_http_rtagent_acs_calls_created(void *data,
     ngx_http_rtagent_acs_calls_ctx_t *ctx = data;
 
     ngx_str_t                          id, scid, json;
-    ngx_http_rtagent_acs_out_t  j;
-    char                               cid[NGX_HTTP_RTAGENT_ACS_ID_MAX + 1];
+    ngx_http_rtagent_json_out_t        j;
+    char                               cid[NGX_HTTP_RTAGENT_CALL_ID_MAX + 1];
     char                               sid[NGX_HTTP_RTAGENT_ACS_SCID_MAX];
 
     if (res->rc == NGX_OK
@@ -680,8 +675,8 @@ ngx_http_rtagent_acs_calls_created(void *data,
                                             res->body.len, cid, sizeof(cid),
                                             sid, sizeof(sid))
             != 0
-            || !ngx_http_rtagent_acs_id_valid((u_char *) cid,
-                                              ngx_strlen(cid))))
+            || !ngx_http_rtagent_call_id_valid((u_char *) cid,
+                                               ngx_strlen(cid))))
     {
         ngx_log_error(NGX_LOG_ERR, &ctx->log, 0,
                       "rtagent acs: CreateCall to \"%V\" returned %ui "
@@ -729,14 +724,14 @@ ngx_http_rtagent_acs_calls_created(void *data,
         return;
     }
 
-    ngx_http_rtagent_acs_out_init(&j);
-    ngx_http_rtagent_acs_out_str(&j, "call_id", id.data, id.len);
-    ngx_http_rtagent_acs_out_str(&j, "agent", ctx->agent.data,
-                                 ctx->agent.len);
-    ngx_http_rtagent_acs_out_str(&j, "target", ctx->target.data,
-                                 ctx->target.len);
+    (void) ngx_http_rtagent_json_out_init(&j);
+    ngx_http_rtagent_json_out_str(&j, "call_id", id.data, id.len);
+    ngx_http_rtagent_json_out_str(&j, "agent", ctx->agent.data,
+                                  ctx->agent.len);
+    ngx_http_rtagent_json_out_str(&j, "target", ctx->target.data,
+                                  ctx->target.len);
 
-    if (ngx_http_rtagent_acs_out_done(&j, ctx->pool, &json) != NGX_OK) {
+    if (ngx_http_rtagent_json_out_done(&j, ctx->pool, &json) != NGX_OK) {
         ngx_http_rtagent_acs_calls_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                           NULL);
         return;
@@ -755,7 +750,7 @@ ngx_http_rtagent_acs_calls_record(ngx_http_rtagent_acs_calls_ctx_t *ctx,
     ngx_str_t                          json;
     ngx_uint_t                         n;
     ngx_http_rtagent_store_field_t     f[10];
-    ngx_http_rtagent_acs_out_t  j;
+    ngx_http_rtagent_json_out_t        j;
     u_char                             now[NGX_INT64_LEN];
 
     n = 0;
@@ -776,20 +771,20 @@ ngx_http_rtagent_acs_calls_record(ngx_http_rtagent_acs_calls_ctx_t *ctx,
     ngx_http_rtagent_acs_field("server_call_id", scid->data, scid->len);
     ngx_http_rtagent_acs_field("created", now,
                                ngx_sprintf(now, "%L",
-                                           ngx_http_rtagent_acs_now())
+                                           ngx_http_rtagent_now_ms())
                                - now);
 
 #undef ngx_http_rtagent_acs_field
 
     (void) ngx_http_rtagent_store_call_set(id, f, n, &ctx->log);
 
-    ngx_http_rtagent_acs_out_init(&j);
-    ngx_http_rtagent_acs_out_cstr(&j, "direction", "outbound");
-    ngx_http_rtagent_acs_out_str(&j, "agent", ctx->agent.data,
-                                 ctx->agent.len);
-    ngx_http_rtagent_acs_out_str(&j, "peer", ctx->peer.data, ctx->peer.len);
+    (void) ngx_http_rtagent_json_out_init(&j);
+    ngx_http_rtagent_json_out_cstr(&j, "direction", "outbound");
+    ngx_http_rtagent_json_out_str(&j, "agent", ctx->agent.data,
+                                  ctx->agent.len);
+    ngx_http_rtagent_json_out_str(&j, "peer", ctx->peer.data, ctx->peer.len);
 
-    if (ngx_http_rtagent_acs_out_done(&j, ctx->pool, &json) == NGX_OK) {
+    if (ngx_http_rtagent_json_out_done(&j, ctx->pool, &json) == NGX_OK) {
         (void) ngx_http_rtagent_store_call_event(id,
                                       NGX_HTTP_RTAGENT_EV_CALL_STARTED, &json,
                                       NGX_HTTP_RTAGENT_STORE_ONCE_STARTED,
@@ -855,23 +850,29 @@ ngx_http_rtagent_acs_calls_status_got(void *data, ngx_int_t n,
 
     ngx_str_t                          json;
     ngx_uint_t                         i, found;
-    ngx_http_rtagent_acs_out_t  j;
+    ngx_http_rtagent_json_out_t        j;
 
-    if (ctx->r == NULL) {
+    if (ngx_http_rtagent_acs_exiting()) {
+        /* Redis failed its queue at worker exit: the request is left */
+        return;
+    }
+
+    /* the worker exits: no response is sent from inside its exit */
+    if (ctx->r == NULL || n == NGX_HTTP_RTAGENT_STORE_EXITING) {
         ngx_http_rtagent_acs_calls_drop(ctx);
         return;
     }
 
-    ngx_http_rtagent_acs_out_init(&j);
+    (void) ngx_http_rtagent_json_out_init(&j);
 
     if (n < 0) {
         ngx_log_error(NGX_LOG_ERR, &ctx->log, 0,
                       "rtagent acs: Redis did not answer a state query, "
                       "call:%V", &ctx->call_id);
 
-        ngx_http_rtagent_acs_out_cstr(&j, "error", "Redis did not answer");
+        ngx_http_rtagent_json_out_cstr(&j, "error", "Redis did not answer");
 
-        if (ngx_http_rtagent_acs_out_done(&j, ctx->pool, &json) != NGX_OK) {
+        if (ngx_http_rtagent_json_out_done(&j, ctx->pool, &json) != NGX_OK) {
             ngx_str_null(&json);
         }
 
@@ -888,9 +889,9 @@ ngx_http_rtagent_acs_calls_status_got(void *data, ngx_int_t n,
     }
 
     if (found == 0) {
-        ngx_http_rtagent_acs_out_cstr(&j, "error", "unknown call");
+        ngx_http_rtagent_json_out_cstr(&j, "error", "unknown call");
 
-        if (ngx_http_rtagent_acs_out_done(&j, ctx->pool, &json) != NGX_OK) {
+        if (ngx_http_rtagent_json_out_done(&j, ctx->pool, &json) != NGX_OK) {
             ngx_str_null(&json);
         }
 
@@ -898,18 +899,18 @@ ngx_http_rtagent_acs_calls_status_got(void *data, ngx_int_t n,
         return;
     }
 
-    ngx_http_rtagent_acs_out_str(&j, "call_id", ctx->call_id.data,
-                                 ctx->call_id.len);
+    ngx_http_rtagent_json_out_str(&j, "call_id", ctx->call_id.data,
+                                  ctx->call_id.len);
 
     for (i = 1; i < (ngx_uint_t) n; i++) {
         if (values[i].len) {
-            ngx_http_rtagent_acs_out_str(&j,
-                                    ngx_http_rtagent_acs_status_fields[i],
-                                    values[i].data, values[i].len);
+            ngx_http_rtagent_json_out_str(&j,
+                                          ngx_http_rtagent_acs_status_fields[i],
+                                          values[i].data, values[i].len);
         }
     }
 
-    if (ngx_http_rtagent_acs_out_done(&j, ctx->pool, &json) != NGX_OK) {
+    if (ngx_http_rtagent_json_out_done(&j, ctx->pool, &json) != NGX_OK) {
         ngx_http_rtagent_acs_calls_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                           NULL);
         return;
@@ -969,8 +970,11 @@ ngx_http_rtagent_acs_calls_action(ngx_http_request_t *r)
     }
 
     if (args) {
-        if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        rc = ngx_http_rtagent_acs_read_body(r, &body);
+
+        if (rc != NGX_OK) {
+            return rc == NGX_DECLINED ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                                      : NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         status = ngx_http_rtagent_acs_api_body((char *) body.data,
@@ -1035,7 +1039,7 @@ ngx_http_rtagent_acs_calls_acted(void *data,
 
     ngx_str_t                          json;
     ngx_uint_t                         status;
-    ngx_http_rtagent_acs_out_t  j;
+    ngx_http_rtagent_json_out_t        j;
     char                               rid[256], state[64];
 
     if (ctx->r == NULL) {
@@ -1044,12 +1048,12 @@ ngx_http_rtagent_acs_calls_acted(void *data,
     }
 
     if (res->rc == NGX_OK) {
-        ngx_http_rtagent_acs_out_init(&j);
-        ngx_http_rtagent_acs_out_str(&j, "call_id", ctx->call_id.data,
-                                     ctx->call_id.len);
-        ngx_http_rtagent_acs_out_str(&j, "action", ctx->def->name.data,
-                                     ctx->def->name.len);
-        ngx_http_rtagent_acs_out_int(&j, "status", res->status);
+        (void) ngx_http_rtagent_json_out_init(&j);
+        ngx_http_rtagent_json_out_str(&j, "call_id", ctx->call_id.data,
+                                      ctx->call_id.len);
+        ngx_http_rtagent_json_out_str(&j, "action", ctx->def->name.data,
+                                      ctx->def->name.len);
+        ngx_http_rtagent_json_out_int(&j, "status", res->status);
 
         if (ctx->def->action == NGX_HTTP_RTAGENT_ACS_RECORD
             && ngx_http_rtagent_acs_parse_recording((char *) res->body.data,
@@ -1058,12 +1062,12 @@ ngx_http_rtagent_acs_calls_acted(void *data,
                                                     sizeof(state))
                == 0)
         {
-            ngx_http_rtagent_acs_out_cstr(&j, "recording_id", rid);
+            ngx_http_rtagent_json_out_cstr(&j, "recording_id", rid);
         }
 
         status = NGX_HTTP_OK;
 
-        if (ngx_http_rtagent_acs_out_done(&j, ctx->pool, &json) != NGX_OK) {
+        if (ngx_http_rtagent_json_out_done(&j, ctx->pool, &json) != NGX_OK) {
             status = NGX_HTTP_INTERNAL_SERVER_ERROR;
             ngx_str_null(&json);
         }
@@ -1204,16 +1208,16 @@ ngx_http_rtagent_acs_calls_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *error)
 {
     ngx_str_t                          json;
-    ngx_http_rtagent_acs_out_t  j;
+    ngx_http_rtagent_json_out_t        j;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_rtagent_acs_out_init(&j);
-    ngx_http_rtagent_acs_out_cstr(&j, "error", error);
+    (void) ngx_http_rtagent_json_out_init(&j);
+    ngx_http_rtagent_json_out_cstr(&j, "error", error);
 
-    if (ngx_http_rtagent_acs_out_done(&j, r->pool, &json) != NGX_OK) {
+    if (ngx_http_rtagent_json_out_done(&j, r->pool, &json) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1227,20 +1231,20 @@ static ngx_int_t
 ngx_http_rtagent_acs_calls_result_json(ngx_pool_t *pool,
     ngx_http_rtagent_acs_result_t *res, ngx_str_t *json)
 {
-    ngx_http_rtagent_acs_out_t  j;
+    ngx_http_rtagent_json_out_t  j;
 
-    ngx_http_rtagent_acs_out_init(&j);
-    ngx_http_rtagent_acs_out_open(&j, "error");
+    (void) ngx_http_rtagent_json_out_init(&j);
+    ngx_http_rtagent_json_out_open(&j, "error");
 
     if (res->rc != NGX_DECLINED) {
-        ngx_http_rtagent_acs_out_int(&j, "status", res->status);
+        ngx_http_rtagent_json_out_int(&j, "status", res->status);
     }
 
-    ngx_http_rtagent_acs_out_cstr(&j, "code", res->code);
-    ngx_http_rtagent_acs_out_cstr(&j, "message", res->message);
-    ngx_http_rtagent_acs_out_close(&j);
+    ngx_http_rtagent_json_out_cstr(&j, "code", res->code);
+    ngx_http_rtagent_json_out_cstr(&j, "message", res->message);
+    ngx_http_rtagent_json_out_close(&j);
 
-    return ngx_http_rtagent_acs_out_done(&j, pool, json);
+    return ngx_http_rtagent_json_out_done(&j, pool, json);
 }
 
 
@@ -1284,8 +1288,8 @@ ngx_http_rtagent_acs_action(ngx_log_t *log, ngx_str_t *call_id,
 
     def = ngx_http_rtagent_acs_act_find(action);
 
-    if (def == NULL || !ngx_http_rtagent_acs_id_valid(call_id->data,
-                                                      call_id->len))
+    if (def == NULL || !ngx_http_rtagent_call_id_valid(call_id->data,
+                                                       call_id->len))
     {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "rtagent acs: invalid action %d or call id, call:%V",
@@ -1379,6 +1383,12 @@ static void
 ngx_http_rtagent_acs_act_got(void *data, ngx_int_t n, ngx_str_t *values)
 {
     ngx_http_rtagent_acs_act_t *a = data;
+
+    if (n == NGX_HTTP_RTAGENT_STORE_EXITING || ngx_http_rtagent_acs_exiting()) {
+        /* the worker exits: no request to ACS starts from inside its exit */
+        ngx_destroy_pool(a->pool);
+        return;
+    }
 
     if (n < 0) {
         if (a->def->redis) {
@@ -1574,7 +1584,7 @@ ngx_http_rtagent_acs_act_done(void *data, ngx_http_rtagent_acs_result_t *res)
     ngx_http_rtagent_acs_act_t *a = data;
 
     ngx_str_t                          json;
-    ngx_http_rtagent_acs_out_t  j;
+    ngx_http_rtagent_json_out_t        j;
     u_char                             what[64];
 
     if (res->rc == NGX_OK) {
@@ -1597,13 +1607,13 @@ ngx_http_rtagent_acs_act_done(void *data, ngx_http_rtagent_acs_result_t *res)
 
     ngx_sprintf(what, "%V failed%Z", &a->def->name);
 
-    ngx_http_rtagent_acs_out_init(&j);
-    ngx_http_rtagent_acs_out_cstr(&j, "error", what);
-    ngx_http_rtagent_acs_out_int(&j, "status", res->status);
-    ngx_http_rtagent_acs_out_cstr(&j, "code", res->code);
-    ngx_http_rtagent_acs_out_cstr(&j, "message", res->message);
+    (void) ngx_http_rtagent_json_out_init(&j);
+    ngx_http_rtagent_json_out_cstr(&j, "error", what);
+    ngx_http_rtagent_json_out_int(&j, "status", res->status);
+    ngx_http_rtagent_json_out_cstr(&j, "code", res->code);
+    ngx_http_rtagent_json_out_cstr(&j, "message", res->message);
 
-    if (ngx_http_rtagent_acs_out_done(&j, a->pool, &json) == NGX_OK) {
+    if (ngx_http_rtagent_json_out_done(&j, a->pool, &json) == NGX_OK) {
         (void) ngx_http_rtagent_store_call_event(&a->call_id,
                                       NGX_HTTP_RTAGENT_EV_ERROR_OCCURRED,
                                       &json, NULL, &a->log);
@@ -1629,7 +1639,7 @@ ngx_http_rtagent_acs_act_recorded(ngx_http_rtagent_acs_act_t *a,
     ngx_str_t                          json;
     ngx_uint_t                         n;
     ngx_http_rtagent_store_field_t     f[2];
-    ngx_http_rtagent_acs_out_t  j;
+    ngx_http_rtagent_json_out_t        j;
     char                               rid[256], state[64];
 
     if (ngx_http_rtagent_acs_parse_recording((char *) res->body.data,
@@ -1660,10 +1670,10 @@ ngx_http_rtagent_acs_act_recorded(ngx_http_rtagent_acs_act_t *a,
 
     ngx_sprintf(once, "ev:recording:%s%Z", rid);
 
-    ngx_http_rtagent_acs_out_init(&j);
-    ngx_http_rtagent_acs_out_cstr(&j, "recording_id", rid);
+    (void) ngx_http_rtagent_json_out_init(&j);
+    ngx_http_rtagent_json_out_cstr(&j, "recording_id", rid);
 
-    if (ngx_http_rtagent_acs_out_done(&j, a->pool, &json) == NGX_OK) {
+    if (ngx_http_rtagent_json_out_done(&j, a->pool, &json) == NGX_OK) {
         (void) ngx_http_rtagent_store_call_event(&a->call_id,
                                       NGX_HTTP_RTAGENT_EV_RECORDING_STARTED,
                                       &json, (char *) once, &a->log);
@@ -1729,8 +1739,8 @@ ngx_http_rtagent_acs_act_error(ngx_http_rtagent_acs_act_t *a,
     m.data = (u_char *) message;
     m.len = ngx_strlen(message);
 
-    if (ngx_http_rtagent_acs_json(a->pool, &json, "error", &e, "code", &c,
-                                  "message", &m, "target", &a->arg, NULL)
+    if (ngx_http_rtagent_json_object(a->pool, &json, "error", &e, "code", &c,
+                                     "message", &m, "target", &a->arg, NULL)
         == NGX_OK)
     {
         (void) ngx_http_rtagent_store_call_event(&a->call_id,

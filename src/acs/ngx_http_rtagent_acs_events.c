@@ -31,6 +31,13 @@
  */
 #define NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT  500
 
+/*
+ * At most this many events of a worker wait for that check at a time:
+ * while Redis is slow or down a burst would otherwise hold any number.
+ * Over it an event is handled at once, as when the wait runs out.
+ */
+#define NGX_HTTP_RTAGENT_ACS_DEDUPE_HELD  64
+
 
 /* one event's work, in its own pool, from the delivery to its effects */
 typedef struct {
@@ -58,6 +65,7 @@ typedef struct {
 
     ngx_http_rtagent_timer_t           wait;         /* for the dedupe */
     unsigned                           deduping:1;   /* its reply is due */
+    unsigned                           held:1;       /* counted in held */
     unsigned                           running:1;
     unsigned                           done:1;
 } ngx_http_rtagent_acs_work_t;
@@ -67,6 +75,9 @@ static void ngx_http_rtagent_acs_events_body(ngx_http_request_t *r);
 
 /* the request ctx of a request to a callback URI with a valid token */
 static ngx_uint_t  ngx_http_rtagent_acs_callback_uri_ok;
+
+/* this worker's events waiting for their dedupe check (per process) */
+static ngx_uint_t  ngx_http_rtagent_acs_held;
 
 static ngx_int_t ngx_http_rtagent_acs_events_process(ngx_http_request_t *r,
     ngx_str_t *body);
@@ -82,6 +93,7 @@ static ngx_int_t ngx_http_rtagent_acs_incoming(
     ngx_http_rtagent_acs_work_t *w, ngx_http_rtagent_acs_event_t *ev);
 static void ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc);
 static void ngx_http_rtagent_acs_dedupe_late(ngx_event_t *ev);
+static void ngx_http_rtagent_acs_unhold(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_work_done(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_run(ngx_http_rtagent_acs_work_t *w);
 static void ngx_http_rtagent_acs_answered(void *data,
@@ -129,26 +141,23 @@ ngx_http_rtagent_acs_events_handler(ngx_http_request_t *r)
         return NGX_HTTP_FORBIDDEN;
     }
 
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r,
-                                           ngx_http_rtagent_acs_events_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_rtagent_acs_read_request_body(r,
+                                              ngx_http_rtagent_acs_events_body);
 }
 
 
 static void
 ngx_http_rtagent_acs_events_body(ngx_http_request_t *r)
 {
+    ngx_int_t  rc;
     ngx_str_t  body;
 
-    if (ngx_http_rtagent_acs_read_body(r, &body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    rc = ngx_http_rtagent_acs_read_body(r, &body);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc == NGX_DECLINED
+                                     ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                                     : NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
@@ -243,8 +252,19 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
 
         work++;
 
+        if (ngx_http_rtagent_acs_held >= NGX_HTTP_RTAGENT_ACS_DEDUPE_HELD) {
+            ngx_log_error(NGX_LOG_WARN, &w->log, 0,
+                          "rtagent acs: %ui events wait for Redis's dedupe "
+                          "check already, event %V (%V) handled without it",
+                          ngx_http_rtagent_acs_held, &w->event_id, &w->name);
+            ngx_http_rtagent_acs_run(w);
+            continue;
+        }
+
         /* set first: a dropped write is answered before dedupe returns */
         w->deduping = 1;
+        w->held = 1;
+        ngx_http_rtagent_acs_held++;
         ngx_add_timer(&w->wait.event, NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT);
 
         rc = ngx_http_rtagent_store_dedupe(&w->event_id,
@@ -254,6 +274,7 @@ ngx_http_rtagent_acs_events_process(ngx_http_request_t *r, ngx_str_t *body)
         if (rc != NGX_OK) {
             /* no Redis: nothing to dedupe against */
             w->deduping = 0;
+            ngx_http_rtagent_acs_unhold(w);
             ngx_del_timer(&w->wait.event);
             ngx_http_rtagent_acs_run(w);
         }
@@ -373,8 +394,8 @@ ngx_http_rtagent_acs_validation(ngx_http_request_t *r,
     c.data = (u_char *) code;
     c.len = ngx_strlen(code);
 
-    if (ngx_http_rtagent_acs_json(r->pool, &json, "validationResponse", &c,
-                                  NULL)
+    if (ngx_http_rtagent_json_object(r->pool, &json, "validationResponse", &c,
+                                     NULL)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -398,7 +419,7 @@ ngx_http_rtagent_acs_error(ngx_http_request_t *r, ngx_uint_t status,
     e.data = (u_char *) error;
     e.len = ngx_strlen(error);
 
-    if (ngx_http_rtagent_acs_json(r->pool, &json, "error", &e, NULL)
+    if (ngx_http_rtagent_json_object(r->pool, &json, "error", &e, NULL)
         != NGX_OK)
     {
         return status;
@@ -517,13 +538,13 @@ ngx_http_rtagent_acs_incoming(ngx_http_rtagent_acs_work_t *w,
     }
 
     /* logs and keys name the call by its correlation id until answered */
-    if (!ngx_http_rtagent_acs_id_valid(w->correlation_id.data,
-                                       w->correlation_id.len))
+    if (!ngx_http_rtagent_call_id_valid(w->correlation_id.data,
+                                        w->correlation_id.len))
     {
         w->correlation_id = w->event_id;
 
-        if (!ngx_http_rtagent_acs_id_valid(w->correlation_id.data,
-                                           w->correlation_id.len))
+        if (!ngx_http_rtagent_call_id_valid(w->correlation_id.data,
+                                            w->correlation_id.len))
         {
             ngx_str_set(&w->correlation_id, "unknown");
         }
@@ -590,9 +611,24 @@ ngx_http_rtagent_acs_deduped(void *data, ngx_int_t rc)
     ngx_http_rtagent_acs_work_t  *w = data;
 
     w->deduping = 0;
+    ngx_http_rtagent_acs_unhold(w);
 
     if (w->wait.event.timer_set) {
         ngx_del_timer(&w->wait.event);
+    }
+
+    if (rc == NGX_HTTP_RTAGENT_STORE_EXITING || ngx_http_rtagent_acs_exiting())
+    {
+        /* the worker exits: nothing new starts, handled or not */
+        ngx_log_error(NGX_LOG_INFO, &w->log, 0,
+                      "rtagent acs: event not handled: the worker is "
+                      "exiting, call:%V", &w->correlation_id);
+
+        if (!w->running || w->done) {
+            ngx_destroy_pool(w->pool);
+        }
+
+        return;
     }
 
     if (w->running) {
@@ -630,12 +666,26 @@ ngx_http_rtagent_acs_dedupe_late(ngx_event_t *ev)
 
     w = ((ngx_http_rtagent_timer_t *) ev->data)->data;
 
+    ngx_http_rtagent_acs_unhold(w);
+
     ngx_log_error(NGX_LOG_WARN, &w->log, 0,
                   "rtagent acs: Redis did not check event %V (%V) within "
                   "%d ms, handled without the check",
                   &w->event_id, &w->name, NGX_HTTP_RTAGENT_ACS_DEDUPE_WAIT);
 
     ngx_http_rtagent_acs_run(w);
+}
+
+
+/* the event waits no more for its dedupe check: it leaves the count */
+
+static void
+ngx_http_rtagent_acs_unhold(ngx_http_rtagent_acs_work_t *w)
+{
+    if (w->held) {
+        w->held = 0;
+        ngx_http_rtagent_acs_held--;
+    }
 }
 
 
@@ -705,7 +755,7 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
     ngx_str_t                        now, e, inbound, connecting;
     ngx_uint_t                       n;
     ngx_http_rtagent_store_field_t   f[16];
-    char                             cid[NGX_HTTP_RTAGENT_ACS_ID_MAX + 1];
+    char                             cid[NGX_HTTP_RTAGENT_CALL_ID_MAX + 1];
     char                             scid[512];
     u_char                           num[NGX_INT64_LEN];
     u_char                           st[NGX_INT_T_LEN];
@@ -715,8 +765,8 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
                                             res->body.len, cid, sizeof(cid),
                                             scid, sizeof(scid))
             != 0
-            || !ngx_http_rtagent_acs_id_valid((u_char *) cid,
-                                              ngx_strlen(cid))))
+            || !ngx_http_rtagent_call_id_valid((u_char *) cid,
+                                               ngx_strlen(cid))))
     {
         ngx_log_error(NGX_LOG_ERR, &w->log, 0,
                       "rtagent acs: answer returned %ui without a valid "
@@ -739,11 +789,11 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
 
         ngx_str_set(&e, "answer failed");
 
-        if (ngx_http_rtagent_acs_json(w->pool, &json, "error", &e,
-                                      "#status", &status, "code", &code,
-                                      "message", &msg, "from", &w->from,
-                                      "to", &w->to, "event_id", &w->event_id,
-                                      NULL)
+        if (ngx_http_rtagent_json_object(w->pool, &json, "error", &e,
+                                         "#status", &status, "code", &code,
+                                         "message", &msg, "from", &w->from,
+                                         "to", &w->to, "event_id", &w->event_id,
+                                         NULL)
             == NGX_OK)
         {
             (void) ngx_http_rtagent_store_call_event(&w->correlation_id,
@@ -771,7 +821,7 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
     }
 
     now.data = num;
-    now.len = ngx_sprintf(num, "%L", ngx_http_rtagent_acs_now()) - num;
+    now.len = ngx_sprintf(num, "%L", ngx_http_rtagent_now_ms()) - num;
 
     n = 0;
 
@@ -799,10 +849,10 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
 
     (void) ngx_http_rtagent_store_call_set(&id, f, n, &w->log);
 
-    if (ngx_http_rtagent_acs_json(w->pool, &json, "direction", &inbound,
-                                  "agent", &w->agent, "from", &w->from,
-                                  "to", &w->to, "correlation_id",
-                                  &w->correlation_id, NULL)
+    if (ngx_http_rtagent_json_object(w->pool, &json, "direction", &inbound,
+                                     "agent", &w->agent, "from", &w->from,
+                                     "to", &w->to, "correlation_id",
+                                     &w->correlation_id, NULL)
         == NGX_OK)
     {
         (void) ngx_http_rtagent_store_call_event(&id,
@@ -815,8 +865,8 @@ ngx_http_rtagent_acs_answered(void *data, ngx_http_rtagent_acs_result_t *res)
         once.data = ngx_pnalloc(w->pool, sizeof("ev:joined:") + w->from.len);
 
         if (once.data
-            && ngx_http_rtagent_acs_json(w->pool, &json, "participant",
-                                         &w->from, NULL)
+            && ngx_http_rtagent_json_object(w->pool, &json, "participant",
+                                            &w->from, NULL)
                == NGX_OK)
         {
             p = ngx_sprintf(once.data, "ev:joined:%V%Z", &w->from);

@@ -24,8 +24,6 @@
 #include <acs/ngx_http_rtagent_acs.h>
 
 
-#define NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX  128
-
 /* a generated call id: 128 random bits in hex */
 #define NGX_HTTP_RTAGENT_ACS_CALL_ID_RAND  16
 
@@ -108,8 +106,8 @@ ngx_http_rtagent_acs_media_handler(ngx_http_request_t *r)
 
     /* the entry agent chosen when the call was answered */
     if (ngx_http_arg(r, (u_char *) "agent", 5, &m->channel.agent) == NGX_OK
-        && !ngx_http_rtagent_acs_id_valid(m->channel.agent.data,
-                                          m->channel.agent.len))
+        && !ngx_http_rtagent_call_id_valid(m->channel.agent.data,
+                                           m->channel.agent.len))
     {
         ngx_str_null(&m->channel.agent);
     }
@@ -143,7 +141,6 @@ ngx_http_rtagent_acs_media_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
 {
-    u_char           *p, *last;
     ngx_uint_t        n;
     ngx_table_elt_t  *h;
 
@@ -153,22 +150,11 @@ ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
         return ngx_http_rtagent_acs_call_id_new(r, id);
     }
 
-    if (n != 1 || h->value.len == 0
-        || h->value.len > NGX_HTTP_RTAGENT_ACS_CALL_ID_MAX)
+    /* it goes into log lines and Redis keys: a GUID-like token only */
+    if (n != 1 || !ngx_http_rtagent_call_id_valid(h->value.data,
+                                                  h->value.len))
     {
         return NGX_ERROR;
-    }
-
-    last = h->value.data + h->value.len;
-
-    /* it goes into log lines and Redis keys: a GUID-like token only */
-    for (p = h->value.data; p < last; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
-              || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'
-              || *p == '.' || *p == ':'))
-        {
-            return NGX_ERROR;
-        }
     }
 
     *id = h->value;

@@ -41,7 +41,6 @@
     ((NGX_HTTP_RTAGENT_ACS_KEY_MAX + 2) / 3 * 4)
 
 /* 9999-12-31T23:59:59Z: the last second whose year has four digits */
-#define NGX_HTTP_RTAGENT_ACS_TIME_MAX     253402300799LL
 
 #define NGX_HTTP_RTAGENT_ACS_NPARTS       9
 
@@ -65,18 +64,6 @@ static int ngx_http_rtagent_acs_sign_printable(const char *s, size_t len);
 static int ngx_http_rtagent_acs_sign_hmac(const uint8_t *key,
     size_t key_len, const ngx_http_rtagent_acs_sign_part_t *parts,
     size_t nparts, uint8_t *mac);
-static char *ngx_http_rtagent_acs_sign_digits(char *p, unsigned v,
-    unsigned n);
-
-
-static const char  ngx_http_rtagent_acs_wdays[7][4] = {
-    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-};
-
-static const char  ngx_http_rtagent_acs_months[12][4] = {
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-};
 
 
 int
@@ -188,57 +175,6 @@ ngx_http_rtagent_acs_account_parse(const char *s, size_t len,
     }
 
     return 0;
-}
-
-
-void
-ngx_http_rtagent_acs_date(time_t t, char *out)
-{
-    char       *p;
-    long long   v;
-    struct tm   tm;
-
-    /* four-digit years keep the date exactly DATE_LEN characters */
-    v = (long long) t;
-
-    if (v < 0) {
-        t = 0;
-
-    } else if (v > NGX_HTTP_RTAGENT_ACS_TIME_MAX) {
-        t = (time_t) NGX_HTTP_RTAGENT_ACS_TIME_MAX;
-    }
-
-    if (gmtime_r(&t, &tm) == NULL) {
-        t = 0;
-        (void) gmtime_r(&t, &tm);
-    }
-
-    /*
-     * strftime() would follow LC_TIME, and snprintf() with "%02d" makes
-     * gcc warn about truncation it cannot rule out; the fields are
-     * bounded, so the digits are written by hand
-     */
-
-    p = out;
-
-    memcpy(p, ngx_http_rtagent_acs_wdays[tm.tm_wday % 7], 3);
-    p += 3;
-    *p++ = ',';
-    *p++ = ' ';
-    p = ngx_http_rtagent_acs_sign_digits(p, (unsigned) tm.tm_mday, 2);
-    *p++ = ' ';
-    memcpy(p, ngx_http_rtagent_acs_months[tm.tm_mon % 12], 3);
-    p += 3;
-    *p++ = ' ';
-    p = ngx_http_rtagent_acs_sign_digits(p, (unsigned) tm.tm_year + 1900, 4);
-    *p++ = ' ';
-    p = ngx_http_rtagent_acs_sign_digits(p, (unsigned) tm.tm_hour, 2);
-    *p++ = ':';
-    p = ngx_http_rtagent_acs_sign_digits(p, (unsigned) tm.tm_min, 2);
-    *p++ = ':';
-    /* a leap second would be 60, still two digits */
-    p = ngx_http_rtagent_acs_sign_digits(p, (unsigned) tm.tm_sec, 2);
-    memcpy(p, " GMT", sizeof(" GMT"));
 }
 
 
@@ -732,6 +668,46 @@ ngx_http_rtagent_acs_sign_printable(const char *s, size_t len)
 }
 
 
+/*
+ * The HMAC implementation is fetched from the provider once per process,
+ * on the first signature, instead of on every one: a fetch looks it up in
+ * the method store under a lock.  nginx workers are single-threaded.  It
+ * is given back by ngx_http_rtagent_acs_sign_cleanup() from the worker's
+ * exit_process, not from an OPENSSL_atexit() handler: libcrypto runs those
+ * from exit(), after nginx may have unloaded the module that holds it.
+ */
+
+static EVP_MAC  *ngx_http_rtagent_acs_sign_mac;
+
+
+void
+ngx_http_rtagent_acs_sign_cleanup(void)
+{
+    EVP_MAC_free(ngx_http_rtagent_acs_sign_mac);
+    ngx_http_rtagent_acs_sign_mac = NULL;
+}
+
+
+static EVP_MAC *
+ngx_http_rtagent_acs_sign_mac_get(void)
+{
+    EVP_MAC  *mac;
+
+    if (ngx_http_rtagent_acs_sign_mac != NULL) {
+        return ngx_http_rtagent_acs_sign_mac;
+    }
+
+    mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (mac == NULL) {
+        return NULL;
+    }
+
+    ngx_http_rtagent_acs_sign_mac = mac;
+
+    return mac;
+}
+
+
 static int
 ngx_http_rtagent_acs_sign_hmac(const uint8_t *key, size_t key_len,
     const ngx_http_rtagent_acs_sign_part_t *parts, size_t nparts,
@@ -747,14 +723,14 @@ ngx_http_rtagent_acs_sign_hmac(const uint8_t *key, size_t key_len,
         return -1;
     }
 
-    hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    hmac = ngx_http_rtagent_acs_sign_mac_get();
     if (hmac == NULL) {
         return -1;
     }
 
     ctx = EVP_MAC_CTX_new(hmac);
+
     if (ctx == NULL) {
-        EVP_MAC_free(hmac);
         return -1;
     }
 
@@ -789,23 +765,6 @@ done:
 
     /* the context holds the key; EVP_MAC_CTX_free() cleanses it */
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
 
     return rc;
-}
-
-
-/* n decimal digits of v, zero-padded; v < 10^n */
-
-static char *
-ngx_http_rtagent_acs_sign_digits(char *p, unsigned v, unsigned n)
-{
-    unsigned  i;
-
-    for (i = n; i > 0; i--) {
-        p[i - 1] = (char) ('0' + v % 10);
-        v /= 10;
-    }
-
-    return p + n;
 }

@@ -49,12 +49,6 @@ typedef struct {
 int ngx_http_rtagent_acs_account_parse(const char *s, size_t len,
     ngx_http_rtagent_acs_account_t *account, char *err, size_t errlen);
 
-/*
- * RFC 1123 date of t in UTC, C locale; writes DATE_LEN chars and a NUL.
- * t is clamped to 1970 .. 9999 so that the length never changes.
- */
-void ngx_http_rtagent_acs_date(time_t t, char *out);
-
 /* Base64(SHA-256(body)); writes HASH_LEN chars and a NUL */
 void ngx_http_rtagent_acs_content_hash(const uint8_t *body, size_t len,
     char *out);
@@ -85,6 +79,13 @@ void ngx_http_rtagent_acs_token(const uint8_t *secret, size_t secret_len,
 int ngx_http_rtagent_acs_token_check(const uint8_t *secret,
     size_t secret_len, const char *ref, size_t ref_len, const char *token,
     size_t token_len);
+
+/*
+ * Gives back the HMAC implementation that the first signature fetched and
+ * later ones reuse (a worker's exit_process calls it; signing after it
+ * fetches again).
+ */
+void ngx_http_rtagent_acs_sign_cleanup(void);
 
 
 #endif /* _NGX_HTTP_RTAGENT_ACS_SIGN_H_INCLUDED_ */

@@ -12,8 +12,10 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
+#include <call/ngx_http_rtagent_call.h>
 #include <call/ngx_http_rtagent_playout.h>
+#include <audio/ngx_http_rtagent_audio.h>
 #include <audio/ngx_http_rtagent_ring.h>
 #include <audio/ngx_http_rtagent_vad.h>
 #include <store/ngx_http_rtagent_store.h>
@@ -55,10 +57,10 @@ struct ngx_http_rtagent_call_s {
 /* the agent's name in Redis, until the orchestrator picks agents */
 static ngx_str_t  ngx_http_rtagent_call_agent = ngx_string("echo");
 
-/* outcomes a hang-up control message may give (the ACS control plane's) */
+/* by ngx_http_rtagent_outcome_e */
 static const char  *ngx_http_rtagent_call_outcomes[] = {
     "caller_hung_up", "agent_hung_up", "transferred", "answer_failed",
-    "create_failed", "error", NULL
+    "create_failed", "error", "closed_by_control", NULL
 };
 
 
@@ -70,6 +72,13 @@ static ngx_http_rtagent_store_call_t *ngx_http_rtagent_call_store(
 static void ngx_http_rtagent_call_control(void *data,
     ngx_http_rtagent_ctl_t *ctl);
 static void ngx_http_rtagent_call_stop_audio(ngx_http_rtagent_call_t *call);
+
+
+const char *
+ngx_http_rtagent_outcome_name(ngx_http_rtagent_outcome_e o)
+{
+    return ngx_http_rtagent_call_outcomes[o];
+}
 
 
 void
@@ -104,12 +113,6 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
                            "rtagent_vad_end_silence %M ms is shorter than "
                            "rtagent_vad_start %M ms",
                            conf->vad_end, conf->vad_start);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->max_utterance < 1000 || conf->max_utterance > 60000) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_max_utterance must be 1s to 60s");
         return NGX_CONF_ERROR;
     }
 
@@ -284,15 +287,18 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
     }
 
     if (call->hung_up) {
-        how = call->hangup ? call->hangup : "closed_by_control";
+        how = call->hangup ? call->hangup
+                           : ngx_http_rtagent_outcome_name(
+                                 NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL);
         reason = NULL;
 
     } else if (outcome == NGX_HTTP_RTAGENT_CALL_HUNG_UP) {
-        how = "caller_hung_up";
+        how = ngx_http_rtagent_outcome_name(
+                  NGX_HTTP_RTAGENT_OUTCOME_CALLER_HUNG_UP);
         reason = NULL;
 
     } else {
-        how = "error";
+        how = ngx_http_rtagent_outcome_name(NGX_HTTP_RTAGENT_OUTCOME_ERROR);
     }
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,

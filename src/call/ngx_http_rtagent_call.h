@@ -17,6 +17,29 @@
 #include <ngx_core.h>
 
 #include <call/ngx_http_rtagent_channel.h>
+#include <call/ngx_http_rtagent_call_id.h>
+
+
+/* what answers a caller's utterances (rtagent_engine) */
+typedef enum {
+    NGX_HTTP_RTAGENT_ENGINE_ECHO = 1
+} ngx_http_rtagent_engine_e;
+
+
+/*
+ * How a call ended, as recorded in Redis ("outcome").  The control plane
+ * (ACS) ends calls with these too, and a hang-up control message names
+ * one of them.
+ */
+typedef enum {
+    NGX_HTTP_RTAGENT_OUTCOME_CALLER_HUNG_UP = 0,
+    NGX_HTTP_RTAGENT_OUTCOME_AGENT_HUNG_UP,
+    NGX_HTTP_RTAGENT_OUTCOME_TRANSFERRED,
+    NGX_HTTP_RTAGENT_OUTCOME_ANSWER_FAILED,
+    NGX_HTTP_RTAGENT_OUTCOME_CREATE_FAILED,
+    NGX_HTTP_RTAGENT_OUTCOME_ERROR,
+    NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL
+} ngx_http_rtagent_outcome_e;
 
 
 typedef struct {
@@ -38,6 +61,10 @@ typedef enum {
     NGX_HTTP_RTAGENT_CALL_HUNG_UP = 0,        /* the caller hung up */
     NGX_HTTP_RTAGENT_CALL_FAILED              /* an error, a timeout */
 } ngx_http_rtagent_call_outcome_e;
+
+
+/* "caller_hung_up", ...: the outcome's name in Redis */
+const char *ngx_http_rtagent_outcome_name(ngx_http_rtagent_outcome_e o);
 
 
 void ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf);

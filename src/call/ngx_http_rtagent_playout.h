@@ -13,7 +13,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
+#include <audio/ngx_http_rtagent_audio.h>
 #include <call/ngx_http_rtagent_channel.h>
 #include <audio/ngx_http_rtagent_ring.h>
 

@@ -26,8 +26,9 @@
 
 #include <curl/curl.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_http.h>
+#include <io/ngx_http_rtagent_retry_after.h>
 
 
 #define NGX_HTTP_RTAGENT_HTTP_NEW       0
@@ -42,10 +43,12 @@
  * when it is known to be this small */
 #define NGX_HTTP_RTAGENT_HTTP_MAX_DISCARD   16384
 
-#define NGX_HTTP_RTAGENT_HTTP_MAX_RETRY_AFTER  120000
 #define NGX_HTTP_RTAGENT_HTTP_BACKOFF_FIRST    500
 #define NGX_HTTP_RTAGENT_HTTP_BACKOFF_MAX      8000
 #define NGX_HTTP_RTAGENT_HTTP_MAX_RETRIES      10
+
+/* a streamed request body waiting to be sent, by default */
+#define NGX_HTTP_RTAGENT_HTTP_MAX_QUEUED       (256 * 1024)
 
 
 typedef struct {
@@ -76,12 +79,18 @@ typedef struct {
     /* > 0 while a libcurl call that may run our callbacks is under way */
     ngx_uint_t                         in_curl;
 
+    ngx_uint_t                         max_jobs;
+    /* exit_process has begun: no new job */
+    unsigned                           exiting:1;
+
     ngx_http_rtagent_http_stats_t      stats;
 } ngx_http_rtagent_http_worker_t;
 
 
 typedef struct {
-    ngx_uint_t                         keepalive;
+    ngx_int_t                          keepalive;
+    ngx_int_t                          max_jobs;
+    ngx_int_t                          max_connections;
     ngx_http_rtagent_http_worker_t    *worker;
 } ngx_http_rtagent_http_main_conf_t;
 
@@ -99,16 +108,13 @@ static char *ngx_http_rtagent_http_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_rtagent_http_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtagent_http_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
-static char *ngx_http_rtagent_http_msec_slot(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_rtagent_http_size_slot(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_rtagent_http_retries_slot(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_rtagent_http_keepalive_slot(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
+static char *ngx_http_rtagent_http_positive_msec(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_rtagent_http_positive_size(ngx_conf_t *cf, void *post,
+    void *data);
 static char *ngx_http_rtagent_http_file_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_rtagent_http_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_rtagent_http_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtagent_http_exit_process(ngx_cycle_t *cycle);
 
@@ -153,8 +159,8 @@ static void ngx_http_rtagent_http_finish_attempt(
 static ngx_uint_t ngx_http_rtagent_http_retryable(CURLcode result);
 static ngx_msec_t ngx_http_rtagent_http_retry_after(
     ngx_http_rtagent_http_job_t *job);
-static ngx_int_t ngx_http_rtagent_http_parse_ms(ngx_str_t *v,
-    ngx_uint_t scale);
+static const char *ngx_http_rtagent_http_value(
+    ngx_http_rtagent_http_job_t *job, const char *name);
 static void ngx_http_rtagent_http_retry_handler(ngx_event_t *ev);
 static void ngx_http_rtagent_http_reset_attempt(
     ngx_http_rtagent_http_job_t *job);
@@ -165,35 +171,66 @@ static u_char *ngx_http_rtagent_http_log_error(ngx_log_t *log, u_char *buf,
     size_t len);
 
 
+static ngx_conf_num_bounds_t  ngx_http_rtagent_http_positive = {
+    ngx_conf_check_num_bounds, 1, -1
+};
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_http_retries_bounds = {
+    ngx_conf_check_num_bounds, 0, NGX_HTTP_RTAGENT_HTTP_MAX_RETRIES
+};
+
+static ngx_conf_post_t  ngx_http_rtagent_http_positive_msec_post = {
+    ngx_http_rtagent_http_positive_msec
+};
+
+static ngx_conf_post_t  ngx_http_rtagent_http_positive_size_post = {
+    ngx_http_rtagent_http_positive_size
+};
+
+
 static ngx_command_t  ngx_http_rtagent_http_commands[] = {
 
     { ngx_string("rtagent_upstream_keepalive"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_http_keepalive_slot,
+      ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_rtagent_http_main_conf_t, keepalive),
-      NULL },
+      &ngx_http_rtagent_http_positive },
+
+    { ngx_string("rtagent_upstream_max_jobs"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_rtagent_http_main_conf_t, max_jobs),
+      &ngx_http_rtagent_http_positive },
+
+    { ngx_string("rtagent_upstream_max_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_rtagent_http_main_conf_t, max_connections),
+      &ngx_http_rtagent_http_positive },
 
     { ngx_string("rtagent_upstream_connect_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_http_msec_slot,
+      ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_rtagent_http_conf_t, connect_timeout),
-      NULL },
+      &ngx_http_rtagent_http_positive_msec_post },
 
     { ngx_string("rtagent_upstream_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_http_msec_slot,
+      ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_rtagent_http_conf_t, timeout),
-      NULL },
+      &ngx_http_rtagent_http_positive_msec_post },
 
     { ngx_string("rtagent_upstream_retries"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_http_retries_slot,
+      ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_rtagent_http_conf_t, retries),
-      NULL },
+      &ngx_http_rtagent_http_retries_bounds },
 
     { ngx_string("rtagent_upstream_ssl_trusted_certificate"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -211,10 +248,10 @@ static ngx_command_t  ngx_http_rtagent_http_commands[] = {
 
     { ngx_string("rtagent_upstream_max_response_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_http_size_slot,
+      ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_rtagent_http_conf_t, max_response_size),
-      NULL },
+      &ngx_http_rtagent_http_positive_size_post },
 
       ngx_null_command
 };
@@ -241,7 +278,7 @@ ngx_module_t  ngx_http_rtagent_http_module = {
     ngx_http_rtagent_http_commands,        /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_rtagent_http_init_module,     /* init module */
     ngx_http_rtagent_http_init_process,    /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -269,7 +306,9 @@ ngx_http_rtagent_http_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    mcf->keepalive = NGX_CONF_UNSET_UINT;
+    mcf->keepalive = NGX_CONF_UNSET;
+    mcf->max_jobs = NGX_CONF_UNSET;
+    mcf->max_connections = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -280,7 +319,10 @@ ngx_http_rtagent_http_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_rtagent_http_main_conf_t *mcf = conf;
 
-    ngx_conf_init_uint_value(mcf->keepalive, 1024);
+    ngx_conf_init_value(mcf->keepalive, 1024);
+    ngx_conf_init_value(mcf->max_jobs, 1024);
+
+    /* max_connections: in init_module, once worker_connections is known */
 
     return NGX_CONF_OK;
 }
@@ -304,7 +346,7 @@ ngx_http_rtagent_http_create_loc_conf(ngx_conf_t *cf)
 
     conf->connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->timeout = NGX_CONF_UNSET_MSEC;
-    conf->retries = NGX_CONF_UNSET_UINT;
+    conf->retries = NGX_CONF_UNSET;
     conf->ssl_verify = NGX_CONF_UNSET;
     conf->max_response_size = NGX_CONF_UNSET_SIZE;
 
@@ -322,7 +364,7 @@ ngx_http_rtagent_http_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout,
                               5000);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 60000);
-    ngx_conf_merge_uint_value(conf->retries, prev->retries, 2);
+    ngx_conf_merge_value(conf->retries, prev->retries, 2);
     ngx_conf_merge_str_value(conf->ssl_trusted_certificate,
                              prev->ssl_trusted_certificate, "");
     ngx_conf_merge_value(conf->ssl_verify, prev->ssl_verify, 1);
@@ -333,142 +375,47 @@ ngx_http_rtagent_http_merge_loc_conf(ngx_conf_t *cf, void *parent,
 }
 
 
-/*
- * The stock slots say only "invalid value"; these name the value and what
- * is expected, so that "nginx -t" points at the mistake.
- */
+/* the stock slots parse; these say what was expected of a 0 */
 
 static char *
-ngx_http_rtagent_http_msec_slot(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
+ngx_http_rtagent_http_positive_msec(ngx_conf_t *cf, void *post, void *data)
 {
-    char  *p = conf;
+    ngx_msec_t  *msp = data;
 
-    ngx_int_t    ms;
-    ngx_str_t   *value;
-    ngx_msec_t  *msp;
-
-    msp = (ngx_msec_t *) (p + cmd->offset);
-
-    if (*msp != NGX_CONF_UNSET_MSEC) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    ms = ngx_parse_time(&value[1], 0);
-
-    if (ms == NGX_ERROR || ms == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\": a time above 0 "
-                           "is expected, such as 500ms or 5s",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    *msp = (ngx_msec_t) ms;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_rtagent_http_size_slot(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    char  *p = conf;
-
-    size_t     *sp;
-    ssize_t     size;
     ngx_str_t  *value;
 
-    sp = (size_t *) (p + cmd->offset);
-
-    if (*sp != NGX_CONF_UNSET_SIZE) {
-        return "is duplicate";
+    if (*msp > 0) {
+        return NGX_CONF_OK;
     }
 
     value = cf->args->elts;
 
-    size = ngx_parse_size(&value[1]);
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\": a time above 0 is "
+                       "expected, such as 500ms or 5s", &value[1], &value[0]);
 
-    if (size == NGX_ERROR || size == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\": a size above 0 "
-                           "is expected, such as 64k or 4m",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    *sp = (size_t) size;
-
-    return NGX_CONF_OK;
+    return NGX_CONF_ERROR;
 }
 
 
 static char *
-ngx_http_rtagent_http_retries_slot(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
+ngx_http_rtagent_http_positive_size(ngx_conf_t *cf, void *post, void *data)
 {
-    char  *p = conf;
+    size_t  *sp = data;
 
-    ngx_int_t    n;
-    ngx_str_t   *value;
-    ngx_uint_t  *np;
-
-    np = (ngx_uint_t *) (p + cmd->offset);
-
-    if (*np != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    n = ngx_atoi(value[1].data, value[1].len);
-
-    if (n == NGX_ERROR || n > NGX_HTTP_RTAGENT_HTTP_MAX_RETRIES) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\": a number of "
-                           "retries from 0 to %d is expected",
-                           &value[1], &cmd->name,
-                           NGX_HTTP_RTAGENT_HTTP_MAX_RETRIES);
-        return NGX_CONF_ERROR;
-    }
-
-    *np = (ngx_uint_t) n;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_rtagent_http_keepalive_slot(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_rtagent_http_main_conf_t *mcf = conf;
-
-    ngx_int_t   n;
     ngx_str_t  *value;
 
-    if (mcf->keepalive != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
+    if (*sp > 0) {
+        return NGX_CONF_OK;
     }
 
     value = cf->args->elts;
 
-    n = ngx_atoi(value[1].data, value[1].len);
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\": a size above 0 is "
+                       "expected, such as 64k or 4m", &value[1], &value[0]);
 
-    if (n == NGX_ERROR || n == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\": a number of "
-                           "connections above 0 is expected",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    mcf->keepalive = (ngx_uint_t) n;
-
-    return NGX_CONF_OK;
+    return NGX_CONF_ERROR;
 }
 
 
@@ -523,6 +470,61 @@ ngx_http_rtagent_http_file_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /* the worker */
+
+/*
+ * A libcurl that resolves names synchronously would block the event loop
+ * for as long as DNS takes: refuse to start, at "nginx -t" already.
+ */
+
+static ngx_int_t
+ngx_http_rtagent_http_init_module(ngx_cycle_t *cycle)
+{
+    ngx_int_t                           wc;
+    ngx_event_conf_t                   *ecf;
+    curl_version_info_data             *info;
+    ngx_http_rtagent_http_main_conf_t  *mcf;
+
+    info = curl_version_info(CURLVERSION_NOW);
+
+    if (info == NULL || !(info->features & CURL_VERSION_ASYNCHDNS)) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "rtagent http: libcurl %s resolves names "
+                      "synchronously (no AsynchDNS), which would block "
+                      "nginx: build it with the threaded resolver or c-ares",
+                      info ? info->version : "(unknown)");
+        return NGX_ERROR;
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_rtagent_http_module);
+    if (mcf == NULL) {
+        return NGX_OK;
+    }
+
+    /*
+     * Every curl socket takes one of the worker's connections, and so may
+     * the resolver's socketpair while a name is resolved: by default at
+     * most a quarter of worker_connections go upstream, so that clients
+     * always find free ones.  (Known only now: events{} may come after
+     * http{}.)
+     */
+
+    ecf = ngx_event_get_conf(cycle->conf_ctx, ngx_event_core_module);
+    wc = (ngx_int_t) ecf->connections;
+
+    if (mcf->max_connections == NGX_CONF_UNSET) {
+        mcf->max_connections = ngx_max(wc / 4, 1);
+
+    } else if (mcf->max_connections >= wc) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "rtagent_upstream_max_connections %i is not below "
+                      "worker_connections %i", mcf->max_connections, wc);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
 
 static ngx_int_t
 ngx_http_rtagent_http_init_process(ngx_cycle_t *cycle)
@@ -606,6 +608,16 @@ ngx_http_rtagent_http_init_process(ngx_cycle_t *cycle)
                                 (long) mcf->keepalive);
     }
 
+    /*
+     * Beyond this, curl holds new transfers back until a connection is
+     * free (closing an idle cached one first) instead of opening more.
+     */
+
+    if (mrc == CURLM_OK) {
+        mrc = curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                                (long) mcf->max_connections);
+    }
+
     if (mrc != CURLM_OK) {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
                       "rtagent http: curl_multi_setopt() failed: %s",
@@ -623,6 +635,8 @@ ngx_http_rtagent_http_init_process(ngx_cycle_t *cycle)
 
     ngx_queue_init(&w->jobs);
     ngx_queue_init(&w->deferred);
+
+    w->max_jobs = (ngx_uint_t) mcf->max_jobs;
 
     mcf->worker = w;
 
@@ -650,6 +664,9 @@ ngx_http_rtagent_http_exit_process(ngx_cycle_t *cycle)
     if (w == NULL || w->multi == NULL) {
         return;
     }
+
+    /* what other modules' exit handlers would start now is refused */
+    w->exiting = 1;
 
     w->in_curl++;
 
@@ -1309,12 +1326,21 @@ ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf_t *conf,
     char                            *host, *port, *scheme;
     CURLU                           *u;
     CURLUcode                        urc;
+    ngx_str_t                        dash = ngx_string("-");
     ngx_uint_t                       ok;
     ngx_pool_t                      *pool;
     ngx_http_rtagent_http_job_t     *job;
     ngx_http_rtagent_http_worker_t  *w;
 
     w = ngx_http_rtagent_http_worker();
+
+    if (w != NULL && (w->exiting || ngx_terminate)) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtagent http: %V \"%V\" refused: the worker is "
+                      "exiting, call: %V", method, url,
+                      call_id != NULL && call_id->len ? call_id : &dash);
+        return NULL;
+    }
 
     if (w == NULL || w->multi == NULL) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -1357,6 +1383,7 @@ ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf_t *conf,
     job->timeout = conf->timeout;
     job->retries = conf->retries;
     job->max_response_size = conf->max_response_size;
+    job->max_queued = NGX_HTTP_RTAGENT_HTTP_MAX_QUEUED;
     job->stream_length = -1;
     job->rc = NGX_ERROR;
 
@@ -1376,9 +1403,7 @@ ngx_http_rtagent_http_create(ngx_http_rtagent_http_conf_t *conf,
     job->errbuf = ngx_pcalloc(pool, CURL_ERROR_SIZE);
 
     if (job->method.data == NULL || job->url.data == NULL
-        || job->errbuf == NULL
-        || ngx_list_init(&job->headers, pool, 8, sizeof(ngx_table_elt_t))
-           != NGX_OK)
+        || job->errbuf == NULL)
     {
         goto failed;
     }
@@ -1557,13 +1582,34 @@ ngx_http_rtagent_http_stream_body(ngx_http_rtagent_http_job_t *job,
 ngx_int_t
 ngx_http_rtagent_http_start(ngx_http_rtagent_http_job_t *job)
 {
-    CURL                *easy;
-    ngx_uint_t           cc;
-    struct curl_slist   *list;
-    ngx_http_rtagent_http_conf_t  *conf;
+    CURL                            *easy;
+    ngx_uint_t                       cc;
+    struct curl_slist               *list;
+    ngx_http_rtagent_http_conf_t    *conf;
+    ngx_http_rtagent_http_worker_t  *w;
+
+    w = ngx_http_rtagent_http_worker();
+
+    /* first: exit_process took the curl handle of a job not started */
+
+    if (w->exiting || ngx_terminate) {
+        ngx_log_error(NGX_LOG_WARN, &job->log, 0,
+                      "rtagent http: %V %V refused: the worker is exiting",
+                      &job->method, &job->host);
+        return NGX_DECLINED;
+    }
 
     if (job->state != NGX_HTTP_RTAGENT_HTTP_NEW || job->easy == NULL) {
         return NGX_ERROR;
+    }
+
+    if (w->stats.active >= w->max_jobs) {
+        w->stats.refused++;
+        ngx_log_error(NGX_LOG_ERR, &job->log, 0,
+                      "rtagent http: %V %V refused: %ui upstream jobs are "
+                      "under way in this worker (rtagent_upstream_max_jobs)",
+                      &job->method, &job->host, w->stats.active);
+        return NGX_BUSY;
     }
 
     easy = job->easy;
@@ -1680,12 +1726,15 @@ ngx_http_rtagent_http_start(ngx_http_rtagent_http_job_t *job)
     job->state = NGX_HTTP_RTAGENT_HTTP_RUNNING;
     job->attempts = 1;
 
-    ngx_http_rtagent_http_worker()->stats.started++;
-
     if (ngx_http_rtagent_http_add(job) != NGX_OK) {
         job->state = NGX_HTTP_RTAGENT_HTTP_NEW;
         return NGX_ERROR;
     }
+
+    /* under way until complete() or until freed, whichever comes first */
+    job->active = 1;
+    w->stats.active++;
+    w->stats.started++;
 
     return NGX_OK;
 }
@@ -1746,6 +1795,21 @@ ngx_http_rtagent_http_write(ngx_http_rtagent_http_job_t *job, u_char *data,
         && (off_t) len > job->stream_length - job->written)
     {
         return NGX_DECLINED;
+    }
+
+    if (len > job->max_queued - ngx_min(job->queued, job->max_queued)) {
+
+        /* backpressure: the owner writes faster than the upstream takes */
+
+        if (!job->queue_full_logged) {
+            job->queue_full_logged = 1;
+            ngx_log_error(NGX_LOG_WARN, &job->log, 0,
+                          "rtagent http: %V %V upload queue full: %uz bytes "
+                          "not sent yet, %uz more refused",
+                          &job->method, &job->host, job->queued, len);
+        }
+
+        return NGX_AGAIN;
     }
 
     if (len) {
@@ -1844,105 +1908,85 @@ ngx_str_t *
 ngx_http_rtagent_http_header(ngx_http_rtagent_http_job_t *job,
     const char *name)
 {
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    size_t      len;
+    ngx_str_t  *v;
+    const char *value;
 
-    len = ngx_strlen(name);
-    part = &job->headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i].value;
-        }
+    value = ngx_http_rtagent_http_value(job, name);
+    if (value == NULL) {
+        return NULL;
     }
 
-    return NULL;
+    len = ngx_strlen(value);
+
+    v = ngx_palloc(job->pool, sizeof(ngx_str_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->data = ngx_pnalloc(job->pool, len + 1);
+    if (v->data == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(v->data, value, len + 1);
+    v->len = len;
+
+    return v;
+}
+
+
+/*
+ * A header of the response under way, parsed by curl: its value (NUL-
+ * terminated, spaces around it removed), valid until the next libcurl
+ * call on the handle, or NULL.
+ */
+
+static const char *
+ngx_http_rtagent_http_value(ngx_http_rtagent_http_job_t *job,
+    const char *name)
+{
+    struct curl_header  *h;
+
+    if (job->easy == NULL || !job->headers_done) {
+        return NULL;
+    }
+
+    if (curl_easy_header(job->easy, name, 0, CURLH_HEADER, -1, &h)
+        != CURLHE_OK)
+    {
+        return NULL;
+    }
+
+    return h->value;
 }
 
 
 /* libcurl's callbacks for one transfer */
+
+/*
+ * curl parses the response headers (CURLINFO_RESPONSE_CODE,
+ * curl_easy_header()); here their size is bounded, and the empty line that
+ * ends them is where the attempt's fate is decided.
+ */
 
 static size_t
 ngx_http_rtagent_http_header_cb(char *buf, size_t size, size_t n, void *data)
 {
     ngx_http_rtagent_http_job_t *job = data;
 
-    u_char           *p, *last, *name, *value;
-    size_t            len, nlen, vlen;
-    ngx_uint_t        status;
-    ngx_table_elt_t  *h;
+    long    code;
+    size_t  len;
 
     len = size * n;
-    p = (u_char *) buf;
-    last = p + len;
 
     if (job->cancelled) {
         return 0;
     }
 
-    if (len >= 5 && ngx_strncmp(p, "HTTP/", 5) == 0) {
-
-        /* a status line starts a response: a 1xx, or the final one */
-
-        job->headers_done = 0;
-        job->header_bytes = len;
-
-        if (ngx_list_init(&job->headers, job->pool, 8,
-                          sizeof(ngx_table_elt_t))
-            != NGX_OK)
-        {
-            job->error = "out of memory";
-            return 0;
-        }
-
-        p = ngx_strlchr(p, last, ' ');
-        status = 0;
-
-        if (p != NULL && last - p >= 4) {
-            status = ngx_atoi(p + 1, 3);
-        }
-
-        if (p == NULL || status == (ngx_uint_t) NGX_ERROR || status < 100) {
-            job->error = "invalid status line";
-            return 0;
-        }
-
-        job->status = status;
-        return len;
-    }
-
     if (job->headers_done) {
         /* trailers */
         return len;
-    }
-
-    while (last > p && (last[-1] == '\r' || last[-1] == '\n')) {
-        last--;
-    }
-
-    if (last == p) {
-        if (job->status < 200) {
-            /* the end of a 1xx: the final response follows */
-            return len;
-        }
-
-        return ngx_http_rtagent_http_headers_done(job) == NGX_OK ? len : 0;
     }
 
     job->header_bytes += len;
@@ -1952,57 +1996,24 @@ ngx_http_rtagent_http_header_cb(char *buf, size_t size, size_t n, void *data)
         return 0;
     }
 
-    if (*p == ' ' || *p == '\t') {
-        /* an obsolete folded line */
+    if (!(len == 2 && buf[0] == CR && buf[1] == LF)
+        && !(len == 1 && buf[0] == LF))
+    {
         return len;
     }
 
-    name = p;
-    p = ngx_strlchr(p, last, ':');
+    code = 0;
+    (void) curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &code);
 
-    if (p == NULL) {
+    if (code < 200) {
+        /* the end of a 1xx: the final response follows */
+        job->header_bytes = 0;
         return len;
     }
 
-    nlen = p - name;
+    job->status = (ngx_uint_t) code;
 
-    for (p++; p < last && (*p == ' ' || *p == '\t'); p++) { /* void */ }
-
-    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
-        last--;
-    }
-
-    value = p;
-    vlen = last - p;
-
-    h = ngx_list_push(&job->headers);
-    if (h == NULL) {
-        job->error = "out of memory";
-        return 0;
-    }
-
-    h->key.data = ngx_pnalloc(job->pool, 2 * nlen + vlen + 3);
-    if (h->key.data == NULL) {
-        job->error = "out of memory";
-        return 0;
-    }
-
-    h->hash = 1;
-    h->key.len = nlen;
-    p = ngx_cpymem(h->key.data, name, nlen);
-    *p++ = '\0';
-
-    h->lowcase_key = p;
-    ngx_strlow(p, name, nlen);
-    p += nlen;
-    *p++ = '\0';
-
-    h->value.data = p;
-    h->value.len = vlen;
-    p = ngx_cpymem(p, value, vlen);
-    *p = '\0';
-
-    return len;
+    return ngx_http_rtagent_http_headers_done(job) == NGX_OK ? len : 0;
 }
 
 
@@ -2014,9 +2025,9 @@ ngx_http_rtagent_http_header_cb(char *buf, size_t size, size_t n, void *data)
 static ngx_int_t
 ngx_http_rtagent_http_headers_done(ngx_http_rtagent_http_job_t *job)
 {
-    ngx_str_t      *v;
-    ngx_uint_t      retry;
-    curl_off_t      cl;
+    ngx_uint_t   retry;
+    curl_off_t   cl;
+    const char  *v;
 
     job->headers_done = 1;
 
@@ -2025,15 +2036,14 @@ ngx_http_rtagent_http_headers_done(ngx_http_rtagent_http_job_t *job)
                              &cl);
 
     if (job->attempts <= job->retries && !job->body_sent) {
-        v = ngx_http_rtagent_http_header(job, "x-should-retry");
+        v = ngx_http_rtagent_http_value(job, "x-should-retry");
 
-        if (v != NULL && v->len == 4
-            && ngx_strncasecmp(v->data, (u_char *) "true", 4) == 0)
+        if (v != NULL && ngx_strcasecmp((u_char *) v, (u_char *) "true") == 0)
         {
             retry = 1;
 
-        } else if (v != NULL && v->len == 5
-                   && ngx_strncasecmp(v->data, (u_char *) "false", 5) == 0)
+        } else if (v != NULL
+                   && ngx_strcasecmp((u_char *) v, (u_char *) "false") == 0)
         {
             retry = 0;
 
@@ -2340,92 +2350,46 @@ ngx_http_rtagent_http_retryable(CURLcode result)
 static ngx_msec_t
 ngx_http_rtagent_http_retry_after(ngx_http_rtagent_http_job_t *job)
 {
-    time_t      t;
-    ngx_int_t   ms;
-    ngx_str_t  *v;
+    size_t       len;
+    time_t       t, now;
+    uint64_t     ms;
+    const char  *v;
 
-    v = ngx_http_rtagent_http_header(job, "retry-after-ms");
+    v = ngx_http_rtagent_http_value(job, "retry-after-ms");
 
-    if (v != NULL) {
-        ms = ngx_http_rtagent_http_parse_ms(v, 1);
-
-        if (ms > 0 && ms <= NGX_HTTP_RTAGENT_HTTP_MAX_RETRY_AFTER) {
-            return (ngx_msec_t) ms;
-        }
+    if (v != NULL
+        && ngx_http_rtagent_retry_after_parse((u_char *) v, ngx_strlen(v), 1,
+                                              &ms)
+           == 0
+        && ngx_http_rtagent_retry_after_ok(ms))
+    {
+        return (ngx_msec_t) ms;
     }
 
-    v = ngx_http_rtagent_http_header(job, "retry-after");
+    v = ngx_http_rtagent_http_value(job, "retry-after");
 
     if (v == NULL) {
         return 0;
     }
 
-    ms = ngx_http_rtagent_http_parse_ms(v, 1000);
+    len = ngx_strlen(v);
 
-    if (ms == NGX_ERROR) {
-        t = ngx_parse_http_time(v->data, v->len);
-
-        if (t == NGX_ERROR || t <= ngx_time()
-            || t - ngx_time() > NGX_HTTP_RTAGENT_HTTP_MAX_RETRY_AFTER / 1000)
-        {
-            return 0;
-        }
-
-        return (ngx_msec_t) (t - ngx_time()) * 1000;
+    if (ngx_http_rtagent_retry_after_parse((u_char *) v, len, 1000, &ms) == 0) {
+        return ngx_http_rtagent_retry_after_ok(ms) ? (ngx_msec_t) ms : 0;
     }
 
-    if (ms > 0 && ms <= NGX_HTTP_RTAGENT_HTTP_MAX_RETRY_AFTER) {
-        return (ngx_msec_t) ms;
+    /* an HTTP date */
+
+    t = ngx_parse_http_time((u_char *) v, len);
+    now = ngx_time();
+
+    if (t == NGX_ERROR || t <= now) {
+        return 0;
     }
 
-    return 0;
-}
+    ms = (uint64_t) (t - now) * 1000;
 
-
-/*
- * A non-negative decimal number ("1", "1.5", "250.0") times scale, in
- * milliseconds, rounded up; NGX_ERROR if it is not one or is too large.
- */
-
-static ngx_int_t
-ngx_http_rtagent_http_parse_ms(ngx_str_t *v, ngx_uint_t scale)
-{
-    u_char      *p, *last;
-    ngx_uint_t   digits;
-    ngx_int_t    whole, frac, div;
-
-    p = v->data;
-    last = p + v->len;
-    whole = 0;
-    frac = 0;
-    div = 1;
-    digits = 0;
-
-    for ( /* void */ ; p < last && *p >= '0' && *p <= '9'; p++) {
-        if (whole > 1000000) {
-            return NGX_ERROR;
-        }
-
-        whole = whole * 10 + (*p - '0');
-        digits++;
-    }
-
-    if (p < last && *p == '.') {
-        for (p++; p < last && *p >= '0' && *p <= '9'; p++) {
-            if (div < 1000000) {
-                frac = frac * 10 + (*p - '0');
-                div *= 10;
-            }
-
-            digits++;
-        }
-    }
-
-    if (p != last || digits == 0) {
-        return NGX_ERROR;
-    }
-
-    return whole * scale + (frac * scale + div - 1) / div;
+    return ngx_http_rtagent_retry_after_ok(ms) ? (ngx_msec_t) ms : 0;
 }
 
 
@@ -2461,9 +2425,6 @@ ngx_http_rtagent_http_reset_attempt(ngx_http_rtagent_http_job_t *job)
     job->read_paused = 0;
     job->error = NULL;
     job->errbuf[0] = '\0';
-
-    (void) ngx_list_init(&job->headers, job->pool, 8,
-                         sizeof(ngx_table_elt_t));
 }
 
 
@@ -2521,6 +2482,11 @@ ngx_http_rtagent_http_complete(ngx_http_rtagent_http_job_t *job,
 
     job->state = NGX_HTTP_RTAGENT_HTTP_DONE;
 
+    if (job->active) {
+        job->active = 0;
+        w->stats.active--;
+    }
+
     ngx_http_rtagent_http_defer(job);
 }
 
@@ -2574,6 +2540,11 @@ ngx_http_rtagent_http_free(ngx_http_rtagent_http_job_t *job)
     if (job->body.data) {
         ngx_free(job->body.data);
         job->body.data = NULL;
+    }
+
+    if (job->active) {
+        job->active = 0;
+        w->stats.active--;
     }
 
     ngx_queue_remove(&job->queue);

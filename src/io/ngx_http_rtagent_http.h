@@ -18,7 +18,8 @@
  *
  * The response, exactly once per job:
  *
- *   on_header(job)          optional; job->status and job->headers are set.
+ *   on_header(job)          optional; job->status is set, and the headers
+ *                           can be read with ngx_http_rtagent_http_header().
  *                           Called for the final attempt only: a response
  *                           that will be retried (408, 409, 429, 5xx,
  *                           "x-should-retry: true") is never shown.
@@ -61,9 +62,20 @@
  * or with a status >= 400 once at error level; each retry at info level;
  * all lines name the call id.  Callers need not log these failures again.
  *
+ * Limits per worker: at most rtagent_upstream_max_jobs jobs are under way
+ * at once (started, not done: start() refuses more with NGX_BUSY), and
+ * at most rtagent_upstream_max_connections upstream connections are open
+ * (curl holds further requests back until one is free; their timeouts run
+ * meanwhile).  A streamed body
+ * holds at most job->max_queued bytes not yet sent (write() refuses more
+ * with NGX_AGAIN).
+ *
  * Graceful shutdown: the client's timers are cancelable while no job runs;
  * a job under way (or waiting to retry) holds the worker like an upstream
- * request does, until it ends or worker_shutdown_timeout.
+ * request does, until it ends or worker_shutdown_timeout.  Once the
+ * worker's exit handlers run (and after a fast shutdown began), new jobs
+ * are refused: create() returns NULL and start() NGX_DECLINED, each with a
+ * log line.
  *
  * Requests are HTTP/1.1 (an unknown body length uses chunked encoding);
  * redirects are not followed; curl's TLS sessions are shared by the
@@ -79,18 +91,21 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 
 
 /*
- * Location configuration: the rtagent_upstream_* directives.  One more,
- * rtagent_upstream_keepalive N (http{} only, default 1024), is how many
- * upstream connections each worker keeps cached for reuse.
+ * Location configuration: the rtagent_upstream_* directives.  Three more
+ * are for http{} only (per worker): rtagent_upstream_keepalive N (default
+ * 1024) upstream connections kept cached for reuse,
+ * rtagent_upstream_max_jobs N (default 1024) jobs under way at once, and
+ * rtagent_upstream_max_connections N (default a quarter of
+ * worker_connections) upstream connections open at once.
  */
 typedef struct {
     ngx_msec_t                         connect_timeout;
     ngx_msec_t                         timeout;
-    ngx_uint_t                         retries;
+    ngx_int_t                          retries;
     ngx_str_t                          ssl_trusted_certificate;
     ngx_flag_t                         ssl_verify;
     size_t                             max_response_size;
@@ -117,11 +132,11 @@ struct ngx_http_rtagent_http_job_s {
     ngx_msec_t                         timeout;      /* per attempt */
     ngx_uint_t                         retries;
     size_t                             max_response_size;
+    size_t                             max_queued;   /* streamed, 256k */
 
     /* the response: status and headers from on_header on, all in on_done */
     ngx_int_t                          rc;
     ngx_uint_t                         status;
-    ngx_list_t                         headers;      /* ngx_table_elt_t */
     ngx_str_t                          body;         /* without on_data */
     off_t                              received;     /* body bytes */
     ngx_uint_t                         attempts;
@@ -175,6 +190,8 @@ struct ngx_http_rtagent_http_job_s {
     unsigned                           discard:1;    /* will be retried */
     unsigned                           too_large:1;
     unsigned                           dead:1;       /* worker exited */
+    unsigned                           active:1;     /* counted */
+    unsigned                           queue_full_logged:1;
 };
 
 
@@ -187,13 +204,15 @@ typedef struct {
     ngx_uint_t                         started;    /* since the worker began */
     ngx_uint_t                         retried;
     ngx_uint_t                         failed;
+    ngx_uint_t                         active;     /* started, not done */
+    ngx_uint_t                         refused;    /* over max_jobs */
 } ngx_http_rtagent_http_stats_t;
 
 
 /*
  * Creates a job; conf is the location's (see ngx_http_rtagent_http_conf()),
  * log the caller's (copied), call_id may be NULL.  method and url are
- * copied.  NULL on failure (logged).
+ * copied.  NULL on failure (logged), also while the worker is exiting.
  */
 ngx_http_rtagent_http_job_t *ngx_http_rtagent_http_create(
     ngx_http_rtagent_http_conf_t *conf, ngx_log_t *log, ngx_str_t *call_id,
@@ -214,14 +233,21 @@ ngx_int_t ngx_http_rtagent_http_set_body(ngx_http_rtagent_http_job_t *job,
 ngx_int_t ngx_http_rtagent_http_stream_body(ngx_http_rtagent_http_job_t *job,
     off_t length);
 
-/* NGX_OK, or NGX_ERROR (logged; free the job with cancel) */
+/*
+ * NGX_OK; NGX_BUSY when rtagent_upstream_max_jobs jobs are under way in
+ * this worker, NGX_DECLINED while it is exiting, NGX_ERROR on other
+ * failures: all logged, and the job is then freed with cancel.
+ */
 ngx_int_t ngx_http_rtagent_http_start(ngx_http_rtagent_http_job_t *job);
 
 /*
  * Queues a piece of a streamed body (copied) and wakes the upload; last
- * ends the body.  May be called before start.  NGX_DECLINED when the job
- * takes no more body (ended, done, not streaming, or more than the length
- * given to stream_body), NGX_ERROR on memory failure.
+ * ends the body.  May be called before start.  NGX_AGAIN when the piece
+ * would make more than job->max_queued bytes wait (nothing is taken:
+ * write it again once ngx_http_rtagent_http_queued() fell, or give up;
+ * logged once per job), NGX_DECLINED when the job takes no more body
+ * (ended, done, not streaming, or more than the length given to
+ * stream_body), NGX_ERROR on memory failure.
  */
 ngx_int_t ngx_http_rtagent_http_write(ngx_http_rtagent_http_job_t *job,
     u_char *data, size_t len, ngx_uint_t last);
@@ -231,7 +257,10 @@ ngx_int_t ngx_http_rtagent_http_write(ngx_http_rtagent_http_job_t *job,
 
 void ngx_http_rtagent_http_cancel(ngx_http_rtagent_http_job_t *job);
 
-/* a response header by name (case-insensitive), or NULL */
+/*
+ * A header of the response shown to on_header, by name (case-insensitive;
+ * the first when repeated), copied to the job's memory; or NULL.
+ */
 ngx_str_t *ngx_http_rtagent_http_header(ngx_http_rtagent_http_job_t *job,
     const char *name);
 

@@ -28,10 +28,10 @@
 #include <ngx_event.h>
 #include <ngx_http.h>
 
-#include <sys/un.h>
 #include <hiredis/async.h>
+#include <openssl/sha.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_redis.h>
 
 
@@ -57,6 +57,14 @@
 
 
 typedef struct ngx_http_rtagent_redis_s  ngx_http_rtagent_redis_t;
+
+
+/* a Lua script the worker runs by its SHA1 (EVALSHA) */
+typedef struct {
+    ngx_str_t                        lua;         /* the caller's, static */
+    ngx_str_t                        sha;         /* 40 hex digits */
+    u_char                           hex[2 * SHA_DIGEST_LENGTH];
+} ngx_http_rtagent_redis_script_t;
 
 
 typedef struct {
@@ -126,6 +134,7 @@ struct ngx_http_rtagent_redis_s {
 
     ngx_rbtree_t                     channels;
     ngx_rbtree_node_t                sentinel;
+    ngx_array_t                      scripts;     /* of ..._script_t */
     ngx_str_t                        worker_channel;
 
     u_char                           run_id[40];
@@ -157,6 +166,8 @@ typedef struct {
     unsigned                         sent:1;      /* SUBSCRIBE on this
                                                      connection */
     unsigned                         leaving:1;   /* UNSUBSCRIBE sent */
+    unsigned                         confirmed:1; /* in place, not yet said
+                                                     (no command connection) */
 } ngx_http_rtagent_redis_sub_t;
 
 
@@ -218,6 +229,11 @@ static void ngx_http_rtagent_redis_finish(ngx_http_rtagent_redis_write_t *w,
 static void ngx_http_rtagent_redis_command_name(
     ngx_http_rtagent_redis_write_t *w, ngx_str_t *name);
 
+static void ngx_http_rtagent_redis_load(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_script_t *script);
+static ngx_int_t ngx_http_rtagent_redis_eval(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_write_t *w);
+
 static ngx_http_rtagent_redis_sub_t *ngx_http_rtagent_redis_channel(
     ngx_http_rtagent_redis_t *redis, ngx_str_t *channel);
 static void ngx_http_rtagent_redis_subscribe_all(
@@ -228,6 +244,7 @@ static void ngx_http_rtagent_redis_channels_down(
     ngx_http_rtagent_redis_t *redis);
 static void ngx_http_rtagent_redis_channel_free(
     ngx_http_rtagent_redis_t *redis, ngx_http_rtagent_redis_sub_t *s);
+static void ngx_http_rtagent_redis_confirmed(ngx_http_rtagent_redis_t *redis);
 static void ngx_http_rtagent_redis_message(redisAsyncContext *ac, void *r,
     void *privdata);
 
@@ -478,102 +495,86 @@ invalid:
 /*
  * hiredis resolves a host name with a blocking getaddrinfo() at every
  * connect, which would stall the worker: only IP literals are accepted.
+ * ngx_parse_url() splits the address; with no_resolve it resolves
+ * nothing, and whether the host is a literal is checked here.
  */
 
 static ngx_int_t
 ngx_http_rtagent_redis_parse_addr(ngx_conf_t *cf,
     ngx_http_rtagent_redis_main_conf_t *mcf, ngx_str_t *addr)
 {
-    u_char     *p, *last, *host, *port;
-    size_t      len;
-    ngx_int_t   n;
+    u_char     *p;
+    ngx_url_t   u;
+    ngx_str_t   host;
 #if (NGX_HAVE_INET6)
     u_char      inaddr6[16];
 #endif
 
     mcf->addr = *addr;
 
-    if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
-        mcf->path.data = addr->data + 5;
-        mcf->path.len = addr->len - 5;
+    /* an IPv6 literal without brackets would read as a bad port */
+    p = ngx_strlchr(addr->data, addr->data + addr->len, ':');
 
-        if (mcf->path.len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Redis address \"%V\": the unix "
-                               "socket path is too long", addr);
-            return NGX_ERROR;
-        }
+    if (p && addr->data[0] != '['
+        && ngx_strlchr(p + 1, addr->data + addr->len, ':')
+        && ngx_strncmp(addr->data, "unix:", 5) != 0)
+    {
+        goto invalid;
+    }
 
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *addr;
+    u.default_port = 6379;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid Redis address \"%V\": %s", addr,
+                           u.err == NULL ? "cannot be parsed"
+                           : ngx_strcmp(u.err, "invalid port") == 0
+                             ? "the port must be 1 to 65535" : u.err);
+        return NGX_ERROR;
+    }
+
+    if (u.family == AF_UNIX) {
+        /* an argument is NUL-terminated, and so is its tail */
+        mcf->path.data = addr->data + sizeof("unix:") - 1;
+        mcf->path.len = addr->len - (sizeof("unix:") - 1);
         return NGX_OK;
     }
 
-    last = addr->data + addr->len;
-    port = NULL;
+    if (u.uri.len) {
+        goto invalid;
+    }
 
-    if (addr->len && addr->data[0] == '[') {
-        host = addr->data + 1;
-        p = ngx_strlchr(host, last, ']');
+    host = u.host;
 
-        if (p == NULL) {
-            goto invalid;
-        }
-
-        len = p - host;
+    if (host.len > 2 && host.data[0] == '[') {
+        host.data++;
+        host.len -= 2;
 
 #if (NGX_HAVE_INET6)
-        if (ngx_inet6_addr(host, len, inaddr6) != NGX_OK) {
+        if (ngx_inet6_addr(host.data, host.len, inaddr6) != NGX_OK) {
             goto invalid;
         }
 #else
         goto invalid;
 #endif
 
-        p++;
-
-        if (p < last) {
-            if (*p != ':') {
-                goto invalid;
-            }
-
-            port = p + 1;
-        }
-
-    } else {
-        host = addr->data;
-        p = ngx_strlchr(host, last, ':');
-        len = (p ? p : last) - host;
-
-        if (len == 0 || ngx_inet_addr(host, len) == INADDR_NONE) {
-            goto invalid;
-        }
-
-        if (p) {
-            port = p + 1;
-        }
+    } else if (ngx_inet_addr(host.data, host.len) == INADDR_NONE) {
+        goto invalid;
     }
 
-    n = 6379;
+    mcf->port = u.port;
 
-    if (port) {
-        n = ngx_atoi(port, last - port);
-
-        if (n < 1 || n > 65535) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Redis address \"%V\": the port must "
-                               "be 1 to 65535", addr);
-            return NGX_ERROR;
-        }
-    }
-
-    mcf->port = n;
-
-    mcf->host.len = len;
-    mcf->host.data = ngx_pnalloc(cf->pool, len + 1);
+    mcf->host.len = host.len;
+    mcf->host.data = ngx_pnalloc(cf->pool, host.len + 1);
     if (mcf->host.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_cpystrn(mcf->host.data, host, len + 1);
+    ngx_cpystrn(mcf->host.data, host.data, host.len + 1);
 
     return NGX_OK;
 
@@ -715,6 +716,13 @@ ngx_http_rtagent_redis_init_process(ngx_cycle_t *cycle)
     ngx_queue_init(&redis->requeue);
     ngx_rbtree_init(&redis->channels, &redis->sentinel,
                     ngx_str_rbtree_insert_value);
+
+    if (ngx_array_init(&redis->scripts, cycle->pool, 4,
+                       sizeof(ngx_http_rtagent_redis_script_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     len = sizeof("rtagent:worker:") - 1 + cycle->hostname.len
           + 1 + NGX_INT64_LEN + sizeof(":ctl") - 1;
@@ -1332,7 +1340,9 @@ ngx_http_rtagent_redis_server_info(ngx_http_rtagent_redis_t *redis,
 static void
 ngx_http_rtagent_redis_ready(ngx_http_rtagent_redis_conn_t *conn)
 {
+    ngx_uint_t                           i;
     ngx_http_rtagent_redis_t            *redis;
+    ngx_http_rtagent_redis_script_t     *script;
     ngx_http_rtagent_redis_main_conf_t  *mcf;
 
     redis = conn->redis;
@@ -1377,6 +1387,13 @@ ngx_http_rtagent_redis_ready(ngx_http_rtagent_redis_conn_t *conn)
         return;
     }
 
+    /* a new connection may face a server without them: ahead of replays */
+    script = redis->scripts.elts;
+
+    for (i = 0; i < redis->scripts.nelts; i++) {
+        ngx_http_rtagent_redis_load(redis, &script[i]);
+    }
+
     ngx_http_rtagent_redis_pump(redis, 0);
 
     if (redis->server_changed || redis->incomplete) {
@@ -1395,6 +1412,8 @@ ngx_http_rtagent_redis_ready(ngx_http_rtagent_redis_conn_t *conn)
             redis->reset();
         }
     }
+
+    ngx_http_rtagent_redis_confirmed(redis);
 }
 
 
@@ -1713,6 +1732,16 @@ ngx_http_rtagent_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
+    if (reply->type == REDIS_REPLY_ERROR
+        && (size_t) reply->len > sizeof("NOSCRIPT ") - 1
+        && ngx_strncmp(reply->str, "NOSCRIPT ", sizeof("NOSCRIPT ") - 1) == 0
+        && ngx_http_rtagent_redis_eval(redis, w) == NGX_OK)
+    {
+        ngx_http_rtagent_redis_reply_timer(redis);
+        ngx_http_rtagent_redis_pump(redis, 0);
+        return;
+    }
+
     if (reply->type == REDIS_REPLY_ERROR) {
         ngx_http_rtagent_redis_command_name(w, &name);
 
@@ -1956,6 +1985,144 @@ ngx_http_rtagent_redis_command_name(ngx_http_rtagent_redis_write_t *w,
 }
 
 
+/* scripts ---------------------------------------------------------------- */
+
+ngx_str_t *
+ngx_http_rtagent_redis_script(ngx_str_t *lua)
+{
+    ngx_uint_t                        i;
+    ngx_http_rtagent_redis_t         *redis;
+    ngx_http_rtagent_redis_script_t  *script;
+    u_char                            md[SHA_DIGEST_LENGTH];
+
+    redis = ngx_http_rtagent_redis_worker();
+    if (redis == NULL) {
+        return NULL;
+    }
+
+    script = redis->scripts.elts;
+
+    for (i = 0; i < redis->scripts.nelts; i++) {
+        if (script[i].lua.data == lua->data) {
+            return &script[i].sha;
+        }
+    }
+
+    script = ngx_array_push(&redis->scripts);
+    if (script == NULL) {
+        return NULL;
+    }
+
+    (void) SHA1(lua->data, lua->len, md);
+
+    script->lua = *lua;
+    script->sha.data = script->hex;
+    script->sha.len = ngx_hex_dump(script->hex, md, SHA_DIGEST_LENGTH)
+                      - script->hex;
+
+    if (redis->cmd.state == NGX_HTTP_RTAGENT_REDIS_READY) {
+        ngx_http_rtagent_redis_load(redis, script);
+    }
+
+    return &script->sha;
+}
+
+
+/* SCRIPT LOAD goes before any write that needs it; its reply is not read */
+
+static void
+ngx_http_rtagent_redis_load(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_script_t *script)
+{
+    if (redisAsyncCommand(redis->cmd.ac, NULL, NULL, "SCRIPT LOAD %b",
+                          script->lua.data, script->lua.len)
+        != REDIS_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, redis->log, 0,
+                      "rtagent redis: cannot send SCRIPT LOAD, EVALSHA %V "
+                      "will fall back to EVAL", &script->sha);
+    }
+}
+
+
+/*
+ * NOSCRIPT (a SCRIPT FLUSH, or a server that refused SCRIPT LOAD): the
+ * write goes again, first in the queue, as EVAL with the script's text.
+ * Its RESP starts "*<argc>\r\n$7\r\nEVALSHA\r\n$40\r\n<sha>\r\n".
+ */
+
+static ngx_int_t
+ngx_http_rtagent_redis_eval(ngx_http_rtagent_redis_t *redis,
+    ngx_http_rtagent_redis_write_t *w)
+{
+    u_char                           *p, *last, *rest;
+    size_t                            len;
+    ngx_str_t                         sha;
+    ngx_uint_t                        i;
+    ngx_http_rtagent_redis_write_t   *e;
+    ngx_http_rtagent_redis_script_t  *script;
+
+    static u_char  evalsha[] = "$7\r\nEVALSHA\r\n$40\r\n";
+
+    last = w->cmd + w->len;
+    p = ngx_strlchr(w->cmd, last, '\n');
+
+    if (p == NULL
+        || (size_t) (last - ++p) < sizeof(evalsha) - 1 + 40 + 2
+        || ngx_strncasecmp(p, evalsha, sizeof(evalsha) - 1) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    sha.data = p + sizeof(evalsha) - 1;
+    sha.len = 40;
+    rest = sha.data + 40 + 2;
+
+    script = redis->scripts.elts;
+
+    for (i = 0; i < redis->scripts.nelts; i++) {
+        if (ngx_strncasecmp(script[i].sha.data, sha.data, 40) == 0) {
+            break;
+        }
+    }
+
+    if (i == redis->scripts.nelts) {
+        return NGX_DECLINED;
+    }
+
+    len = (p - w->cmd) + sizeof("$4\r\nEVAL\r\n$\r\n\r\n") - 1
+          + NGX_SIZE_T_LEN + script[i].lua.len + (last - rest);
+
+    e = ngx_alloc(sizeof(ngx_http_rtagent_redis_write_t) + len, redis->log);
+    if (e == NULL) {
+        return NGX_DECLINED;
+    }
+
+    e->handler = w->handler;
+    e->data = w->data;
+    e->sent = 0;
+    e->cmd = (u_char *) (e + 1);
+
+    last = ngx_cpymem(e->cmd, w->cmd, p - w->cmd);
+    last = ngx_sprintf(last, "$4\r\nEVAL\r\n$%uz\r\n%V\r\n",
+                       script[i].lua.len, &script[i].lua);
+    last = ngx_cpymem(last, rest, w->cmd + w->len - rest);
+    e->len = last - e->cmd;
+
+    ngx_log_error(NGX_LOG_NOTICE, redis->log, 0,
+                  "rtagent redis: the server lacks script %V, sent as EVAL",
+                  &script[i].sha);
+
+    ngx_free(w);
+
+    ngx_queue_insert_head(&redis->pending, &e->queue);
+    redis->npending++;
+    redis->pending_size += e->len;
+
+    return NGX_OK;
+}
+
+
 /* subscriptions ---------------------------------------------------------- */
 
 ngx_int_t
@@ -2142,9 +2309,46 @@ ngx_http_rtagent_redis_channels_down(ngx_http_rtagent_redis_t *redis)
 
         s->sent = 0;
         s->leaving = 0;
+        s->confirmed = 0;
 
         if (s->handler == NULL) {
             ngx_http_rtagent_redis_channel_free(redis, s);
+        }
+    }
+}
+
+
+/* tells each subscription confirmed since it was last told */
+
+static void
+ngx_http_rtagent_redis_confirmed(ngx_http_rtagent_redis_t *redis)
+{
+    ngx_rbtree_t                  *tree;
+    ngx_rbtree_node_t             *node, *next;
+    ngx_http_rtagent_redis_sub_t  *s;
+
+    tree = &redis->channels;
+
+    if (tree->root == tree->sentinel) {
+        return;
+    }
+
+    for (node = ngx_rbtree_min(tree->root, tree->sentinel);
+         node;
+         node = next)
+    {
+        /* taken first: the handler may unsubscribe (and free) this one */
+        next = ngx_rbtree_next(tree, node);
+        s = (ngx_http_rtagent_redis_sub_t *) node;
+
+        if (!s->confirmed) {
+            continue;
+        }
+
+        s->confirmed = 0;
+
+        if (s->handler && s->sent && !s->leaving) {
+            s->handler(s->data, &s->sn.str, NULL);
         }
     }
 }
@@ -2226,6 +2430,22 @@ ngx_http_rtagent_redis_message(redisAsyncContext *ac, void *r,
                            channel.len) == 0)
         {
             ngx_http_rtagent_redis_ready(conn);
+            return;
+        }
+
+        /*
+         * in place (again): the subscriber may fetch what it missed, once
+         * the command connection can take its writes (until then they
+         * would only crowd the bounded queue)
+         */
+        s = ngx_http_rtagent_redis_channel(redis, &channel);
+
+        if (s && s->handler && s->sent && !s->leaving) {
+            s->confirmed = 1;
+
+            if (redis->cmd.state == NGX_HTTP_RTAGENT_REDIS_READY) {
+                ngx_http_rtagent_redis_confirmed(redis);
+            }
         }
 
         return;

@@ -31,7 +31,11 @@
 typedef void (*ngx_http_rtagent_redis_reply_pt)(void *data,
     redisReply *reply);
 
-/* a message published on a subscribed channel */
+/*
+ * a message published on a subscribed channel; message NULL: the
+ * subscription is in place, the first time or again after a reconnect
+ * (what was published meanwhile reached no one)
+ */
 typedef void (*ngx_http_rtagent_redis_message_pt)(void *data,
     ngx_str_t *channel, ngx_str_t *message);
 
@@ -68,6 +72,14 @@ ngx_int_t ngx_http_rtagent_redis_write(int argc, const char **argv,
 ngx_int_t ngx_http_rtagent_redis_subscribe(ngx_str_t *channel,
     ngx_http_rtagent_redis_message_pt handler, void *data);
 void ngx_http_rtagent_redis_unsubscribe(ngx_str_t *channel);
+
+/*
+ * The SHA1 of a Lua script (static text) for EVALSHA, or NULL (no
+ * rtagent_redis, out of memory: send EVAL then).  The script is loaded
+ * (SCRIPT LOAD) on every command connection before the writes queued on
+ * it; a write refused with NOSCRIPT all the same goes again as EVAL.
+ */
+ngx_str_t *ngx_http_rtagent_redis_script(ngx_str_t *lua);
 
 void ngx_http_rtagent_redis_on_reset(ngx_http_rtagent_redis_reset_pt handler);
 void ngx_http_rtagent_redis_on_exit(ngx_http_rtagent_redis_exit_pt handler);

@@ -18,10 +18,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include <yajl/yajl_gen.h>
-#include <yajl/yajl_tree.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_redis.h>
 #include <store/ngx_http_rtagent_store.h>
 
@@ -44,7 +42,12 @@
 #define NGX_HTTP_RTAGENT_STORE_ARGS            32
 #define NGX_HTTP_RTAGENT_STORE_NUMS            8
 #define NGX_HTTP_RTAGENT_STORE_PARTICIPANTS    16
-#define NGX_HTTP_RTAGENT_STORE_CTL_MAX         65536
+
+/* control messages kept for a call that was not subscribed, and the ids
+ * of those taken that are remembered to apply each once */
+#define NGX_HTTP_RTAGENT_STORE_CTLQ_MAX        32
+#define NGX_HTTP_RTAGENT_STORE_CTLQ_TTL        "3600000"       /* 1 h */
+#define NGX_HTTP_RTAGENT_STORE_CTL_IDS         64
 
 
 struct ngx_http_rtagent_store_call_s {
@@ -57,6 +60,7 @@ struct ngx_http_rtagent_store_call_s {
     ngx_str_t                      transcript;
     ngx_str_t                      context_key;
     ngx_str_t                      channel;
+    ngx_str_t                      ctlq;           /* rtagent:call:{id}:ctlq */
     ngx_str_t                      agent;
 
     ngx_http_rtagent_store_ctl_pt  ctl;            /* NULL once ended */
@@ -83,6 +87,12 @@ struct ngx_http_rtagent_store_call_s {
     ngx_uint_t                     nseen;
     u_char                         last_seen[128];
     size_t                         last_seen_len;
+
+    /* ids of the control messages taken, a ring */
+    u_char                         ctl_ids[NGX_HTTP_RTAGENT_STORE_CTL_IDS]
+                                          [NGX_HTTP_RTAGENT_CTL_MSG_ID_MAX];
+    u_char                         ctl_id_len[NGX_HTTP_RTAGENT_STORE_CTL_IDS];
+    ngx_uint_t                     ctl_next;
 
     unsigned                       live:1;
     unsigned                       subscribed:1;
@@ -129,15 +139,11 @@ typedef struct {
 
 
 typedef struct {
-    yajl_gen                       g;
-    ngx_uint_t                     err;
-} ngx_http_rtagent_store_json_t;
-
-
-typedef struct {
     ngx_queue_t                    calls;          /* held in memory */
     ngx_uint_t                     live;
     ngx_http_rtagent_timer_t       refresh;
+    ngx_uint_t                     ctl_sent;       /* control messages */
+    int64_t                        ctl_epoch;      /* ms, at the first */
     unsigned                       init:1;
     unsigned                       exiting:1;      /* no replies to wait */
 } ngx_http_rtagent_store_worker_t;
@@ -152,7 +158,7 @@ static void ngx_http_rtagent_store_hash(ngx_http_rtagent_store_call_t *sc);
 static void ngx_http_rtagent_store_expire(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *key, const char *ttl);
 static void ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
-    ngx_http_rtagent_store_json_t *j);
+    ngx_http_rtagent_json_out_t *j);
 static void ngx_http_rtagent_store_keep(ngx_http_rtagent_store_call_t *sc,
     ngx_uint_t seq, ngx_str_t *json);
 static void ngx_http_rtagent_store_fill(ngx_http_rtagent_store_call_t *sc,
@@ -164,7 +170,7 @@ static void ngx_http_rtagent_store_emit(ngx_http_rtagent_store_call_t *sc,
     const char *type, ngx_str_t *data, const char *once, ngx_str_t *arg);
 static void ngx_http_rtagent_store_emit_json(
     ngx_http_rtagent_store_call_t *sc, const char *type,
-    ngx_http_rtagent_store_json_t *j, const char *once, ngx_str_t *arg);
+    ngx_http_rtagent_json_out_t *j, const char *once, ngx_str_t *arg);
 static ngx_int_t ngx_http_rtagent_store_post(
     ngx_http_rtagent_store_call_t *sc, ngx_str_t *id, const char *type,
     ngx_str_t *data, const char *once, ngx_str_t *arg, ngx_log_t *log);
@@ -191,27 +197,24 @@ static ngx_int_t ngx_http_rtagent_store_publish(ngx_str_t *call_id,
     ngx_str_t *json, ngx_http_rtagent_redis_reply_pt handler, void *data);
 static void ngx_http_rtagent_store_ctl_message(void *data,
     ngx_str_t *channel, ngx_str_t *message);
+static void ngx_http_rtagent_store_ctl_take(ngx_http_rtagent_store_call_t *sc,
+    ngx_str_t *message, const char *from);
+static void ngx_http_rtagent_store_ctl_drained(void *data, redisReply *reply);
+static ngx_uint_t ngx_http_rtagent_store_ctl_seen(
+    ngx_http_rtagent_store_call_t *sc, ngx_http_rtagent_ctl_msg_str_t *id);
 static void ngx_http_rtagent_store_ctl_refuse(
     ngx_http_rtagent_store_call_t *sc, const char *error, ngx_str_t *action);
 static void ngx_http_rtagent_store_reset(void);
 static void ngx_http_rtagent_store_exit(void);
 static void ngx_http_rtagent_store_refresh(ngx_event_t *ev);
-static int64_t ngx_http_rtagent_store_now(void);
+static ngx_int_t ngx_http_rtagent_store_no_answer(redisReply *reply);
 
 static void ngx_http_rtagent_store_arg(ngx_http_rtagent_store_cmd_t *cmd,
     const u_char *data, size_t len);
 static void ngx_http_rtagent_store_num(ngx_http_rtagent_store_cmd_t *cmd,
     int64_t n);
-static ngx_int_t ngx_http_rtagent_store_json_open(
-    ngx_http_rtagent_store_json_t *j);
-static void ngx_http_rtagent_store_json_str(ngx_http_rtagent_store_json_t *j,
-    const char *key, u_char *data, size_t len);
-static void ngx_http_rtagent_store_json_int(ngx_http_rtagent_store_json_t *j,
-    const char *key, int64_t n);
-static void ngx_http_rtagent_store_json_fixed(
-    ngx_http_rtagent_store_json_t *j, const char *key, double n);
-static ngx_int_t ngx_http_rtagent_store_json_close(
-    ngx_http_rtagent_store_json_t *j, ngx_str_t *out);
+static void ngx_http_rtagent_store_script(ngx_http_rtagent_store_cmd_t *cmd,
+    ngx_str_t *lua);
 
 
 #define ngx_http_rtagent_store_lit(cmd, s)                                   \
@@ -292,8 +295,17 @@ static ngx_str_t  ngx_http_rtagent_store_ended_lua = ngx_string(
     "return d");
 
 
-static ngx_str_t  ngx_http_rtagent_store_not_object =
-    ngx_string("not a JSON object");
+/*
+ * A control message, kept and published at once: KEYS[1] the call's
+ * :ctlq; ARGV[1] the message, ARGV[2] how many the list keeps, ARGV[3]
+ * its TTL, ARGV[4] the :ctl channel.  Returns PUBLISH's count.
+ */
+
+static ngx_str_t  ngx_http_rtagent_store_ctl_lua = ngx_string(
+    "redis.call('RPUSH', KEYS[1], ARGV[1]) "
+    "redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[3]) "
+    "return redis.call('PUBLISH', ARGV[4], ARGV[1])");
 
 static ngx_http_rtagent_store_worker_t  ngx_http_rtagent_store_worker;
 
@@ -307,7 +319,7 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     size_t                            len;
     ngx_int_t                         rc;
     ngx_str_t                         json;
-    ngx_http_rtagent_store_json_t     j;
+    ngx_http_rtagent_json_out_t       j;
     ngx_http_rtagent_store_call_t    *sc;
     ngx_http_rtagent_store_worker_t  *w;
 
@@ -332,7 +344,8 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     len = sizeof(ngx_http_rtagent_store_call_t) + call_id->len + agent->len
           + 4 * (sizeof("rtagent:call:{}") - 1 + call_id->len)
           + sizeof(":transcript") - 1 + sizeof(":context") - 1
-          + sizeof(":ctl") - 1;
+          + sizeof(":ctl") - 1
+          + sizeof("rtagent:call:{}:ctlq") - 1 + call_id->len;
 
     sc = ngx_alloc(len, log);
     if (sc == NULL) {
@@ -367,11 +380,15 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     p = ngx_sprintf(p, "%V:ctl", &sc->key);
     sc->channel.len = p - sc->channel.data;
 
+    sc->ctlq.data = p;
+    p = ngx_sprintf(p, "%V:ctlq", &sc->key);
+    sc->ctlq.len = p - sc->ctlq.data;
+
     sc->log = log;
     sc->ctl = ctl;
     sc->ctl_data = data;
     sc->rate = rate;
-    sc->started = ngx_http_rtagent_store_now();
+    sc->started = ngx_http_rtagent_now_ms();
     sc->live = 1;
 
     ngx_queue_init(&sc->entries);
@@ -388,14 +405,14 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
 
     ngx_http_rtagent_store_hash(sc);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "agent", agent->data,
-                                        agent->len);
-        ngx_http_rtagent_store_json_int(&j, "sample_rate", rate);
-        ngx_http_rtagent_store_json_int(&j, "owner_worker", ngx_pid);
-        ngx_http_rtagent_store_json_str(&j, "owner_instance",
-                                        ngx_cycle->hostname.data,
-                                        ngx_cycle->hostname.len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "agent", agent->data,
+                                      agent->len);
+        ngx_http_rtagent_json_out_int(&j, "sample_rate", rate);
+        ngx_http_rtagent_json_out_int(&j, "owner_worker", ngx_pid);
+        ngx_http_rtagent_json_out_str(&j, "owner_instance",
+                                      ngx_cycle->hostname.data,
+                                      ngx_cycle->hostname.len);
         /* a second session of the call (a reconnect) does not start it */
         ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_CALL_STARTED,
                                          &j,
@@ -404,18 +421,17 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     }
 
     /* the conversation so far, for the LLM; the agent pipeline fills it */
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "agent", agent->data,
-                                        agent->len);
-        (void) yajl_gen_string(j.g, (u_char *) "messages", 8);
-        (void) yajl_gen_array_open(j.g);
-        (void) yajl_gen_array_close(j.g);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "agent", agent->data,
+                                      agent->len);
+        ngx_http_rtagent_json_out_array(&j, "messages");
+        ngx_http_rtagent_json_out_array_close(&j);
 
-        if (ngx_http_rtagent_store_json_close(&j, &json) == NGX_OK) {
+        if (ngx_http_rtagent_json_out_get(&j, &json) == NGX_OK) {
             ngx_http_rtagent_store_context(sc, &json);
         }
 
-        yajl_gen_free(j.g);
+        ngx_http_rtagent_json_out_free(&j);
     }
 
     rc = ngx_http_rtagent_redis_subscribe(&sc->channel,
@@ -453,7 +469,7 @@ ngx_http_rtagent_store_participant(ngx_http_rtagent_store_call_t *sc,
 {
     uint32_t                       hash;
     ngx_uint_t                     i;
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
     if (sc == NULL || participant->len == 0) {
         return;
@@ -488,9 +504,9 @@ ngx_http_rtagent_store_participant(ngx_http_rtagent_store_call_t *sc,
                   "rtagent store: participant \"%V\" joined, call:%V",
                   participant, &sc->id);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "participant", participant->data,
-                                        participant->len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "participant", participant->data,
+                                      participant->len);
         ngx_http_rtagent_store_emit_json(sc,
                                          NGX_HTTP_RTAGENT_EV_PARTICIPANT_JOINED,
                                          &j,
@@ -504,32 +520,32 @@ void
 ngx_http_rtagent_store_caller_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, double confidence, ngx_str_t *participant)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
     sc->refs++;
 
-    ngx_http_rtagent_store_json_int(&j, "seq", sc->seq + 1);
-    ngx_http_rtagent_store_json_str(&j, "role", (u_char *) "caller", 6);
-    ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
-    ngx_http_rtagent_store_json_int(&j, "ts", ngx_http_rtagent_store_now());
+    ngx_http_rtagent_json_out_int(&j, "seq", sc->seq + 1);
+    ngx_http_rtagent_json_out_str(&j, "role", (u_char *) "caller", 6);
+    ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
+    ngx_http_rtagent_json_out_int(&j, "ts", ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_append(sc, &j);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_int(&j, "seq", sc->seq);
-        ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_int(&j, "seq", sc->seq);
+        ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
 
         if (confidence >= 0) {
-            ngx_http_rtagent_store_json_fixed(&j, "confidence", confidence);
+            ngx_http_rtagent_json_out_fixed(&j, "confidence", confidence);
         }
 
         if (participant->len) {
-            ngx_http_rtagent_store_json_str(&j, "participant",
-                                            participant->data,
-                                            participant->len);
+            ngx_http_rtagent_json_out_str(&j, "participant",
+                                          participant->data,
+                                          participant->len);
         }
 
         ngx_http_rtagent_store_emit_json(sc,
@@ -545,16 +561,16 @@ void
 ngx_http_rtagent_store_caller_dtmf(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *tones)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
-    ngx_http_rtagent_store_json_int(&j, "seq", sc->seq + 1);
-    ngx_http_rtagent_store_json_str(&j, "role", (u_char *) "caller", 6);
-    ngx_http_rtagent_store_json_str(&j, "dtmf", tones->data, tones->len);
-    ngx_http_rtagent_store_json_int(&j, "ts", ngx_http_rtagent_store_now());
+    ngx_http_rtagent_json_out_int(&j, "seq", sc->seq + 1);
+    ngx_http_rtagent_json_out_str(&j, "role", (u_char *) "caller", 6);
+    ngx_http_rtagent_json_out_str(&j, "dtmf", tones->data, tones->len);
+    ngx_http_rtagent_json_out_int(&j, "ts", ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_append(sc, &j);
 }
 
@@ -563,35 +579,35 @@ void
 ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
     sc->refs++;
 
-    ngx_http_rtagent_store_json_int(&j, "seq", sc->seq + 1);
-    ngx_http_rtagent_store_json_str(&j, "role", (u_char *) "agent", 5);
-    ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
-    ngx_http_rtagent_store_json_int(&j, "ts", ngx_http_rtagent_store_now());
+    ngx_http_rtagent_json_out_int(&j, "seq", sc->seq + 1);
+    ngx_http_rtagent_json_out_str(&j, "role", (u_char *) "agent", 5);
+    ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
+    ngx_http_rtagent_json_out_int(&j, "ts", ngx_http_rtagent_now_ms());
 
     if (source) {
-        ngx_http_rtagent_store_json_str(&j, "source", (u_char *) source,
-                                        ngx_strlen(source));
+        ngx_http_rtagent_json_out_str(&j, "source", (u_char *) source,
+                                      ngx_strlen(source));
     }
 
     ngx_http_rtagent_store_append(sc, &j);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_str(&j, "agent", sc->agent.data,
-                                        sc->agent.len);
-        ngx_http_rtagent_store_json_int(&j, "seq", sc->seq);
-        ngx_http_rtagent_store_json_str(&j, "text", text->data, text->len);
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_str(&j, "agent", sc->agent.data,
+                                      sc->agent.len);
+        ngx_http_rtagent_json_out_int(&j, "seq", sc->seq);
+        ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
 
         if (source) {
-            ngx_http_rtagent_store_json_str(&j, "source", (u_char *) source,
-                                            ngx_strlen(source));
+            ngx_http_rtagent_json_out_str(&j, "source", (u_char *) source,
+                                          ngx_strlen(source));
         }
 
         ngx_http_rtagent_store_emit_json(sc,
@@ -607,16 +623,16 @@ void
 ngx_http_rtagent_store_agent_audio(ngx_http_rtagent_store_call_t *sc,
     ngx_uint_t utterance, ngx_msec_t duration)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
-    ngx_http_rtagent_store_json_str(&j, "agent", sc->agent.data,
-                                    sc->agent.len);
-    ngx_http_rtagent_store_json_int(&j, "utterance", utterance);
-    ngx_http_rtagent_store_json_int(&j, "duration_ms", duration);
+    ngx_http_rtagent_json_out_str(&j, "agent", sc->agent.data,
+                                  sc->agent.len);
+    ngx_http_rtagent_json_out_int(&j, "utterance", utterance);
+    ngx_http_rtagent_json_out_int(&j, "duration_ms", duration);
     ngx_http_rtagent_store_emit_json(sc,
                                    NGX_HTTP_RTAGENT_EV_AGENT_RESPONSE_GENERATED,
                                    &j, NULL, NULL);
@@ -664,17 +680,17 @@ void
 ngx_http_rtagent_store_error(ngx_http_rtagent_store_call_t *sc,
     const char *error, const char *key, ngx_str_t *value)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         return;
     }
 
-    ngx_http_rtagent_store_json_str(&j, "error", (u_char *) error,
-                                    ngx_strlen(error));
+    ngx_http_rtagent_json_out_str(&j, "error", (u_char *) error,
+                                  ngx_strlen(error));
 
     if (key && value) {
-        ngx_http_rtagent_store_json_str(&j, key, value->data, value->len);
+        ngx_http_rtagent_json_out_str(&j, key, value->data, value->len);
     }
 
     ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_ERROR_OCCURRED,
@@ -696,7 +712,7 @@ void
 ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     const char *outcome, ngx_str_t *reason)
 {
-    ngx_http_rtagent_store_json_t  j;
+    ngx_http_rtagent_json_out_t    j;
 
     if (sc == NULL || !sc->live) {
         return;
@@ -707,7 +723,7 @@ ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     sc->live = 0;
     ngx_http_rtagent_store_worker.live--;
 
-    sc->ended = ngx_http_rtagent_store_now();
+    sc->ended = ngx_http_rtagent_now_ms();
     sc->outcome = outcome;
 
     if (reason && reason->len) {
@@ -729,18 +745,18 @@ ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     ngx_http_rtagent_store_expire(sc, &sc->context_key,
                                   NGX_HTTP_RTAGENT_STORE_CONTEXT_TTL);
 
-    if (ngx_http_rtagent_store_json_open(&j) == NGX_OK) {
-        ngx_http_rtagent_store_json_int(&j, "duration_ms",
-                                        sc->ended - sc->started);
-        ngx_http_rtagent_store_json_str(&j, "outcome", (u_char *) outcome,
-                                        ngx_strlen(outcome));
+    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
+        ngx_http_rtagent_json_out_int(&j, "duration_ms",
+                                      sc->ended - sc->started);
+        ngx_http_rtagent_json_out_str(&j, "outcome", (u_char *) outcome,
+                                      ngx_strlen(outcome));
 
         if (sc->reason_len) {
-            ngx_http_rtagent_store_json_str(&j, "reason", sc->reason,
-                                            sc->reason_len);
+            ngx_http_rtagent_json_out_str(&j, "reason", sc->reason,
+                                          sc->reason_len);
         }
 
-        ngx_http_rtagent_store_json_int(&j, "transcript_entries", sc->seq);
+        ngx_http_rtagent_json_out_int(&j, "transcript_entries", sc->seq);
 
         /* the control plane or an earlier session may have ended it */
         ngx_http_rtagent_store_emit_json(sc, NGX_HTTP_RTAGENT_EV_CALL_ENDED,
@@ -895,13 +911,12 @@ ngx_http_rtagent_store_call_ended(ngx_str_t *call_id, const char *outcome,
 
     cmd.argc = 0;
     cmd.nnums = 0;
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_ended_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_ended_lua);
     ngx_http_rtagent_store_lit(&cmd, "3");
     ngx_http_rtagent_store_str(&cmd, &key);
     ngx_http_rtagent_store_str(&cmd, &transcript);
     ngx_http_rtagent_store_str(&cmd, &context);
-    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_str(&cmd, &op->outcome);
     ngx_http_rtagent_store_str(&cmd, &op->reason);
     ngx_http_rtagent_store_str(&cmd, &op->id);
@@ -925,34 +940,34 @@ ngx_http_rtagent_store_ended(void *data, redisReply *reply)
     ngx_int_t                       rc;
     ngx_str_t                       json;
     ngx_http_rtagent_store_op_t    *op = data;
-    ngx_http_rtagent_store_json_t   j;
+    ngx_http_rtagent_json_out_t     j;
 
     if (reply && reply->type == REDIS_REPLY_INTEGER) {
         rc = (reply->integer >= 0) ? 1 : 0;
 
     } else {
         /* not ended in the hash: CALL_ENDED anyway, at least once */
-        rc = -1;
+        rc = ngx_http_rtagent_store_no_answer(reply);
     }
 
-    if (rc != 0) {
-        if (ngx_http_rtagent_store_json_open(&j) != NGX_OK) {
+    if (rc == 1 || rc == -1) {
+        if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "rtagent store: no memory for CALL_ENDED, call:%V",
                           &op->id);
 
         } else {
             if (rc == 1) {
-                ngx_http_rtagent_store_json_int(&j, "duration_ms",
-                                                reply->integer);
+                ngx_http_rtagent_json_out_int(&j, "duration_ms",
+                                              reply->integer);
             }
 
-            ngx_http_rtagent_store_json_str(&j, "outcome", op->outcome.data,
-                                            op->outcome.len);
-            ngx_http_rtagent_store_json_str(&j, "reason", op->reason.data,
-                                            op->reason.len);
+            ngx_http_rtagent_json_out_str(&j, "outcome", op->outcome.data,
+                                          op->outcome.len);
+            ngx_http_rtagent_json_out_str(&j, "reason", op->reason.data,
+                                          op->reason.len);
 
-            if (ngx_http_rtagent_store_json_close(&j, &json) == NGX_OK) {
+            if (ngx_http_rtagent_json_out_get(&j, &json) == NGX_OK) {
                 (void) ngx_http_rtagent_store_xadd(&op->id, &op->type, &json);
 
             } else {
@@ -961,7 +976,7 @@ ngx_http_rtagent_store_ended(void *data, redisReply *reply)
                               "is not valid UTF-8, call:%V", &op->id);
             }
 
-            yajl_gen_free(j.g);
+            ngx_http_rtagent_json_out_free(&j);
         }
     }
 
@@ -1018,7 +1033,8 @@ ngx_http_rtagent_store_counted(void *data, redisReply *reply)
     if (op->result) {
         op->result(op->data_arg,
                    (reply && reply->type == REDIS_REPLY_INTEGER)
-                   ? (ngx_int_t) reply->integer : -1);
+                   ? (ngx_int_t) reply->integer
+                   : ngx_http_rtagent_store_no_answer(reply));
     }
 
     ngx_free(op);
@@ -1091,7 +1107,7 @@ ngx_http_rtagent_store_deduped(void *data, redisReply *reply)
     ngx_http_rtagent_store_op_t  *op = data;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        rc = -1;
+        rc = ngx_http_rtagent_store_no_answer(reply);
 
     } else if (reply->type == REDIS_REPLY_NIL) {
         rc = 0;
@@ -1176,7 +1192,7 @@ ngx_http_rtagent_store_got(void *data, redisReply *reply)
     redisReply                   *e;
     ngx_http_rtagent_store_op_t  *op = data;
 
-    n = -1;
+    n = ngx_http_rtagent_store_no_answer(reply);
 
     if (reply && reply->type == REDIS_REPLY_ARRAY
         && reply->elements == op->n)
@@ -1205,19 +1221,45 @@ ngx_http_rtagent_store_got(void *data, redisReply *reply)
 }
 
 
-/* PUBLISH on rtagent:call:{<id>}:ctl */
+/*
+ * The message, an "id" added, RPUSHed on rtagent:call:{<id>}:ctlq and
+ * PUBLISHed on rtagent:call:{<id>}:ctl by one script
+ */
 
 static ngx_int_t
 ngx_http_rtagent_store_publish(ngx_str_t *call_id, ngx_str_t *json,
     ngx_http_rtagent_redis_reply_pt handler, void *data)
 {
-    u_char                        *p;
-    ngx_int_t                      rc;
-    ngx_str_t                      channel;
-    ngx_http_rtagent_store_cmd_t   cmd;
+    u_char                           *p, *last, *body;
+    ngx_int_t                         rc;
+    ngx_str_t                         channel, ctlq, msg;
+    ngx_http_rtagent_store_cmd_t      cmd;
+    ngx_http_rtagent_store_worker_t  *w;
+
+    p = json->data;
+    last = p + json->len;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    {
+        p++;
+    }
+
+    if (p == last || *p != '{') {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "rtagent store: a control message is not a JSON "
+                      "object, call:%V", call_id);
+        return NGX_ERROR;
+    }
+
+    body = p + 1;
 
     channel.len = sizeof("rtagent:call:{}:ctl") - 1 + call_id->len;
-    channel.data = ngx_alloc(channel.len, ngx_cycle->log);
+    ctlq.len = channel.len + 1;
+    msg.len = sizeof("{\"id\":\"\",") - 1 + NGX_HTTP_RTAGENT_CTL_MSG_ID_MAX
+              + (last - body);
+
+    channel.data = ngx_alloc(channel.len + ctlq.len + msg.len,
+                             ngx_cycle->log);
     if (channel.data == NULL) {
         return NGX_ERROR;
     }
@@ -1225,11 +1267,45 @@ ngx_http_rtagent_store_publish(ngx_str_t *call_id, ngx_str_t *json,
     p = ngx_sprintf(channel.data, "rtagent:call:{%V}:ctl", call_id);
     channel.len = p - channel.data;
 
+    ctlq.data = p;
+    p = ngx_sprintf(p, "%Vq", &channel);
+    ctlq.len = p - ctlq.data;
+
+    /* unique across workers and restarts: the pid, a clock, a counter */
+    w = &ngx_http_rtagent_store_worker;
+
+    if (w->ctl_epoch == 0) {
+        w->ctl_epoch = ngx_http_rtagent_now_ms();
+    }
+
+    msg.data = p;
+    p = ngx_sprintf(p, "{\"id\":\"%P-%L-%ui\"", ngx_pid, w->ctl_epoch,
+                    ++w->ctl_sent);
+
+    /* "{}" has no member to follow the id */
+    while (body < last
+           && (*body == ' ' || *body == '\t' || *body == '\r'
+               || *body == '\n'))
+    {
+        body++;
+    }
+
+    if (body < last && *body != '}') {
+        *p++ = ',';
+    }
+
+    p = ngx_cpymem(p, body, last - body);
+    msg.len = p - msg.data;
+
     cmd.argc = 0;
     cmd.nnums = 0;
-    ngx_http_rtagent_store_lit(&cmd, "PUBLISH");
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_ctl_lua);
+    ngx_http_rtagent_store_lit(&cmd, "1");
+    ngx_http_rtagent_store_str(&cmd, &ctlq);
+    ngx_http_rtagent_store_str(&cmd, &msg);
+    ngx_http_rtagent_store_num(&cmd, NGX_HTTP_RTAGENT_STORE_CTLQ_MAX);
+    ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_CTLQ_TTL);
     ngx_http_rtagent_store_str(&cmd, &channel);
-    ngx_http_rtagent_store_str(&cmd, json);
 
     rc = ngx_http_rtagent_store_write(call_id, cmd.argc, cmd.argv, cmd.len,
                                       handler, data);
@@ -1436,16 +1512,16 @@ ngx_http_rtagent_store_expire(ngx_http_rtagent_store_call_t *sc,
 
 static void
 ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
-    ngx_http_rtagent_store_json_t *j)
+    ngx_http_rtagent_json_out_t *j)
 {
     ngx_str_t                      json;
     ngx_http_rtagent_store_cmd_t   cmd;
 
-    if (ngx_http_rtagent_store_json_close(j, &json) != NGX_OK) {
+    if (ngx_http_rtagent_json_out_get(j, &json) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, sc->log, 0,
                       "rtagent store: transcript entry is not valid UTF-8, "
                       "call:%V", &sc->id);
-        yajl_gen_free(j->g);
+        ngx_http_rtagent_json_out_free(j);
         return;
     }
 
@@ -1456,8 +1532,7 @@ ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
     cmd.argc = 0;
     cmd.nnums = 0;
 
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_append_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_append_lua);
     ngx_http_rtagent_store_lit(&cmd, "1");
     ngx_http_rtagent_store_str(&cmd, &sc->transcript);
     ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_TRANSCRIPT_TTL);
@@ -1467,7 +1542,7 @@ ngx_http_rtagent_store_append(ngx_http_rtagent_store_call_t *sc,
 
     ngx_http_rtagent_store_send(sc, &cmd, ngx_http_rtagent_store_appended);
 
-    yajl_gen_free(j->g);
+    ngx_http_rtagent_json_out_free(j);
 }
 
 
@@ -1519,6 +1594,7 @@ ngx_http_rtagent_store_fill(ngx_http_rtagent_store_call_t *sc,
     size_t                          *len;
     u_char                           first[NGX_INT64_LEN];
     u_char                          *last;
+    ngx_str_t                       *sha;
     ngx_uint_t                       n, force;
     ngx_queue_t                     *q;
     const char                     **argv;
@@ -1568,10 +1644,20 @@ ngx_http_rtagent_store_fill(ngx_http_rtagent_store_call_t *sc,
     len = (size_t *) (argv + n + 7);
     argc = 0;
 
-    argv[argc] = "EVAL";
-    len[argc++] = 4;
-    argv[argc] = (const char *) ngx_http_rtagent_store_append_lua.data;
-    len[argc++] = ngx_http_rtagent_store_append_lua.len;
+    sha = ngx_http_rtagent_redis_script(&ngx_http_rtagent_store_append_lua);
+
+    if (sha) {
+        argv[argc] = "EVALSHA";
+        len[argc++] = 7;
+        argv[argc] = (const char *) sha->data;
+        len[argc++] = sha->len;
+
+    } else {
+        argv[argc] = "EVAL";
+        len[argc++] = 4;
+        argv[argc] = (const char *) ngx_http_rtagent_store_append_lua.data;
+        len[argc++] = ngx_http_rtagent_store_append_lua.len;
+    }
     argv[argc] = "1";
     len[argc++] = 1;
     argv[argc] = (const char *) sc->transcript.data;
@@ -1623,8 +1709,7 @@ ngx_http_rtagent_store_sync(ngx_http_rtagent_store_call_t *sc)
     cmd.argc = 0;
     cmd.nnums = 0;
 
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_append_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_append_lua);
     ngx_http_rtagent_store_lit(&cmd, "1");
     ngx_http_rtagent_store_str(&cmd, &sc->transcript);
     ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_TRANSCRIPT_TTL);
@@ -1694,12 +1779,12 @@ ngx_http_rtagent_store_emit(ngx_http_rtagent_store_call_t *sc,
 
 static void
 ngx_http_rtagent_store_emit_json(ngx_http_rtagent_store_call_t *sc,
-    const char *type, ngx_http_rtagent_store_json_t *j, const char *once,
+    const char *type, ngx_http_rtagent_json_out_t *j, const char *once,
     ngx_str_t *arg)
 {
     ngx_str_t  json;
 
-    if (ngx_http_rtagent_store_json_close(j, &json) == NGX_OK) {
+    if (ngx_http_rtagent_json_out_get(j, &json) == NGX_OK) {
         ngx_http_rtagent_store_emit(sc, type, &json, once, arg);
 
     } else {
@@ -1708,7 +1793,7 @@ ngx_http_rtagent_store_emit_json(ngx_http_rtagent_store_call_t *sc,
                       "call:%V", type, &sc->id);
     }
 
-    yajl_gen_free(j->g);
+    ngx_http_rtagent_json_out_free(j);
 }
 
 
@@ -1786,12 +1871,11 @@ ngx_http_rtagent_store_post(ngx_http_rtagent_store_call_t *sc, ngx_str_t *id,
 
     cmd.argc = 0;
     cmd.nnums = 0;
-    ngx_http_rtagent_store_lit(&cmd, "EVAL");
-    ngx_http_rtagent_store_str(&cmd, &ngx_http_rtagent_store_guard_lua);
+    ngx_http_rtagent_store_script(&cmd, &ngx_http_rtagent_store_guard_lua);
     ngx_http_rtagent_store_lit(&cmd, "1");
     ngx_http_rtagent_store_str(&cmd, &key);
     ngx_http_rtagent_store_str(&cmd, &field);
-    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_num(&cmd, ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_lit(&cmd, NGX_HTTP_RTAGENT_STORE_CALL_TTL);
 
     if (sc && ngx_http_rtagent_store_worker.exiting) {
@@ -1931,7 +2015,7 @@ ngx_http_rtagent_store_xadd_cmd(ngx_http_rtagent_store_cmd_t *cmd,
     ngx_http_rtagent_store_lit(cmd, "call_id");
     ngx_http_rtagent_store_str(cmd, id);
     ngx_http_rtagent_store_lit(cmd, "ts");
-    ngx_http_rtagent_store_num(cmd, ngx_http_rtagent_store_now());
+    ngx_http_rtagent_store_num(cmd, ngx_http_rtagent_now_ms());
     ngx_http_rtagent_store_lit(cmd, "data");
     ngx_http_rtagent_store_str(cmd, data);
 }
@@ -1955,147 +2039,156 @@ ngx_http_rtagent_store_xadd(ngx_str_t *id, ngx_str_t *type, ngx_str_t *data)
 
 /* control ---------------------------------------------------------------- */
 
+/*
+ * A message on the call's channel, or (message NULL) the subscription is
+ * in place, again after a reconnect: what was sent while it was not waits
+ * in :ctlq.  The drain goes on the command connection after the
+ * subscription was confirmed, so a message sent since comes by PUBLISH,
+ * and one sent before is in the list: none falls between the two.
+ */
+
 static void
 ngx_http_rtagent_store_ctl_message(void *data, ngx_str_t *channel,
     ngx_str_t *message)
 {
-    char                           *buf;
-    u_char                         *p, *last;
-    yajl_val                        tree, v;
-    ngx_str_t                       s;
-    ngx_http_rtagent_ctl_t          ctl;
     ngx_http_rtagent_store_call_t  *sc = data;
-    char                            err[128];
-
-    static const char  *action[] = { "action", NULL };
-    static const char  *target[] = { "target", NULL };
-    static const char  *text[] = { "text", NULL };
-    static const char  *outcome[] = { "outcome", NULL };
-    static const char  *reason[] = { "reason", NULL };
+    ngx_http_rtagent_store_cmd_t    cmd;
 
     if (sc->ctl == NULL) {
         return;
     }
 
-    if (message->len > NGX_HTTP_RTAGENT_STORE_CTL_MAX) {
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: control message of %uz bytes "
-                      "ignored, call:%V", message->len, &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, "control message too large",
-                                          NULL);
+    if (message) {
+        ngx_http_rtagent_store_ctl_take(sc, message, "on the channel");
         return;
     }
 
-    buf = ngx_alloc(message->len + 1, sc->log);
-    if (buf == NULL) {
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "LRANGE");
+    ngx_http_rtagent_store_str(&cmd, &sc->ctlq);
+    ngx_http_rtagent_store_lit(&cmd, "0");
+    ngx_http_rtagent_store_lit(&cmd, "-1");
+
+    ngx_http_rtagent_store_send(sc, &cmd, ngx_http_rtagent_store_ctl_drained);
+}
+
+
+static void
+ngx_http_rtagent_store_ctl_drained(void *data, redisReply *reply)
+{
+    size_t                          i;
+    ngx_str_t                       message;
+    redisReply                     *e;
+    ngx_http_rtagent_store_call_t  *sc = data;
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+
+        if (reply->elements && sc->ctl) {
+            ngx_log_error(NGX_LOG_NOTICE, sc->log, 0,
+                          "rtagent store: %uz control messages waiting in "
+                          "\"%V\", call:%V", reply->elements, &sc->ctlq,
+                          &sc->id);
+        }
+
+        for (i = 0; i < reply->elements && sc->ctl; i++) {
+            e = reply->element[i];
+
+            if (e->type != REDIS_REPLY_STRING) {
+                continue;
+            }
+
+            message.data = (u_char *) e->str;
+            message.len = e->len;
+
+            ngx_http_rtagent_store_ctl_take(sc, &message, "from the queue");
+        }
+    }
+
+    sc->refs--;
+    ngx_http_rtagent_store_release(sc);
+}
+
+
+/*
+ * A control message taken: removed from :ctlq (it is handled here, once,
+ * whatever it says), applied unless its id was applied already.
+ */
+
+static void
+ngx_http_rtagent_store_ctl_take(ngx_http_rtagent_store_call_t *sc,
+    ngx_str_t *message, const char *from)
+{
+    ngx_str_t                       name;
+    ngx_http_rtagent_ctl_t          ctl;
+    ngx_http_rtagent_ctl_msg_t      m;
+    ngx_http_rtagent_ctl_msg_rc_e   rc;
+    ngx_http_rtagent_store_cmd_t    cmd;
+    char                            err[128];
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "LREM");
+    ngx_http_rtagent_store_str(&cmd, &sc->ctlq);
+    ngx_http_rtagent_store_lit(&cmd, "1");
+    ngx_http_rtagent_store_str(&cmd, message);
+
+    ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+    rc = ngx_http_rtagent_ctl_msg_parse((const char *) message->data,
+                                        message->len, &m, err, sizeof(err));
+
+    if (rc != NGX_HTTP_RTAGENT_CTL_MSG_OK) {
+        name.data = (u_char *) m.name.data;
+        name.len = m.name.len;
+
+        if (rc == NGX_HTTP_RTAGENT_CTL_MSG_UNKNOWN
+            || rc == NGX_HTTP_RTAGENT_CTL_MSG_INCOMPLETE)
+        {
+            ngx_log_error(NGX_LOG_WARN, sc->log, 0,
+                          "rtagent store: control action \"%V\" %s, "
+                          "ignored, call:%V", &name, err, &sc->id);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, sc->log, 0,
+                          "rtagent store: malformed control message "
+                          "ignored: %s, call:%V", err, &sc->id);
+        }
+
+        ngx_http_rtagent_store_ctl_refuse(sc,
+                                          ngx_http_rtagent_ctl_msg_error(rc),
+                                          name.len ? &name : NULL);
+        ngx_http_rtagent_ctl_msg_free(&m);
         return;
     }
 
-    ngx_memcpy(buf, message->data, message->len);
-    buf[message->len] = '\0';
-
-    err[0] = '\0';
-    tree = yajl_tree_parse(buf, err, sizeof(err));
-
-    ngx_free(buf);
-
-    if (!YAJL_IS_OBJECT(tree)) {
-        /* yajl's first line names the error; the rest draws an arrow */
-        s.data = (u_char *) err;
-        last = s.data + ngx_strlen(err);
-        p = ngx_strlchr(s.data, last, '\n');
-        s.len = (p ? p : last) - s.data;
-
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: malformed control message ignored: "
-                      "%V, call:%V",
-                      tree ? &ngx_http_rtagent_store_not_object : &s,
-                      &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, "malformed control message",
-                                          NULL);
-        yajl_tree_free(tree);
+    if (ngx_http_rtagent_store_ctl_seen(sc, &m.id)) {
+        ngx_log_error(NGX_LOG_INFO, sc->log, 0,
+                      "rtagent store: control message %s %s applied "
+                      "before, call:%V", m.id.data, from, &sc->id);
+        ngx_http_rtagent_ctl_msg_free(&m);
         return;
     }
 
     ngx_memzero(&ctl, sizeof(ngx_http_rtagent_ctl_t));
 
-    v = yajl_tree_get(tree, action, yajl_t_string);
+    ctl.action = m.action;
 
-    if (v == NULL) {
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: control message without an \"action\" "
-                      "string ignored, call:%V", &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, "control message without "
-                                          "action", NULL);
-        yajl_tree_free(tree);
-        return;
-    }
+#define ngx_http_rtagent_store_ctl_str(dst, src)                             \
+    (dst).data = (u_char *) (src).data; (dst).len = (src).len
 
-    ctl.name.data = (u_char *) YAJL_GET_STRING(v);
-    ctl.name.len = ngx_strlen(ctl.name.data);
+    ngx_http_rtagent_store_ctl_str(ctl.name, m.name);
+    ngx_http_rtagent_store_ctl_str(ctl.target, m.target);
+    ngx_http_rtagent_store_ctl_str(ctl.text, m.text);
+    ngx_http_rtagent_store_ctl_str(ctl.outcome, m.outcome);
+    ngx_http_rtagent_store_ctl_str(ctl.reason, m.reason);
 
-    if (ngx_strcmp(ctl.name.data, "hangup") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_HANGUP;
-
-        /* how the call ended, as the control plane knows it */
-        v = yajl_tree_get(tree, outcome, yajl_t_string);
-        if (v) {
-            ctl.outcome.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.outcome.len = ngx_strlen(ctl.outcome.data);
-        }
-
-        v = yajl_tree_get(tree, reason, yajl_t_string);
-        if (v) {
-            ctl.reason.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.reason.len = ngx_strlen(ctl.reason.data);
-        }
-
-    } else if (ngx_strcmp(ctl.name.data, "stop_audio") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_STOP_AUDIO;
-
-    } else if (ngx_strcmp(ctl.name.data, "transfer") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_TRANSFER;
-
-        v = yajl_tree_get(tree, target, yajl_t_string);
-        if (v) {
-            ctl.target.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.target.len = ngx_strlen(ctl.target.data);
-        }
-
-    } else if (ngx_strcmp(ctl.name.data, "inject_text") == 0) {
-        ctl.action = NGX_HTTP_RTAGENT_CTL_INJECT_TEXT;
-
-        v = yajl_tree_get(tree, text, yajl_t_string);
-        if (v) {
-            ctl.text.data = (u_char *) YAJL_GET_STRING(v);
-            ctl.text.len = ngx_strlen(ctl.text.data);
-        }
-    }
-
-    if (ctl.action == 0
-        || (ctl.action == NGX_HTTP_RTAGENT_CTL_TRANSFER
-            && ctl.target.len == 0)
-        || (ctl.action == NGX_HTTP_RTAGENT_CTL_INJECT_TEXT
-            && ctl.text.len == 0))
-    {
-        ngx_log_error(NGX_LOG_WARN, sc->log, 0,
-                      "rtagent store: control action \"%V\" %s, ignored, "
-                      "call:%V", &ctl.name,
-                      ctl.action == 0 ? "is unknown"
-                      : ctl.action == NGX_HTTP_RTAGENT_CTL_TRANSFER
-                        ? "needs a \"target\"" : "needs a \"text\"",
-                      &sc->id);
-        ngx_http_rtagent_store_ctl_refuse(sc, ctl.action == 0
-                                              ? "unknown control action"
-                                              : "control action incomplete",
-                                          &ctl.name);
-        yajl_tree_free(tree);
-        return;
-    }
+#undef ngx_http_rtagent_store_ctl_str
 
     ngx_log_error(NGX_LOG_INFO, sc->log, 0,
-                  "rtagent store: control \"%V\" on \"%V\", call:%V",
-                  &ctl.name, channel, &sc->id);
+                  "rtagent store: control \"%V\" %s%s%s \"%V\", call:%V",
+                  &ctl.name, m.id.len ? m.id.data : "",
+                  m.id.len ? " " : "", from, &sc->channel, &sc->id);
 
     /* the handler may end the call; sc stays until this returns */
     sc->refs++;
@@ -2105,7 +2198,35 @@ ngx_http_rtagent_store_ctl_message(void *data, ngx_str_t *channel,
     sc->refs--;
     ngx_http_rtagent_store_release(sc);
 
-    yajl_tree_free(tree);
+    ngx_http_rtagent_ctl_msg_free(&m);
+}
+
+
+/* whether id was taken before; remembers it if not */
+
+static ngx_uint_t
+ngx_http_rtagent_store_ctl_seen(ngx_http_rtagent_store_call_t *sc,
+    ngx_http_rtagent_ctl_msg_str_t *id)
+{
+    ngx_uint_t  i;
+
+    if (id->len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < NGX_HTTP_RTAGENT_STORE_CTL_IDS; i++) {
+        if (sc->ctl_id_len[i] == id->len
+            && ngx_memcmp(sc->ctl_ids[i], id->data, id->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    i = sc->ctl_next++ % NGX_HTTP_RTAGENT_STORE_CTL_IDS;
+    ngx_memcpy(sc->ctl_ids[i], id->data, id->len);
+    sc->ctl_id_len[i] = (u_char) id->len;
+
+    return 0;
 }
 
 
@@ -2256,15 +2377,22 @@ ngx_http_rtagent_store_refresh(ngx_event_t *ev)
 }
 
 
-static int64_t
-ngx_http_rtagent_store_now(void)
+/*
+ * -1 for a reply that is none or an error; NGX_HTTP_RTAGENT_STORE_EXITING
+ * for the NULL that every write still waiting gets when the worker exits:
+ * the caller then starts nothing new (no request, no write).
+ */
+
+static ngx_int_t
+ngx_http_rtagent_store_no_answer(redisReply *reply)
 {
-    ngx_time_t  *tp;
+    if (reply == NULL && !ngx_http_rtagent_redis_enabled()) {
+        return NGX_HTTP_RTAGENT_STORE_EXITING;
+    }
 
-    tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
+    return -1;
 }
+
 
 
 /* helpers ---------------------------------------------------------------- */
@@ -2291,91 +2419,24 @@ ngx_http_rtagent_store_num(ngx_http_rtagent_store_cmd_t *cmd, int64_t n)
 }
 
 
-static ngx_int_t
-ngx_http_rtagent_store_json_open(ngx_http_rtagent_store_json_t *j)
-{
-    j->err = 0;
-    j->g = yajl_gen_alloc(NULL);
-
-    if (j->g == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) yajl_gen_config(j->g, yajl_gen_validate_utf8, 1);
-
-    if (yajl_gen_map_open(j->g) != yajl_gen_status_ok) {
-        yajl_gen_free(j->g);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
+/* EVALSHA, or EVAL when the script has no SHA1 */
 
 static void
-ngx_http_rtagent_store_json_str(ngx_http_rtagent_store_json_t *j,
-    const char *key, u_char *data, size_t len)
+ngx_http_rtagent_store_script(ngx_http_rtagent_store_cmd_t *cmd,
+    ngx_str_t *lua)
 {
-    if (yajl_gen_string(j->g, (u_char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok
-        || yajl_gen_string(j->g, data, len) != yajl_gen_status_ok)
-    {
-        j->err = 1;
+    ngx_str_t  *sha;
+
+    sha = ngx_http_rtagent_redis_script(lua);
+
+    if (sha) {
+        ngx_http_rtagent_store_lit(cmd, "EVALSHA");
+        ngx_http_rtagent_store_str(cmd, sha);
+
+    } else {
+        ngx_http_rtagent_store_lit(cmd, "EVAL");
+        ngx_http_rtagent_store_str(cmd, lua);
     }
 }
 
 
-static void
-ngx_http_rtagent_store_json_int(ngx_http_rtagent_store_json_t *j,
-    const char *key, int64_t n)
-{
-    if (yajl_gen_string(j->g, (u_char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok
-        || yajl_gen_integer(j->g, n) != yajl_gen_status_ok)
-    {
-        j->err = 1;
-    }
-}
-
-
-/* yajl prints doubles with %.20g: four decimals are plenty here */
-
-static void
-ngx_http_rtagent_store_json_fixed(ngx_http_rtagent_store_json_t *j,
-    const char *key, double n)
-{
-    u_char  *last;
-    u_char   buf[32];
-
-    last = ngx_snprintf(buf, sizeof(buf), "%.4f", n);
-
-    if (yajl_gen_string(j->g, (u_char *) key, ngx_strlen(key))
-        != yajl_gen_status_ok
-        || yajl_gen_number(j->g, (char *) buf, last - buf)
-           != yajl_gen_status_ok)
-    {
-        j->err = 1;
-    }
-}
-
-
-/* out points into j's buffer, valid until yajl_gen_free() */
-
-static ngx_int_t
-ngx_http_rtagent_store_json_close(ngx_http_rtagent_store_json_t *j,
-    ngx_str_t *out)
-{
-    size_t                len;
-    const unsigned char  *buf;
-
-    if (j->err || yajl_gen_map_close(j->g) != yajl_gen_status_ok
-        || yajl_gen_get_buf(j->g, &buf, &len) != yajl_gen_status_ok)
-    {
-        return NGX_ERROR;
-    }
-
-    out->data = (u_char *) buf;
-    out->len = len;
-
-    return NGX_OK;
-}

@@ -19,6 +19,14 @@
  *                                   data (JSON)
  *   rtagent:call:{<id>}:ctl         pub/sub: JSON control messages for the
  *                                   worker that owns the call
+ *   rtagent:call:{<id>}:ctlq        list: the same messages, RPUSHed with
+ *                                   the PUBLISH (one script or MULTI), the
+ *                                   newest 32, 1 h; the owner drains it each
+ *                                   time its subscription is (again) in
+ *                                   place and LREMs every message it took,
+ *                                   so none is lost while it was not
+ *                                   subscribed; a message's "id" makes it
+ *                                   applied once when both paths bring it
  *   rtagent:event:{<id>}            string "1": an Event Grid or callback
  *                                   event id already seen; 24 h at least
  *
@@ -49,6 +57,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <store/ngx_http_rtagent_ctl_msg.h>
+
 
 #define NGX_HTTP_RTAGENT_EV_CALL_STARTED              "CALL_STARTED"
 #define NGX_HTTP_RTAGENT_EV_PARTICIPANT_JOINED        "PARTICIPANT_JOINED"
@@ -58,14 +68,6 @@
 #define NGX_HTTP_RTAGENT_EV_RECORDING_STARTED         "RECORDING_STARTED"
 #define NGX_HTTP_RTAGENT_EV_ERROR_OCCURRED            "ERROR_OCCURRED"
 #define NGX_HTTP_RTAGENT_EV_CALL_ENDED                "CALL_ENDED"
-
-
-typedef enum {
-    NGX_HTTP_RTAGENT_CTL_HANGUP = 1,
-    NGX_HTTP_RTAGENT_CTL_STOP_AUDIO,
-    NGX_HTTP_RTAGENT_CTL_TRANSFER,
-    NGX_HTTP_RTAGENT_CTL_INJECT_TEXT
-} ngx_http_rtagent_ctl_action_e;
 
 
 /* a control message; the strings live for the handler's call only */
@@ -140,7 +142,11 @@ void ngx_http_rtagent_store_event(ngx_http_rtagent_store_call_t *sc,
 void ngx_http_rtagent_store_call_end(ngx_http_rtagent_store_call_t *sc,
     const char *outcome, ngx_str_t *reason);
 
-/* publishes a control message for a call, wherever it lives */
+/*
+ * sends a control message (a JSON object) to a call, wherever it lives:
+ * an "id" is added, then one script RPUSHes it on the call's :ctlq and
+ * PUBLISHes it on :ctl
+ */
 ngx_int_t ngx_http_rtagent_store_control(ngx_str_t *call_id,
     ngx_str_t *json);
 
@@ -180,7 +186,14 @@ ngx_int_t ngx_http_rtagent_store_call_event(ngx_str_t *call_id,
 /* PARTICIPANT_JOINED: "ev:joined:" + rawId */
 #define NGX_HTTP_RTAGENT_STORE_ONCE_JOINED    "ev:joined:"
 
-/* 1: done by this call; 0: done before (or a repeat); -1: no answer */
+/*
+ * 1: done by this call; 0: done before (or a repeat); -1: no answer;
+ * NGX_HTTP_RTAGENT_STORE_EXITING: no answer because the worker exits (a
+ * handler then frees what it holds and starts nothing: no request, no
+ * response, no write).  A fields handler gets it as n, too.
+ */
+#define NGX_HTTP_RTAGENT_STORE_EXITING  -2
+
 typedef void (*ngx_http_rtagent_store_result_pt)(void *data, ngx_int_t rc);
 
 /*
@@ -199,9 +212,10 @@ ngx_int_t ngx_http_rtagent_store_call_ended(ngx_str_t *call_id,
     ngx_http_rtagent_store_result_pt handler, void *data);
 
 /*
- * publishes a control message like ngx_http_rtagent_store_control(), and
- * tells handler how many subscribers received it (PUBLISH's reply; -1
- * when Redis did not answer)
+ * sends a control message like ngx_http_rtagent_store_control(), and
+ * tells handler how many subscribers received it at once (PUBLISH's
+ * reply; -1 when Redis did not answer); with 0 the message still waits in
+ * the call's :ctlq for a session of the call that subscribes within 1 h
  */
 ngx_int_t ngx_http_rtagent_store_control_count(ngx_str_t *call_id,
     ngx_str_t *json, ngx_http_rtagent_store_result_pt handler, void *data);

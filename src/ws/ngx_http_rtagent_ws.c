@@ -12,7 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
+#include <ws/ngx_http_rtagent_ws.h>
 
 
 static ssize_t ngx_http_rtagent_ws_recv_cb(wslay_event_context_ptr ctx,
@@ -28,6 +29,47 @@ static void ngx_http_rtagent_ws_pump(ngx_http_rtagent_ws_t *ws,
 static void ngx_http_rtagent_ws_flush(ngx_http_rtagent_ws_t *ws);
 static void ngx_http_rtagent_ws_protocol_error(ngx_http_rtagent_ws_t *ws);
 static void ngx_http_rtagent_ws_closing(ngx_http_rtagent_ws_t *ws);
+static ngx_int_t ngx_http_rtagent_ws_init_process(ngx_cycle_t *cycle);
+static void ngx_http_rtagent_ws_exit_process(ngx_cycle_t *cycle);
+
+
+/*
+ * A module of its own for the request ctx and the worker's list of live
+ * WebSockets, which worker exit closes with 1001 (going away).
+ */
+
+static ngx_http_module_t  ngx_http_rtagent_ws_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_rtagent_ws_module = {
+    NGX_MODULE_V1,
+    &ngx_http_rtagent_ws_module_ctx,       /* module context */
+    NULL,                                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_rtagent_ws_init_process,      /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_rtagent_ws_exit_process,      /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_queue_t  ngx_http_rtagent_ws_live;
 static void ngx_http_rtagent_ws_finalize(ngx_http_rtagent_ws_t *ws,
     ngx_int_t rc);
 static void ngx_http_rtagent_ws_ping_handler(ngx_event_t *ev);
@@ -73,19 +115,7 @@ ngx_http_rtagent_ws_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->close_timeout, prev->close_timeout,
                               1000);
 
-    if (conf->max_message_size < 126) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_ws_max_message_size must be at least "
-                           "126 bytes");
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->idle_timeout == 0 || conf->close_timeout == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_ws_idle_timeout and "
-                           "rtagent_ws_close_timeout must not be 0");
-        return NGX_CONF_ERROR;
-    }
+    /* the directives' bounds are checked by their posts (module.c) */
 
     return NGX_CONF_OK;
 }
@@ -118,7 +148,7 @@ ngx_http_rtagent_ws_create(ngx_http_request_t *r,
     wslay_event_config_set_max_recv_msg_length(ws->wslay,
                                                conf->max_message_size);
 
-    ngx_http_set_ctx(r, ws, ngx_http_rtagent_module);
+    ngx_http_set_ctx(r, ws, ngx_http_rtagent_ws_module);
 
     ws->request = r;
     ws->connection = r->connection;
@@ -147,7 +177,6 @@ ngx_http_rtagent_ws_start(ngx_http_rtagent_ws_t *ws)
     ngx_connection_t           *c;
     ngx_http_request_t         *r;
     ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_rtagent_worker_t  *worker;
 
     r = ws->request;
     c = ws->connection;
@@ -175,8 +204,7 @@ ngx_http_rtagent_ws_start(ngx_http_rtagent_ws_t *ws)
     ws->last_in = ngx_current_msec;
     ngx_add_timer(c->read, ws->conf->idle_timeout);
 
-    worker = ngx_http_rtagent_worker();
-    ngx_queue_insert_tail(&worker->websockets, &ws->queue);
+    ngx_queue_insert_tail(&ngx_http_rtagent_ws_live, &ws->queue);
 
     ngx_post_event(c->read, &ngx_posted_events);
 
@@ -251,18 +279,32 @@ ngx_http_rtagent_ws_close(ngx_http_rtagent_ws_t *ws, ngx_uint_t code,
 }
 
 
+static ngx_int_t
+ngx_http_rtagent_ws_init_process(ngx_cycle_t *cycle)
+{
+    ngx_queue_init(&ngx_http_rtagent_ws_live);
+
+    return NGX_OK;
+}
+
+
 /* worker exit: tell every peer we are going away (best effort) */
 
-void
-ngx_http_rtagent_ws_shutdown_all(ngx_queue_t *websockets)
+static void
+ngx_http_rtagent_ws_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_queue_t            *q;
+    ngx_queue_t            *q, *next;
     ngx_http_rtagent_ws_t  *ws;
 
-    for (q = ngx_queue_head(websockets);
-         q != ngx_queue_sentinel(websockets);
-         q = ngx_queue_next(q))
+    if (ngx_http_rtagent_ws_live.next == NULL) {
+        return;
+    }
+
+    for (q = ngx_queue_head(&ngx_http_rtagent_ws_live);
+         q != ngx_queue_sentinel(&ngx_http_rtagent_ws_live);
+         q = next)
     {
+        next = ngx_queue_next(q);
         ws = ngx_queue_data(q, ngx_http_rtagent_ws_t, queue);
         ngx_http_rtagent_ws_going_away(ws);
     }
@@ -430,7 +472,7 @@ ngx_http_rtagent_ws_read_handler(ngx_http_request_t *r)
     ngx_event_t            *rev;
     ngx_http_rtagent_ws_t  *ws;
 
-    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_module);
+    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_ws_module);
     rev = r->connection->read;
 
     if (rev->timedout) {
@@ -468,7 +510,7 @@ ngx_http_rtagent_ws_write_handler(ngx_http_request_t *r)
     ngx_connection_t       *c;
     ngx_http_rtagent_ws_t  *ws;
 
-    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_module);
+    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_ws_module);
     c = r->connection;
 
     if (ws->header_pending) {
@@ -670,7 +712,7 @@ ngx_http_rtagent_ws_ping_handler(ngx_event_t *ev)
 
     c = ev->data;
     r = c->data;
-    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_module);
+    ws = ngx_http_get_module_ctx(r, ngx_http_rtagent_ws_module);
 
     msg.opcode = WSLAY_PING;
     msg.msg = NULL;

@@ -67,7 +67,7 @@ struct ngx_http_rtagent_ws_s {
     u_char                         header[14]; /* a frame header held */
     size_t                         header_len; /* for its payload */
     ngx_event_t                    ping;
-    ngx_queue_t                    queue;      /* in the worker's list */
+    ngx_queue_t                    queue;      /* in ws/'s live list */
 
     unsigned                       header_pending:1;
     unsigned                       closing:1;   /* a close was queued */
@@ -91,7 +91,6 @@ ngx_int_t ngx_http_rtagent_ws_send(ngx_http_rtagent_ws_t *ws,
     ngx_uint_t opcode, const u_char *data, size_t len);
 void ngx_http_rtagent_ws_close(ngx_http_rtagent_ws_t *ws, ngx_uint_t code,
     const char *reason);
-void ngx_http_rtagent_ws_shutdown_all(ngx_queue_t *websockets);
 
 char *ngx_http_rtagent_ws_merge_conf(ngx_conf_t *cf,
     ngx_http_rtagent_ws_conf_t *conf, ngx_http_rtagent_ws_conf_t *prev);
@@ -99,6 +98,10 @@ void ngx_http_rtagent_ws_init_conf(ngx_http_rtagent_ws_conf_t *conf);
 
 
 #define NGX_HTTP_RTAGENT_WS_ACCEPT_LEN  28
+
+
+/* its request ctx is the ngx_http_rtagent_ws_t */
+extern ngx_module_t  ngx_http_rtagent_ws_module;
 
 
 #endif /* _NGX_HTTP_RTAGENT_WS_H_INCLUDED_ */

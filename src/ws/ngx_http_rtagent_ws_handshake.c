@@ -11,7 +11,8 @@
 #include <ngx_http.h>
 #include <ngx_sha1.h>
 
-#include <ngx_http_rtagent_module.h>
+#include <ngx_http_rtagent_core.h>
+#include <ws/ngx_http_rtagent_ws.h>
 #include <ws/ngx_http_rtagent_ws_hs.h>
 
 

@@ -8,7 +8,7 @@
  *
  *   0  ngx_http_rtagent_acs_api_route(): the second byte, mod the length
  *      left plus one, is how long the prefix is; the rest is the URI
- *   1  ngx_http_rtagent_acs_api_id_valid()
+ *   1  ngx_http_rtagent_call_id_valid()
  *   2  ngx_http_rtagent_acs_api_body() of an outbound call
  *   3  the same of a transfer
  *   4  the same of dtmf tones
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "ngx_http_rtagent_acs_api.h"
+#include <call/ngx_http_rtagent_call_id.h>
 #include "ngx_http_rtagent_acs_body.h"
 
 
@@ -109,11 +110,11 @@ fuzz_id(const char *p, size_t len)
 {
     size_t  i;
 
-    if (!ngx_http_rtagent_acs_api_id_valid(p, len)) {
+    if (!ngx_http_rtagent_call_id_valid((const unsigned char *) p, len)) {
         return;
     }
 
-    if (len == 0 || len > NGX_HTTP_RTAGENT_ACS_API_ID_MAX) {
+    if (len == 0 || len > NGX_HTTP_RTAGENT_CALL_ID_MAX) {
         abort();
     }
 

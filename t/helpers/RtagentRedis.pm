@@ -23,8 +23,9 @@ use RtagentTest;
 use RtagentTools qw(find_tool);
 
 our @EXPORT = qw(have_redis start_redis stop_redis kill_redis restart_redis
-                 redis redis_cli wait_for
-                 open_call send_msgs read_frames acs_transcription acs_dtmf
+                 redis redis_tx redis_cli wait_for
+                 open_call send_msgs read_frames frames_until
+                 acs_transcription acs_dtmf
                  call_owner redis_up);
 
 my %started;    # pid => 1, for the END block
@@ -110,15 +111,27 @@ sub restart_redis {
 # an array ref, or { error => "..." }.  $r->{db} selects a database.
 sub redis {
     my ($r, @cmd) = @_;
+    return _talk($r, 0, \@cmd);
+}
+
+# redis_tx($r, [cmd...], [cmd...]) -> EXEC's reply: the commands in one
+# MULTI/EXEC transaction, as an outside sender of control messages does
+sub redis_tx {
+    my ($r, @cmds) = @_;
+    return _talk($r, 1, ['MULTI'], @cmds, ['EXEC']);
+}
+
+# one connection: AUTH and SELECT as $r wants, then @cmds; the last reply,
+# an error reply of an earlier command (of any with $strict) dies
+sub _talk {
+    my ($r, $strict, @cmds) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$r->{port}",
                                   Timeout => 3)
         or die "cannot connect to redis on port $r->{port}: $!";
     binmode $s;
 
-    my @cmds;
-    push @cmds, ['AUTH', $r->{password}] if defined $r->{password};
-    push @cmds, ['SELECT', $r->{db}] if $r->{db};
-    push @cmds, \@cmd;
+    unshift @cmds, ['SELECT', $r->{db}] if $r->{db};
+    unshift @cmds, ['AUTH', $r->{password}] if defined $r->{password};
 
     print $s join '', map { _resp(@$_) } @cmds;
 
@@ -126,7 +139,7 @@ sub redis {
     for my $c (@cmds) {
         $reply = _read($s);
         die "redis $c->[0]: $reply->{error}\n"
-            if ref $reply eq 'HASH' && $c != $cmds[-1];
+            if ref $reply eq 'HASH' && ($strict || $c != $cmds[-1]);
     }
     close $s;
     return $reply;
@@ -270,6 +283,17 @@ sub read_frames {
 }
 
 sub ngx_min { $_[0] < $_[1] ? $_[0] : $_[1] }
+
+# the frames until $cond->(\@frames) is true or a close frame comes, within
+# $timeout seconds: read_frames() alone stops at the first silence
+sub frames_until {
+    my ($s, $timeout, $cond) = @_;
+    my @f;
+    wait_for(sub { push @f, @{ read_frames($s, 0.2) };
+                   (@f && $f[-1][0] == 8) || ($cond && $cond->(\@f)) },
+             $timeout);
+    return \@f;
+}
 
 sub acs_transcription {
     my ($text, %o) = @_;

@@ -26,8 +26,10 @@ package HttpMock;
 #   --- stats_like: REGEX
 #       GET /stats (rtagent_test_stats in the block's config) matches.
 #   --- mock_stats_like: REGEX
-#       the mock's GET /__stats matches (reset it with
-#       mock_get('/__stats?reset=1') in --- init).
+#       the mock's GET /__stats matches: "requests=N inflight=N
+#       max_inflight=N connections=N" (connections: how many client
+#       connections the requests came over); reset it with
+#       mock_get('/__stats?reset=1') in --- init.
 
 use strict;
 use warnings;

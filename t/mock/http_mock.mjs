@@ -55,7 +55,9 @@ const args = Object.fromEntries(
     }, []));
 
 const keys = new Map();
-const stats = { requests: 0, inflight: 0, max_inflight: 0 };
+// ports: the client ports (connections) that requests came over
+const stats = { requests: 0, inflight: 0, max_inflight: 0,
+                ports: new Set() };
 
 function state(key) {
     if (!keys.has(key)) {
@@ -230,10 +232,12 @@ const routes = {
 
     '/__stats'(req, res, q) {
         const line = `requests=${stats.requests} inflight=${stats.inflight}`
-            + ` max_inflight=${stats.max_inflight}`;
+            + ` max_inflight=${stats.max_inflight}`
+            + ` connections=${stats.ports.size}`;
         if (q.get('reset')) {
             stats.requests = 0;
             stats.max_inflight = 0;
+            stats.ports.clear();
         }
         reply(res, 200, line + '\n');
     },
@@ -245,9 +249,14 @@ function handle(req, res) {
     const internal = url.pathname.startsWith('/__');
     if (!internal) {
         stats.requests++;
+        stats.ports.add(req.socket.remotePort);
         stats.inflight++;
         stats.max_inflight = Math.max(stats.max_inflight, stats.inflight);
-        res.on('close', () => { stats.inflight--; });
+        // 'close' may come late on a kept-alive socket: whichever is first
+        let done = false;
+        const end = () => { if (!done) { done = true; stats.inflight--; } };
+        res.on('finish', end);
+        res.on('close', end);
     }
     if (!route) {
         reply(res, 404, 'no such mock route\n');

@@ -11,6 +11,10 @@
  *       pieces=N           a streamed request body: "p1;" ... "pN;", one
  *       interval=MS          piece every MS ms (default 100)
  *       length=known       with Content-Length (default: chunked)
+ *       queue=BYTES        the job's max_queued (upload queue cap)
+ *       burst=N            the first N pieces are written at once, before
+ *                          start; a piece the queue refuses (NGX_AGAIN) is
+ *                          logged and written again an interval later
  *       mode=buffer        no on_data: the body is buffered by the client
  *       cancel=start|header|BYTES|TIMEms
  *                          cancel right after start, in on_header, once
@@ -34,6 +38,12 @@
  *     the N jobs answer them).
  *
  *   rtagent_test_stats;    the client's counters and this process's fds.
+ *
+ *   rtagent_test_exit_fetch URL;   (http{}) the worker's exit handler tries
+ *                          to create a GET of URL, and to start one made
+ *                          when the worker began, as work started from
+ *                          another layer's teardown would, and logs what
+ *                          came of each ("rtagent test: exit job: ...")
  *
  *   rtagent_test_store;    GET /store?op=OP&id=ID[&...]: the store's
  *                          stateless functions (src/store), as the ACS
@@ -74,6 +84,12 @@ typedef struct {
 
 
 typedef struct {
+    ngx_str_t                      exit_url;
+    ngx_http_rtagent_http_job_t   *exit_job;    /* made in init_process */
+} ngx_http_rtagent_test_main_conf_t;
+
+
+typedef struct {
     ngx_http_request_t            *request;
     ngx_http_rtagent_http_job_t   *job;
     ngx_http_rtagent_http_job_t   *signal_job;
@@ -82,6 +98,7 @@ typedef struct {
     ngx_http_rtagent_timer_t       pieces_timer;
     ngx_uint_t                     pieces;
     ngx_uint_t                     written;
+    ngx_uint_t                     burst;
     ngx_msec_t                     interval;
 
     ngx_http_rtagent_timer_t       cancel_timer;
@@ -114,12 +131,16 @@ struct ngx_http_rtagent_test_fanout_s {
     ngx_uint_t                     done;
     ngx_uint_t                     ok;
     ngx_uint_t                     failed;
+    ngx_uint_t                     refused;
     const char                    *first_error;
     uint64_t                       start;
 };
 
 
+static void *ngx_http_rtagent_test_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtagent_test_create_loc_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_rtagent_test_init_process(ngx_cycle_t *cycle);
+static void ngx_http_rtagent_test_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_rtagent_test_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r);
@@ -158,6 +179,13 @@ static ngx_command_t  ngx_http_rtagent_test_commands[] = {
       0,
       ngx_http_rtagent_test_store_handler },
 
+    { ngx_string("rtagent_test_exit_fetch"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_rtagent_test_main_conf_t, exit_url),
+      NULL },
+
       ngx_null_command
 };
 
@@ -166,7 +194,7 @@ static ngx_http_module_t  ngx_http_rtagent_test_module_ctx = {
     NULL,                                  /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_rtagent_test_create_main_conf, /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -184,13 +212,95 @@ ngx_module_t  ngx_http_rtagent_test_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_rtagent_test_init_process,    /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_rtagent_test_exit_process,    /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static void *
+ngx_http_rtagent_test_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_test_main_conf_t));
+}
+
+
+static ngx_http_rtagent_http_job_t *
+ngx_http_rtagent_test_exit_create(ngx_cycle_t *cycle,
+    ngx_http_rtagent_test_main_conf_t *tmcf)
+{
+    ngx_str_t             get = ngx_string("GET");
+    ngx_str_t             call = ngx_string("exit-test");
+    ngx_http_conf_ctx_t  *ctx;
+
+    ctx = (ngx_http_conf_ctx_t *) cycle->conf_ctx[ngx_http_module.index];
+
+    return ngx_http_rtagent_http_create(
+               ctx->loc_conf[ngx_http_rtagent_http_module.ctx_index],
+               cycle->log, &call, &get, &tmcf->exit_url);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_rtagent_test_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_rtagent_test_module);
+
+    if (tmcf == NULL || tmcf->exit_url.len == 0
+        || ngx_process != NGX_PROCESS_WORKER)
+    {
+        return NGX_OK;
+    }
+
+    tmcf->exit_job = ngx_http_rtagent_test_exit_create(cycle, tmcf);
+
+    return tmcf->exit_job ? NGX_OK : NGX_ERROR;
+}
+
+
+/* runs after the rtagent modules' own exit handlers (loaded later) */
+
+static void
+ngx_http_rtagent_test_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_int_t                           rc;
+    ngx_http_rtagent_http_job_t        *job;
+    ngx_http_rtagent_test_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_rtagent_test_module);
+    if (tmcf == NULL || tmcf->exit_job == NULL) {
+        return;
+    }
+
+    job = ngx_http_rtagent_test_exit_create(cycle, tmcf);
+
+    if (job == NULL) {
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "rtagent test: exit job: create refused");
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "rtagent test: exit job: created");
+        ngx_http_rtagent_http_cancel(job);
+    }
+
+    rc = ngx_http_rtagent_http_start(tmcf->exit_job);
+
+    ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                  "rtagent test: exit job: start returned %s",
+                  rc == NGX_DECLINED ? "NGX_DECLINED"
+                  : rc == NGX_OK ? "NGX_OK" : "an error");
+
+    ngx_http_rtagent_http_cancel(tmcf->exit_job);
+    tmcf->exit_job = NULL;
+}
 
 
 static void *
@@ -593,11 +703,46 @@ ngx_http_rtagent_test_on_done(ngx_http_rtagent_http_job_t *job)
 }
 
 
+/* the next piece: NGX_OK, NGX_AGAIN (the queue is full: again later) */
+
+static ngx_int_t
+ngx_http_rtagent_test_next_piece(ngx_http_rtagent_test_ctx_t *ctx,
+    ngx_log_t *log)
+{
+    u_char      buf[32], *p;
+    ngx_int_t   rc;
+    ngx_uint_t  n, last;
+
+    n = ctx->written + 1;
+    last = (n == ctx->pieces);
+
+    p = ngx_sprintf(buf, "p%ui;", n);
+
+    rc = ngx_http_rtagent_http_write(ctx->job, buf, p - buf, last);
+
+    if (rc == NGX_AGAIN) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "rtagent test: piece %ui: upload queue full, %uz "
+                      "bytes queued",
+                      n, ngx_http_rtagent_http_queued(ctx->job));
+        return NGX_AGAIN;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "rtagent test: the job took no piece %ui", n);
+        return NGX_ERROR;
+    }
+
+    ctx->written = n;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_rtagent_test_write_piece(ngx_event_t *ev)
 {
-    u_char                        buf[32], *p;
-    ngx_uint_t                    last;
     ngx_http_rtagent_timer_t     *t;
     ngx_http_rtagent_test_ctx_t  *ctx;
 
@@ -608,19 +753,11 @@ ngx_http_rtagent_test_write_piece(ngx_event_t *ev)
         return;
     }
 
-    ctx->written++;
-    last = (ctx->written == ctx->pieces);
-
-    p = ngx_sprintf(buf, "p%ui;", ctx->written);
-
-    if (ngx_http_rtagent_http_write(ctx->job, buf, p - buf, last) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, ev->log, 0,
-                      "rtagent test: the job took no piece %ui",
-                      ctx->written);
+    if (ngx_http_rtagent_test_next_piece(ctx, ev->log) == NGX_ERROR) {
         return;
     }
 
-    if (!last) {
+    if (ctx->written < ctx->pieces) {
         ngx_add_timer(ev, ctx->interval);
     }
 }
@@ -727,6 +864,10 @@ ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r)
         ctx->interval = ngx_atoi(v.data, v.len);
     }
 
+    if (ngx_http_rtagent_test_arg(r, "burst", &v) == NGX_OK) {
+        ctx->burst = ngx_atoi(v.data, v.len);
+    }
+
     (void) ngx_http_rtagent_test_arg(r, "method", &method);
 
     if (ngx_http_rtagent_test_arg(r, "cancel", &v) == NGX_OK) {
@@ -811,6 +952,22 @@ ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r)
         if (ngx_http_rtagent_http_stream_body(job, total) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        if (ngx_http_rtagent_test_arg(r, "queue", &v) == NGX_OK) {
+            job->max_queued = ngx_atosz(v.data, v.len);
+        }
+
+        while (ctx->written < ngx_min(ctx->burst, ctx->pieces)) {
+            rc = ngx_http_rtagent_test_next_piece(ctx, r->connection->log);
+
+            if (rc == NGX_AGAIN) {
+                break;
+            }
+
+            if (rc != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
     }
 
     job->data = ctx;
@@ -823,7 +980,15 @@ ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r)
         job->on_data = ngx_http_rtagent_test_on_data;
     }
 
-    if (ngx_http_rtagent_http_start(job) != NGX_OK) {
+    rc = ngx_http_rtagent_http_start(job);
+
+    if (rc == NGX_BUSY) {
+        return ngx_http_rtagent_test_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           (u_char *) "error: busy\n",
+                                           sizeof("error: busy\n") - 1);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -843,7 +1008,7 @@ ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r)
         ngx_add_timer(&ctx->cancel_timer.event, ctx->cancel_ms);
     }
 
-    if (ctx->pieces) {
+    if (ctx->written < ctx->pieces) {
         /* the first piece comes later: the upload starts paused */
         ngx_add_timer(&ctx->pieces_timer.event, ctx->interval);
     }
@@ -868,9 +1033,10 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
 {
     ngx_http_rtagent_test_one_t *one = job->data;
 
-    u_char                          *text, *p;
+    u_char                          *text, *p, num[NGX_INT_T_LEN];
     double                           elapsed;
     uint64_t                        *lat;
+    ngx_str_t                        refused;
     ngx_uint_t                       i;
     ngx_http_request_t              *r;
     ngx_http_rtagent_test_fanout_t  *f;
@@ -900,6 +1066,9 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
 
     elapsed = (ngx_http_rtagent_test_usec() - f->start) / 1000.0;
 
+    refused.data = num;
+    refused.len = f->refused ? ngx_sprintf(num, "%ui", f->refused) - num : 0;
+
     lat = ngx_palloc(r->pool, f->n * sizeof(uint64_t));
     text = ngx_pnalloc(r->pool, 512);
 
@@ -917,7 +1086,7 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
     p = ngx_snprintf(text, 512,
                      "jobs=%ui ok=%ui failed=%ui elapsed_ms=%.1f "
                      "jobs_per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f"
-                     "%s%s%s%s\n",
+                     "%s%s%s%s%s%V\n",
                      f->n, f->ok, f->failed, elapsed,
                      f->n * 1000.0 / (elapsed > 0 ? elapsed : 1),
                      lat[f->n / 2] / 1000.0,
@@ -927,7 +1096,8 @@ ngx_http_rtagent_test_fanout_done(ngx_http_rtagent_http_job_t *job)
                      f->ping_result ? " ping=" : "",
                      f->ping_result ? f->ping_result : "",
                      f->first_error ? " first_error=" : "",
-                     f->first_error ? f->first_error : "");
+                     f->first_error ? f->first_error : "",
+                     f->refused ? " refused=" : "", &refused);
 
     ngx_http_rtagent_test_finalize(r,
         ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, text, p - text));
@@ -1005,6 +1175,7 @@ ngx_http_rtagent_test_fanout_cleanup(void *data)
 static ngx_int_t
 ngx_http_rtagent_test_fanout_handler(ngx_http_request_t *r)
 {
+    u_char                           text[128], *p;
     ngx_int_t                        rc, n;
     ngx_str_t                        url, v, get = ngx_string("GET");
     ngx_uint_t                       i;
@@ -1070,9 +1241,35 @@ ngx_http_rtagent_test_fanout_handler(ngx_http_request_t *r)
         job->data = &f->jobs[i];
         job->on_done = ngx_http_rtagent_test_fanout_done;
 
-        if (ngx_http_rtagent_http_start(job) != NGX_OK) {
+        rc = ngx_http_rtagent_http_start(job);
+
+        if (rc == NGX_BUSY || rc == NGX_DECLINED) {
+            /* refused (over rtagent_upstream_max_jobs): counted, no job */
+            ngx_http_rtagent_http_cancel(job);
+            f->jobs[i].job = NULL;
+            f->done++;
+            f->failed++;
+            f->refused++;
+
+            if (f->first_error == NULL) {
+                f->first_error = rc == NGX_BUSY ? "busy" : "declined";
+            }
+
+            continue;
+        }
+
+        if (rc != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+
+    if (f->done == f->n) {
+        /* every start was refused */
+        p = ngx_snprintf(text, sizeof(text),
+                         "jobs=%ui ok=0 failed=%ui refused=%ui "
+                         "first_error=%s\n",
+                         f->n, f->failed, f->refused, f->first_error);
+        return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, text, p - text);
     }
 
     if (ngx_http_rtagent_test_arg(r, "release", &f->release_url) == NGX_OK
@@ -1138,9 +1335,11 @@ ngx_http_rtagent_test_stats_handler(ngx_http_request_t *r)
 
     p = ngx_snprintf(text, sizeof(text),
                      "jobs=%ui running=%ui sockets=%ui connections=%ui "
-                     "fds=%ui started=%ui retried=%ui failed=%ui\n",
+                     "fds=%ui started=%ui retried=%ui failed=%ui "
+                     "active=%ui refused=%ui\n",
                      st.jobs, st.running, st.sockets, st.connections, fds,
-                     st.started, st.retried, st.failed);
+                     st.started, st.retried, st.failed, st.active,
+                     st.refused);
 
     return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, text, p - text);
 }

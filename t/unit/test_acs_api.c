@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "ngx_http_rtagent_acs_api.h"
+#include <call/ngx_http_rtagent_call_id.h>
 
 
 #define NOT_OBJECT  "the body is not a JSON object"
@@ -134,21 +135,21 @@ test_id_valid(void **state)
 {
     char  id[130];
 
-    assert_true(ngx_http_rtagent_acs_api_id_valid("c-1", 3));
-    assert_true(ngx_http_rtagent_acs_api_id_valid(
+    assert_true(ngx_http_rtagent_call_id_valid((const unsigned char *) "c-1", 3));
+    assert_true(ngx_http_rtagent_call_id_valid((const unsigned char *) 
                     "411f0b00-6fc4-4e8a-9f8c-1d6e2a0f7c11", 36));
-    assert_true(ngx_http_rtagent_acs_api_id_valid("a.b_c:d", 7));
+    assert_true(ngx_http_rtagent_call_id_valid((const unsigned char *) "a.b_c:d", 7));
 
     memset(id, 'a', sizeof(id));
-    assert_true(ngx_http_rtagent_acs_api_id_valid(id, 128));
-    assert_false(ngx_http_rtagent_acs_api_id_valid(id, 129));
+    assert_true(ngx_http_rtagent_call_id_valid((const unsigned char *) id, 128));
+    assert_false(ngx_http_rtagent_call_id_valid((const unsigned char *) id, 129));
 
-    assert_false(ngx_http_rtagent_acs_api_id_valid("", 0));
-    assert_false(ngx_http_rtagent_acs_api_id_valid("c*1", 3));
-    assert_false(ngx_http_rtagent_acs_api_id_valid("c 1", 3));
-    assert_false(ngx_http_rtagent_acs_api_id_valid("c/1", 3));
-    assert_false(ngx_http_rtagent_acs_api_id_valid("c\0001", 3));
-    assert_false(ngx_http_rtagent_acs_api_id_valid("c\xc3\xa9", 3));
+    assert_false(ngx_http_rtagent_call_id_valid((const unsigned char *) "", 0));
+    assert_false(ngx_http_rtagent_call_id_valid((const unsigned char *) "c*1", 3));
+    assert_false(ngx_http_rtagent_call_id_valid((const unsigned char *) "c 1", 3));
+    assert_false(ngx_http_rtagent_call_id_valid((const unsigned char *) "c/1", 3));
+    assert_false(ngx_http_rtagent_call_id_valid((const unsigned char *) "c\0001", 3));
+    assert_false(ngx_http_rtagent_call_id_valid((const unsigned char *) "c\xc3\xa9", 3));
 }
 
 

@@ -1,0 +1,111 @@
+
+/*
+ * rtagent's ground floor: what every layer may use, on nginx core and
+ * events only (and the request type, for the header lookup of the
+ * handlers): timers owned by no connection, the clock in milliseconds, the
+ * worker's scratch buffers, and the one JSON writer of nginx-side code.
+ * Nothing here knows calls, sockets, ACS or Redis.
+ */
+
+
+#ifndef _NGX_HTTP_RTAGENT_CORE_H_INCLUDED_
+#define _NGX_HTTP_RTAGENT_CORE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_http.h>
+
+#include <yajl/yajl_gen.h>
+
+
+/*
+ * A timer not owned by a connection.  ngx_event_ident() reads a socket
+ * after three pointers, as in ngx_connection_t (cf. ngx_resolver_ctx_t), so
+ * debug logging of the event stays valid.
+ */
+typedef struct {
+    void                         *data;
+    void                         *unused[2];
+    ngx_int_t                     ident;
+    ngx_event_t                   event;
+} ngx_http_rtagent_timer_t;
+
+
+void ngx_http_rtagent_timer_init(ngx_http_rtagent_timer_t *t,
+    ngx_event_handler_pt handler, void *data, ngx_log_t *log);
+
+/* milliseconds since the epoch, from nginx's cached time */
+int64_t ngx_http_rtagent_now_ms(void);
+
+/*
+ * The worker's two work areas (see the .c), made by init_process of the
+ * main module and freed with the cycle; each grows to the largest size
+ * asked.  NULL when out of memory.
+ */
+ngx_int_t ngx_http_rtagent_core_init_process(ngx_cycle_t *cycle);
+u_char *ngx_http_rtagent_scratch(size_t size);
+u_char *ngx_http_rtagent_send_scratch(size_t size);
+
+/* the last request header of that name, and how many there are */
+ngx_table_elt_t *ngx_http_rtagent_header_in(ngx_http_request_t *r,
+    const char *name, size_t len, ngx_uint_t *count);
+
+
+/*
+ * A JSON object written piece by piece over yajl_gen, strings checked to
+ * be UTF-8.  A failure anywhere (no memory, bad UTF-8) is remembered and
+ * reported once at the end, so the writing calls need no checks of their
+ * own.  A key NULL writes a value without a key (inside an array).
+ */
+typedef struct {
+    yajl_gen                      g;
+    unsigned                      failed:1;
+    unsigned                      list:1;      /* the root is an array */
+} ngx_http_rtagent_json_out_t;
+
+
+/* opens the root object; NGX_ERROR (nothing to free) when it cannot */
+ngx_int_t ngx_http_rtagent_json_out_init(ngx_http_rtagent_json_out_t *j);
+/* the same with an array for root: its values have no keys */
+ngx_int_t ngx_http_rtagent_json_out_init_list(ngx_http_rtagent_json_out_t *j);
+void ngx_http_rtagent_json_out_str(ngx_http_rtagent_json_out_t *j,
+    const char *key, u_char *data, size_t len);
+void ngx_http_rtagent_json_out_int(ngx_http_rtagent_json_out_t *j,
+    const char *key, int64_t n);
+/* a number as written (a JSON number taken from JSON) */
+void ngx_http_rtagent_json_out_num(ngx_http_rtagent_json_out_t *j,
+    const char *key, u_char *data, size_t len);
+/* a fraction with four decimals (yajl itself prints %.20g) */
+void ngx_http_rtagent_json_out_fixed(ngx_http_rtagent_json_out_t *j,
+    const char *key, double n);
+void ngx_http_rtagent_json_out_open(ngx_http_rtagent_json_out_t *j,
+    const char *key);
+void ngx_http_rtagent_json_out_close(ngx_http_rtagent_json_out_t *j);
+void ngx_http_rtagent_json_out_array(ngx_http_rtagent_json_out_t *j,
+    const char *key);
+void ngx_http_rtagent_json_out_array_close(ngx_http_rtagent_json_out_t *j);
+
+/* closes the root: out points into j, valid until out_free */
+ngx_int_t ngx_http_rtagent_json_out_get(ngx_http_rtagent_json_out_t *j,
+    ngx_str_t *out);
+void ngx_http_rtagent_json_out_free(ngx_http_rtagent_json_out_t *j);
+
+/* closes the root, copies the document into pool and frees j */
+ngx_int_t ngx_http_rtagent_json_out_done(ngx_http_rtagent_json_out_t *j,
+    ngx_pool_t *pool, ngx_str_t *out);
+
+#define ngx_http_rtagent_json_out_cstr(j, key, s)                            \
+    ngx_http_rtagent_json_out_str(j, key, (u_char *) (s), ngx_strlen(s))
+
+/*
+ * A flat object in pool: pairs of a key and an ngx_str_t * (a key NULL
+ * ends them; a value NULL or empty is left out; a key "#name" writes the
+ * value as a number, which it must be).
+ */
+ngx_int_t ngx_http_rtagent_json_object(ngx_pool_t *pool, ngx_str_t *out,
+    ...);
+
+
+#endif /* _NGX_HTTP_RTAGENT_CORE_H_INCLUDED_ */
