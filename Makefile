@@ -5,10 +5,11 @@
 #   make deps        install the Debian packages listed in debian-packages.txt
 #   make run         start nginx in the foreground with conf/rtagent.conf
 #   make test        unit tests (cmocka) + t/*.t (Test::Nginx block format)
+#   make test TESTS="t/023-redis-restart.t t/001-ws-handshake.t"
+#                    just those files (no unit tests, no runner self-test)
 #   make test SANITIZE=1   the same with ASan + UBSan
-#   make fuzz        libFuzzer targets, FUZZ_RUNS executions each
-#                    (fuzz_jwt: FUZZ_RUNS_JWT, fuzz_acs_events:
-#                    FUZZ_RUNS_EVENTS)
+#   make fuzz        every t/fuzz/fuzz_*.c, FUZZ_RUNS executions each
+#                    (make -j2 fuzz: two targets at a time)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -17,10 +18,8 @@ NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= /usr/sbin/nginx
 CONF        ?= conf/rtagent.conf
 FUZZ_RUNS   ?= 1000000
-# slower targets: an RSA signature check per input; a yajl tree per input
-FUZZ_RUNS_JWT ?= 200000
-FUZZ_RUNS_EVENTS ?= 500000
-FIXTURES    ?= $(abspath ../shared/fixtures/protocol)
+FUZZ_MAX_LEN ?= 8192
+FIXTURES    ?= $(CURDIR)/t/fixtures
 SANITIZE    ?=
 
 BUILD       ?= build
@@ -59,8 +58,17 @@ UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
 FUZZ_CC     := clang
-FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined
-FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
+# fuzz_jwt signs with a small test key: the verifier accepts its size
+FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
+               -DNGX_HTTP_RTAGENT_JWK_BITS_MIN=512
+FUZZ_NAMES  := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
+# per target, optional: more seeds than t/fuzz/seeds/<name>/, a -max_len
+FUZZ_SEEDS.fuzz_acs_msg := $(FIXTURES)/acs_ws_*.json
+FUZZ_SEEDS.fuzz_acs_events := $(FIXTURES)/eventgrid_*.json \
+                              $(FIXTURES)/callback_*.json
+# a message up to the 64 KiB limit, in fragments with their headers
+FUZZ_MAX_LEN.fuzz_ws_frames := 72000
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
@@ -134,18 +142,29 @@ tools/node_modules/ws: tools/package.json
 	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the Node client tests will be skipped"; fi
 
+# t/*.t, or just the files named in TESTS.  Under RTAGENT_NO_SKIP=1
+# (.ci/run) every test program loads t/helpers/RtagentNoSkip.pm, which makes
+# a skip a failure, and the log (--directives lists every skip) must name no
+# skip either; CI=1 asks for the log check alone.
+TESTS       ?=
+NO_SKIP_ENV := $(if $(RTAGENT_NO_SKIP),RTAGENT_NO_SKIP=1 \
+               PERL5LIB=$(CURDIR)/t/helpers$${PERL5LIB:+:$$PERL5LIB} \
+               PERL5OPT="$${PERL5OPT:+$$PERL5OPT }-MRtagentNoSkip")
+
 prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	rm -rf $(BUILD)/sanitizer && mkdir -p $(BUILD)/sanitizer
+	$(NO_SKIP_ENV) \
 	TEST_NGINX_BINARY=$(TEST_NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(CURDIR)/$(TEST_MODULE)" \
 	RTAGENT_FIXTURES=$(FIXTURES) \
 	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
-	    prove $(PROVE_INC) t/*.t 2>&1 | tee $(BUILD)/prove.log; \
+	    prove --directives $(PROVE_INC) $(or $(TESTS),t/*.t) 2>&1 \
+	    | tee $(BUILD)/prove.log; \
 	    test $${PIPESTATUS[0]} -eq 0
 	@# suites skip when node, openssl or redis-server is missing; CI has them
-	@if [ -n "$$CI" ] && grep -a "skipped:" $(BUILD)/prove.log; then \
-	    echo "CI: a test suite was skipped"; exit 1; fi
+	@if [ -n "$$CI$$RTAGENT_NO_SKIP" ]; then \
+	    t/helpers/no-skips $(BUILD)/prove.log; fi
 	@if ls $(BUILD)/sanitizer/* >/dev/null 2>&1; then \
 	    echo "sanitizer reports:"; cat $(BUILD)/sanitizer/*; exit 1; fi
 
@@ -155,7 +174,7 @@ selftest:
 	    TEST_NGINX_BINARY=$(NGINX_BIN) prove -It/lib t/lib/selftest, \
 	    @echo "upstream Test::Nginx is installed: t/lib is not used")
 
-test: unit selftest prove
+test: $(if $(TESTS),,unit selftest) prove
 
 # ---- fuzzing -------------------------------------------------------------
 
@@ -165,18 +184,19 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(CODEC_SRCS)
 
 $(FUZZ_TARGETS): $(wildcard src/acs/*.h src/audio/*.h)
 
-fuzz: $(FUZZ_TARGETS)
-	@set -e; for f in $(FUZZ_TARGETS); do \
-	    n=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$n; \
-	    mkdir -p $$corpus; cp t/fuzz/seeds/$$n/* $$corpus/ 2>/dev/null || true; \
-	    if [ $$n = fuzz_acs_msg ]; then cp $(FIXTURES)/acs_ws_*.json $$corpus/; fi; \
-	    if [ $$n = fuzz_acs_events ]; then cp $(FIXTURES)/eventgrid_*.json $(FIXTURES)/callback_*.json $$corpus/; fi; \
-	    case $$n in fuzz_jwt) runs=$(FUZZ_RUNS_JWT) ;; \
-	        fuzz_acs_events) runs=$(FUZZ_RUNS_EVENTS) ;; *) runs=$(FUZZ_RUNS) ;; esac; \
-	    $$f -runs=$$runs -max_len=8192 $$corpus > $(BUILD)/fuzz/$$n.log 2>&1 \
-	        || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-	    echo "$$n: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(BUILD)/fuzz/$$n.log), clean"; \
-	done
+fuzz: $(addprefix fuzz-run-,$(FUZZ_NAMES))
+
+# one target: its seeds, FUZZ_RUNS executions, and it must run them all
+fuzz-run-%: $(BUILD)/fuzz/%
+	@corpus=$(BUILD)/fuzz/corpus-$*; log=$(BUILD)/fuzz/$*.log; \
+	mkdir -p $$corpus; \
+	if [ -d t/fuzz/seeds/$* ]; then cp t/fuzz/seeds/$*/* $$corpus/; fi; \
+	$(if $(FUZZ_SEEDS.$*),cp $(FUZZ_SEEDS.$*) $$corpus/;) \
+	$< -runs=$(FUZZ_RUNS) -max_len=$(or $(FUZZ_MAX_LEN.$*),$(FUZZ_MAX_LEN)) \
+	    $$corpus > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
+	grep -q 'Done $(FUZZ_RUNS) runs' $$log \
+	    || { tail -20 $$log; echo "$*: did not run $(FUZZ_RUNS) inputs"; exit 1; }; \
+	echo "$*: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $$log), clean"
 
 clean:
 	rm -rf $(BUILD) t/servroot* tools/node_modules

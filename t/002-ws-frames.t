@@ -1,7 +1,7 @@
 # RFC 6455 framing on a live connection: control frames, fragmentation and
 # reassembly, frames split across packets, every close code the server
 # sends, the timers (keepalive ping, idle timeout, close-wait) and the cap
-# on what is queued for a peer that does not read.
+# on what is queued for a peer (one that does not read: t/007).
 
 use FindBin;
 use lib "$FindBin::Bin/helpers";
@@ -279,17 +279,20 @@ no close from peer
 
 
 
-=== TEST 23: more than rtagent_ws_max_send_queue waiting for the peer closes with 1008
---- ws_config: rtagent_ws_max_send_queue 512;
+=== TEST 23: rtagent_ws_max_send_queue of two frames never cuts a peer that reads
+A peer that stops reading is cut at the cap: t/007-ws-send-queue.t.
+--- ws_config: rtagent_ws_max_send_queue 2k;
 --- raw_request eval
-ws_handshake() . cframe('text', acs_metadata(16000))
-. acs_audio(tone(200) . silence(700))
+[ws_handshake() . cframe('text', acs_metadata(16000))
+ . acs_audio(tone(200) . silence(700)),
+ cclose(1000)]
+--- raw_request_middle_delay: 0.6
 --- error_code: 101
 --- response_body eval
-sclose(1008, 'send queue full')
---- error_log
-rtagent ws: peer is not reading
-rtagent ws: closing with 1008 "send queue full"
+acs_echo(tone(200) . silence(40)) . sclose(1000)
+--- no_error_log
+not reading
+send queue full
 
 
 

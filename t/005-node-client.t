@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/helpers";
 use RtagentTest;
 use RtagentNginx;
+use RtagentTools qw(find_tool);
 
 use File::Temp qw(tempdir);
 use Test::More;
@@ -18,8 +19,8 @@ my $tools = "$FindBin::Bin/../tools";
 
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
     unless rtagent_module();
-plan skip_all => 'node is not installed'
-    unless system('node --version >/dev/null 2>&1') == 0;
+my $node = find_tool('node');
+plan skip_all => 'node is not installed' unless $node;
 plan skip_all => "the ws package is not installed: npm install --prefix $tools"
     unless -d "$tools/node_modules/ws";
 
@@ -47,7 +48,7 @@ for my $rate (16000, 24000) {
     print $fh wav($rate, $caller);
     close $fh;
 
-    my $out = `node $tools/acs-media-client.mjs --url ws://127.0.0.1:$n->{port}/ws/acs/media --wav $dir/caller-$rate.wav --out $dir/agent-$rate.wav --listen-ms 2000 --call-id node-$rate 2>&1`;
+    my $out = `$node $tools/acs-media-client.mjs --url ws://127.0.0.1:$n->{port}/ws/acs/media --wav $dir/caller-$rate.wav --out $dir/agent-$rate.wav --listen-ms 2000 --call-id node-$rate 2>&1`;
     is($? >> 8, 0, "$rate Hz: the client finished cleanly") or diag $out;
     like($out, qr/first agent audio frame/, "$rate Hz: agent audio arrived");
     like($out, qr/0 StopAudio, close 1000/, "$rate Hz: no barge-in, normal close");

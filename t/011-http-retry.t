@@ -1,4 +1,4 @@
-# Retries of the HTTP client (PROTOCOLS.md 5.4): 408/409/429/5xx and
+# Retries of the HTTP client (docs/protocols.md 5.4): 408/409/429/5xx and
 # connection errors are retried; Retry-After (seconds or HTTP date) and
 # retry-after-ms are honoured when 0 < v <= 120 s, else exponential backoff
 # (0.5 s * 2^n, minus up to 25 % jitter); x-should-retry overrides; the

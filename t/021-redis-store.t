@@ -1,4 +1,4 @@
-# Call state in a real Redis (DESIGN.md section 5): the call hash, the
+# Call state in a real Redis (docs/architecture.md section 5): the call hash, the
 # transcript list and the context string with their literal-brace hash tag,
 # their types and TTLs while the call lives and after it ended, and the
 # events in the rtagent:events stream.  nginx runs 2 workers with a master;

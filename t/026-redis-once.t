@@ -1,4 +1,4 @@
-# Events written once per call (DESIGN.md section 5): CALL_STARTED,
+# Events written once per call (docs/architecture.md section 5): CALL_STARTED,
 # PARTICIPANT_JOINED (per participant) and CALL_ENDED may be emitted by the
 # media session and by the ACS control plane, and by a second media
 # session of the same call (ACS reconnecting its WebSocket); a guard field

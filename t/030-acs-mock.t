@@ -15,6 +15,8 @@ use Digest::SHA qw(sha1_base64);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP;
+use List::Util qw(max);
+use MIME::Base64 qw(decode_base64);
 use POSIX qw(strftime);
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -294,10 +296,37 @@ subtest 'repeatability headers' => sub {
     is($s2, 200, 'repeat 200');
     is($j2->{callConnectionId}, $j1->{callConnectionId},
        'a repeated request gets the same call');
+    ok(last_record('answer')->{repeated}, 'recorded as repeated');
     my ($s) = signed(POST => "/calling/callConnections:answer?$API",
                      $answer_body, headers => {
                          'repeatability-request-id' => $rh{'repeatability-request-id'} });
     is($s, 400, 'Repeatability-Request-ID without Repeatability-First-Sent');
+};
+
+subtest 'a lost reply: carried out, stored, and a retry gets it' => sub {
+    acs_reset();
+    acs_config(autoMedia => JSON::PP::false,
+               nextCallConnectionId => ['lost-1', 'lost-2']);
+    acs_fail(match => 'POST /calling/callConnections?', lose => JSON::PP::true);
+    my %rh = ('repeatability-request-id' => '6b2c7a1e-0d4f-4e8a-9c3b-5f1e2d3c4b5a',
+              'repeatability-first-sent' => strftime('%a, %d %b %Y %H:%M:%S GMT',
+                                                     gmtime));
+    my $p = "/calling/callConnections?$API";
+    my $body = { callbackUri => 'https://x/cb',
+                 targets => [{ communicationUser => { id => '8:acs:x' } }] };
+    my ($s1) = signed(POST => $p, $body, headers => \%rh);
+    is($s1, 599, 'the first reply is lost: the connection closes');
+    my ($s2, $j2) = signed(POST => $p, $body, headers => \%rh);
+    is($s2, 201, 'the retry with the same Repeatability-Request-ID: 201');
+    is($j2->{callConnectionId}, 'lost-1', 'naming the call the lost reply made');
+    my $recs = acs_requests('POST /calling/callConnections?');
+    is(scalar @$recs, 2, 'both attempts recorded');
+    ok($recs->[0]{lost} && !$recs->[0]{replied}, 'the first as lost');
+    ok($recs->[1]{repeated}, 'the second as repeated');
+    is(scalar @{ acs_get('/_mock/calls') }, 1, 'one call made, not two');
+    my ($s3, $j3) = signed(POST => $p, $body);
+    is($s3, 201, 'without the header');
+    is($j3->{callConnectionId}, 'lost-2', 'the same body makes a new call');
 };
 
 subtest 'failure injection' => sub {
@@ -720,6 +749,11 @@ subtest 'media WebSocket' => sub {
         $m && grep({ $_ eq 'hello' } @{ $m->{messages} }) ? $m : undef;
     }, 10);
     ok($sess, 'the session got our message');
+    my $ans = last_record('POST /calling/callConnections:answer');
+    ok($ans->{replied} && $sess->{started}
+       && substr($sess->{started}, 0, 23) gt substr($ans->{replied}, 0, 23),
+       "the media WebSocket opens after the answer's reply was written"
+       . " ($ans->{replied}, $sess->{started})");
     is($sess->{status}, 101, 'handshake status');
     ok($sess->{open}, 'open');
     is($sess->{framesSent}, 5, 'mediaFrames frames sent');
@@ -798,6 +832,37 @@ subtest 'media WebSocket' => sub {
        'autoMedia false: no session');
 };
 
+subtest 'media WebSocket: the caller speaks' => sub {
+    acs_reset();
+    acs_config(mediaFrames => 5, nextCallConnectionId => 'speech-1',
+               mediaSpeech => { fromFrame => 2, frames => 2 });
+    my ($port, $collect) = ws_listener(6);
+    my ($s) = signed(POST => "/calling/callConnections:answer?$API", {
+        %$answer_body,
+        mediaStreamingOptions => {
+            transportType => 'websocket', audioChannelType => 'mixed',
+            transportUrl => "ws://127.0.0.1:$port/m", audioFormat => 'pcm16KMono',
+        } });
+    is($s, 200, 'answer with media');
+    my $sess = acs_wait(sub {
+        my $m = acs_media(callConnectionId => 'speech-1')->[0];
+        $m && grep({ $_ eq 'hello' } @{ $m->{messages} }) ? $m : undef;
+    }, 10);
+    ok($sess, 'the session got our message') or return;
+    acs_media_close(callConnectionId => 'speech-1');
+    my $got = $collect->();
+    my @m = map { $J->decode($_) } @{ $got->{messages} };
+    is(join(' ', map { $_->{audioData}{silent} ? 'silent' : 'speech' }
+                 @m[1 .. 5]),
+       'silent silent speech speech silent', 'two frames of speech');
+    my $speech = decode_base64($sess->{speech} // '');
+    is(length $speech, 2 * 640, 'the speech: 40 ms of 16 kHz PCM16');
+    ok(decode_base64($m[3]{audioData}{data}) . decode_base64($m[4]{audioData}{data})
+       eq $speech, 'carried by those frames');
+    my $peak = max(map { abs } unpack 's<*', $speech) // 0;
+    ok($peak > 5000, "a loud tone, not silence (peak $peak)");
+};
+
 subtest 'autoConnected' => sub {
     acs_reset();
     my ($port, $collect) = http_listener(200, '');
@@ -811,6 +876,10 @@ subtest 'autoConnected' => sub {
     my $e = $J->decode($got->{body})->[0];
     is($e->{type}, 'Microsoft.Communication.CallConnected', 'CallConnected');
     is($e->{data}{callConnectionId}, 'auto-1', 'for that call');
+    my $ans = last_record('POST /calling/callConnections:answer');
+    ok($ans->{replied}
+       && substr($e->{time}, 0, 23) gt substr($ans->{replied}, 0, 23),
+       "sent after the answer's reply was written ($ans->{replied}, $e->{time})");
     like($got->{headers}{authorization}, qr/^Bearer /, 'with a JWT');
     my $log = acs_wait(sub { @{ acs_get('/_mock/callbacks') } ? 1 : 0 });
     is(acs_get('/_mock/callbacks')->[0]{status}, 200, 'logged in /_mock/callbacks');

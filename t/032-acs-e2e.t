@@ -1,7 +1,9 @@
 # End to end through the ACS control plane, with the mock ACS acting as
 # Azure: an Event Grid IncomingCall reaches nginx, nginx answers through
 # the signed REST API, ACS opens the media WebSocket named by the answer
-# with the call's x-ms-call-connection-id, the caller's audio is echoed,
+# with the call's x-ms-call-connection-id, the caller speaks (a tone
+# between silences) and the echo engine's answer, read back from the
+# media WebSocket, carries exactly that speech,
 # and a CallDisconnected callback that lands in the other worker closes
 # the media session there through Redis pub/sub; CALL_ENDED is written
 # once.  nginx runs 2 workers; calls are made until a callback has landed
@@ -17,6 +19,7 @@ use RtagentRedis;
 use AcsMock;
 
 use JSON::PP;
+use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(sleep time);
 use Test::More;
 
@@ -68,7 +71,22 @@ sub session {
     return $s;
 }
 
-acs_config(autoMedia => JSON::PP::true, mediaFrames => 150);
+# 0.2 s of silence, 0.8 s of speech, then silence that ends the utterance
+acs_config(autoMedia => JSON::PP::true, mediaFrames => 150,
+           mediaSpeech => { fromFrame => 10, frames => 40 });
+
+# the PCM of the AudioData messages nginx sent on the call's media session
+sub echoed {
+    my ($id) = @_;
+    my ($s) = @{ acs_media(callConnectionId => $id) };
+    my $pcm = '';
+    for my $m (@{ $s->{messages} // [] }) {
+        my $j = eval { decode_json($m) } or next;
+        $pcm .= decode_base64($j->{audioData}{data} // '')
+            if ($j->{kind} // '') eq 'AudioData';
+    }
+    return ($pcm, decode_base64($s->{speech} // ''));
+}
 
 my $crossed = 0;
 
@@ -95,6 +113,17 @@ for my $i (1 .. 12) {
        "$id: the answer's state is there");
 
     if ($i == 1) {
+        # the caller's speech comes back: the echo engine's answer
+        my $back = acs_wait(sub {
+            my ($pcm, $speech) = echoed($id);
+            length $speech && index($pcm, $speech) >= 0 ? 1 : undef;
+        }, 10);
+        my ($pcm, $speech) = echoed($id);
+        is(length $speech, 40 * 960, "$id: the caller spoke 0.8 s");
+        ok($back, "$id: the speech came back, byte for byte")
+            or diag sprintf('%d bytes of agent audio', length $pcm);
+        ok(length($pcm) < 2 * length($speech), "$id: once");
+
         # an agent's or operator's transfer, published from anywhere,
         # is sent to ACS by the worker that holds the call
         redis_cli($r, 'PUBLISH', "rtagent:call:{$id}:ctl",

@@ -4,9 +4,10 @@
 # (t/mock/acs_mock.mjs, which verifies the HMAC signature), and what was
 # written to a real Redis (the call hash and the rtagent:events stream).
 #
-# A block's --- init prepares the mock and Redis; its --- check is Perl run
-# after each response with $Body (the raw body), $Res (the decoded JSON)
-# and $Idx (the request's index in the block).
+# A block's --- init prepares the mock and Redis (upstream runs init code in
+# package Test::Nginx::Util, so it calls this file's subs as main::...); its
+# --- check is Perl run after each response with $Body (the raw body), $Res
+# (the decoded JSON) and $Idx (the request's index in the block).
 
 use strict;
 use warnings;
@@ -166,7 +167,7 @@ __DATA__
     rtagent_upstream_ssl_trusted_certificate $TEST_NGINX_ACS_CA;
 --- request
 POST /api/calls
-{"target":"+15551234567","source":"+15550001111"}
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
 --- error_code: 403
 --- response_headers
 Content-Type: application/json
@@ -222,7 +223,7 @@ calls API request with a wrong API key refused
 
 === TEST 4: X-Api-Key works as well as Bearer: an unknown call is 404
 --- init
-del_call('no-such-call');
+main::del_call('no-such-call');
 --- more_headers eval
 ["X-Api-Key: $main::KEY", "Authorization: bearer $main::KEY"]
 --- request eval
@@ -255,7 +256,7 @@ del_call('no-such-call');
 
 === TEST 6: a missing or invalid target, a bad agent, a source that is no phone number: 400, nothing sent to ACS
 --- init
-fresh();
+main::fresh();
 --- request eval
 ["POST /api/calls\n{\"source\":\"+15550001111\"}",
  "POST /api/calls\n{\"target\":\"bob\",\"source\":\"+15550001111\"}",
@@ -279,7 +280,7 @@ is(scalar @{ acs_requests() }, 0, "nothing reached ACS (request $Idx)");
 
 === TEST 7: a phone number without a source (and no rtagent_acs_source_number): 400
 --- init
-fresh();
+main::fresh();
 --- request
 POST /api/calls
 {"target":"+15551234567"}
@@ -324,8 +325,8 @@ client intended to send too large body
 
 === TEST 10: an outbound call to a phone number: the signed CreateCall, 201, the call hash and CALL_STARTED
 --- init
-fresh(nextCallConnectionId => 'out-call-1');
-del_call('out-call-1');
+main::fresh(nextCallConnectionId => 'out-call-1');
+main::del_call('out-call-1');
 --- request
 POST /api/calls
 {"target":"+15551234567","agent":"fnol","source":"+15550001111","display_name":"Claims desk"}
@@ -397,8 +398,8 @@ qr/rtagent acs: outbound call to "\+15551234567" created, agent "fnol", ref [0-9
 
 === TEST 11: an outbound call to an ACS user: the default agent, no caller id, the peer as given
 --- init
-fresh(nextCallConnectionId => 'out-call-2');
-del_call('out-call-2');
+main::fresh(nextCallConnectionId => 'out-call-2');
+main::del_call('out-call-2');
 --- request
 POST /api/calls
 {"target":"8:acs:11111111-2222-3333-4444-555555555555_0000aaaa-bbbb"}
@@ -435,7 +436,7 @@ is(hash_of('out-call-2')->{agent}, 'auth', 'agent');
     rtagent_acs_agent default claims;
     rtagent_acs_audio_format pcm24KMono;
 --- init
-fresh(nextCallConnectionId => 'out-call-3');
+main::fresh(nextCallConnectionId => 'out-call-3');
 --- request
 POST /api/calls
 {"target":"4:+15551234567"}
@@ -456,13 +457,13 @@ ok(wait_field('out-call-3', 'peer', '4:+15551234567'), 'peer kept as given');
 
 === TEST 13: ACS refuses the call: 502 with its code and message, no call hash
 --- init
-fresh();
-acs_fail(match => 'POST /calling/callConnections?', status => 400,
+main::fresh();
+main::acs_fail(match => 'POST /calling/callConnections?', status => 400,
          body => { error => { code => 'InvalidSourceCallerId',
                               message => 'The caller id is not owned' } });
 --- request
 POST /api/calls
-{"target":"+15551234567","source":"+15550001111"}
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
 --- error_code: 502
 --- response_body chomp
 {"error":{"status":400,"code":"InvalidSourceCallerId","message":"The caller id is not owned"}}
@@ -485,7 +486,7 @@ qr/\[error\] .*rtagent acs: POST \/calling\/callConnections: 400 InvalidSourceCa
     rtagent_acs_api_key test-api-key-0123456789abcdefghi;
 --- request
 POST /api/calls
-{"target":"+15551234567","source":"+15550001111"}
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
 --- error_code: 504
 --- check
 is($Res->{error}{status}, 0, 'status 0: no response');
@@ -497,7 +498,7 @@ qr/rtagent acs: POST \/calling\/callConnections: no response/
 
 === TEST 15: GET a call: its state from the hash
 --- init
-known_call('state-call-1', state => 'active', media_state => 'streaming',
+main::known_call('state-call-1', state => 'active', media_state => 'streaming',
            ref => undef, server_call_id => undef);
 --- request
 GET /api/calls/state-call-1
@@ -514,7 +515,7 @@ is_deeply($Res, { call_id => 'state-call-1', direction => 'inbound',
 
 === TEST 16: hangup: DELETE on the call connection, 200, hangup_by operator
 --- init
-known_call('act-call-1');
+main::known_call('act-call-1');
 --- request
 POST /api/calls/act-call-1/hangup
 --- error_code: 200
@@ -537,7 +538,7 @@ operator action "hangup", call:act-call-1
 
 === TEST 17: terminate: POST :terminate without a body
 --- init
-known_call('act-call-2');
+main::known_call('act-call-2');
 --- request
 POST /api/calls/act-call-2/terminate
 --- error_code: 200
@@ -559,7 +560,7 @@ ok(wait_field('act-call-2', 'hangup_by', 'operator'), 'hangup_by operator');
 
 === TEST 18: transfer: :transferToParticipant to the target, transfer requested
 --- init
-known_call('act-call-3');
+main::known_call('act-call-3');
 --- request
 POST /api/calls/act-call-3/transfer
 {"target":"+15559876543"}
@@ -585,7 +586,7 @@ is(hash_of('act-call-3')->{transfer}, 'requested', 'transfer requested');
 
 === TEST 19: transfer needs a valid target: 400, nothing sent
 --- init
-known_call('act-call-4');
+main::known_call('act-call-4');
 --- request eval
 ["POST /api/calls/act-call-4/transfer\n{\"target\":\"nobody\"}",
  "POST /api/calls/act-call-4/transfer\n{}",
@@ -605,7 +606,7 @@ is(scalar @{ acs_requests('act-call-4') }, 0, "nothing sent ($Idx)");
 
 === TEST 20: recording: POST /calling/recordings with the call's serverCallId, recording_id stored, RECORDING_STARTED once
 --- init
-our $Props = known_call('act-call-5');
+$main::Props = main::known_call('act-call-5');
 --- request
 POST /api/calls/act-call-5/recording
 --- error_code: 200
@@ -641,7 +642,7 @@ ok(redis($R, 'HGET', 'rtagent:call:{act-call-5}',
 
 === TEST 21: dtmf: :sendDtmfTones to the call's peer
 --- init
-known_call('act-call-6');
+main::known_call('act-call-6');
 --- request
 POST /api/calls/act-call-6/dtmf
 {"tones":"12#*a"}
@@ -663,7 +664,7 @@ ok($q->{signature_ok}, 'signed');
 
 === TEST 22: dtmf needs 1-64 valid tones: 400
 --- init
-known_call('act-call-7');
+main::known_call('act-call-7');
 --- request eval
 ["POST /api/calls/act-call-7/dtmf\n{\"tones\":\"12x\"}",
  "POST /api/calls/act-call-7/dtmf\n{\"tones\":\"\"}",
@@ -683,7 +684,7 @@ is(scalar @{ acs_requests('act-call-7') }, 0, "nothing sent ($Idx)");
 
 === TEST 23: dtmf-recognition: :startContinuousDtmfRecognition for the peer
 --- init
-known_call('act-call-8', peer => '8:acs:peer-user-1');
+main::known_call('act-call-8', peer => '8:acs:peer-user-1');
 --- request
 POST /api/calls/act-call-8/dtmf-recognition
 --- error_code: 200
@@ -703,8 +704,8 @@ is_deeply($q->{json}{targetParticipant}{communicationUser},
 
 === TEST 24: an action on a call that is not in Redis: 404 unknown_call, ACS is not asked
 --- init
-fresh(knownCalls => ['ghost-call']);
-del_call('ghost-call');
+main::fresh(knownCalls => ['ghost-call']);
+main::del_call('ghost-call');
 --- request eval
 ["POST /api/calls/ghost-call/hangup", "POST /api/calls/ghost-call/recording",
  "GET /api/calls/ghost-call"]
@@ -724,8 +725,8 @@ is(scalar events_of('ghost-call'), 0, "no events ($Idx)");
 
 === TEST 25: ACS refuses an action: 502 with its code and message, ERROR_OCCURRED, transfer failed
 --- init
-known_call('act-call-9');
-acs_fail(match => 'act-call-9:transferToParticipant', status => 400,
+main::known_call('act-call-9');
+main::acs_fail(match => 'act-call-9:transferToParticipant', status => 400,
          body => { error => { code => 'InvalidTarget',
                               message => 'The target is not valid' } });
 --- request
@@ -749,9 +750,9 @@ qr/\[error\] .*rtagent acs: POST \/calling\/callConnections\/act-call-9:transfer
 
 === TEST 26: a call ACS does not know (its 404): 502 with ACS's code
 --- init
-known_call('act-call-10');
-acs_reset();
-acs_config(autoMedia => JSON::PP::false);
+main::known_call('act-call-10');
+main::acs_reset();
+main::acs_config(autoMedia => JSON::PP::false);
 --- request
 POST /api/calls/act-call-10/hangup
 --- error_code: 502
@@ -767,8 +768,8 @@ Call not found, call:act-call-10
 
 === TEST 27: a 500 from ACS is retried (the same repeatability id), then the action succeeds
 --- init
-known_call('act-call-11');
-acs_fail(match => 'act-call-11:terminate', status => 500, times => 1,
+main::known_call('act-call-11');
+main::acs_fail(match => 'act-call-11:terminate', status => 500, times => 1,
          headers => { 'retry-after-ms' => '50' });
 --- request
 POST /api/calls/act-call-11/terminate
@@ -793,8 +794,8 @@ is(scalar events_of('act-call-11', 'ERROR_OCCURRED'), 0, 'no error event');
 
 === TEST 28: the whole flow: create, look at it, record it, hang up
 --- init
-fresh(nextCallConnectionId => 'flow-call-1');
-del_call('flow-call-1');
+main::fresh(nextCallConnectionId => 'flow-call-1');
+main::del_call('flow-call-1');
 --- request eval
 ["POST /api/calls\n{\"target\":\"+15551234567\",\"source\":\"+15550001111\",\"agent\":\"fnol\"}",
  "GET /api/calls/flow-call-1",
@@ -845,7 +846,7 @@ if ($Idx == 5) {
     rtagent_acs_media_url ws://127.0.0.1:$TEST_NGINX_SERVER_PORT/ws/acs/media;
     rtagent_acs_api_key test-api-key-0123456789abcdefghi;
 --- init
-fresh(knownCalls => ['plain-call-1']);
+main::fresh(knownCalls => ['plain-call-1']);
 --- request
 POST /api/calls/plain-call-1/recording
 --- error_code: 503
@@ -866,7 +867,7 @@ is(scalar @{ acs_requests('plain-call-1') }, 0, 'nothing sent');
     rtagent_acs_media_url ws://127.0.0.1:$TEST_NGINX_SERVER_PORT/ws/acs/media;
     rtagent_acs_api_key test-api-key-0123456789abcdefghi;
 --- init
-fresh(knownCalls => ['plain-call-2']);
+main::fresh(knownCalls => ['plain-call-2']);
 --- request eval
 ["POST /api/calls/plain-call-2/dtmf\n{\"tones\":\"1\"}",
  "GET /api/calls/plain-call-2",
@@ -890,7 +891,7 @@ if ($Idx == 2) {
 
 === TEST 31: bodies that yajl alone would take (a comment, "\u0000" in a string, deep nesting): 400 with the reason, nothing sent
 --- init
-fresh();
+main::fresh();
 --- request eval
 ["POST /api/calls\n{\"target\":\"8:acs:x\" /* a comment */}",
  "POST /api/calls\n{\"target\":\"8:acs:x\",\"display_name\":\"a\\u0000b\"}",
@@ -935,3 +936,33 @@ GET /api/calls/never-made-call
 --- error_code: 400
 --- error_log
 client sent duplicate header line
+
+
+
+=== TEST 34: a CreateCall whose reply is lost: the retry, with the same Repeatability-Request-ID, gets the call ACS made, once
+--- init
+main::fresh(nextCallConnectionId => ['lost-call-1', 'lost-call-2']);
+main::del_call('lost-call-1');
+main::acs_fail(match => 'POST /calling/callConnections?', lose => JSON::PP::true);
+--- request
+POST /api/calls
+{"target":"+15551234567","agent":"fnol","source":"+15550001111"}
+--- error_code: 201
+--- response_body chomp
+{"call_id":"lost-call-1","agent":"fnol","target":"+15551234567"}
+--- check
+my $all = acs_requests('POST /calling/callConnections?');
+is(scalar @$all, 2, 'sent twice');
+ok($all->[0]{lost}, 'the first reply was lost');
+ok($all->[1]{repeated}, 'the retry got the stored reply');
+is($all->[1]{headers}{'repeatability-request-id'},
+   $all->[0]{headers}{'repeatability-request-id'},
+   'with the same Repeatability-Request-ID');
+is($all->[1]{headers}{'repeatability-first-sent'},
+   $all->[0]{headers}{'repeatability-first-sent'},
+   'and Repeatability-First-Sent');
+is(scalar(grep { $_->{callConnectionId} =~ /^lost-call-/ }
+           @{ acs_get('/_mock/calls') }), 1, 'ACS made one call');
+ok(wait_field('lost-call-1', 'created'), 'the call hash is written');
+--- no_error_log
+[error]

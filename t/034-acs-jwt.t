@@ -1,5 +1,5 @@
 # rtagent_acs_jwt: the RS256 bearer token Call Automation puts on every
-# callback and on the media WebSocket (PROTOCOLS.md 2.3) is checked against
+# callback and on the media WebSocket (docs/protocols.md 2.3) is checked against
 # the JWKS (from a file, or fetched from a URL and cached), for issuer,
 # audience (the ACS resource id), expiry and signature.  Tokens are minted
 # by the mock ACS with its own key.

@@ -10,7 +10,7 @@
 //       [--timeout-s 60] [--label TEXT]
 //
 // Each delivery is what ACS POSTs to a call's callbackUri: a JSON array of
-// one CloudEvent (PROTOCOLS.md 1.7) with a fresh id, to
+// one CloudEvent (docs/protocols.md 1.7) with a fresh id, to
 // <path>?call=<ref>&token=<base64url HMAC-SHA256(secret, ref)>.  Event i
 // belongs to call i % M, and the types cycle per call through CallConnected,
 // ParticipantsUpdated, MediaStreamingStarted, PlayCompleted.  C keepalive

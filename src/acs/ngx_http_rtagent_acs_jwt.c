@@ -35,7 +35,10 @@
 /* the Call Automation set is a few kilobytes */
 #define NGX_HTTP_RTAGENT_JWKS_DOC_MAX    (1024 * 1024)
 #define NGX_HTTP_RTAGENT_JWK_KID_MAX     256
+/* the fuzzer's build lowers it, to sign with a small and fast test key */
+#ifndef NGX_HTTP_RTAGENT_JWK_BITS_MIN
 #define NGX_HTTP_RTAGENT_JWK_BITS_MIN    2048
+#endif
 #define NGX_HTTP_RTAGENT_JWK_BITS_MAX    8192
 /* bytes of the public exponent, which is 65537 in practice */
 #define NGX_HTTP_RTAGENT_JWK_E_MAX       8

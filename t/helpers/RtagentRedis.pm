@@ -20,6 +20,7 @@ use Time::HiRes qw(sleep time);
 
 use RtagentNginx qw(free_port);
 use RtagentTest;
+use RtagentTools qw(find_tool);
 
 our @EXPORT = qw(have_redis start_redis stop_redis kill_redis restart_redis
                  redis redis_tx redis_cli wait_for
@@ -29,8 +30,12 @@ our @EXPORT = qw(have_redis start_redis stop_redis kill_redis restart_redis
 
 my %started;    # pid => 1, for the END block
 
+my ($SERVER, $CLI) = (find_tool('redis-server'), find_tool('redis-cli'));
+
+# false when redis-server or redis-cli is not found (then the test skips,
+# which .ci/run counts as a failure)
 sub have_redis {
-    return -x '/usr/bin/redis-server' && -x '/usr/bin/redis-cli';
+    return defined $SERVER && defined $CLI;
 }
 
 # start_redis(port => N, password => 'pw', unix => '/path', args => [...])
@@ -50,7 +55,7 @@ sub start_redis {
 
 sub _spawn {
     my ($r) = @_;
-    my @cmd = ('redis-server', '--port', $r->{port}, '--bind', '127.0.0.1',
+    my @cmd = ($SERVER // 'redis-server', '--port', $r->{port}, '--bind', '127.0.0.1',
                '--save', '', '--appendonly', 'no', '--dir', $r->{dir},
                '--logfile', "$r->{dir}/redis.log", @{ $r->{args} });
     push @cmd, '--requirepass', $r->{password} if defined $r->{password};
@@ -177,7 +182,7 @@ sub _read {
 # runs redis-cli against the server; returns its output
 sub redis_cli {
     my ($r, @args) = @_;
-    my @cmd = ('redis-cli', '-h', '127.0.0.1', '-p', $r->{port});
+    my @cmd = ($CLI // 'redis-cli', '-h', '127.0.0.1', '-p', $r->{port});
     push @cmd, '-a', $r->{password}, '--no-auth-warning'
         if defined $r->{password};
     open my $fh, '-|', @cmd, @args or die "redis-cli: $!";

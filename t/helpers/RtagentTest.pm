@@ -140,11 +140,10 @@ sub acs_stop {
     return sframe('text', '{"kind":"StopAudio","stopAudio":{}}');
 }
 
-# a sample message from ../shared/fixtures/protocol (RTAGENT_FIXTURES)
+# a sample message from t/fixtures (or $RTAGENT_FIXTURES)
 sub fixture {
     my ($name) = @_;
-    my $dir = $ENV{RTAGENT_FIXTURES}
-              // "$FindBin::Bin/../../shared/fixtures/protocol";
+    my $dir = $ENV{RTAGENT_FIXTURES} // "$FindBin::Bin/fixtures";
     open my $fh, '<:raw', "$dir/$name" or die "fixture $dir/$name: $!";
     local $/;
     my $data = <$fh>;

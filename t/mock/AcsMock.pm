@@ -22,7 +22,9 @@ package AcsMock;
 # The mock's control routes (plain or HTTPS, no auth):
 #   GET    /_mock/requests[?match=S]  records of the ACS routes' requests:
 #          [{method, path (with query), headers (lower-case), body, json,
-#            signature_ok, signature_error, status, time, injected?, repeated?}]
+#            signature_ok, signature_error, status, time, injected?, repeated?,
+#            lost?,
+#            replied (when the reply was written)}]
 #          match: a substring of "METHOD path".  signature_ok is true when the
 #          request passed the checks ACS makes before anything else (signature,
 #          date, body hash, api-version); signature_error says what failed.
@@ -31,9 +33,16 @@ package AcsMock;
 #          the next `times` requests that pass those checks and whose
 #          "METHOD path" contains match get status (body default an ACS error
 #          body; headers e.g. {"retry-after":"1"}); recorded with injected.
+#   POST   /_mock/fail {match, lose: true, times=1}
+#          the next `times` such requests are carried out (and stored for
+#          repeatability) but their reply is lost: the connection is closed
+#          without one (recorded with lost, status 0); a retry with the
+#          same Repeatability-Request-ID gets the stored reply (repeated)
 #   DELETE /_mock/fail                forgets pending failures
 #   POST   /_mock/config {autoMedia (true), autoConnected (false),
 #          mediaFrames (null: unlimited), closeMediaOnHangup (true),
+#          mediaSpeech (null, or {fromFrame, frames, hz=350, amp=6000}: the
+#          caller speaks a tone in those 20 ms frames, silence around it),
 #          mediaToken ("valid"|"none"|"expired"|"wrong-aud"|"bad-signature"|
 #          literal: the WebSocket's JWT), nextCallConnectionId (an id or a list
 #          of ids handed out next), knownCalls [ids]} -> the config
@@ -45,7 +54,10 @@ package AcsMock;
 #          sessions: {callConnectionId, correlationId, url, subscriptionId,
 #          sampleRate, status (handshake HTTP status), open, closed,
 #          closeCode, closeReason, closedBy ("acs"|"peer"), error, framesSent,
+#          speech (base64 of the speech PCM sent, or null),
 #          messages (text received; binary as "binary:<base64>"), started}
+#          The media session opens and CallConnected is sent only after the
+#          answer's (or CreateCall's) reply has been written, as ACS does.
 #   POST   /_mock/media/close {callConnectionId, code=1000, reason="", abort?}
 #          closes that call's open sessions from the ACS side (abort: TCP
 #          reset, no close frame) -> {closed: N}
@@ -112,6 +124,11 @@ use MIME::Base64 qw(encode_base64 decode_base64);
 use POSIX qw(strftime);
 use Time::HiRes qw(time sleep);
 
+# t/helpers, for RtagentTools
+use lib File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
+                           File::Spec->updir, 'helpers');
+use RtagentTools qw(find_tool);
+
 our @EXPORT = qw(start_acs_mock stop_acs_mock acs_get acs_post acs_delete
                  acs_requests acs_reset acs_fail acs_config acs_callback
                  acs_incoming acs_validation acs_media acs_media_close
@@ -126,7 +143,7 @@ my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
 sub _have {
     my ($cmd) = @_;
-    return system("command -v $cmd >/dev/null 2>&1") == 0;
+    return defined find_tool($cmd);
 }
 
 sub _random_bytes {

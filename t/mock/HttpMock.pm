@@ -43,6 +43,11 @@ use IO::Socket::INET;
 use IO::Select;
 use Time::HiRes qw(time);
 
+# t/helpers, for RtagentTools
+use lib File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
+                           File::Spec->updir, 'helpers');
+use RtagentTools qw(find_tool);
+
 our @EXPORT = qw(start_http_mock stop_http_mock mock_get http_test_skip
                  http_block_checks nginx_get);
 
@@ -51,7 +56,7 @@ my ($Pid, $Out, $Owner);
 
 sub _have {
     my ($cmd) = @_;
-    return system("command -v $cmd >/dev/null 2>&1") == 0;
+    return defined find_tool($cmd);
 }
 
 sub start_http_mock {

@@ -2,8 +2,8 @@
 // REST API (HMAC-SHA256 signed requests, verified as ACS verifies them), the
 // media-streaming WebSocket client side (ACS connects to the gateway), the
 // Call Automation callbacks (CloudEvents arrays with an RS256 JWT) and the
-// Event Grid IncomingCall delivery.  Wire formats: /work/shared/PROTOCOLS.md
-// sections 1-3 and the samples in fixtures/protocol/.
+// Event Grid IncomingCall delivery.  Wire formats: docs/protocols.md
+// sections 1-3 and the samples in t/fixtures/.
 //
 //   node acs_mock.mjs --cert server.pem --key server.key --access-key B64
 //        [--resource-id GUID] [--jwks-out FILE] [--host 127.0.0.1]
@@ -117,6 +117,8 @@ const defaults = () => ({
     autoMedia: true,          // open the media WebSocket after answer/create
     autoConnected: false,     // POST CallConnected to the callbackUri
     mediaFrames: null,        // AudioData frames to send (null: until closed)
+    mediaSpeech: null,        // {fromFrame, frames, hz, amp}: the caller speaks
+                              // (a tone) in those frames, else silence
     closeMediaOnHangup: true, // DELETE/:terminate close the media WebSocket
 });
 let config = defaults();
@@ -124,6 +126,7 @@ let nextIds = [];             // callConnectionIds to hand out next
 
 let requests = [];            // the records of the ACS routes
 let fails = [];               // {match, status, times, body, headers}
+let lostReplies = [];         // {match, times}: done, but the reply is lost
 const calls = new Map();      // callConnectionId -> call state
 const contexts = new Map();   // incomingCallContext -> IncomingCall data
 let sessions = [];            // media WebSocket sessions
@@ -265,7 +268,19 @@ function silenceFrame(rate) {
     return Buffer.alloc(rate / 1000 * 20 * 2).toString('base64');
 }
 
-// ACS connects to the gateway's transportUrl and streams silence
+// the caller's speech: a PCM16LE tone of sp.frames 20 ms frames
+function speechPcm(sp, rate) {
+    const n = rate / 1000 * 20 * sp.frames;
+    const pcm = Buffer.alloc(n * 2);
+    for (let i = 0; i < n; i++) {
+        pcm.writeInt16LE(Math.trunc((sp.amp ?? 6000)
+            * Math.sin(2 * Math.PI * (sp.hz ?? 350) * i / rate)), i * 2);
+    }
+    return pcm;
+}
+
+// ACS connects to the gateway's transportUrl and streams the caller's
+// audio: silence, and speech in the frames config.mediaSpeech names
 function startMedia(call) {
     const opts = call.mediaOptions;
     if (!opts?.transportUrl) return null;
@@ -284,6 +299,7 @@ function startMedia(call) {
         closedBy: null,          // "acs" (this mock) or "peer"
         error: null,
         framesSent: 0,
+        speech: null,            // base64 of the speech PCM sent, if any
         messages: [],            // text (or base64 "binary:" of binary) received
         started: new Date().toISOString(),
     };
@@ -346,6 +362,10 @@ function startMedia(call) {
         }));
         const data = silenceFrame(rate);
         const limit = config.mediaFrames ?? Infinity;
+        const sp = config.mediaSpeech;
+        const speech = sp ? speechPcm(sp, rate) : null;
+        const flen = rate / 1000 * 20 * 2;
+        if (speech) sess.speech = speech.toString('base64');
         const t0 = Date.now();
         const participant = call.callerRawId;
         while (sess.framesSent < limit && ws.readyState === WebSocket.OPEN) {
@@ -353,8 +373,15 @@ function startMedia(call) {
             if (opts.audioChannelType === 'unmixed' && participant) {
                 audioData.participantRawID = participant;
             }
-            audioData.data = data;
-            audioData.silent = true;
+            const k = sess.framesSent - (sp ? sp.fromFrame : 0);
+            if (speech && k >= 0 && k < sp.frames) {
+                audioData.data = speech.subarray(k * flen, (k + 1) * flen)
+                    .toString('base64');
+                audioData.silent = false;
+            } else {
+                audioData.data = data;
+                audioData.silent = true;
+            }
             ws.send(JSON.stringify({ kind: 'AudioData', audioData }));
             sess.framesSent++;
             const wait = t0 + 20 * sess.framesSent - Date.now();
@@ -608,8 +635,15 @@ function newCall(body, extra) {
     return call;
 }
 
-// after the 200/201 went out: what ACS does next
-function afterEstablish(call) {
+// after the 200/201 went out: what ACS does next.  ACS connects the call,
+// opens the media WebSocket and sends CallConnected only once it has
+// answered, so this runs when the reply has been written to the socket
+// (the response's 'finish'), never ahead of it.
+function afterEstablish(call, res) {
+    if (!res.writableFinished) {
+        res.once('finish', () => afterEstablish(call, res));
+        return;
+    }
     setTimeout(() => {
         call.state = 'connected';
         if (config.autoMedia && call.mediaOptions?.transportUrl
@@ -800,6 +834,7 @@ function handleAcs(req, res, raw) {
     requests.push(rec);
     const reply = (status, obj, headers) => {
         rec.status = status;
+        res.once('finish', () => { rec.replied = new Date().toISOString(); });
         send(res, status, obj, headers);
     };
 
@@ -859,8 +894,19 @@ function handleAcs(req, res, raw) {
     }
     const [status, obj, call] = acsRoute(req.method, url.pathname, body);
     if (key) repeatability.set(key, [status, obj]);
+    const lost = lostReplies.find((x) => x.times > 0 && line.includes(x.match));
+    if (lost) {
+        // done and remembered, but the reply never arrives: a retry with
+        // the same Repeatability-Request-ID gets the stored one
+        lost.times--;
+        rec.status = 0;
+        rec.lost = true;
+        req.socket.destroy();
+        if (call) afterEstablish(call, { writableFinished: true });
+        return;
+    }
     reply(status, obj, key ? { 'repeatability-result': 'accepted' } : {});
-    if (call) afterEstablish(call);
+    if (call) afterEstablish(call, res);
 }
 
 async function handleMock(req, res, url, raw) {
@@ -880,6 +926,15 @@ async function handleMock(req, res, url, raw) {
     } else if (p === '/_mock/requests' && m === 'DELETE') {
         requests = [];
         send(res, 200, { ok: true });
+    } else if (p === '/_mock/fail' && m === 'POST' && body.lose) {
+        if (!body.match) {
+            send(res, 400, { error: 'match is required' });
+            return;
+        }
+        lostReplies.push({ match: String(body.match),
+                           times: Number(body.times ?? 1) });
+        send(res, 200, { ok: true,
+                         pending: lostReplies.filter((x) => x.times > 0) });
     } else if (p === '/_mock/fail' && m === 'POST') {
         if (!body.match || !body.status) {
             send(res, 400, { error: 'match and status are required' });
@@ -896,6 +951,7 @@ async function handleMock(req, res, url, raw) {
         send(res, 200, { ok: true, pending: fails.filter((x) => x.times > 0) });
     } else if (p === '/_mock/fail' && m === 'DELETE') {
         fails = [];
+        lostReplies = [];
         send(res, 200, { ok: true });
     } else if (p === '/_mock/config' && m === 'POST') {
         for (const k of ['autoMedia', 'autoConnected', 'closeMediaOnHangup']) {
@@ -906,6 +962,7 @@ async function handleMock(req, res, url, raw) {
                 ? null : Number(body.mediaFrames);
         }
         if ('mediaToken' in body) config.mediaToken = body.mediaToken;
+        if ('mediaSpeech' in body) config.mediaSpeech = body.mediaSpeech;
         if ('nextCallConnectionId' in body) {
             const v = body.nextCallConnectionId;
             nextIds = v === null ? [] : (Array.isArray(v) ? [...v] : [String(v)]);
@@ -919,6 +976,7 @@ async function handleMock(req, res, url, raw) {
         for (const c of calls.values()) closeMedia(c.callConnectionId, 1001, '');
         requests = [];
         fails = [];
+        lostReplies = [];
         config = defaults();
         nextIds = [];
         calls.clear();

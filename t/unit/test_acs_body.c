@@ -6,7 +6,7 @@
  * by field, including the order and the exact set of keys.  Responses
  * are handed over in buffers of exactly their length, without a NUL, so
  * an ASan build catches any read past them.  Fixtures are read from
- * $RTAGENT_FIXTURES, by default ../shared/fixtures/protocol (the tests
+ * $RTAGENT_FIXTURES, by default t/fixtures (the tests
  * run from the repo root).
  */
 

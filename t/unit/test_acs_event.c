@@ -4,7 +4,7 @@
  *
  * Every body is handed over in a buffer of exactly its length, without a
  * NUL, so an ASan build catches any read past it.  Fixtures are read from
- * $RTAGENT_FIXTURES, by default ../shared/fixtures/protocol (the tests
+ * $RTAGENT_FIXTURES, by default t/fixtures (the tests
  * run from the repo root).
  */
 

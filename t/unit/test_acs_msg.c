@@ -5,7 +5,7 @@
  * Every parse gets its input and its arena in buffers of exactly the
  * message length, so an ASan build catches any read or write past them.
  * Fixtures are read from $RTAGENT_FIXTURES, by default
- * ../shared/fixtures/protocol (the tests run from the repo root).
+ * t/fixtures (the tests run from the repo root).
  */
 
 

@@ -1,7 +1,7 @@
 
 /*
  * Fixture loading for the cmocka unit tests.  Fixtures are read from
- * $RTAGENT_FIXTURES, by default ../shared/fixtures/protocol (the tests
+ * $RTAGENT_FIXTURES, by default t/fixtures (the tests
  * run from the repo root).  Static functions: each test is one program.
  */
 
@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 
-#define TEST_FIXTURES_DEFAULT  "../shared/fixtures/protocol"
+#define TEST_FIXTURES_DEFAULT  "t/fixtures"
 
 
 /*

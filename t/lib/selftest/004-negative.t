@@ -43,6 +43,8 @@ sub run_case {
     delete local $ENV{TEST_NGINX_CLIENT_PORT};
     delete local $ENV{TEST_NGINX_NO_CLEAN};
     delete local $ENV{HARNESS_ACTIVE};
+    # the cases skip on purpose; .ci/run's no-skip rule is for t/*.t
+    delete local $ENV{RTAGENT_NO_SKIP};
     local @ENV{ keys %{ $want{env} || {} } } = values %{ $want{env} || {} };
     my $out = '';
     IPC::Run::run([$^X, "-I$lib", $file], \undef, '>&', \$out,
@@ -219,6 +221,60 @@ run_case('TEST_NGINX_LOAD_MODULES emits load_module lines', $head . <<"EOT",
 EOT
     exit => 'pass',
     env => { TEST_NGINX_LOAD_MODULES => '/nonexistent/ngx_selftest_module.so' });
+
+# Block code runs where upstream runs it: --- init, --- post_setup_server_root
+# and --- skip_eval in package Test::Nginx::Util, so a file that calls its
+# own subs unqualified from there fails here as it does under upstream
+# (Undefined subroutine &Test::Nginx::Util::...), and main::name works.
+my $subs = "sub only_in_main { Test::More::diag('main sub ran'); 0 }\n";
+
+run_case('init calling a main sub unqualified fails, as upstream',
+         $subs . $head . <<"EOT", exit => 'fail',
+=== TEST 1: unqualified init
+--- init
+only_in_main();
+$ok_cfg--- response_body
+hi
+EOT
+    like => [qr/Undefined subroutine &Test::Nginx::Util::only_in_main/],
+    unlike => [qr/main sub ran/]);
+
+run_case('init calling main::name runs the sub',
+         $subs . $head . <<"EOT", exit => 'pass',
+=== TEST 1: qualified init
+--- init
+main::only_in_main();
+$ok_cfg--- response_body
+hi
+EOT
+    like => [qr/main sub ran/]);
+
+run_case('post_setup_server_root runs in Test::Nginx::Util too',
+         $subs . $head . <<"EOT", exit => 'fail',
+=== TEST 1: unqualified post_setup_server_root
+--- post_setup_server_root
+only_in_main();
+$ok_cfg--- response_body
+hi
+EOT
+    like => [qr/Undefined subroutine &Test::Nginx::Util::only_in_main/]);
+
+run_case('skip_eval runs in Test::Nginx::Util too',
+         $subs . $head . <<"EOT", exit => 'fail',
+=== TEST 1: unqualified skip_eval
+--- skip_eval: 2: only_in_main()
+$ok_cfg--- response_body
+hi
+EOT
+    like => [qr/skip_eval - failed to eval.*Undefined subroutine &Test::Nginx::Util::only_in_main/s]);
+
+run_case('an eval section runs in Test::Base::Filter, as upstream',
+         $subs . $head . <<"EOT", exit => 'pass',
+=== TEST 1: eval filter package
+$ok_cfg--- response_body eval
+__PACKAGE__ eq 'Test::Base::Filter' ? "hi\\n" : "wrong package: " . __PACKAGE__
+EOT
+    );
 
 ok(!-e "$servroot/logs/nginx.pid", 'the child runs stopped their nginx');
 

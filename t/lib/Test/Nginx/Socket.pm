@@ -123,7 +123,7 @@ sub run_block {
             Test::Nginx::Util::stop_nginx();
             Test::Nginx::Util::setup_server_root();
             if (my $code = $block->post_setup_server_root) {
-                eval "package main; $code; 1"
+                Test::Nginx::Util::eval_block_code($code)
                     or die "post_setup_server_root failed: $@";
             }
             Test::Nginx::Util::write_user_files($block);
@@ -153,7 +153,7 @@ sub run_block {
     }
 
     if (my $code = $block->init) {
-        eval "package main; $code; 1" or die "init failed: $@";
+        Test::Nginx::Util::eval_block_code($code) or die "init failed: $@";
     }
 
     $Test::Nginx::Util::ErrLogFilePos = 0;
@@ -174,7 +174,7 @@ sub should_skip {
     if (defined(my $se = $block->skip_eval)) {
         $se =~ /^\s*(\d+)\s*:\s*(.*)$/s or die "Invalid --- skip_eval spec\n";
         my ($n, $code) = ($1, $2);
-        my $yes = eval "package main; $code";
+        my $yes = Test::Nginx::Util::eval_block_code($code, 'value');
         die "skip_eval - failed to eval the Perl code \"$code\": $@" if $@;
         return ($n, 'skip_eval') if $yes;
     }

@@ -532,6 +532,19 @@ sub stop_nginx {
 
 # Runs the nginx command line once.  Returns ($status, $stderr) where
 # $status is the raw wait status ($?) or -1 when exec failed.
+# Block code (--- init, --- post_setup_server_root, --- skip_eval) is
+# compiled here, in package Test::Nginx::Util, as upstream's run_test does:
+# the test file's own subs and variables are reached as main::name or
+# $::name, and a file that calls them unqualified fails under both runners
+# (t/lib/selftest/007-packages.t).  --- name eval sections go through
+# Test::Base's eval filter (package Test::Base::Filter) in both.  Returns
+# the code's value, or true for a statement list, and undef with $@ set
+# when it dies.
+sub eval_block_code {
+    my ($code, $value) = @_;
+    return $value ? eval $code : eval "$code; 1";
+}
+
 sub run_nginx_cmd {
     my ($block) = @_;
     my @cmd = ($NginxBinary);
