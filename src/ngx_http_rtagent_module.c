@@ -124,6 +124,20 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_http_rtagent_loc_offset(call.barge_in),
       NULL },
 
+    { ngx_string("rtagent_stt"),
+      NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtagent_stt_set_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_loc_offset(call.stt),
+      NULL },
+
+    { ngx_string("rtagent_tts"),
+      NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtagent_tts_set_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_loc_offset(call.tts),
+      NULL },
+
       ngx_null_command
 };
 

@@ -130,6 +130,14 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->playout_lead, prev->playout_lead, 100);
     ngx_conf_merge_value(conf->barge_in, prev->barge_in, 1);
 
+    if (conf->stt.provider == NULL) {
+        conf->stt = prev->stt;
+    }
+
+    if (conf->tts.provider == NULL) {
+        conf->tts = prev->tts;
+    }
+
     if (conf->vad_end < conf->vad_start) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_vad_end_silence %M ms is shorter than "

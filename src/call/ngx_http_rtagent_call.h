@@ -17,6 +17,8 @@
 #include <ngx_core.h>
 
 #include <call/ngx_http_rtagent_channel.h>
+#include <speech/ngx_http_rtagent_stt.h>
+#include <speech/ngx_http_rtagent_tts.h>
 
 
 /* a call id goes into log lines and Redis keys: see call_id_valid */
@@ -53,6 +55,8 @@ typedef struct {
     ngx_msec_t                    max_utterance;
     ngx_msec_t                    playout_lead;
     ngx_flag_t                    barge_in;
+    ngx_http_rtagent_speech_pick_t  stt;         /* provider NULL: none */
+    ngx_http_rtagent_speech_pick_t  tts;
 } ngx_http_rtagent_call_conf_t;
 
 
