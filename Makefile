@@ -45,9 +45,10 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/acs/ngx_http_rtagent_acs_event.c \
                src/acs/ngx_http_rtagent_acs_body.c \
                src/audio/ngx_http_rtagent_ring.c \
-               src/audio/ngx_http_rtagent_vad.c
+               src/audio/ngx_http_rtagent_vad.c \
+               src/audio/ngx_http_rtagent_resample.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws
-CODEC_LIBS  := -lyajl -lcrypto -lwslay -lm
+CODEC_LIBS  := -lyajl -lcrypto -lwslay -lspeexdsp -lm
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
