@@ -16,12 +16,18 @@
 #include <speech/ngx_http_rtagent_tts.h>
 
 
+extern const ngx_http_rtagent_stt_provider_t  ngx_http_rtagent_stt_local;
+extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_local;
+
+
 /* one row per provider, in no particular order */
 static const ngx_http_rtagent_stt_provider_t  *ngx_http_rtagent_stts[] = {
+    &ngx_http_rtagent_stt_local,
     NULL
 };
 
 static const ngx_http_rtagent_tts_provider_t  *ngx_http_rtagent_ttss[] = {
+    &ngx_http_rtagent_tts_local,
     NULL
 };
 
@@ -83,28 +89,42 @@ ngx_http_rtagent_tts_find(ngx_str_t *name)
 char *
 ngx_http_rtagent_stt_set_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *value;
+    ngx_str_t                              *value;
+    const ngx_http_rtagent_stt_provider_t  *pr;
 
     value = cf->args->elts;
+    pr = ngx_http_rtagent_stt_find(&value[1]);
+
+    if (pr != NULL && pr->configure != NULL
+        && pr->configure(cf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     return ngx_http_rtagent_speech_pick(cf, cmd,
                (ngx_http_rtagent_speech_pick_t *) ((char *) conf
-                                                   + cmd->offset),
-               ngx_http_rtagent_stt_find(&value[1]));
+                                                   + cmd->offset), pr);
 }
 
 
 char *
 ngx_http_rtagent_tts_set_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *value;
+    ngx_str_t                              *value;
+    const ngx_http_rtagent_tts_provider_t  *pr;
 
     value = cf->args->elts;
+    pr = ngx_http_rtagent_tts_find(&value[1]);
+
+    if (pr != NULL && pr->configure != NULL
+        && pr->configure(cf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     return ngx_http_rtagent_speech_pick(cf, cmd,
                (ngx_http_rtagent_speech_pick_t *) ((char *) conf
-                                                   + cmd->offset),
-               ngx_http_rtagent_tts_find(&value[1]));
+                                                   + cmd->offset), pr);
 }
 
 

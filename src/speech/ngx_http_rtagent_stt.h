@@ -56,6 +56,9 @@ typedef struct {
     ngx_int_t                  (*finish)(ngx_http_rtagent_stt_t *stt);
     void                       (*cancel)(ngx_http_rtagent_stt_t *stt);
     void                       (*close)(ngx_http_rtagent_stt_t *stt);
+
+    /* when a location picks it, NULL when nothing to do: a thread pool */
+    char                      *(*configure)(ngx_conf_t *cf);
 } ngx_http_rtagent_stt_provider_t;
 
 

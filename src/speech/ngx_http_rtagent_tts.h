@@ -52,6 +52,9 @@ typedef struct {
                                         ngx_str_t *text);
     void                       (*cancel)(ngx_http_rtagent_tts_t *tts);
     void                       (*close)(ngx_http_rtagent_tts_t *tts);
+
+    /* when a location picks it, NULL when nothing to do: a thread pool */
+    char                      *(*configure)(ngx_conf_t *cf);
 } ngx_http_rtagent_tts_provider_t;
 
 
