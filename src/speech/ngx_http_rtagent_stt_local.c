@@ -261,15 +261,19 @@ ngx_http_rtagent_stt_local_post(ngx_http_rtagent_stt_local_job_t *job)
         d = &ngx_http_rtagent_stt_local_decoders[i];
 
         if (d->job == NULL) {
+            /* the thread may run the task before the post returns */
+            d->job = job;
+            job->decoder = d;
+
             if (ngx_thread_task_post(ngx_http_rtagent_stt_local_pool,
                                      &job->task)
                 != NGX_OK)
             {
+                d->job = NULL;
+                job->decoder = NULL;
                 return NGX_ERROR;
             }
 
-            d->job = job;
-            job->decoder = d;
             return NGX_OK;
         }
     }
