@@ -50,9 +50,11 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/audio/ngx_http_rtagent_ring.c \
                src/audio/ngx_http_rtagent_vad.c \
                src/agent/ngx_http_rtagent_agent_def.c \
-               src/io/ngx_http_rtagent_retry_after.c
-CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws
-CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lm
+               src/io/ngx_http_rtagent_retry_after.c \
+               src/audio/ngx_http_rtagent_resample.c \
+               src/speech/ngx_http_rtagent_sentence.c
+CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech
+CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lspeexdsp -lm
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -123,7 +125,7 @@ run: deps $(MODULE)
 
 # ---- tests ---------------------------------------------------------------
 
-$(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h) \
+$(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
                  $(wildcard t/unit/*.h) $(BUILD)/.flags
 	@mkdir -p $(@D)
 	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@

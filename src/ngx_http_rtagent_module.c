@@ -31,6 +31,7 @@ static ngx_int_t ngx_http_rtagent_init_process(ngx_cycle_t *cycle);
 
 static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
     { ngx_string("echo"), NGX_HTTP_RTAGENT_ENGINE_ECHO },
+    { ngx_string("say_back"), NGX_HTTP_RTAGENT_ENGINE_SAY_BACK },
     { ngx_null_string, 0 }
 };
 
@@ -141,6 +142,20 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_loc_offset(call.barge_in),
+      NULL },
+
+    { ngx_string("rtagent_stt"),
+      NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtagent_stt_set_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_loc_offset(call.stt),
+      NULL },
+
+    { ngx_string("rtagent_tts"),
+      NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtagent_tts_set_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_loc_offset(call.tts),
       NULL },
 
       ngx_null_command

@@ -18,6 +18,9 @@
 #include <audio/ngx_http_rtagent_audio.h>
 #include <audio/ngx_http_rtagent_ring.h>
 #include <audio/ngx_http_rtagent_vad.h>
+#include <audio/ngx_http_rtagent_resample.h>
+#include <call/ngx_http_rtagent_turn.h>
+#include <speech/ngx_http_rtagent_sentence.h>
 #include <store/ngx_http_rtagent_store.h>
 
 
@@ -45,12 +48,30 @@ struct ngx_http_rtagent_call_s {
     ngx_http_rtagent_playout_t     playout;
     ngx_http_rtagent_store_call_t *store;      /* NULL without Redis */
 
+    /* the say_back engine: ears, a responder, a voice */
+    ngx_http_rtagent_stt_t         stt;
+    ngx_http_rtagent_tts_t         tts;
+    ngx_http_rtagent_turn_t        turn;
+    ngx_http_rtagent_resample_t    tts_rs;     /* TTS rate to the call's */
+    u_char                        *reply;      /* the turn's text so far */
+    size_t                         reply_len;
+    size_t                         reply_cap;
+    size_t                         reply_sent; /* handed to TTS */
+    ngx_msec_t                     speech_start;
+    ngx_msec_t                     speech_end;
+
     ngx_uint_t                     utterances;
     const char                    *hangup;     /* a control hang-up's */
     ngx_str_t                      hangup_reason;
     unsigned                       started:1;
     unsigned                       stored:1;   /* store start was tried */
     unsigned                       hung_up:1;  /* by a control message */
+    unsigned                       speech:1;   /* stt and tts are open */
+    unsigned                       hearing:1;  /* an utterance in STT */
+    unsigned                       turn_on:1;  /* the responder answers */
+    unsigned                       reply_done:1;
+    unsigned                       tts_busy:1;
+    unsigned                       tts_rs_on:1;
 };
 
 
@@ -72,6 +93,26 @@ static ngx_http_rtagent_store_call_t *ngx_http_rtagent_call_store(
 static void ngx_http_rtagent_call_control(void *data,
     ngx_http_rtagent_ctl_t *ctl);
 static void ngx_http_rtagent_call_stop_audio(ngx_http_rtagent_call_t *call);
+static ngx_int_t ngx_http_rtagent_call_speech_open(
+    ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_speech_close(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
+    ngx_http_rtagent_stt_result_t *res);
+static void ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
+    ngx_http_rtagent_speech_err_e err, const char *detail);
+static void ngx_http_rtagent_call_turn_text(ngx_http_rtagent_turn_t *turn,
+    ngx_str_t *piece);
+static void ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
+    ngx_int_t rc, const char *err);
+static void ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
+    const int16_t *pcm, size_t samples, ngx_uint_t rate);
+static void ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_speech_err_e err, const char *detail);
+
+
+extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back;
 
 
 const char *
@@ -108,11 +149,28 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->playout_lead, prev->playout_lead, 100);
     ngx_conf_merge_value(conf->barge_in, prev->barge_in, 1);
 
+    if (conf->stt.provider == NULL) {
+        conf->stt = prev->stt;
+    }
+
+    if (conf->tts.provider == NULL) {
+        conf->tts = prev->tts;
+    }
+
     if (conf->vad_end < conf->vad_start) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_vad_end_silence %M ms is shorter than "
                            "rtagent_vad_start %M ms",
                            conf->vad_end, conf->vad_start);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+        && (conf->stt.provider == NULL || conf->tts.provider == NULL))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_engine say_back needs rtagent_stt and "
+                           "rtagent_tts");
         return NGX_CONF_ERROR;
     }
 
@@ -186,6 +244,12 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
         return NGX_ERROR;
     }
 
+    if (call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+        && ngx_http_rtagent_call_speech_open(call) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     call->started = 1;
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
@@ -217,10 +281,18 @@ ngx_http_rtagent_call_audio(ngx_http_rtagent_call_t *call, const u_char *pcm,
         return ngx_http_rtagent_call_onset(call);
 
     case NGX_HTTP_RTAGENT_VAD_SPEECH:
+        if (call->hearing) {
+            (void) call->stt.provider->feed(&call->stt, pcm, len);
+        }
+
         (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
         return NGX_OK;
 
     default: /* NGX_HTTP_RTAGENT_VAD_END */
+        if (call->hearing) {
+            (void) call->stt.provider->feed(&call->stt, pcm, len);
+        }
+
         (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
         ngx_http_rtagent_call_utterance_end(call);
         return NGX_OK;
@@ -280,6 +352,8 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         ngx_http_rtagent_playout_stop(&call->playout);
     }
 
+    ngx_http_rtagent_call_speech_close(call);
+
     if (call->utterance.buf != NULL) {
         ngx_http_rtagent_audio_free(call->utterance.buf,
                                     call->utterance.size, call->channel->log);
@@ -337,6 +411,29 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
         ngx_http_rtagent_call_stop_audio(call);
     }
 
+    if (call->speech) {
+        /* the reply under way is for what the caller said before:
+         * they talk again, so it and its synthesis are dropped */
+        if (call->conf->barge_in
+            && (call->turn_on || call->tts_busy || call->reply != NULL))
+        {
+            ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                          "rtagent call: barge-in, reply cancelled, "
+                          "call:%V", &call->channel->call_id);
+
+            ngx_http_rtagent_call_reply_cancel(call);
+        }
+
+        /* an earlier utterance still in STT is heard with this one */
+        call->stt.provider->cancel(&call->stt);
+        call->hearing = 0;
+
+        if (call->stt.provider->begin(&call->stt) == NGX_OK) {
+            call->hearing = 1;
+            call->speech_start = ngx_current_msec;
+        }
+    }
+
     if (call->utterance.buf == NULL) {
         buf = ngx_http_rtagent_audio_alloc(call->utterance_size,
                                            call->channel->log);
@@ -353,6 +450,10 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
         n = ngx_http_rtagent_ring_read(&call->preroll, call->frame,
                                        call->frame_bytes);
         (void) ngx_http_rtagent_ring_write(&call->utterance, call->frame, n);
+
+        if (call->hearing) {
+            (void) call->stt.provider->feed(&call->stt, call->frame, n);
+        }
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, call->channel->log, 0,
@@ -387,6 +488,26 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
                   / call->frame_bytes * call->frame_ms,
                   call->vad.cut ? " (cut at rtagent_max_utterance)" : "",
                   &call->channel->call_id);
+
+    if (call->speech) {
+        /* the words come back through the STT callbacks */
+        call->speech_end = ngx_current_msec;
+
+        if (call->hearing
+            && call->stt.provider->finish(&call->stt) != NGX_OK)
+        {
+            call->hearing = 0;
+            ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                          "rtagent call: stt \"%V\" refused the utterance, "
+                          "call:%V", &call->stt.provider->name,
+                          &call->channel->call_id);
+        }
+
+        ngx_http_rtagent_audio_free(call->utterance.buf,
+                                    call->utterance.size, call->channel->log);
+        ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
+        return;
+    }
 
     ngx_http_rtagent_store_agent_audio(call->store, call->utterances,
                                        ngx_http_rtagent_ring_len(
@@ -509,4 +630,387 @@ ngx_http_rtagent_call_control(void *data, ngx_http_rtagent_ctl_t *ctl)
         ngx_http_rtagent_store_agent_text(call->store, &ctl->text, "control");
         break;
     }
+}
+
+
+/* the say_back engine's STT and TTS sessions, for the call's life */
+
+static ngx_int_t
+ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
+{
+    ngx_http_rtagent_stt_t      *stt;
+    ngx_http_rtagent_tts_t      *tts;
+    ngx_http_rtagent_channel_t  *ch;
+
+    ch = call->channel;
+    stt = &call->stt;
+    tts = &call->tts;
+
+    stt->pool = call->pool;
+    stt->log = ch->log;
+    stt->call_id = &ch->call_id;
+    stt->rate = call->rate;
+    stt->loc_conf = call->conf->stt.loc_conf;
+    stt->on_result = ngx_http_rtagent_call_stt_result;
+    stt->on_error = ngx_http_rtagent_call_stt_error;
+    stt->data = call;
+    stt->provider = call->conf->stt.provider;
+
+    tts->pool = call->pool;
+    tts->log = ch->log;
+    tts->call_id = &ch->call_id;
+    tts->loc_conf = call->conf->tts.loc_conf;
+    tts->on_audio = ngx_http_rtagent_call_tts_audio;
+    tts->on_done = ngx_http_rtagent_call_tts_done;
+    tts->data = call;
+    tts->provider = call->conf->tts.provider;
+
+    if (stt->provider->open(stt) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, ch->log, 0,
+                      "rtagent call: stt \"%V\" failed to open, call:%V",
+                      &stt->provider->name, &ch->call_id);
+        return NGX_ERROR;
+    }
+
+    if (tts->provider->open(tts) != NGX_OK) {
+        stt->provider->close(stt);
+        ngx_log_error(NGX_LOG_ERR, ch->log, 0,
+                      "rtagent call: tts \"%V\" failed to open, call:%V",
+                      &tts->provider->name, &ch->call_id);
+        return NGX_ERROR;
+    }
+
+    call->turn.pool = call->pool;
+    call->turn.log = ch->log;
+    call->turn.call_id = &ch->call_id;
+    call->turn.loc_conf = call->conf->stt.loc_conf;
+    call->turn.on_text = ngx_http_rtagent_call_turn_text;
+    call->turn.on_done = ngx_http_rtagent_call_turn_done;
+    call->turn.data = call;
+    call->turn.responder = &ngx_http_rtagent_say_back;
+
+    call->speech = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtagent_call_speech_close(ngx_http_rtagent_call_t *call)
+{
+    if (!call->speech) {
+        return;
+    }
+
+    ngx_http_rtagent_call_reply_cancel(call);
+
+    call->stt.provider->close(&call->stt);
+    call->tts.provider->close(&call->tts);
+
+    if (call->tts_rs_on) {
+        ngx_http_rtagent_resample_free(&call->tts_rs);
+        call->tts_rs_on = 0;
+    }
+
+    call->hearing = 0;
+    call->speech = 0;
+}
+
+
+static void
+ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
+    ngx_http_rtagent_stt_result_t *res)
+{
+    ngx_str_t                       none = ngx_null_string;
+    ngx_http_rtagent_call_t        *call = stt->data;
+    ngx_http_rtagent_transcript_t  *tr;
+
+    if (!res->final) {
+        return;
+    }
+
+    call->hearing = 0;
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: caller said \"%V\" (stt %V, %M ms after "
+                  "the end of speech), call:%V", &res->text,
+                  &stt->provider->name, ngx_current_msec - call->speech_end,
+                  &call->channel->call_id);
+
+    ngx_http_rtagent_store_caller_text(ngx_http_rtagent_call_store(call),
+                                       &res->text, res->confidence, &none);
+
+    ngx_http_rtagent_call_reply_cancel(call);
+
+    tr = &call->turn.transcript;
+
+    /* the provider's text is valid during this callback only */
+    tr->text.data = ngx_pstrdup(call->pool, &res->text);
+    if (tr->text.data == NULL) {
+        return;
+    }
+
+    tr->text.len = res->text.len;
+    tr->confidence = res->confidence;
+    tr->language = res->language;
+    tr->speech_start = call->speech_start;
+    tr->speech_end = call->speech_end;
+    tr->stt_final = ngx_current_msec;
+
+    call->turn.number++;
+    call->reply_done = 0;
+
+    if (call->turn.responder->start(&call->turn) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: responder \"%V\" failed to start, "
+                      "call:%V", &call->turn.responder->name,
+                      &call->channel->call_id);
+        return;
+    }
+
+    call->turn_on = 1;
+}
+
+
+static void
+ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
+    ngx_http_rtagent_speech_err_e err, const char *detail)
+{
+    ngx_http_rtagent_call_t  *call = stt->data;
+
+    call->hearing = 0;
+
+    if (err == NGX_HTTP_RTAGENT_SPEECH_NOMATCH) {
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: no words heard in the utterance, "
+                      "call:%V", &call->channel->call_id);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                  "rtagent call: stt \"%V\" failed: %s%s%s, call:%V",
+                  &stt->provider->name,
+                  ngx_http_rtagent_speech_err_name(err),
+                  detail ? ", " : "", detail ? detail : "",
+                  &call->channel->call_id);
+
+    ngx_http_rtagent_store_error(call->store, "stt failed", NULL, NULL);
+}
+
+
+static void
+ngx_http_rtagent_call_turn_text(ngx_http_rtagent_turn_t *turn,
+    ngx_str_t *piece)
+{
+    size_t                    cap;
+    u_char                   *p;
+    ngx_http_rtagent_call_t  *call = turn->data;
+
+    if (call->reply_len + piece->len > call->reply_cap) {
+        cap = ngx_max(call->reply_cap * 2, call->reply_len + piece->len + 256);
+
+        p = ngx_alloc(cap, call->channel->log);
+        if (p == NULL) {
+            return;
+        }
+
+        if (call->reply != NULL) {
+            ngx_memcpy(p, call->reply, call->reply_len);
+            ngx_free(call->reply);
+        }
+
+        call->reply = p;
+        call->reply_cap = cap;
+    }
+
+    ngx_memcpy(call->reply + call->reply_len, piece->data, piece->len);
+    call->reply_len += piece->len;
+
+    ngx_http_rtagent_call_reply_pump(call);
+}
+
+
+static void
+ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
+    ngx_int_t rc, const char *err)
+{
+    ngx_str_t                 text;
+    ngx_http_rtagent_call_t  *call = turn->data;
+
+    call->turn_on = 0;
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: responder \"%V\" failed: %s, call:%V",
+                      &turn->responder->name, err ? err : "error",
+                      &call->channel->call_id);
+        ngx_http_rtagent_store_error(call->store, "responder failed",
+                                     NULL, NULL);
+    }
+
+    if (call->reply_len) {
+        text.data = call->reply;
+        text.len = call->reply_len;
+
+        ngx_http_rtagent_store_agent_text(call->store, &text,
+                                          (char *) turn->responder->name.data);
+    }
+
+    call->reply_done = 1;
+
+    ngx_http_rtagent_call_reply_pump(call);
+}
+
+
+/* the next whole sentence of the reply to TTS, when it is free */
+
+static void
+ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
+{
+    size_t          n, len;
+    ngx_str_t       piece;
+    const uint8_t  *p;
+
+    while (!call->tts_busy && call->reply != NULL) {
+
+        p = call->reply + call->reply_sent;
+        n = ngx_http_rtagent_sentence_cut(p, call->reply_len
+                                             - call->reply_sent,
+                                          call->reply_done);
+        if (n == 0) {
+            if (call->reply_done) {
+                /* all said (or being said by the playout) */
+                ngx_free(call->reply);
+                call->reply = NULL;
+                call->reply_len = 0;
+                call->reply_cap = 0;
+                call->reply_sent = 0;
+            }
+
+            return;
+        }
+
+        call->reply_sent += n;
+
+        len = ngx_http_rtagent_sentence_trim(&p, n);
+        if (len == 0) {
+            continue;
+        }
+
+        piece.data = (u_char *) p;
+        piece.len = len;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->channel->log, 0,
+                       "rtagent call: to tts \"%V\", call:%V",
+                       &piece, &call->channel->call_id);
+
+        if (call->tts.provider->synth(&call->tts, &piece) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                          "rtagent call: tts \"%V\" refused a piece, "
+                          "call:%V", &call->tts.provider->name,
+                          &call->channel->call_id);
+            continue;
+        }
+
+        call->tts_busy = 1;
+    }
+}
+
+
+/* drops the reply: the responder, the piece in TTS, the text not said */
+
+static void
+ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
+{
+    if (call->turn_on) {
+        call->turn.responder->cancel(&call->turn);
+        call->turn_on = 0;
+    }
+
+    if (call->tts_busy) {
+        call->tts.provider->cancel(&call->tts);
+        call->tts_busy = 0;
+    }
+
+    if (call->reply != NULL) {
+        ngx_free(call->reply);
+        call->reply = NULL;
+    }
+
+    call->reply_len = 0;
+    call->reply_cap = 0;
+    call->reply_sent = 0;
+    call->reply_done = 0;
+}
+
+
+static void
+ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
+    const int16_t *pcm, size_t samples, ngx_uint_t rate)
+{
+    long                      n;
+    size_t                    max;
+    int16_t                  *out;
+    ngx_http_rtagent_call_t  *call = tts->data;
+
+    if (!call->tts_rs_on || call->tts_rs.in_rate != rate) {
+        if (call->tts_rs_on) {
+            ngx_http_rtagent_resample_free(&call->tts_rs);
+            call->tts_rs_on = 0;
+        }
+
+        if (ngx_http_rtagent_resample_init(&call->tts_rs, (unsigned) rate,
+                                           (unsigned) call->rate, 5)
+            != 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                          "rtagent call: cannot resample tts audio from "
+                          "%ui Hz, call:%V", rate, &call->channel->call_id);
+            return;
+        }
+
+        call->tts_rs_on = 1;
+    }
+
+    max = ngx_http_rtagent_resample_out_max(&call->tts_rs, samples);
+
+    out = ngx_alloc(max * sizeof(int16_t), call->channel->log);
+    if (out == NULL) {
+        return;
+    }
+
+    n = ngx_http_rtagent_resample_run(&call->tts_rs, pcm, samples, out, max);
+
+    if (n > 0
+        && ngx_http_rtagent_playout_append(&call->playout, (u_char *) out,
+                                           n * sizeof(int16_t))
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: agent audio not queued, call:%V",
+                      &call->channel->call_id);
+    }
+
+    ngx_free(out);
+}
+
+
+static void
+ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_speech_err_e err, const char *detail)
+{
+    ngx_http_rtagent_call_t  *call = tts->data;
+
+    call->tts_busy = 0;
+
+    if (err != NGX_HTTP_RTAGENT_SPEECH_OK) {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: tts \"%V\" failed: %s, call:%V",
+                      &tts->provider->name,
+                      ngx_http_rtagent_speech_err_name(err),
+                      &call->channel->call_id);
+        ngx_http_rtagent_store_error(call->store, "tts failed", NULL, NULL);
+    }
+
+    ngx_http_rtagent_call_reply_pump(call);
 }

@@ -18,11 +18,14 @@
 
 #include <call/ngx_http_rtagent_channel.h>
 #include <call/ngx_http_rtagent_call_id.h>
+#include <speech/ngx_http_rtagent_stt.h>
+#include <speech/ngx_http_rtagent_tts.h>
 
 
 /* what answers a caller's utterances (rtagent_engine) */
 typedef enum {
-    NGX_HTTP_RTAGENT_ENGINE_ECHO = 1
+    NGX_HTTP_RTAGENT_ENGINE_ECHO = 1,
+    NGX_HTTP_RTAGENT_ENGINE_SAY_BACK       /* STT, a responder, TTS */
 } ngx_http_rtagent_engine_e;
 
 
@@ -50,6 +53,8 @@ typedef struct {
     ngx_msec_t                    max_utterance;
     ngx_msec_t                    playout_lead;
     ngx_flag_t                    barge_in;
+    ngx_http_rtagent_speech_pick_t  stt;         /* provider NULL: none */
+    ngx_http_rtagent_speech_pick_t  tts;
 } ngx_http_rtagent_call_conf_t;
 
 

@@ -69,6 +69,42 @@ ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl)
 }
 
 
+ngx_int_t
+ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
+    const u_char *pcm, size_t len)
+{
+    size_t                   size;
+    u_char                  *buf;
+    ngx_http_rtagent_ring_t  grown;
+
+    if (ngx_http_rtagent_ring_free(&pl->audio) < len) {
+        size = ngx_max(pl->audio.size * 2,
+                       ngx_http_rtagent_ring_len(&pl->audio) + len);
+
+        buf = ngx_http_rtagent_audio_alloc(size, pl->channel->log);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_rtagent_ring_init(&grown, buf, size);
+        grown.len = ngx_http_rtagent_ring_read(&pl->audio, buf, size);
+
+        ngx_http_rtagent_playout_free(pl);
+        pl->audio = grown;
+    }
+
+    (void) ngx_http_rtagent_ring_write(&pl->audio, pcm, len);
+
+    if (!pl->timer.event.timer_set) {
+        pl->start = ngx_current_msec;
+        pl->frames = 0;
+        ngx_http_rtagent_playout_tick(&pl->timer.event);
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_rtagent_playout_tick(ngx_event_t *ev)
 {

@@ -38,6 +38,10 @@ ngx_int_t ngx_http_rtagent_playout_init(ngx_http_rtagent_playout_t *pl,
 void ngx_http_rtagent_playout_play(ngx_http_rtagent_playout_t *pl,
     ngx_http_rtagent_ring_t *audio);
 void ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl);
+/* queues audio after what is playing (TTS pieces as they come); a playout
+ * that had run dry starts again, paced from now */
+ngx_int_t ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
+    const u_char *pcm, size_t len);
 
 #define ngx_http_rtagent_playout_active(pl)  ((pl)->audio.buf != NULL)
 

@@ -1,0 +1,117 @@
+
+/*
+ * The say_back responder (rtagent_engine say_back): until the agents land,
+ * a turn is answered with "You said: <transcript>." in two pieces, as a
+ * streaming responder would send them, from a posted event (never from
+ * inside start()).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include <call/ngx_http_rtagent_turn.h>
+
+
+typedef struct {
+    ngx_event_t                  event;
+    ngx_str_t                    text;
+    unsigned                     cancelled:1;
+} ngx_http_rtagent_say_back_ctx_t;
+
+
+static ngx_int_t ngx_http_rtagent_say_back_start(
+    ngx_http_rtagent_turn_t *turn);
+static void ngx_http_rtagent_say_back_cancel(ngx_http_rtagent_turn_t *turn);
+static void ngx_http_rtagent_say_back_reply(ngx_event_t *ev);
+
+
+const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back = {
+    ngx_string("say_back"),
+    ngx_http_rtagent_say_back_start,
+    ngx_http_rtagent_say_back_cancel
+};
+
+
+static ngx_int_t
+ngx_http_rtagent_say_back_start(ngx_http_rtagent_turn_t *turn)
+{
+    ngx_str_t                        *said;
+    ngx_http_rtagent_say_back_ctx_t  *ctx;
+
+    ctx = turn->ctx;
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(turn->pool,
+                          sizeof(ngx_http_rtagent_say_back_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        turn->ctx = ctx;
+    }
+
+    said = &turn->transcript.text;
+
+    /* the turn's text is valid until done: keep a copy of our own */
+    ctx->text.data = ngx_pnalloc(turn->pool, said->len + 1);
+    if (ctx->text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->text.data, said->data, said->len);
+    ctx->text.data[said->len] = '.';
+    ctx->text.len = said->len + 1;
+
+    ctx->cancelled = 0;
+    ctx->event.handler = ngx_http_rtagent_say_back_reply;
+    ctx->event.data = turn;
+    ctx->event.log = turn->log;
+
+    ngx_post_event(&ctx->event, &ngx_posted_events);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtagent_say_back_cancel(ngx_http_rtagent_turn_t *turn)
+{
+    ngx_http_rtagent_say_back_ctx_t  *ctx = turn->ctx;
+
+    if (ctx == NULL) {
+        return;
+    }
+
+    ctx->cancelled = 1;
+
+    if (ctx->event.posted) {
+        ngx_delete_posted_event(&ctx->event);
+    }
+}
+
+
+static void
+ngx_http_rtagent_say_back_reply(ngx_event_t *ev)
+{
+    ngx_str_t                         piece;
+    ngx_http_rtagent_turn_t          *turn = ev->data;
+    ngx_http_rtagent_say_back_ctx_t  *ctx = turn->ctx;
+
+    ngx_str_set(&piece, "You said: ");
+    turn->on_text(turn, &piece);
+
+    /* on_text may have cancelled the turn */
+    if (ctx->cancelled) {
+        return;
+    }
+
+    turn->on_text(turn, &ctx->text);
+
+    if (ctx->cancelled) {
+        return;
+    }
+
+    turn->on_done(turn, NGX_OK, NULL);
+}

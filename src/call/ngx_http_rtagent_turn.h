@@ -1,0 +1,67 @@
+
+/*
+ * The turn interface: where the call session meets the brain.  At the end
+ * of a caller's utterance the session hands its final transcript to a
+ * responder (rtagent_engine: say_back today, the agents next) and gets the
+ * reply back as a stream of text pieces, then done (OK or an error).  The
+ * session may cancel a turn at any time (barge-in, hang-up); no callback
+ * follows a cancel.  Callbacks run on the event loop, never from inside
+ * start() or cancel().
+ */
+
+
+#ifndef _NGX_HTTP_RTAGENT_TURN_H_INCLUDED_
+#define _NGX_HTTP_RTAGENT_TURN_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+typedef struct ngx_http_rtagent_turn_s  ngx_http_rtagent_turn_t;
+
+
+/* what the caller said; times are ngx_current_msec */
+typedef struct {
+    ngx_str_t                    text;
+    double                       confidence;   /* 0..1, -1 when unknown */
+    ngx_str_t                    language;
+    ngx_msec_t                   speech_start; /* VAD onset */
+    ngx_msec_t                   speech_end;   /* VAD end of speech */
+    ngx_msec_t                   stt_final;    /* the final result came */
+} ngx_http_rtagent_transcript_t;
+
+
+/* a piece of the reply, any length (a token, a sentence); copy to keep */
+typedef void (*ngx_http_rtagent_turn_text_pt)(ngx_http_rtagent_turn_t *turn,
+    ngx_str_t *piece);
+/* the reply is complete (NGX_OK) or failed (NGX_ERROR, err for logs) */
+typedef void (*ngx_http_rtagent_turn_done_pt)(ngx_http_rtagent_turn_t *turn,
+    ngx_int_t rc, const char *err);
+
+
+typedef struct {
+    ngx_str_t                    name;         /* "say_back", "agents" */
+    ngx_int_t                  (*start)(ngx_http_rtagent_turn_t *turn);
+    void                       (*cancel)(ngx_http_rtagent_turn_t *turn);
+} ngx_http_rtagent_responder_t;
+
+
+struct ngx_http_rtagent_turn_s {
+    /* set by the call session before start() */
+    ngx_http_rtagent_transcript_t   transcript;  /* valid until done */
+    ngx_uint_t                      number;      /* 1, 2, ... in the call */
+    ngx_pool_t                     *pool;        /* the call's */
+    ngx_log_t                      *log;
+    ngx_str_t                      *call_id;
+    void                          **loc_conf;    /* see speech_pick_t */
+    ngx_http_rtagent_turn_text_pt   on_text;
+    ngx_http_rtagent_turn_done_pt   on_done;
+    void                           *data;
+
+    const ngx_http_rtagent_responder_t  *responder;
+    void                           *ctx;         /* the responder's */
+};
+
+
+#endif /* _NGX_HTTP_RTAGENT_TURN_H_INCLUDED_ */
