@@ -1,0 +1,88 @@
+
+/*
+ * The cloud speech providers' configuration (Azure Speech; OpenAI and
+ * Azure OpenAI audio): endpoints, keys, voices and models, per location,
+ * and what their HTTP requests share: the key headers, and what a failed
+ * request is for the call session (ngx_http_rtagent_speech_err_e).
+ */
+
+
+#ifndef _NGX_HTTP_RTAGENT_SPEECH_CLOUD_H_INCLUDED_
+#define _NGX_HTTP_RTAGENT_SPEECH_CLOUD_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <io/ngx_http_rtagent_http.h>
+#include <speech/ngx_http_rtagent_speech.h>
+
+
+typedef struct {
+    /* Azure Speech */
+    ngx_str_t                    azure_region;
+    ngx_str_t                    azure_key;
+    ngx_str_t                    azure_token;
+    ngx_str_t                    azure_tts_url;
+    ngx_str_t                    azure_tts_voice;
+    ngx_str_t                    azure_tts_language;
+    ngx_str_t                    azure_tts_rate;
+    ngx_str_t                    azure_tts_style;
+    ngx_uint_t                   azure_tts_hz;
+
+    /* OpenAI audio; Azure OpenAI when api_version is set */
+    ngx_str_t                    openai_url;
+    ngx_str_t                    openai_key;
+    ngx_str_t                    openai_api_version;
+    ngx_str_t                    openai_tts_model;
+    ngx_str_t                    openai_tts_voice;
+    ngx_str_t                    openai_stt_model;
+    ngx_str_t                    openai_stt_language;
+    ngx_flag_t                   openai_stt_stream;
+} ngx_http_rtagent_speech_cloud_conf_t;
+
+
+/* a body of an error response kept for the log line, at most */
+#define NGX_HTTP_RTAGENT_SPEECH_ERR_BODY  512
+
+
+/* the configuration of the location that picked the provider */
+#define ngx_http_rtagent_speech_cloud_conf(loc_conf)                         \
+    ((ngx_http_rtagent_speech_cloud_conf_t *)                                \
+         (loc_conf)[ngx_http_rtagent_speech_cloud_module.ctx_index])
+
+#define ngx_http_rtagent_speech_http_conf(loc_conf)                          \
+    ((ngx_http_rtagent_http_conf_t *)                                        \
+         (loc_conf)[ngx_http_rtagent_http_module.ctx_index])
+
+
+/*
+ * A request of an OpenAI audio endpoint ("speech", "transcriptions"):
+ * the URL of the OpenAI or the Azure OpenAI form (the model is the
+ * deployment) and its key header.  NULL on failure (logged).
+ */
+ngx_http_rtagent_http_job_t *ngx_http_rtagent_speech_openai_job(
+    ngx_http_rtagent_speech_cloud_conf_t *scf, void **loc_conf,
+    ngx_log_t *log, ngx_str_t *call_id, const char *endpoint,
+    ngx_str_t *model);
+
+/* the Azure Speech key or bearer token header; NGX_ERROR on failure */
+ngx_int_t ngx_http_rtagent_speech_azure_auth(
+    ngx_http_rtagent_speech_cloud_conf_t *scf,
+    ngx_http_rtagent_http_job_t *job);
+
+/*
+ * What a finished job is for the call session: OK for a whole 2xx
+ * response, else the kind of failure and detail, a static string or one
+ * in pool ("HTTP 401: <the message of an OpenAI error body>").
+ */
+ngx_http_rtagent_speech_err_e ngx_http_rtagent_speech_http_err(
+    ngx_http_rtagent_http_job_t *job, ngx_str_t *body, ngx_pool_t *pool,
+    const char **detail);
+
+
+extern ngx_module_t  ngx_http_rtagent_speech_cloud_module;
+
+
+#endif /* _NGX_HTTP_RTAGENT_SPEECH_CLOUD_H_INCLUDED_ */
