@@ -264,11 +264,14 @@ ngx_http_rtagent_speech_cloud_merge_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(conf->openai_stt_language,
                              prev->openai_stt_language, "");
 
-    /* whisper-1 ignores stream=true (PROTOCOLS.md 10) */
-    ngx_conf_merge_value(conf->openai_stt_stream, prev->openai_stt_stream,
-                         !(conf->openai_stt_model.len == 9
-                           && ngx_strncmp(conf->openai_stt_model.data,
-                                          "whisper-1", 9) == 0));
+    /*
+     * Unset stays unset: it means "as the model allows", decided where the
+     * model is known (whisper-1 ignores stream=true, PROTOCOLS.md 10), and
+     * a model set in a location must not meet a value its parent decided.
+     */
+    if (conf->openai_stt_stream == NGX_CONF_UNSET) {
+        conf->openai_stt_stream = prev->openai_stt_stream;
+    }
 
     /* the region's endpoint unless one is given */
     if (conf->azure_tts_url.len == 0 && conf->azure_region.len) {

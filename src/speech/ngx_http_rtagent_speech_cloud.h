@@ -39,7 +39,7 @@ typedef struct {
     ngx_str_t                    openai_tts_voice;
     ngx_str_t                    openai_stt_model;
     ngx_str_t                    openai_stt_language;
-    ngx_flag_t                   openai_stt_stream;
+    ngx_flag_t                   openai_stt_stream;  /* unset: by model */
 } ngx_http_rtagent_speech_cloud_conf_t;
 
 

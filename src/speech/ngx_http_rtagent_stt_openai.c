@@ -253,10 +253,21 @@ ngx_http_rtagent_stt_openai_body(ngx_http_rtagent_stt_openai_t *ctx,
     size_t      n, pcm_len;
     uint32_t    rnd[4];
     ngx_str_t  *lang;
+    ngx_int_t   stream;
     ngx_uint_t  tries, pass, i;
     u_char      wav[NGX_HTTP_RTAGENT_WAV_HEADER];
 
     pcm_len = ctx->len & ~(size_t) 1;
+
+    /* whisper-1 ignores stream=true: do not ask unless told to */
+    stream = scf->openai_stt_stream;
+
+    if (stream == NGX_CONF_UNSET) {
+        stream = !(scf->openai_stt_model.len == 9
+                   && ngx_strncmp(scf->openai_stt_model.data, "whisper-1", 9)
+                      == 0);
+    }
+
     lang = ctx->stt->language.len ? &ctx->stt->language
                                   : &scf->openai_stt_language;
 
@@ -310,7 +321,7 @@ ngx_http_rtagent_stt_openai_body(ngx_http_rtagent_stt_openai_t *ctx,
         put(ngx_http_rtagent_multipart_field(mp, dst, "response_format",
                 (u_char *) "json", 4));
 
-        if (scf->openai_stt_stream) {
+        if (stream) {
             dst = p;
             put(ngx_http_rtagent_multipart_field(mp, dst, "stream",
                     (u_char *) "true", 4));
@@ -523,11 +534,25 @@ ngx_http_rtagent_stt_openai_delta(void *data, const char *text, size_t len)
 {
     ngx_http_rtagent_stt_openai_t  *ctx = data;
 
+    size_t                          i;
     ngx_http_rtagent_stt_result_t   res;
 
     len = ngx_min(len, NGX_HTTP_RTAGENT_STT_OPENAI_PARTIAL - ctx->partial_len);
     ngx_memcpy(ctx->partial + ctx->partial_len, text, len);
     ctx->partial_len += len;
+
+    /* blanks only are no words yet (a barge-in counts characters) */
+    for (i = 0; i < ctx->partial_len; i++) {
+        if (ctx->partial[i] != ' ' && ctx->partial[i] != '\n'
+            && ctx->partial[i] != '\t')
+        {
+            break;
+        }
+    }
+
+    if (i == ctx->partial_len) {
+        return;
+    }
 
     ngx_memzero(&res, sizeof(res));
     res.text.data = ctx->partial;

@@ -18,13 +18,13 @@
  *       calls return an error.
  *
  *   rtagent_test_stt;      GET /t?[file=PATH|tone=MS][&rate=HZ][&call=ID]
- *                          [&language=L][&cancel=1]
+ *                          [&language=L][&cancel=MS]
  *       Feeds 16-bit mono PCM (a raw file, or MS ms of a 440 Hz tone) at
  *       HZ (default 16000) in 20 ms frames between begin() and finish(),
  *       and replies with each result: "partial: TEXT", "final: TEXT
  *       confidence=C duration=MS language=L", or "error: KIND: DETAIL";
- *       cancel=1 cancels right after finish() and replies "cancelled"
- *       after 1 s if nothing came (nothing must).
+ *       cancel=MS cancels MS ms after finish() (0: at once) and replies
+ *       "cancelled" 1 s later if nothing came (nothing must).
  */
 
 
@@ -510,7 +510,9 @@ ngx_http_rtagent_test_stt_result(ngx_http_rtagent_stt_t *stt,
 {
     ngx_http_rtagent_test_speech_t  *ts = stt->data;
 
-    if (ts->timer.event.timer_set && ts->cancel_at) {
+    if (ts->timer.event.timer_set && ts->cancel_at
+        && ts->timer.event.handler == ngx_http_rtagent_test_speech_timer)
+    {
         ngx_http_rtagent_test_speech_out(ts, "CALLBACK AFTER CANCEL");
         return;
     }
@@ -534,7 +536,9 @@ ngx_http_rtagent_test_stt_error(ngx_http_rtagent_stt_t *stt,
 {
     ngx_http_rtagent_test_speech_t  *ts = stt->data;
 
-    if (ts->timer.event.timer_set && ts->cancel_at) {
+    if (ts->timer.event.timer_set && ts->cancel_at
+        && ts->timer.event.handler == ngx_http_rtagent_test_speech_timer)
+    {
         ngx_http_rtagent_test_speech_out(ts, "CALLBACK AFTER CANCEL");
         return;
     }
@@ -615,6 +619,25 @@ ngx_http_rtagent_test_stt_audio(ngx_http_request_t *r, ngx_uint_t rate,
 }
 
 
+static void
+ngx_http_rtagent_test_stt_cancel(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t        *t = ev->data;
+    ngx_http_rtagent_test_speech_t  *ts = t->data;
+
+    if (ts->finished) {
+        return;
+    }
+
+    ts->stt.provider->cancel(&ts->stt);
+    ngx_http_rtagent_test_speech_out(ts, "cancelled");
+
+    /* nothing may follow: the results say so if anything does */
+    ts->timer.event.handler = ngx_http_rtagent_test_speech_timer;
+    ngx_add_timer(&ts->timer.event, 1000);
+}
+
+
 static ngx_int_t
 ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
 {
@@ -653,7 +676,15 @@ ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    ts->cancel_at = (ngx_http_arg(r, (u_char *) "cancel", 6, &v) == NGX_OK);
+    if (ngx_http_arg(r, (u_char *) "cancel", 6, &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+        if (n < 0) {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        /* the delay + 1, so that 0 is "no cancel" */
+        ts->cancel_at = n + 1;
+    }
 
     (void) ngx_http_rtagent_test_speech_arg(r, "language", &stt->language);
 
@@ -712,10 +743,12 @@ ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
-    if (ts->cancel_at) {
-        stt->provider->cancel(stt);
-        ngx_http_rtagent_test_speech_out(ts, "cancelled");
-        ngx_add_timer(&ts->timer.event, 1000);
+    if (ts->cancel_at == 1) {
+        ngx_http_rtagent_test_stt_cancel(&ts->timer.event);
+
+    } else if (ts->cancel_at) {
+        ts->timer.event.handler = ngx_http_rtagent_test_stt_cancel;
+        ngx_add_timer(&ts->timer.event, ts->cancel_at - 1);
     }
 
     return NGX_DONE;
