@@ -52,7 +52,8 @@ CODEC_LIBS  := -lyajl -lcrypto -lwslay -lm
 CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_wav.c \
                src/speech/ngx_http_rtagent_multipart.c \
-               src/speech/ngx_http_rtagent_stt_openai_parse.c
+               src/speech/ngx_http_rtagent_stt_openai_parse.c \
+               src/speech/ngx_http_rtagent_usp.c
 CODEC_INCS  += -Isrc/speech
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
