@@ -493,6 +493,27 @@ ngx_http_rtagent_speech_openai_job(ngx_http_rtagent_speech_cloud_conf_t *scf,
 }
 
 
+void
+ngx_http_rtagent_speech_keep_error(ngx_pool_t *pool, ngx_str_t *body,
+    u_char *data, size_t len)
+{
+    size_t  n;
+
+    if (body->data == NULL) {
+        body->data = ngx_pnalloc(pool, NGX_HTTP_RTAGENT_SPEECH_ERR_BODY);
+        if (body->data == NULL) {
+            return;
+        }
+
+        body->len = 0;
+    }
+
+    n = ngx_min(len, NGX_HTTP_RTAGENT_SPEECH_ERR_BODY - body->len);
+    ngx_memcpy(body->data + body->len, data, n);
+    body->len += n;
+}
+
+
 ngx_http_rtagent_speech_err_e
 ngx_http_rtagent_speech_http_err(ngx_http_rtagent_http_job_t *job,
     ngx_str_t *body, ngx_pool_t *pool, const char **detail)

@@ -73,6 +73,14 @@ ngx_int_t ngx_http_rtagent_speech_azure_auth(
     ngx_http_rtagent_http_job_t *job);
 
 /*
+ * Keeps the start of an error response's body (for the log line), at most
+ * NGX_HTTP_RTAGENT_SPEECH_ERR_BODY bytes, its memory taken from pool the
+ * first time.
+ */
+void ngx_http_rtagent_speech_keep_error(ngx_pool_t *pool, ngx_str_t *body,
+    u_char *data, size_t len);
+
+/*
  * What a finished job is for the call session: OK for a whole 2xx
  * response, else the kind of failure and detail, a static string or one
  * in pool ("HTTP 401: <the message of an OpenAI error body>").

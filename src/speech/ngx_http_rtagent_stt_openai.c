@@ -503,22 +503,11 @@ static void
 ngx_http_rtagent_stt_openai_data(ngx_http_rtagent_http_job_t *job,
     u_char *data, size_t len)
 {
-    size_t                          n;
     ngx_http_rtagent_stt_openai_t  *ctx = job->data;
 
     if (!ctx->ok) {
-        if (ctx->error_body.data == NULL) {
-            ctx->error_body.data = ngx_pnalloc(ctx->stt->pool,
-                                       NGX_HTTP_RTAGENT_SPEECH_ERR_BODY);
-            if (ctx->error_body.data == NULL) {
-                return;
-            }
-        }
-
-        n = ngx_min(len, NGX_HTTP_RTAGENT_SPEECH_ERR_BODY
-                         - ctx->error_body.len);
-        ngx_memcpy(ctx->error_body.data + ctx->error_body.len, data, n);
-        ctx->error_body.len += n;
+        ngx_http_rtagent_speech_keep_error(ctx->stt->pool, &ctx->error_body,
+                                           data, len);
         return;
     }
 

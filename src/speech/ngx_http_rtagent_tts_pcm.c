@@ -46,10 +46,7 @@ ngx_http_rtagent_tts_pcm_open(ngx_http_rtagent_tts_t *tts, ngx_uint_t rate)
 
     ctx->samples = ngx_palloc(tts->pool,
                               NGX_HTTP_RTAGENT_TTS_PCM_CHUNK * sizeof(int16_t));
-    ctx->error_body.data = ngx_pnalloc(tts->pool,
-                                       NGX_HTTP_RTAGENT_SPEECH_ERR_BODY);
-
-    if (ctx->samples == NULL || ctx->error_body.data == NULL) {
+    if (ctx->samples == NULL) {
         return NGX_ERROR;
     }
 
@@ -129,16 +126,13 @@ ngx_http_rtagent_tts_pcm_data(ngx_http_rtagent_http_job_t *job, u_char *data,
 {
     ngx_http_rtagent_tts_t  *tts = job->data;
 
-    size_t                       n, i;
+    size_t                       i;
     u_char                      *p, *last;
     ngx_http_rtagent_tts_pcm_t  *ctx = tts->ctx;
 
     if (!ctx->audio) {
-        /* an error body: the start of it, for the log line */
-        n = ngx_min(len, NGX_HTTP_RTAGENT_SPEECH_ERR_BODY
-                         - ctx->error_body.len);
-        ngx_memcpy(ctx->error_body.data + ctx->error_body.len, data, n);
-        ctx->error_body.len += n;
+        ngx_http_rtagent_speech_keep_error(tts->pool, &ctx->error_body,
+                                           data, len);
         return;
     }
 

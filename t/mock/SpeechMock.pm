@@ -22,8 +22,8 @@ use Exporter 'import';
 use File::Basename qw(dirname);
 use File::Spec;
 use IO::Select;
-use IO::Socket::INET;
-use Time::HiRes qw(time);
+
+use HttpMock ();
 
 our @EXPORT = qw(speech_test_skip speech_block_checks speech_mock_get);
 
@@ -55,19 +55,8 @@ sub speech_test_skip {
     return _start();
 }
 
-sub speech_mock_get {
-    my ($path) = @_;
-    my $s = IO::Socket::INET->new(
-                PeerAddr => "127.0.0.1:$ENV{TEST_NGINX_SPEECH_PORT}",
-                Timeout => 10)
-        or die "cannot connect to the speech mock: $!\n";
-    print $s "GET $path HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    local $/;
-    my $res = <$s> // '';
-    close $s;
-    $res =~ s/^.*?\r\n\r\n//s;
-    return $res;
-}
+# a GET of the mock's own routes (HttpMock's plain HTTP/1.0 client)
+sub speech_mock_get { HttpMock::_get($ENV{TEST_NGINX_SPEECH_PORT}, $_[0]) }
 
 sub speech_block_checks {
     Test::Nginx::Socket::add_response_body_check(sub {
