@@ -260,3 +260,22 @@ GET /t?tone=200&call=call-s11
 open failed
 --- error_log
 rtagent stt openai: no rtagent_openai_audio_key, call: call-s11
+
+
+
+=== TEST 12: an utterance without audio is refused at finish, with a log line
+--- config
+    location /t {
+        rtagent_stt openai;
+        rtagent_openai_audio_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=s12;
+        rtagent_test_stt;
+    }
+--- request
+GET /t?tone=0&call=call-s12
+--- response_body
+finish failed
+--- mock_record: s12
+--- mock_record_like
+hits=0
+--- error_log
+rtagent stt openai: an utterance without audio, call: call-s12

@@ -376,6 +376,13 @@ ngx_http_rtagent_stt_openai_finish(ngx_http_rtagent_stt_t *stt)
 
     ctx->active = 0;
 
+    if (ctx->len < 2) {
+        ngx_log_error(NGX_LOG_ERR, stt->log, 0,
+                      "rtagent stt openai: an utterance without audio, "
+                      "call: %V", stt->call_id);
+        return NGX_ERROR;
+    }
+
     scf = ngx_http_rtagent_speech_cloud_conf(stt->loc_conf);
 
     ctx->duration = (ngx_msec_t) (ctx->len / 2 * 1000 / stt->rate);

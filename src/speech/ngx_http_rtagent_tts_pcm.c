@@ -28,6 +28,7 @@ typedef struct {
 } ngx_http_rtagent_tts_pcm_t;
 
 
+static void ngx_http_rtagent_tts_pcm_cleanup(void *data);
 static void ngx_http_rtagent_tts_pcm_header(ngx_http_rtagent_http_job_t *job);
 static void ngx_http_rtagent_tts_pcm_data(ngx_http_rtagent_http_job_t *job,
     u_char *data, size_t len);
@@ -37,12 +38,22 @@ static void ngx_http_rtagent_tts_pcm_done(ngx_http_rtagent_http_job_t *job);
 ngx_int_t
 ngx_http_rtagent_tts_pcm_open(ngx_http_rtagent_tts_t *tts, ngx_uint_t rate)
 {
+    ngx_pool_cleanup_t          *cln;
     ngx_http_rtagent_tts_pcm_t  *ctx;
 
     ctx = ngx_pcalloc(tts->pool, sizeof(ngx_http_rtagent_tts_pcm_t));
     if (ctx == NULL) {
         return NGX_ERROR;
     }
+
+    /* a piece under way when the call's pool goes must not call back */
+    cln = ngx_pool_cleanup_add(tts->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_rtagent_tts_pcm_cleanup;
+    cln->data = tts;
 
     ctx->samples = ngx_palloc(tts->pool,
                               NGX_HTTP_RTAGENT_TTS_PCM_CHUNK * sizeof(int16_t));
@@ -106,6 +117,15 @@ ngx_http_rtagent_tts_pcm_cancel(ngx_http_rtagent_tts_t *tts)
 
     ngx_http_rtagent_http_cancel(ctx->job);
     ctx->job = NULL;
+}
+
+
+static void
+ngx_http_rtagent_tts_pcm_cleanup(void *data)
+{
+    ngx_http_rtagent_tts_t  *tts = data;
+
+    ngx_http_rtagent_tts_pcm_cancel(tts);
 }
 
 
