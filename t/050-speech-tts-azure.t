@@ -342,3 +342,92 @@ westus.tts.speech.microsoft.com
 --- must_die
 --- error_log
 "quick" must be x-slow, slow, medium, fast, x-fast, default
+
+
+=== TEST 17: tokens from issueToken with the key (rtagent_azure_speech_token_url): one fetch serves the pieces that follow
+--- config
+    location /t {
+        rtagent_tts azure;
+        rtagent_azure_speech_token_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t17tok/sts/v1.0/issueToken;
+        rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t17/cognitiveservices/v1;
+        rtagent_test_tts;
+    }
+--- request
+GET /t?text=Hi&pieces=3
+--- response_body_like eval
+"^piece 1: [^\n]*samples=1920 [^\n]*\ndone: ok\npiece 2: [^\n]*\ndone: ok\npiece 3: [^\n]*\ndone: ok\n\\z"
+--- mock_record: t17
+--- mock_record_like
+h\.authorization=Bearer test-azure-token
+(?s:.*)hits=3 aborted=0
+--- no_error_log
+[error]
+
+
+
+=== TEST 18: the token request as issueToken wants it (key, empty form body), fetched once for the worker
+--- config
+    location /t {
+        rtagent_tts azure;
+        rtagent_azure_speech_token_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t18tok/sts/v1.0/issueToken;
+        rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t18/cognitiveservices/v1;
+        rtagent_test_tts;
+    }
+--- request
+GET /t?text=Hi&pieces=2
+--- response_body_like
+done: ok\npiece 2: .*done: ok
+--- mock_record: t18tok
+--- mock_record_like
+^path=/m/key=t18tok/sts/v1\.0/issueToken
+h\.accept=\*/\*
+h\.content-length=0
+h\.content-type=application/x-www-form-urlencoded
+(?s:.*)h\.ocp-apim-subscription-key=test-azure-key
+(?s:.*)hits=1 aborted=0
+--- no_error_log
+[error]
+
+
+
+=== TEST 19: issueToken refusing the key: the piece fails as auth, logged, nothing goes to the TTS endpoint
+--- http_config
+    rtagent_azure_speech_key wrong-key;
+    rtagent_upstream_retries 0;
+--- config
+    location /t {
+        rtagent_tts azure;
+        rtagent_azure_speech_token_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t19tok/sts/v1.0/issueToken;
+        rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t19/cognitiveservices/v1;
+        rtagent_test_tts;
+    }
+--- request
+GET /t?text=Hi&call=call-t19
+--- response_body_like
+^piece 1: chunks=0 samples=0 .*\nerror: auth: HTTP 401
+--- mock_record: t19
+--- mock_record_like
+hits=0
+--- error_log
+rtagent azure speech: no token: auth: HTTP 401
+rtagent tts azure: auth: no token: HTTP 401, call: call-t19
+
+
+
+=== TEST 20: cancel while the token is fetched: no callback follows, no TTS request is made
+--- config
+    location /t {
+        rtagent_tts azure;
+        rtagent_azure_speech_token_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t20tok,hang=1/sts/v1.0/issueToken;
+        rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t20/cognitiveservices/v1;
+        rtagent_test_tts;
+    }
+--- request
+GET /t?text=Hi&cancelafter=200
+--- response_body_like eval
+"^cancelled\n\\z"
+--- mock_record: t20
+--- mock_record_like
+hits=0
+--- no_error_log
+[error]

@@ -25,6 +25,24 @@ static char *ngx_http_rtagent_speech_ssml_post(ngx_conf_t *cf, void *post,
     void *data);
 
 
+/* a token is fetched again once this old (it lasts 10 minutes) */
+#define NGX_HTTP_RTAGENT_SPEECH_TOKEN_TTL  (9 * 60 * 1000)
+
+
+struct ngx_http_rtagent_speech_token_s {
+    u_char                        *token;        /* "Bearer ...", heap */
+    size_t                         len;
+    ngx_msec_t                     fetched;
+    ngx_http_rtagent_http_job_t   *job;
+    ngx_queue_t                    waiters;
+    ngx_http_rtagent_speech_cloud_conf_t  *scf;
+};
+
+
+static void ngx_http_rtagent_speech_token_done(
+    ngx_http_rtagent_http_job_t *job);
+
+
 typedef const char *(*ngx_http_rtagent_ssml_check_pt)(const unsigned char *p,
     size_t len);
 
@@ -76,6 +94,13 @@ static ngx_command_t  ngx_http_rtagent_speech_cloud_commands[] = {
       ngx_http_rtagent_speech_secret_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_speech_offset(azure_token),
+      NULL },
+
+    { ngx_string("rtagent_azure_speech_token_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtagent_speech_url_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_speech_offset(azure_token_url),
       NULL },
 
     { ngx_string("rtagent_azure_tts_url"),
@@ -241,6 +266,27 @@ ngx_http_rtagent_speech_cloud_merge_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(conf->azure_key, prev->azure_key, "");
     ngx_conf_merge_str_value(conf->azure_token, prev->azure_token, "");
     ngx_conf_merge_str_value(conf->azure_tts_url, prev->azure_tts_url, "");
+
+    /* the tokens of a key and URL: shared with the parent when both are */
+    if (conf->azure_token_url.data == NULL
+        && conf->azure_key.data == prev->azure_key.data)
+    {
+        conf->azure_tokens = prev->azure_tokens;
+    }
+
+    ngx_conf_merge_str_value(conf->azure_token_url, prev->azure_token_url,
+                             "");
+
+    if (conf->azure_token_url.len && conf->azure_tokens == NULL) {
+        conf->azure_tokens = ngx_pcalloc(cf->pool,
+                                 sizeof(ngx_http_rtagent_speech_token_t));
+        if (conf->azure_tokens == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_queue_init(&conf->azure_tokens->waiters);
+        conf->azure_tokens->scf = conf;
+    }
     ngx_conf_merge_str_value(conf->azure_tts_voice, prev->azure_tts_voice,
                              "en-US-JennyNeural");
     ngx_conf_merge_str_value(conf->azure_tts_language,
@@ -399,6 +445,14 @@ ngx_http_rtagent_speech_azure_auth(ngx_http_rtagent_speech_cloud_conf_t *scf,
     u_char     *p;
     ngx_str_t   name, value;
 
+    if (scf->azure_tokens && scf->azure_tokens->token) {
+        ngx_str_set(&name, "Authorization");
+        value.data = scf->azure_tokens->token;
+        value.len = scf->azure_tokens->len;
+
+        return ngx_http_rtagent_http_add_header(job, &name, &value);
+    }
+
     if (scf->azure_token.len) {
         /* the bearer token goes with "Bearer ": at most a few KiB */
         p = ngx_alloc(scf->azure_token.len + 7, &job->log);
@@ -490,6 +544,178 @@ ngx_http_rtagent_speech_openai_job(ngx_http_rtagent_speech_cloud_conf_t *scf,
     ngx_free(p);
 
     return job;
+}
+
+
+ngx_int_t
+ngx_http_rtagent_speech_azure_token(ngx_http_rtagent_speech_cloud_conf_t *scf,
+    void **loc_conf, ngx_http_rtagent_speech_token_waiter_t *w)
+{
+    ngx_str_t                         url, method, name, value;
+    ngx_http_rtagent_http_job_t      *job;
+    ngx_http_rtagent_speech_token_t  *t;
+
+    t = scf->azure_tokens;
+
+    if (t->token && ngx_current_msec - t->fetched
+                    < NGX_HTTP_RTAGENT_SPEECH_TOKEN_TTL)
+    {
+        return NGX_OK;
+    }
+
+    if (t->job == NULL) {
+        /* the cycle's log: the token outlives the call that asked */
+        url = scf->azure_token_url;
+        ngx_str_set(&method, "POST");
+
+        job = ngx_http_rtagent_http_create(
+                  ngx_http_rtagent_speech_http_conf(loc_conf), ngx_cycle->log,
+                  NULL, &method, &url);
+        if (job == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&name, "Ocp-Apim-Subscription-Key");
+
+        if (ngx_http_rtagent_http_add_header(job, &name, &scf->azure_key)
+            != NGX_OK
+            || ngx_http_rtagent_http_set_body(job, (u_char *) "", 0)
+               != NGX_OK)
+        {
+            ngx_http_rtagent_http_cancel(job);
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&name, "Content-Type");
+        ngx_str_set(&value, "application/x-www-form-urlencoded");
+
+        if (ngx_http_rtagent_http_add_header(job, &name, &value) != NGX_OK) {
+            ngx_http_rtagent_http_cancel(job);
+            return NGX_ERROR;
+        }
+
+        job->data = t;
+        job->on_done = ngx_http_rtagent_speech_token_done;
+        job->max_response_size = NGX_HTTP_RTAGENT_SECRET_MAX;
+
+        if (ngx_http_rtagent_http_start(job) != NGX_OK) {
+            ngx_http_rtagent_http_cancel(job);
+            return NGX_ERROR;
+        }
+
+        t->job = job;
+    }
+
+    ngx_queue_insert_tail(&t->waiters, &w->queue);
+    w->waiting = 1;
+
+    return NGX_AGAIN;
+}
+
+
+void
+ngx_http_rtagent_speech_token_wait_cancel(
+    ngx_http_rtagent_speech_token_waiter_t *w)
+{
+    if (w->waiting) {
+        ngx_queue_remove(&w->queue);
+        w->waiting = 0;
+    }
+}
+
+
+static void
+ngx_http_rtagent_speech_token_done(ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_speech_token_t  *t = job->data;
+
+    u_char                                  *p;
+    ngx_queue_t                             *q, waiters;
+    const char                              *detail;
+    ngx_pool_t                              *pool;
+    ngx_http_rtagent_speech_err_e            err;
+    ngx_http_rtagent_speech_token_waiter_t  *w;
+
+    t->job = NULL;
+
+    /* for the detail of a failure, only while the waiters hear of it */
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        err = NGX_HTTP_RTAGENT_SPEECH_INTERNAL;
+        detail = "out of memory";
+
+    } else {
+        err = ngx_http_rtagent_speech_http_err(job, &job->body, pool,
+                                               &detail);
+    }
+
+    if (err == NGX_HTTP_RTAGENT_SPEECH_OK
+        && (job->body.len == 0
+            || ngx_strlchr(job->body.data, job->body.data + job->body.len,
+                           '\n')
+            || ngx_strlchr(job->body.data, job->body.data + job->body.len,
+                           '\r')))
+    {
+        err = NGX_HTTP_RTAGENT_SPEECH_AUTH;
+        detail = "no token in the issueToken response";
+    }
+
+    if (err == NGX_HTTP_RTAGENT_SPEECH_OK) {
+        p = ngx_alloc(job->body.len + 7, ngx_cycle->log);
+
+        if (p == NULL) {
+            err = NGX_HTTP_RTAGENT_SPEECH_INTERNAL;
+            detail = "out of memory";
+
+        } else {
+            if (t->token) {
+                ngx_free(t->token);
+            }
+
+            ngx_memcpy(ngx_cpymem(p, "Bearer ", 7), job->body.data,
+                       job->body.len);
+            t->token = p;
+            t->len = job->body.len + 7;
+            t->fetched = ngx_current_msec;
+        }
+    }
+
+    if (err != NGX_HTTP_RTAGENT_SPEECH_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "rtagent azure speech: no token: %s: %s",
+                      ngx_http_rtagent_speech_err_name(err), detail);
+
+        /* a stale token is no token: the next request asks again */
+        if (t->token) {
+            ngx_free(t->token);
+            t->token = NULL;
+        }
+    }
+
+    /*
+     * Each waiter once.  They are moved out first: a handler may ask for a
+     * token again (its next piece, after this failure), and that waiter
+     * waits for the next fetch, not for this one's outcome.
+     */
+    ngx_queue_init(&waiters);
+
+    if (!ngx_queue_empty(&t->waiters)) {
+        ngx_queue_add(&waiters, &t->waiters);
+        ngx_queue_init(&t->waiters);
+    }
+
+    while (!ngx_queue_empty(&waiters)) {
+        q = ngx_queue_head(&waiters);
+        ngx_queue_remove(q);
+
+        w = ngx_queue_data(q, ngx_http_rtagent_speech_token_waiter_t, queue);
+        w->waiting = 0;
+        w->handler(w->data, err, detail);
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
 }
 
 

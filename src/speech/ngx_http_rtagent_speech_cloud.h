@@ -19,11 +19,32 @@
 #include <speech/ngx_http_rtagent_speech.h>
 
 
+/*
+ * Azure Speech bearer tokens fetched with the key (issueToken, PROTOCOLS.md
+ * 4.1): one per worker and configuration, reused for 9 of its 10 minutes;
+ * requests that need one while it is fetched wait for it.
+ */
+typedef struct ngx_http_rtagent_speech_token_s
+    ngx_http_rtagent_speech_token_t;
+
+typedef void (*ngx_http_rtagent_speech_token_pt)(void *data,
+    ngx_http_rtagent_speech_err_e err, const char *detail);
+
+typedef struct {
+    ngx_queue_t                       queue;
+    ngx_http_rtagent_speech_token_pt  handler;
+    void                             *data;
+    unsigned                          waiting:1;
+} ngx_http_rtagent_speech_token_waiter_t;
+
+
 typedef struct {
     /* Azure Speech */
     ngx_str_t                    azure_region;
     ngx_str_t                    azure_key;
     ngx_str_t                    azure_token;
+    ngx_str_t                    azure_token_url;
+    ngx_http_rtagent_speech_token_t  *azure_tokens;
     ngx_str_t                    azure_tts_url;
     ngx_str_t                    azure_tts_voice;
     ngx_str_t                    azure_tts_language;
@@ -71,6 +92,19 @@ ngx_http_rtagent_http_job_t *ngx_http_rtagent_speech_openai_job(
 ngx_int_t ngx_http_rtagent_speech_azure_auth(
     ngx_http_rtagent_speech_cloud_conf_t *scf,
     ngx_http_rtagent_http_job_t *job);
+
+/*
+ * With rtagent_azure_speech_token_url: NGX_OK when a fresh token is at
+ * hand (azure_auth() then sends it), NGX_AGAIN when w waits for one (its
+ * handler runs once, on the event loop, and then azure_auth() has it
+ * unless err says why not), NGX_ERROR on failure (logged).  wait_cancel()
+ * takes a waiter out.
+ */
+ngx_int_t ngx_http_rtagent_speech_azure_token(
+    ngx_http_rtagent_speech_cloud_conf_t *scf, void **loc_conf,
+    ngx_http_rtagent_speech_token_waiter_t *w);
+void ngx_http_rtagent_speech_token_wait_cancel(
+    ngx_http_rtagent_speech_token_waiter_t *w);
 
 /*
  * Keeps the start of an error response's body (for the log line), at most

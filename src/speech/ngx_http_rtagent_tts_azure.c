@@ -22,6 +22,8 @@ static ngx_int_t ngx_http_rtagent_tts_azure_open(ngx_http_rtagent_tts_t *tts);
 static ngx_int_t ngx_http_rtagent_tts_azure_synth(ngx_http_rtagent_tts_t *tts,
     ngx_str_t *text);
 static void ngx_http_rtagent_tts_azure_cancel(ngx_http_rtagent_tts_t *tts);
+static void ngx_http_rtagent_tts_azure_token(void *data,
+    ngx_http_rtagent_speech_err_e err, const char *detail);
 
 
 const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_azure = {
@@ -43,7 +45,8 @@ ngx_http_rtagent_tts_azure_open(ngx_http_rtagent_tts_t *tts)
     scf = ngx_http_rtagent_speech_cloud_conf(tts->loc_conf);
 
     if (scf->azure_tts_url.len == 0
-        || (scf->azure_key.len == 0 && scf->azure_token.len == 0))
+        || (scf->azure_key.len == 0 && scf->azure_token.len == 0)
+        || (scf->azure_tokens && scf->azure_key.len == 0))
     {
         ngx_log_error(NGX_LOG_ERR, tts->log, 0,
                       "rtagent tts azure: no %s, call: %V",
@@ -86,6 +89,7 @@ ngx_http_rtagent_tts_azure_synth(ngx_http_rtagent_tts_t *tts,
     ngx_http_rtagent_http_job_t           *job;
     ngx_http_rtagent_ssml_voice_t          v;
     ngx_http_rtagent_speech_cloud_conf_t  *scf;
+    ngx_http_rtagent_speech_token_waiter_t  *w;
 
     scf = ngx_http_rtagent_speech_cloud_conf(tts->loc_conf);
 
@@ -153,14 +157,80 @@ ngx_http_rtagent_tts_azure_synth(ngx_http_rtagent_tts_t *tts,
     ngx_str_set(&value, "rtagent");
     rc |= ngx_http_rtagent_http_add_header(job, &name, &value);
 
-    rc |= ngx_http_rtagent_speech_azure_auth(scf, job);
-
     if (rc != NGX_OK) {
         ngx_http_rtagent_http_cancel(job);
         return NGX_ERROR;
     }
 
+    if (scf->azure_tokens) {
+        w = ngx_http_rtagent_tts_pcm_waiter(tts);
+        w->handler = ngx_http_rtagent_tts_azure_token;
+        w->data = tts;
+
+        if (ngx_http_rtagent_tts_pcm_hold(tts, job) != NGX_OK) {
+            ngx_http_rtagent_http_cancel(job);
+            return NGX_ERROR;
+        }
+
+        rc = ngx_http_rtagent_speech_azure_token(scf, tts->loc_conf, w);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_OK;
+        }
+
+        (void) ngx_http_rtagent_tts_pcm_unhold(tts);
+
+        if (rc != NGX_OK) {
+            ngx_http_rtagent_http_cancel(job);
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_rtagent_speech_azure_auth(scf, job) != NGX_OK) {
+        ngx_http_rtagent_http_cancel(job);
+        return NGX_ERROR;
+    }
+
     return ngx_http_rtagent_tts_pcm_start(tts, job);
+}
+
+
+/* the token came (or failed) for a held piece */
+
+static void
+ngx_http_rtagent_tts_azure_token(void *data,
+    ngx_http_rtagent_speech_err_e err, const char *detail)
+{
+    ngx_http_rtagent_tts_t  *tts = data;
+
+    ngx_http_rtagent_http_job_t           *job;
+    ngx_http_rtagent_speech_cloud_conf_t  *scf;
+
+    scf = ngx_http_rtagent_speech_cloud_conf(tts->loc_conf);
+    job = ngx_http_rtagent_tts_pcm_unhold(tts);
+
+    if (err == NGX_HTTP_RTAGENT_SPEECH_OK) {
+        if (ngx_http_rtagent_speech_azure_auth(scf, job) != NGX_OK) {
+            ngx_http_rtagent_http_cancel(job);
+
+        } else if (ngx_http_rtagent_tts_pcm_start(tts, job) == NGX_OK) {
+            return;
+        }
+
+        /* pcm_start frees a job it could not start */
+        err = NGX_HTTP_RTAGENT_SPEECH_INTERNAL;
+        detail = "the request did not start";
+
+    } else {
+        ngx_http_rtagent_http_cancel(job);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, tts->log, 0,
+                  "rtagent tts azure: %s: no token: %s, call: %V",
+                  ngx_http_rtagent_speech_err_name(err), detail,
+                  tts->call_id);
+
+    tts->on_done(tts, err, detail);
 }
 
 

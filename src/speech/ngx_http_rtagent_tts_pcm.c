@@ -18,6 +18,8 @@
 
 typedef struct {
     ngx_http_rtagent_http_job_t   *job;
+    ngx_http_rtagent_http_job_t   *held;        /* waits for a token */
+    ngx_http_rtagent_speech_token_waiter_t  waiter;
     ngx_uint_t                     rate;
     int16_t                       *samples;     /* CHUNK of them */
     u_char                         odd;         /* a sample's first byte */
@@ -74,7 +76,7 @@ ngx_http_rtagent_tts_pcm_start(ngx_http_rtagent_tts_t *tts,
 {
     ngx_http_rtagent_tts_pcm_t  *ctx = tts->ctx;
 
-    if (ctx->job) {
+    if (ctx->job || ctx->held) {
         ngx_log_error(NGX_LOG_ERR, tts->log, 0,
                       "rtagent tts %V: a piece is under way, call: %V",
                       &tts->provider->name, tts->call_id);
@@ -103,12 +105,63 @@ ngx_http_rtagent_tts_pcm_start(ngx_http_rtagent_tts_t *tts,
 }
 
 
+ngx_http_rtagent_speech_token_waiter_t *
+ngx_http_rtagent_tts_pcm_waiter(ngx_http_rtagent_tts_t *tts)
+{
+    ngx_http_rtagent_tts_pcm_t  *ctx = tts->ctx;
+
+    return &ctx->waiter;
+}
+
+
+ngx_int_t
+ngx_http_rtagent_tts_pcm_hold(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_http_job_t *job)
+{
+    ngx_http_rtagent_tts_pcm_t  *ctx = tts->ctx;
+
+    if (ctx->job || ctx->held) {
+        ngx_log_error(NGX_LOG_ERR, tts->log, 0,
+                      "rtagent tts %V: a piece is under way, call: %V",
+                      &tts->provider->name, tts->call_id);
+        return NGX_ERROR;
+    }
+
+    ctx->held = job;
+
+    return NGX_OK;
+}
+
+
+ngx_http_rtagent_http_job_t *
+ngx_http_rtagent_tts_pcm_unhold(ngx_http_rtagent_tts_t *tts)
+{
+    ngx_http_rtagent_http_job_t  *job;
+    ngx_http_rtagent_tts_pcm_t   *ctx = tts->ctx;
+
+    job = ctx->held;
+    ctx->held = NULL;
+
+    return job;
+}
+
+
 void
 ngx_http_rtagent_tts_pcm_cancel(ngx_http_rtagent_tts_t *tts)
 {
     ngx_http_rtagent_tts_pcm_t  *ctx = tts->ctx;
 
-    if (ctx == NULL || ctx->job == NULL) {
+    if (ctx == NULL) {
+        return;
+    }
+
+    if (ctx->held) {
+        ngx_http_rtagent_speech_token_wait_cancel(&ctx->waiter);
+        ngx_http_rtagent_http_cancel(ctx->held);
+        ctx->held = NULL;
+    }
+
+    if (ctx->job == NULL) {
         return;
     }
 

@@ -17,6 +17,7 @@
 
 #include <io/ngx_http_rtagent_http.h>
 #include <speech/ngx_http_rtagent_tts.h>
+#include <speech/ngx_http_rtagent_speech_cloud.h>
 
 
 /* makes tts->ctx for audio at rate Hz; NGX_ERROR on failure */
@@ -30,7 +31,19 @@ ngx_int_t ngx_http_rtagent_tts_pcm_open(ngx_http_rtagent_tts_t *tts,
 ngx_int_t ngx_http_rtagent_tts_pcm_start(ngx_http_rtagent_tts_t *tts,
     ngx_http_rtagent_http_job_t *job);
 
-/* drops the piece under way, if any: no callback follows */
+/*
+ * A piece whose request waits for a bearer token: the job is held (not
+ * started) and the waiter is the session's; unhold() gives the job back
+ * when the token came (or not).  NGX_ERROR when a piece is under way.
+ */
+ngx_http_rtagent_speech_token_waiter_t *ngx_http_rtagent_tts_pcm_waiter(
+    ngx_http_rtagent_tts_t *tts);
+ngx_int_t ngx_http_rtagent_tts_pcm_hold(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_http_job_t *job);
+ngx_http_rtagent_http_job_t *ngx_http_rtagent_tts_pcm_unhold(
+    ngx_http_rtagent_tts_t *tts);
+
+/* drops the piece under way (or held), if any: no callback follows */
 void ngx_http_rtagent_tts_pcm_cancel(ngx_http_rtagent_tts_t *tts);
 
 

@@ -32,6 +32,8 @@
 //        test-azure-token"; Content-Type application/ssml+xml;
 //        X-Microsoft-OutputFormat raw-16khz- or raw-24khz-16bit-mono-pcm;
 //        User-Agent; SSML with <speak xml:lang> and <voice name>)
+//   POST .../sts/v1.0/issueToken                Azure token (the key in
+//        Ocp-Apim-Subscription-Key; answers "test-azure-token" as text)
 //   POST .../audio/speech                       OpenAI TTS (JSON, pcm)
 //   POST .../audio/transcriptions               OpenAI STT (multipart)
 //        Both: "Authorization: Bearer test-openai-key", or with the path
@@ -211,6 +213,16 @@ function parseWav(b) {
 }
 
 const routes = {
+    async token_azure(req, res, o, st, url, lines) {
+        const body = await readBody(req);
+        lines.push(`body.length=${body.length}`);
+        if (req.headers['ocp-apim-subscription-key'] !== AZURE_KEY) {
+            return reply(res, 401, '');
+        }
+        if (o.code) return reply(res, Number(o.code), '');
+        return reply(res, 200, AZURE_TOKEN, 'application/jwt; charset=us-ascii');
+    },
+
     async tts_azure(req, res, o, st, url, lines) {
         const body = (await readBody(req)).toString();
         lines.push(`body=${body}`);
@@ -310,6 +322,7 @@ const routes = {
 
 function route(path) {
     if (/\/cognitiveservices\/v1$/.test(path)) return 'tts_azure';
+    if (/\/sts\/v1\.0\/issueToken$/.test(path)) return 'token_azure';
     if (/\/audio\/speech$/.test(path)) return 'tts_openai';
     if (/\/audio\/transcriptions$/.test(path)) return 'stt_openai';
     return null;

@@ -6,12 +6,14 @@
  *
  *   rtagent_test_tts;      GET /t?text=TEXT[&call=ID][&voice=V][&style=S]
  *                          [&rate=PERCENT][&signal=URL][&cancel=SAMPLES]
- *                          [&pieces=N]
+ *                          [&pieces=N][&cancelafter=MS]
  *       Synthesizes TEXT (unescaped) N times in a row (default 1), each
  *       piece after the previous one's on_done.  signal: after the first
  *       audio chunk of each piece, GET URL (so a mock that holds the rest
  *       of the audio until then proves the audio was handed on before
  *       the response ended); cancel: cancel() once SAMPLES samples came.
+ *       cancelafter: cancel() MS ms after the first synth() (a piece that
+ *       waits for a token, say) and reply "cancelled" 500 ms later.
  *       Replies, per piece: "piece N: chunks=C samples=S rate=R
  *       first_before_end=yes|no sum=X" then "done: ok", "error: KIND:
  *       DETAIL" or "cancelled"; "open failed" / "synth failed" when those
@@ -399,6 +401,20 @@ ngx_http_rtagent_test_speech_timer(ngx_event_t *ev)
 
 
 static void
+ngx_http_rtagent_test_tts_cancel(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t        *t = ev->data;
+    ngx_http_rtagent_test_speech_t  *ts = t->data;
+
+    ts->tts.provider->cancel(&ts->tts);
+    ngx_http_rtagent_test_speech_out(ts, "cancelled");
+
+    ts->timer.event.handler = ngx_http_rtagent_test_speech_timer;
+    ngx_add_timer(&ts->timer.event, 500);
+}
+
+
+static void
 ngx_http_rtagent_test_tts_next(ngx_http_rtagent_test_speech_t *ts)
 {
     if (ts->piece == ts->pieces) {
@@ -497,6 +513,14 @@ ngx_http_rtagent_test_tts_handler(ngx_http_request_t *r)
     r->main->count++;
 
     ngx_http_rtagent_test_tts_next(ts);
+
+    if (!ts->finished
+        && ngx_http_arg(r, (u_char *) "cancelafter", 11, &v) == NGX_OK)
+    {
+        n = ngx_atoi(v.data, v.len);
+        ts->timer.event.handler = ngx_http_rtagent_test_tts_cancel;
+        ngx_add_timer(&ts->timer.event, n > 0 ? (ngx_msec_t) n : 1);
+    }
 
     return NGX_DONE;
 }
