@@ -55,6 +55,12 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/speech/ngx_http_rtagent_sentence.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lspeexdsp -lm
+# the cloud speech providers' codecs (src/speech)
+CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
+               src/speech/ngx_http_rtagent_wav.c \
+               src/speech/ngx_http_rtagent_multipart.c \
+               src/speech/ngx_http_rtagent_stt_openai_parse.c \
+               src/speech/ngx_http_rtagent_usp.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -185,6 +191,7 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(CODEC_SRCS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) $(CODEC_LIBS) -o $@
 
 $(FUZZ_TARGETS): $(wildcard src/acs/*.h src/audio/*.h)
+$(FUZZ_TARGETS) $(UNIT_TESTS): $(wildcard src/speech/*.h)
 
 fuzz: $(addprefix fuzz-run-,$(FUZZ_NAMES))
 

@@ -108,4 +108,20 @@ ngx_int_t ngx_http_rtagent_json_object(ngx_pool_t *pool, ngx_str_t *out,
     ...);
 
 
+/*
+ * A secret of the configuration (keys, connection strings): "env:NAME"
+ * (read by the master when the configuration is read), "file:PATH" (its
+ * first line, at most NGX_HTTP_RTAGENT_SECRET_MAX bytes of file), or the
+ * value itself; in cf->pool, NUL-terminated.  Never logged.
+ */
+#define NGX_HTTP_RTAGENT_SECRET_MAX  4096
+
+ngx_int_t ngx_http_rtagent_conf_secret(ngx_conf_t *cf, ngx_str_t *in,
+    ngx_str_t *out);
+
+/* a whole file named in the configuration, NUL-terminated, in cf->pool */
+ngx_int_t ngx_http_rtagent_conf_file(ngx_conf_t *cf, ngx_str_t *name,
+    size_t max, ngx_str_t *out);
+
+
 #endif /* _NGX_HTTP_RTAGENT_CORE_H_INCLUDED_ */

@@ -16,7 +16,6 @@
 #include <acs/ngx_http_rtagent_acs_media.h>
 
 
-#define NGX_HTTP_RTAGENT_ACS_SECRET_MAX  4096
 #define NGX_HTTP_RTAGENT_ACS_ISSUER                                          \
     "https://acscallautomation.communication.azure.com"
 
@@ -38,10 +37,6 @@ static char *ngx_http_rtagent_acs_jwks(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_rtagent_acs_handler_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static ngx_int_t ngx_http_rtagent_acs_secret(ngx_conf_t *cf, ngx_str_t *in,
-    ngx_str_t *out);
-static ngx_int_t ngx_http_rtagent_acs_conf_file(ngx_conf_t *cf,
-    ngx_str_t *name, size_t max, ngx_str_t *out);
 static void ngx_http_rtagent_acs_jwks_free(void *data);
 
 
@@ -490,7 +485,7 @@ ngx_http_rtagent_acs_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    if (ngx_http_rtagent_acs_secret(cf, &value[1], &s) != NGX_OK) {
+    if (ngx_http_rtagent_conf_secret(cf, &value[1], &s) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -532,7 +527,7 @@ ngx_http_rtagent_acs_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    if (ngx_http_rtagent_acs_secret(cf, &value[1], field) != NGX_OK) {
+    if (ngx_http_rtagent_conf_secret(cf, &value[1], field) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -544,81 +539,6 @@ ngx_http_rtagent_acs_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
-}
-
-
-/*
- * A secret is "env:NAME" (read when the configuration is read, by the
- * master), "file:PATH" (its first line), or the value itself.  Secrets are
- * never logged.
- */
-
-static ngx_int_t
-ngx_http_rtagent_acs_secret(ngx_conf_t *cf, ngx_str_t *in, ngx_str_t *out)
-{
-    char       *env;
-    u_char     *name, *last;
-    size_t      n;
-    ngx_str_t   path;
-
-    if (in->len > 4 && ngx_strncmp(in->data, "env:", 4) == 0) {
-        name = in->data + 4;
-        env = getenv((char *) name);
-
-        if (env == NULL || env[0] == '\0') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the environment variable \"%s\" is not set",
-                               name);
-            return NGX_ERROR;
-        }
-
-        out->len = ngx_strlen(env);
-        out->data = ngx_pnalloc(cf->pool, out->len + 1);
-        if (out->data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(out->data, env, out->len + 1);
-
-        return NGX_OK;
-    }
-
-    if (!(in->len > 5 && ngx_strncmp(in->data, "file:", 5) == 0)) {
-        *out = *in;
-        return NGX_OK;
-    }
-
-    path.data = in->data + 5;
-    path.len = in->len - 5;
-
-    if (ngx_http_rtagent_acs_conf_file(cf, &path,
-                                       NGX_HTTP_RTAGENT_ACS_SECRET_MAX, out)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    n = out->len;
-
-    /* the first line, without its end */
-    last = ngx_strlchr(out->data, out->data + n, '\n');
-    if (last == NULL) {
-        last = out->data + n;
-    }
-
-    while (last > out->data && (last[-1] == '\r' || last[-1] == ' ')) {
-        last--;
-    }
-
-    out->len = last - out->data;
-    out->data[out->len] = '\0';
-
-    if (out->len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" is empty", &path);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -740,7 +660,7 @@ ngx_http_rtagent_acs_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     path = value[1];
 
-    if (ngx_http_rtagent_acs_conf_file(cf, &path, 1024 * 1024, &doc)
+    if (ngx_http_rtagent_conf_file(cf, &path, 1024 * 1024, &doc)
         != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -775,65 +695,6 @@ static void
 ngx_http_rtagent_acs_jwks_free(void *data)
 {
     ngx_http_rtagent_jwks_free(data);
-}
-
-
-/* a whole file named in the configuration, NUL-terminated, in cf->pool */
-
-static ngx_int_t
-ngx_http_rtagent_acs_conf_file(ngx_conf_t *cf, ngx_str_t *name, size_t max,
-    ngx_str_t *out)
-{
-    ssize_t          n;
-    ngx_str_t        path;
-    ngx_file_t       file;
-    ngx_file_info_t  fi;
-
-    path = *name;
-
-    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = path;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &path);
-        return NGX_ERROR;
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || (size_t) ngx_file_size(&fi) > max)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": unreadable or over %uz bytes", &path,
-                           max);
-        (void) ngx_close_file(file.fd);
-        return NGX_ERROR;
-    }
-
-    out->data = ngx_pnalloc(cf->pool, ngx_file_size(&fi) + 1);
-    if (out->data == NULL) {
-        (void) ngx_close_file(file.fd);
-        return NGX_ERROR;
-    }
-
-    n = ngx_read_file(&file, out->data, ngx_file_size(&fi), 0);
-
-    (void) ngx_close_file(file.fd);
-
-    if (n == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    out->len = n;
-    out->data[n] = '\0';
-
-    return NGX_OK;
 }
 
 

@@ -18,16 +18,23 @@
 
 extern const ngx_http_rtagent_stt_provider_t  ngx_http_rtagent_stt_local;
 extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_local;
+/* the cloud providers (src/speech/ngx_http_rtagent_{stt,tts}_*.c) */
+extern const ngx_http_rtagent_stt_provider_t  ngx_http_rtagent_stt_openai;
+extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_azure;
+extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_openai;
 
 
 /* one row per provider, in no particular order */
 static const ngx_http_rtagent_stt_provider_t  *ngx_http_rtagent_stts[] = {
     &ngx_http_rtagent_stt_local,
+    &ngx_http_rtagent_stt_openai,
     NULL
 };
 
 static const ngx_http_rtagent_tts_provider_t  *ngx_http_rtagent_ttss[] = {
     &ngx_http_rtagent_tts_local,
+    &ngx_http_rtagent_tts_azure,
+    &ngx_http_rtagent_tts_openai,
     NULL
 };
 

@@ -1,0 +1,93 @@
+package SpeechMock;
+
+# Starts t/mock/speech_mock.mjs (mock Azure Speech and OpenAI audio) for as
+# long as the test script runs, and publishes its port in %ENV as
+# TEST_NGINX_SPEECH_PORT for nginx configs.
+#
+# speech_test_skip() returns why the speech provider tests cannot run here
+# (the test driver module not loaded, node missing), or undef once the mock
+# is up.  speech_block_checks() adds a check run after each response:
+#
+#   --- mock_record: KEY
+#   --- mock_record_like: REGEX
+#       the mock's record of the last request of KEY (GET /__last: path,
+#       h.<header>=<value>, what the route read, "hits=N aborted=A")
+#       matches REGEX; with "aborted" in mock_record after KEY, it first
+#       waits for a client of KEY to go away.  Then KEY is forgotten.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Basename qw(dirname);
+use File::Spec;
+use IO::Select;
+
+use HttpMock ();
+
+our @EXPORT = qw(speech_test_skip speech_block_checks speech_mock_get);
+
+my $Dir = File::Spec->rel2abs(dirname(__FILE__));
+my ($Pid, $Out, $Owner);
+
+sub _start {
+    return 'node is not installed'
+        unless system('command -v node >/dev/null 2>&1') == 0;
+
+    $Pid = open($Out, '-|', 'node', "$Dir/speech_mock.mjs")
+        // die "cannot run node: $!\n";
+    $Owner = $$;
+
+    my $sel = IO::Select->new($Out);
+    my $line;
+    $line = <$Out> if $sel->can_read(10);
+    die "the speech mock did not start\n"
+        unless defined $line && $line =~ /"port":(\d+)/;
+
+    $ENV{TEST_NGINX_SPEECH_PORT} = $1;
+    return undef;
+}
+
+sub speech_test_skip {
+    my $mods = $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    return 'TEST_NGINX_LOAD_MODULES names no ngx_http_rtagent_test_module.so'
+        unless $mods =~ /ngx_http_rtagent_test_module\.so/;
+    return _start();
+}
+
+# a GET of the mock's own routes (HttpMock's plain HTTP/1.0 client)
+sub speech_mock_get { HttpMock::_get($ENV{TEST_NGINX_SPEECH_PORT}, $_[0]) }
+
+sub speech_block_checks {
+    Test::Nginx::Socket::add_response_body_check(sub {
+        my ($block, $body, $req_idx, $rep, $dry_run) = @_;
+        return if $dry_run;
+        return unless $block->can('mock_record')
+                      && defined $block->mock_record;
+        # one per request of the block, from "--- ... eval" arrays
+        my $pick = sub {
+            my ($v) = @_;
+            return ref $v eq 'ARRAY' ? $v->[$req_idx] : $v;
+        };
+        my ($key, @opt) = split ' ', $pick->($block->mock_record);
+        my $q = "/__last?key=$key";
+        $q .= '&aborted=1' if grep { $_ eq 'aborted' } @opt;
+        my $got = speech_mock_get($q);
+        if ($block->can('mock_record_like')
+            && defined(my $re = $pick->($block->mock_record_like)))
+        {
+            chomp $re;
+            Test::More::like($got, qr/$re/m,
+                             $block->name . " - mock_record_like ($rep)");
+        }
+    });
+}
+
+END {
+    if ($Pid && $$ == $Owner) {
+        kill 'TERM', $Pid;
+        waitpid($Pid, 0);
+    }
+}
+
+1;
