@@ -528,6 +528,53 @@ ngx_http_rtagent_conf_secret(ngx_conf_t *cf, ngx_str_t *in, ngx_str_t *out)
 }
 
 
+char *
+ngx_http_rtagent_conf_set_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t                            *field, *value;
+    ngx_http_rtagent_conf_secret_rule_t  *rule;
+
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_rtagent_conf_secret(cf, &value[1], field) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    rule = cmd->post;
+
+    if (rule == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (field->len < rule->min_len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the secret is shorter than %uz bytes",
+                           &cmd->name, rule->min_len);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rule->no_line_end
+        && (ngx_strlchr(field->data, field->data + field->len, '\r')
+            || ngx_strlchr(field->data, field->data + field->len, '\n')))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the secret has a line end", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* a whole file named in the configuration, NUL-terminated, in cf->pool */
 
 ngx_int_t

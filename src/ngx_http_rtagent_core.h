@@ -119,6 +119,19 @@ ngx_int_t ngx_http_rtagent_json_object(ngx_pool_t *pool, ngx_str_t *out,
 ngx_int_t ngx_http_rtagent_conf_secret(ngx_conf_t *cf, ngx_str_t *in,
     ngx_str_t *out);
 
+/*
+ * A directive slot for such a secret: the ngx_str_t at cmd->offset, set
+ * once ("is duplicate" after), checked against the rule in cmd->post (may
+ * be NULL); a refusal names the directive, never the value.
+ */
+typedef struct {
+    size_t       min_len;       /* shorter is refused */
+    ngx_uint_t   no_line_end;   /* it goes into a header value */
+} ngx_http_rtagent_conf_secret_rule_t;
+
+char *ngx_http_rtagent_conf_set_secret_slot(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+
 /* a whole file named in the configuration, NUL-terminated, in cf->pool */
 ngx_int_t ngx_http_rtagent_conf_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);

@@ -27,8 +27,6 @@ static ngx_int_t ngx_http_rtagent_acs_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtagent_acs_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_rtagent_acs_connection_string(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static char *ngx_http_rtagent_acs_secret_slot(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
 static char *ngx_http_rtagent_acs_url_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_rtagent_acs_agent(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -45,6 +43,11 @@ static ngx_conf_enum_t  ngx_http_rtagent_acs_formats[] = {
     { ngx_string("pcm24KMono"), 24000 },
     { ngx_null_string, 0 }
 };
+
+
+/* keys and HMAC secrets: short ones are guessable */
+static ngx_http_rtagent_conf_secret_rule_t  ngx_http_rtagent_acs_secret_rule =
+    { 16, 0 };
 
 
 /* set by exit_process: see ngx_http_rtagent_acs_exiting() */
@@ -129,24 +132,24 @@ static ngx_command_t  ngx_http_rtagent_acs_commands[] = {
 
     { ngx_string("rtagent_acs_callback_secret"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_acs_secret_slot,
+      ngx_http_rtagent_conf_set_secret_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       ngx_http_rtagent_acs_offset(secret),
-      NULL },
+      &ngx_http_rtagent_acs_secret_rule },
 
     { ngx_string("rtagent_acs_api_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_acs_secret_slot,
+      ngx_http_rtagent_conf_set_secret_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       ngx_http_rtagent_acs_offset(api_key),
-      NULL },
+      &ngx_http_rtagent_acs_secret_rule },
 
     { ngx_string("rtagent_acs_eventgrid_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_acs_secret_slot,
+      ngx_http_rtagent_conf_set_secret_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       ngx_http_rtagent_acs_offset(eventgrid_key),
-      NULL },
+      &ngx_http_rtagent_acs_secret_rule },
 
     { ngx_string("rtagent_acs_jwt"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
@@ -506,37 +509,6 @@ ngx_http_rtagent_acs_connection_string(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     ngx_explicit_memzero(s.data, s.len);
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_rtagent_acs_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    char  *p = conf;
-
-    ngx_str_t  *field, *value;
-
-    field = (ngx_str_t *) (p + cmd->offset);
-
-    if (field->data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_http_rtagent_conf_secret(cf, &value[1], field) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (field->len < 16) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": the secret is shorter than 16 bytes",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
 
     return NGX_CONF_OK;
 }

@@ -17,8 +17,6 @@
 static void *ngx_http_rtagent_speech_cloud_create_conf(ngx_conf_t *cf);
 static char *ngx_http_rtagent_speech_cloud_merge_conf(ngx_conf_t *cf,
     void *parent, void *child);
-static char *ngx_http_rtagent_speech_secret_slot(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
 static char *ngx_http_rtagent_speech_url_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_rtagent_speech_ssml_post(ngx_conf_t *cf, void *post,
@@ -62,6 +60,11 @@ static ngx_http_rtagent_speech_ssml_post_t  ngx_http_rtagent_speech_style_p =
     { ngx_http_rtagent_speech_ssml_post, ngx_http_rtagent_ssml_check_style };
 
 
+/* keys and tokens go into request headers */
+static ngx_http_rtagent_conf_secret_rule_t
+    ngx_http_rtagent_speech_secret_rule = { 0, 1 };
+
+
 static ngx_conf_enum_t  ngx_http_rtagent_speech_azure_formats[] = {
     { ngx_string("raw-16khz-16bit-mono-pcm"), 16000 },
     { ngx_string("raw-24khz-16bit-mono-pcm"), 24000 },
@@ -84,17 +87,17 @@ static ngx_command_t  ngx_http_rtagent_speech_cloud_commands[] = {
 
     { ngx_string("rtagent_azure_speech_key"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_speech_secret_slot,
+      ngx_http_rtagent_conf_set_secret_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_speech_offset(azure_key),
-      NULL },
+      &ngx_http_rtagent_speech_secret_rule },
 
     { ngx_string("rtagent_azure_speech_token"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_speech_secret_slot,
+      ngx_http_rtagent_conf_set_secret_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_speech_offset(azure_token),
-      NULL },
+      &ngx_http_rtagent_speech_secret_rule },
 
     { ngx_string("rtagent_azure_speech_token_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -154,10 +157,10 @@ static ngx_command_t  ngx_http_rtagent_speech_cloud_commands[] = {
 
     { ngx_string("rtagent_openai_audio_key"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_speech_secret_slot,
+      ngx_http_rtagent_conf_set_secret_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_speech_offset(openai_key),
-      NULL },
+      &ngx_http_rtagent_speech_secret_rule },
 
     { ngx_string("rtagent_openai_audio_api_version"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -333,39 +336,6 @@ ngx_http_rtagent_speech_cloud_merge_conf(ngx_conf_t *cf, void *parent,
                                       "https://%V.tts.speech.microsoft.com"
                                       "/cognitiveservices/v1",
                                       &conf->azure_region) - p;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_rtagent_speech_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    char  *p = conf;
-
-    ngx_str_t  *field, *value;
-
-    field = (ngx_str_t *) (p + cmd->offset);
-
-    if (field->data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_http_rtagent_conf_secret(cf, &value[1], field) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    /* a header value: no line ends */
-    if (ngx_strlchr(field->data, field->data + field->len, '\r')
-        || ngx_strlchr(field->data, field->data + field->len, '\n'))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": the secret has a line end", &cmd->name);
-        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
