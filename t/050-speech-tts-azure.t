@@ -431,3 +431,17 @@ GET /t?text=Hi&cancelafter=200
 hits=0
 --- no_error_log
 [error]
+
+
+
+=== TEST 21: a key with a line end (it would split a request header) is refused when the configuration is read
+--- http_config
+    rtagent_azure_speech_key "test-azure-key\r\nX-Injected: 1";
+--- config
+    location /t {
+        rtagent_tts azure;
+        rtagent_test_tts;
+    }
+--- must_die
+--- error_log
+"rtagent_azure_speech_key": the secret has a line end
