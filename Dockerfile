@@ -1,21 +1,29 @@
-# rtagent: Debian's nginx 1.22 with the rtagent module and its configuration.
-#   docker build -t rtagent . && docker run -p 8080:8080 rtagent
+# rtagent: Debian's nginx 1.22 with the rtagent module, its agents and its
+# configuration (local speech engines: pocketsphinx, espeak-ng).
+#   docker build -t rtagent .
+#   docker run -d --name redis redis:7
+#   docker run -p 8080:8080 --link redis rtagent   (conf: rtagent_redis <ip>:6379)
 
 FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential nginx nginx-dev libwslay-dev libyajl-dev libssl-dev \
-        libcurl4-openssl-dev libhiredis-dev libyaml-dev \
+        libcurl4-openssl-dev libhiredis-dev libyaml-dev libspeexdsp-dev \
+        libespeak-ng-dev libpocketsphinx-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY config Makefile debian-packages.txt ./
 COPY src src
+# the configure step also names the test driver module (never loaded here)
+COPY t/modules t/modules
 RUN make
 
 FROM debian:bookworm
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         nginx libwslay1 libyajl2 libcurl4 libhiredis0.14 libyaml-0-2 \
+        libspeexdsp1 libespeak-ng1 espeak-ng-data libpocketsphinx3 \
+        libsphinxbase3 pocketsphinx-en-us curl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/rtagent
 COPY --from=build /src/build/ngx_http_rtagent_module.so build/
@@ -25,5 +33,6 @@ COPY agents agents
 RUN mkdir -p build/run \
  && sed -i 's/listen 127.0.0.1:8080;/listen 8080;/' conf/rtagent.conf
 EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=2s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
 STOPSIGNAL SIGQUIT
 CMD ["nginx", "-p", "/opt/rtagent/", "-c", "/opt/rtagent/conf/rtagent.conf", "-g", "daemon off;"]
