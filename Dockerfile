@@ -1,8 +1,10 @@
 # rtagent: Debian's nginx 1.22 with the rtagent module, its agents and its
 # configuration (local speech engines: pocketsphinx, espeak-ng).
 #   docker build -t rtagent .
-#   docker run -d --name redis redis:7
-#   docker run -p 8080:8080 --link redis rtagent   (conf: rtagent_redis <ip>:6379)
+#   docker run --network host rtagent
+# The shipped conf wants its Redis at 127.0.0.1:6390 (host names are refused:
+# resolving would block); run one there, or mount a conf of your own:
+#   docker run -p 8080:8080 -v $PWD/my.conf:/opt/rtagent/conf/rtagent.conf rtagent
 
 FROM debian:bookworm AS build
 RUN apt-get update \
