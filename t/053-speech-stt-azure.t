@@ -275,6 +275,47 @@ rtagent stt azure: server: closed mid-turn (1011), call: call-a10
 
 
 
+=== TEST 10b: no turn.end within rtagent_upstream_timeout is timeout
+--- config
+    location /t {
+        rtagent_stt azure;
+        rtagent_upstream_timeout 300ms;
+        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a10b,hang=1/speech/recognition/conversation/cognitiveservices/v1;
+        rtagent_test_stt;
+    }
+--- request
+GET /t?tone=100&call=call-a10b
+--- response_body
+error: timeout: no turn.end
+--- error_log
+rtagent stt azure: timeout: no turn.end, call: call-a10b
+--- mock_record: a10b aborted
+--- mock_record_like
+hits=1 aborted=1
+
+
+
+=== TEST 10c: an upgrade not answered within rtagent_upstream_connect_timeout is timeout
+--- config
+    location /t {
+        rtagent_stt azure;
+        rtagent_upstream_connect_timeout 300ms;
+        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a10c,stall=1/speech/recognition/conversation/cognitiveservices/v1;
+        rtagent_test_stt;
+    }
+--- request
+GET /t?tone=100&call=call-a10c
+--- response_body
+error: timeout: timed out
+--- error_log
+rtagent wsc: 127.0.0.1 timed out
+rtagent stt azure: timeout: timed out, call: call-a10c
+--- mock_record: a10c aborted
+--- mock_record_like
+hits=1 aborted=1
+
+
+
 === TEST 11: nothing listens: network
 --- config
     location /t {

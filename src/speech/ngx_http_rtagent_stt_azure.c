@@ -33,7 +33,10 @@
 /* a message from the service, at most */
 #define NGX_HTTP_RTAGENT_STT_AZURE_MSG       (256 * 1024)
 
-/* from the end of the audio to turn.end, at most */
+/*
+ * From the end of the audio to turn.end: rtagent_upstream_timeout, but
+ * at most this (a caller waits for the answer)
+ */
 #define NGX_HTTP_RTAGENT_STT_AZURE_TIMEOUT   15000
 
 /* the audio fed before the connection is up (a token fetch), at most */
@@ -757,6 +760,7 @@ ngx_http_rtagent_stt_azure_feed(ngx_http_rtagent_stt_t *stt,
 static ngx_int_t
 ngx_http_rtagent_stt_azure_finish(ngx_http_rtagent_stt_t *stt)
 {
+    ngx_http_rtagent_http_conf_t  *hcf;
     ngx_http_rtagent_stt_azure_t  *ctx = stt->ctx;
 
     if (!ctx->active || ctx->finished) {
@@ -774,7 +778,10 @@ ngx_http_rtagent_stt_azure_finish(ngx_http_rtagent_stt_t *stt)
         return NGX_ERROR;
     }
 
-    ngx_add_timer(&ctx->timer, NGX_HTTP_RTAGENT_STT_AZURE_TIMEOUT);
+    hcf = ngx_http_rtagent_speech_http_conf(stt->loc_conf);
+
+    ngx_add_timer(&ctx->timer,
+                  ngx_min(hcf->timeout, NGX_HTTP_RTAGENT_STT_AZURE_TIMEOUT));
 
     return NGX_OK;
 }

@@ -51,7 +51,8 @@
 //        turn.end.  code=C refuses the upgrade with C; nomatch=1 /
 //        silence=1 answer a NoMatch / InitialSilenceTimeout phrase;
 //        close=1 closes (1011) after turn.start; bye=1 closes (1000)
-//        after turn.end.  The record: the upgrade's path and headers, then
+//        after turn.end; hang=1 answers nothing after the audio; stall=1
+//        never answers the upgrade.  The record: the upgrade's path and headers, then
 //        conns=, usp.*, wav.*, audio.* of the last turn.
 // Test routes:
 //   GET /signal?key=K
@@ -483,6 +484,10 @@ function sttAzure(ws, o, st, lines) {
             return;
         }
         // the end of the turn's audio
+        if (o.hang) {
+            ws.on('close', () => st.aborted++);
+            return;
+        }
         const ms = Math.round(turn.bytes / 32);
         lines.push(`conns=${st.conns}`, `usp.configs=${configs}`,
                    `usp.format=${turn.format}`,
@@ -546,6 +551,12 @@ function upgrade(req, socket, head) {
     if (!auth) return refuse(socket, 401);
     if (o.times !== undefined && st.hits > Number(o.times)) delete o.code;
     if (o.code) return refuse(socket, Number(o.code));
+    if (o.stall) {
+        // read on, so that the client's close (half-open here) is seen
+        socket.on('end', () => { st.aborted++; socket.destroy(); });
+        socket.resume();
+        return;
+    }
     if (!/^[0-9A-F]{32}$/.test(req.headers['x-connectionid'] ?? '')) {
         return refuse(socket, 400);
     }
