@@ -209,7 +209,7 @@ error: nomatch: no words recognised
 
 
 
-=== TEST 8: a wrong key: 401 at the upgrade is auth, with the call id
+=== TEST 8: a wrong key: 401 at the upgrade is auth, logged once (by the provider, with the call id)
 --- config
     location /t {
         rtagent_stt azure;
@@ -223,6 +223,8 @@ GET /t?tone=100&call=call-a8
 error: auth: HTTP 401 at the upgrade
 --- error_log
 rtagent stt azure: auth: HTTP 401 at the upgrade, call: call-a8
+--- no_error_log eval
+qr/\[error\].*rtagent wsc/
 --- mock_record: a8
 --- mock_record_like
 h\.ocp-apim-subscription-key=wrong-azure-key
@@ -329,6 +331,8 @@ GET /t?tone=100&call=call-a11
 error: network: connect failed
 --- error_log
 rtagent stt azure: network: connect failed, call: call-a11
+--- no_error_log eval
+qr/\[error\].*rtagent wsc/
 
 
 
@@ -434,6 +438,8 @@ error: network: certificate verify error
 --- error_log
 rtagent wsc: 127.0.0.1: certificate verify error
 rtagent stt azure: network: certificate verify error, call: call-a16
+--- no_error_log eval
+qr/\[error\].*rtagent wsc/
 --- mock_record: a16
 --- mock_record_like
 ^none

@@ -4,7 +4,10 @@
  * start (a posted event, so that no callback fires inside open()) →
  * resolve (host names only) → connect → TLS (wss://) → write the upgrade
  * request → read the answer → open (wslay's client context frames the
- * messages).  Whatever ends it ends it once, through finish().
+ * messages).  Whatever ends it ends it once, through finish(); what
+ * went wrong there is logged at "info" (the owner logs the error it is
+ * told of, once, with its own context), a bad configuration at open() as
+ * an error.
  */
 
 
@@ -342,7 +345,7 @@ ngx_http_rtagent_wsc_resolved(ngx_resolver_ctx_t *ctx)
     wsc->rctx = NULL;
 
     if (ctx->state || ctx->naddrs == 0) {
-        ngx_log_error(NGX_LOG_ERR, wsc->conf.log, 0,
+        ngx_log_error(NGX_LOG_INFO, wsc->conf.log, 0,
                       "rtagent wsc: %V could not be resolved (%i: %s)",
                       &ctx->name, ctx->state,
                       ngx_resolver_strerror(ctx->state));
@@ -383,7 +386,7 @@ ngx_http_rtagent_wsc_connect(ngx_http_rtagent_wsc_t *wsc,
     wsc->peer.name = &wsc->url.host;
     wsc->peer.get = ngx_event_get_peer;
     wsc->peer.log = wsc->conf.log;
-    wsc->peer.log_error = NGX_ERROR_ERR;
+    wsc->peer.log_error = NGX_ERROR_INFO;
 
     rc = ngx_event_connect_peer(&wsc->peer);
 
@@ -400,6 +403,9 @@ ngx_http_rtagent_wsc_connect(ngx_http_rtagent_wsc_t *wsc,
 
     c = wsc->peer.connection;
     wsc->c = c;
+
+    /* the owner logs the end it is told of, with what it knows */
+    c->log_error = NGX_ERROR_INFO;
 
     c->data = wsc;
     c->pool = wsc->pool;
@@ -527,7 +533,7 @@ ngx_http_rtagent_wsc_ssl_done(ngx_connection_t *c)
         rc = SSL_get_verify_result(c->ssl->connection);
 
         if (rc != X509_V_OK) {
-            ngx_log_error(NGX_LOG_ERR, wsc->conf.log, 0,
+            ngx_log_error(NGX_LOG_INFO, wsc->conf.log, 0,
                           "rtagent wsc: %V: certificate verify error "
                           "(%l: %s)", &wsc->url.host, rc,
                           X509_verify_cert_error_string(rc));
@@ -537,7 +543,7 @@ ngx_http_rtagent_wsc_ssl_done(ngx_connection_t *c)
         }
 
         if (ngx_http_rtagent_wsc_check_host(wsc) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ERR, wsc->conf.log, 0,
+            ngx_log_error(NGX_LOG_INFO, wsc->conf.log, 0,
                           "rtagent wsc: the certificate does not match "
                           "\"%V\"", &wsc->url.host);
             ngx_http_rtagent_wsc_finish(wsc, NGX_HTTP_RTAGENT_WSC_NETWORK,
@@ -565,7 +571,7 @@ ngx_http_rtagent_wsc_handler(ngx_event_t *ev)
     ngx_http_rtagent_wsc_t  *wsc = c->data;
 
     if (ev->timedout) {
-        ngx_log_error(NGX_LOG_ERR, wsc->conf.log, NGX_ETIMEDOUT,
+        ngx_log_error(NGX_LOG_INFO, wsc->conf.log, NGX_ETIMEDOUT,
                       "rtagent wsc: %V timed out", &wsc->url.host);
         ngx_http_rtagent_wsc_finish(wsc, NGX_HTTP_RTAGENT_WSC_TIMEOUT, 0,
                                     "timed out");
@@ -701,7 +707,7 @@ ngx_http_rtagent_wsc_handshake(ngx_http_rtagent_wsc_t *wsc, ngx_event_t *ev)
     end += 4;
 
     if (ngx_http_rtagent_wsc_answer(wsc, end, &detail, &code) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, wsc->conf.log, 0,
+        ngx_log_error(NGX_LOG_INFO, wsc->conf.log, 0,
                       "rtagent wsc: %V refused the upgrade: %s",
                       &wsc->url.host, detail);
         ngx_http_rtagent_wsc_finish(wsc, code
