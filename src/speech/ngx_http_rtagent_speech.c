@@ -20,6 +20,7 @@ extern const ngx_http_rtagent_stt_provider_t  ngx_http_rtagent_stt_local;
 extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_local;
 /* the cloud providers (src/speech/ngx_http_rtagent_{stt,tts}_*.c) */
 extern const ngx_http_rtagent_stt_provider_t  ngx_http_rtagent_stt_openai;
+extern const ngx_http_rtagent_stt_provider_t  ngx_http_rtagent_stt_azure;
 extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_azure;
 extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_openai;
 
@@ -28,6 +29,7 @@ extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_openai;
 static const ngx_http_rtagent_stt_provider_t  *ngx_http_rtagent_stts[] = {
     &ngx_http_rtagent_stt_local,
     &ngx_http_rtagent_stt_openai,
+    &ngx_http_rtagent_stt_azure,
     NULL
 };
 

@@ -50,6 +50,11 @@ typedef struct {
 } ngx_http_rtagent_speech_ssml_post_t;
 
 
+static char *ngx_http_rtagent_speech_ws_url(ngx_conf_t *cf, void *post,
+    void *data);
+static ngx_conf_post_t  ngx_http_rtagent_speech_ws_url_p =
+    { ngx_http_rtagent_speech_ws_url };
+
 static ngx_http_rtagent_speech_ssml_post_t  ngx_http_rtagent_speech_voice_p =
     { ngx_http_rtagent_speech_ssml_post, ngx_http_rtagent_ssml_check_voice };
 static ngx_http_rtagent_speech_ssml_post_t  ngx_http_rtagent_speech_lang_p =
@@ -112,6 +117,13 @@ static ngx_command_t  ngx_http_rtagent_speech_cloud_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_speech_offset(azure_tts_url),
       NULL },
+
+    { ngx_string("rtagent_azure_stt_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_speech_offset(azure_stt_url),
+      &ngx_http_rtagent_speech_ws_url_p },
 
     { ngx_string("rtagent_azure_tts_voice"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -290,6 +302,7 @@ ngx_http_rtagent_speech_cloud_merge_conf(ngx_conf_t *cf, void *parent,
         ngx_queue_init(&conf->azure_tokens->waiters);
         conf->azure_tokens->scf = conf;
     }
+    ngx_conf_merge_str_value(conf->azure_stt_url, prev->azure_stt_url, "");
     ngx_conf_merge_str_value(conf->azure_tts_voice, prev->azure_tts_voice,
                              "en-US-JennyNeural");
     ngx_conf_merge_str_value(conf->azure_tts_language,
@@ -408,48 +421,80 @@ ngx_http_rtagent_speech_ssml_post(ngx_conf_t *cf, void *post, void *data)
 }
 
 
-ngx_int_t
-ngx_http_rtagent_speech_azure_auth(ngx_http_rtagent_speech_cloud_conf_t *scf,
-    ngx_http_rtagent_http_job_t *job)
+static char *
+ngx_http_rtagent_speech_ws_url(ngx_conf_t *cf, void *post, void *data)
 {
-    u_char     *p;
-    ngx_str_t   name, value;
+    ngx_str_t  *url = data;
 
+    if ((url->len > 6 && ngx_strncmp(url->data, "wss://", 6) == 0)
+        || (url->len > 5 && ngx_strncmp(url->data, "ws://", 5) == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\": must be a ws:// or wss:// URL", url);
+
+    return NGX_CONF_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_rtagent_speech_azure_auth_header(
+    ngx_http_rtagent_speech_cloud_conf_t *scf, ngx_pool_t *pool,
+    ngx_keyval_t *kv)
+{
     if (scf->azure_tokens && scf->azure_tokens->token) {
-        ngx_str_set(&name, "Authorization");
-        value.data = scf->azure_tokens->token;
-        value.len = scf->azure_tokens->len;
-
-        return ngx_http_rtagent_http_add_header(job, &name, &value);
+        ngx_str_set(&kv->key, "Authorization");
+        kv->value.data = scf->azure_tokens->token;
+        kv->value.len = scf->azure_tokens->len;
+        return NGX_OK;
     }
 
     if (scf->azure_token.len) {
         /* the bearer token goes with "Bearer ": at most a few KiB */
-        p = ngx_alloc(scf->azure_token.len + 7, &job->log);
-        if (p == NULL) {
+        kv->value.data = ngx_pnalloc(pool, scf->azure_token.len + 7);
+        if (kv->value.data == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_memcpy(ngx_cpymem(p, "Bearer ", 7), scf->azure_token.data,
-                   scf->azure_token.len);
-
-        ngx_str_set(&name, "Authorization");
-        value.data = p;
-        value.len = scf->azure_token.len + 7;
-
-        if (ngx_http_rtagent_http_add_header(job, &name, &value) != NGX_OK) {
-            ngx_free(p);
-            return NGX_ERROR;
-        }
-
-        ngx_free(p);
-
+        ngx_memcpy(ngx_cpymem(kv->value.data, "Bearer ", 7),
+                   scf->azure_token.data, scf->azure_token.len);
+        kv->value.len = scf->azure_token.len + 7;
+        ngx_str_set(&kv->key, "Authorization");
         return NGX_OK;
     }
 
-    ngx_str_set(&name, "Ocp-Apim-Subscription-Key");
+    ngx_str_set(&kv->key, "Ocp-Apim-Subscription-Key");
+    kv->value = scf->azure_key;
 
-    return ngx_http_rtagent_http_add_header(job, &name, &scf->azure_key);
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_rtagent_speech_azure_auth(ngx_http_rtagent_speech_cloud_conf_t *scf,
+    ngx_http_rtagent_http_job_t *job)
+{
+    ngx_int_t      rc;
+    ngx_pool_t    *pool;
+    ngx_keyval_t   kv;
+
+    /* a job is on the heap: the header's value lives only until added */
+    pool = ngx_create_pool(1024, &job->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_rtagent_speech_azure_auth_header(scf, pool, &kv);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_rtagent_http_add_header(job, &kv.key, &kv.value);
+    }
+
+    ngx_destroy_pool(pool);
+
+    return rc;
 }
 
 

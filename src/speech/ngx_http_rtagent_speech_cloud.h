@@ -51,6 +51,8 @@ typedef struct {
     ngx_str_t                    azure_tts_rate;
     ngx_str_t                    azure_tts_style;
     ngx_uint_t                   azure_tts_hz;
+    ngx_str_t                    azure_stt_url;     /* ws:// or wss:// */
+    void                        *azure_stt_ssl;     /* ngx_ssl_t, lazily */
 
     /* OpenAI audio; Azure OpenAI when api_version is set */
     ngx_str_t                    openai_url;
@@ -92,6 +94,14 @@ ngx_http_rtagent_http_job_t *ngx_http_rtagent_speech_openai_job(
 ngx_int_t ngx_http_rtagent_speech_azure_auth(
     ngx_http_rtagent_speech_cloud_conf_t *scf,
     ngx_http_rtagent_http_job_t *job);
+
+/*
+ * The same as a header for a WebSocket upgrade: the name and value, the
+ * value in pool when it must be built.  NGX_ERROR on failure.
+ */
+ngx_int_t ngx_http_rtagent_speech_azure_auth_header(
+    ngx_http_rtagent_speech_cloud_conf_t *scf, ngx_pool_t *pool,
+    ngx_keyval_t *kv);
 
 /*
  * With rtagent_azure_speech_token_url: NGX_OK when a fresh token is at

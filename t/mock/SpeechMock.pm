@@ -2,7 +2,9 @@ package SpeechMock;
 
 # Starts t/mock/speech_mock.mjs (mock Azure Speech and OpenAI audio) for as
 # long as the test script runs, and publishes its port in %ENV as
-# TEST_NGINX_SPEECH_PORT for nginx configs.
+# TEST_NGINX_SPEECH_PORT for nginx configs; with openssl, also the TLS
+# port TEST_NGINX_SPEECH_TLS_PORT and the CA that signed its certificate,
+# TEST_NGINX_SPEECH_CA (TEST_NGINX_SPEECH_OTHER_CA: an unrelated one).
 #
 # speech_test_skip() returns why the speech provider tests cannot run here
 # (the test driver module not loaded, node missing), or undef once the mock
@@ -21,6 +23,7 @@ use warnings;
 use Exporter 'import';
 use File::Basename qw(dirname);
 use File::Spec;
+use File::Temp qw(tempdir);
 use IO::Select;
 
 use HttpMock ();
@@ -34,7 +37,17 @@ sub _start {
     return 'node is not installed'
         unless system('command -v node >/dev/null 2>&1') == 0;
 
-    $Pid = open($Out, '-|', 'node', "$Dir/speech_mock.mjs")
+    # TLS material for the wss:// routes, when openssl is at hand
+    my @tls;
+    my $certs;
+    if (system('command -v openssl >/dev/null 2>&1') == 0) {
+        $certs = tempdir('rtagent-speech-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+        system('sh', "$Dir/gen-certs.sh", $certs) == 0
+            or die "gen-certs.sh failed\n";
+        @tls = ('--cert', "$certs/server.pem", '--key', "$certs/server.key");
+    }
+
+    $Pid = open($Out, '-|', 'node', "$Dir/speech_mock.mjs", @tls)
         // die "cannot run node: $!\n";
     $Owner = $$;
 
@@ -45,6 +58,14 @@ sub _start {
         unless defined $line && $line =~ /"port":(\d+)/;
 
     $ENV{TEST_NGINX_SPEECH_PORT} = $1;
+
+    if (@tls) {
+        die "the speech mock has no TLS port\n"
+            unless $line =~ /"tls_port":(\d+)/;
+        $ENV{TEST_NGINX_SPEECH_TLS_PORT} = $1;
+        $ENV{TEST_NGINX_SPEECH_CA} = "$certs/ca.pem";
+        $ENV{TEST_NGINX_SPEECH_OTHER_CA} = "$certs/other-ca.pem";
+    }
     return undef;
 }
 

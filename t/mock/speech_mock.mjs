@@ -5,9 +5,10 @@
 // services do (auth, content types, output format, SSML, multipart, the
 // WAV header) and records each request for the tests to assert on.
 //
-//   node speech_mock.mjs [--port N]
+//   node speech_mock.mjs [--port N] [--cert server.pem --key server.key]
 //
-// prints one JSON line {"port":N} when it listens.
+// prints one JSON line {"port":N} when it listens; with --cert also
+// "tls_port":M, the same routes over TLS (for wss://).
 //
 // A request's behaviour comes from an optional path prefix
 // /m/<k=v,k=v,...>/ before the service's own path (the providers are
@@ -39,6 +40,20 @@
 //        Both: "Authorization: Bearer test-openai-key", or with the path
 //        /openai/deployments/<name>/audio/... and ?api-version=,
 //        "api-key: test-openai-key".
+//   GET (WebSocket) .../speech/recognition/<mode>/cognitiveservices/v1
+//        Azure STT, USP (PROTOCOLS.md 8): the key or token as for TTS,
+//        X-ConnectionId of 32 hex; checks speech.config (once per
+//        connection), speech.context and the audio messages of each turn
+//        (Path, X-RequestId, X-Timestamp, Content-Type: audio/x-wav on
+//        the first only, a RIFF header at 16 kHz first); at the empty one
+//        answers turn.start, speech.startDetected, two hypotheses, a
+//        detailed phrase (NBest[0], Confidence 0.93), speech.endDetected,
+//        turn.end.  code=C refuses the upgrade with C; nomatch=1 /
+//        silence=1 answer a NoMatch / InitialSilenceTimeout phrase;
+//        close=1 closes (1011) after turn.start; bye=1 closes (1000)
+//        after turn.end; hang=1 answers nothing after the audio; stall=1
+//        never answers the upgrade.  The record: the upgrade's path and headers, then
+//        conns=, usp.*, wav.*, audio.* of the last turn.
 // Test routes:
 //   GET /signal?key=K
 //   GET /__last?key=K[&aborted=1]   the last request of K as text lines
@@ -46,7 +61,10 @@
 //        json.*, field.*, wav.*), "hits=N aborted=A"; aborted=1 waits
 //        (up to 3 s) for a client of K to go away.  Forgets K.
 
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
 
 const args = Object.fromEntries(
     process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -379,14 +397,197 @@ async function handle(req, res) {
     await routes[name](req, res, o, st, url, lines);
 }
 
+// Azure STT over WebSocket
+
+const require = createRequire(new URL('../../tools/', import.meta.url));
+const { WebSocketServer } = require('ws');
+const wss = new WebSocketServer({ noServer: true });
+
+function uspParse(data, binary) {
+    let head, body;
+    if (binary) {
+        const n = data.readUInt16BE(0);
+        head = data.subarray(2, 2 + n).toString('latin1');
+        body = data.subarray(2 + n);
+    } else {
+        const s = data.toString();
+        const i = s.indexOf('\r\n\r\n');
+        if (i < 0) return null;
+        head = s.slice(0, i);
+        body = s.slice(i + 4);
+    }
+    const h = {};
+    for (const line of head.split('\r\n')) {
+        const i = line.indexOf(':');
+        if (i > 0) h[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+    }
+    return { h, body };
+}
+
+function uspText(path, rid, type, body) {
+    return `Path: ${path}\r\nX-RequestId: ${rid}\r\n`
+        + `X-Timestamp: ${new Date().toISOString()}\r\n`
+        + `Content-Type: ${type}\r\n\r\n${body}`;
+}
+
+function sttAzure(ws, o, st, lines) {
+    st.conns = (st.conns ?? 0) + 1;
+    let configs = 0;
+    let turn = null;
+    const bad = (why) => { lines.push(`usp.bad=${why}`); };
+    const send = (path, body) => {
+        if (ws.readyState === ws.OPEN) {
+            ws.send(uspText(path, turn.rid, 'application/json; charset=utf-8',
+                            body));
+        }
+    };
+
+    ws.on('message', (data, binary) => {
+        const m = uspParse(Buffer.from(data), binary);
+        if (!m) return bad('no header end');
+        const path = m.h.path;
+        const rid = m.h['x-requestid'] ?? '';
+        if (!m.h['x-timestamp']
+            || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+                .test(m.h['x-timestamp'])) {
+            return bad(`timestamp of ${path}`);
+        }
+        if (path === 'speech.config') {
+            configs++;
+            return;
+        }
+        if (!/^[0-9A-F]{32}$/i.test(rid)) return bad(`request id of ${path}`);
+        if (path === 'speech.context') {
+            if (configs !== 1) bad(`speech.config sent ${configs} times`);
+            let ctx;
+            try { ctx = JSON.parse(m.body); } catch { return bad('context'); }
+            turn = { rid, msgs: 0, bytes: 0, format: ctx?.phraseOutput?.format };
+            return;
+        }
+        if (path !== 'audio' || !binary) return bad(`path ${path}`);
+        if (!turn || turn.rid !== rid) return bad('audio of no turn');
+        turn.msgs++;
+        if (turn.msgs === 1) {
+            if (m.h['content-type'] !== 'audio/x-wav') bad('first type');
+            const w = parseWav(m.body);
+            turn.wav = w;
+            turn.bytes += m.body.length - 44;
+            send('turn.start', '{"context":{"serviceTag":"mock"}}');
+            if (o.close) {
+                ws.close(1011, 'mock error');
+            }
+            return;
+        }
+        if (m.h['content-type'] !== undefined) bad('type on a later chunk');
+        if (m.body.length > 0) {
+            turn.bytes += m.body.length;
+            return;
+        }
+        // the end of the turn's audio
+        if (o.hang) {
+            ws.on('close', () => st.aborted++);
+            return;
+        }
+        const ms = Math.round(turn.bytes / 32);
+        lines.push(`conns=${st.conns}`, `usp.configs=${configs}`,
+                   `usp.format=${turn.format}`,
+                   ...Object.entries(turn.wav).map(([k, v]) => `wav.${k}=${v}`),
+                   `audio.msgs=${turn.msgs}`, `audio.bytes=${turn.bytes}`);
+        const text = o.text ? decodeURIComponent(o.text)
+            : `heard ${ms} ms at 16000 Hz`;
+        const ticks = ms * 10000;
+        send('speech.startDetected', '{"Offset":100000}');
+        const words = text.split(' ');
+        send('speech.hypothesis', JSON.stringify({
+            Text: words.slice(0, 1).join(' '), Offset: 100000,
+            Duration: ticks / 2 }));
+        send('speech.hypothesis', JSON.stringify({
+            Text: words.slice(0, 3).join(' '), Offset: 100000,
+            Duration: ticks }));
+        const status = o.nomatch ? 'NoMatch'
+            : o.silence ? 'InitialSilenceTimeout' : 'Success';
+        send('speech.phrase', JSON.stringify(status === 'Success'
+            ? { RecognitionStatus: status, Offset: 100000, Duration: ticks,
+                NBest: [{ Confidence: 0.93, Lexical: text.toLowerCase(),
+                          ITN: text, MaskedITN: text, Display: text },
+                        { Confidence: 0.5, Display: 'wrong' }] }
+            : { RecognitionStatus: status, Offset: 0, Duration: 0 }));
+        send('speech.endDetected', '{"Offset":200000}');
+        if (ws.readyState === ws.OPEN) {
+            ws.send(`Path: turn.end\r\nX-RequestId: ${turn.rid}\r\n`
+                    + `X-Timestamp: ${new Date().toISOString()}\r\n\r\n`);
+        }
+        if (o.bye) ws.close(1000, 'bye');
+    });
+}
+
+function refuse(socket, code) {
+    socket.end(`HTTP/1.1 ${code} Refused\r\nContent-Length: 0\r\n`
+               + 'Connection: close\r\n\r\n');
+}
+
+function upgrade(req, socket, head) {
+    const url = new URL(req.url, 'http://mock');
+    let path = url.pathname;
+    const o = {};
+    const m = /^\/m\/([^/]*)(\/.*)$/.exec(path);
+    if (m) {
+        for (const kv of m[1].split(',')) {
+            const [k, ...v] = kv.split('=');
+            if (k) o[k] = v.join('=');
+        }
+        path = m[2];
+    }
+    if (!/\/speech\/recognition\/(conversation|interactive|dictation)\/cognitiveservices\/v1$/
+        .test(path)) {
+        return refuse(socket, 404);
+    }
+    const st = state(o.key ?? '-');
+    st.hits++;
+    const lines = [`path=${url.pathname}${url.search}`, ...headerLines(req)];
+    st.last = lines;
+    const auth = req.headers['ocp-apim-subscription-key'] === AZURE_KEY
+        || req.headers.authorization === `Bearer ${AZURE_TOKEN}`;
+    if (!auth) return refuse(socket, 401);
+    if (o.times !== undefined && st.hits > Number(o.times)) delete o.code;
+    if (o.code) return refuse(socket, Number(o.code));
+    if (o.stall) {
+        // read on, so that the client's close (half-open here) is seen
+        socket.on('end', () => { st.aborted++; socket.destroy(); });
+        socket.resume();
+        return;
+    }
+    if (!/^[0-9A-F]{32}$/.test(req.headers['x-connectionid'] ?? '')) {
+        return refuse(socket, 400);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => sttAzure(ws, o, st, lines));
+}
+
 const server = http.createServer((req, res) => {
     handle(req, res).catch((e) => reply(res, 500, String(e)));
 });
 server.keepAliveTimeout = 30000;
+server.on('upgrade', upgrade);
+
+function listening() {
+    const out = { port: server.address().port };
+    if (tls) out.tls_port = tls.address().port;
+    process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+let tls = null;
+if (args.cert) {
+    tls = https.createServer({ cert: fs.readFileSync(args.cert),
+                               key: fs.readFileSync(args.key) },
+                             (req, res) => {
+        handle(req, res).catch((e) => reply(res, 500, String(e)));
+    });
+    tls.on('upgrade', upgrade);
+}
 
 server.listen(Number(args.port ?? 0), '127.0.0.1', () => {
-    process.stdout.write(JSON.stringify({ port: server.address().port })
-                         + '\n');
+    if (!tls) return listening();
+    tls.listen(0, '127.0.0.1', listening);
 });
 
 for (const sig of ['SIGTERM', 'SIGINT']) {

@@ -20,6 +20,7 @@
  *       calls return an error.
  *
  *   rtagent_test_stt;      GET /t?[file=PATH|tone=MS][&rate=HZ][&call=ID]
+ *                          [&turns=N: the utterance N times, 100 ms apart]
  *                          [&language=L][&cancel=MS]
  *       Feeds 16-bit mono PCM (a raw file, or MS ms of a 440 Hz tone) at
  *       HZ (default 16000) in 20 ms frames between begin() and finish(),
@@ -67,6 +68,8 @@ typedef struct {
     /* stt */
     ngx_http_rtagent_stt_t         stt;
     ngx_http_rtagent_timer_t       timer;
+    ngx_str_t                      pcm;
+    ngx_uint_t                     turns;        /* still to run */
 } ngx_http_rtagent_test_speech_t;
 
 
@@ -74,6 +77,10 @@ static char *ngx_http_rtagent_test_speech_set(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_rtagent_test_tts_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r);
+static void ngx_http_rtagent_test_stt_done(ngx_http_rtagent_test_speech_t *ts);
+static void ngx_http_rtagent_test_stt_next(ngx_event_t *ev);
+static ngx_int_t ngx_http_rtagent_test_stt_turn(
+    ngx_http_rtagent_test_speech_t *ts);
 
 
 static ngx_command_t  ngx_http_rtagent_test_speech_commands[] = {
@@ -550,7 +557,7 @@ ngx_http_rtagent_test_stt_result(ngx_http_rtagent_stt_t *stt,
                                      "duration=%M language=%V",
                                      &res->text, res->confidence,
                                      res->duration, &res->language);
-    ngx_http_rtagent_test_speech_reply(ts);
+    ngx_http_rtagent_test_stt_done(ts);
 }
 
 
@@ -570,7 +577,72 @@ ngx_http_rtagent_test_stt_error(ngx_http_rtagent_stt_t *stt,
     ngx_http_rtagent_test_speech_out(ts, "error: %s: %s",
                                      ngx_http_rtagent_speech_err_name(err),
                                      detail ? detail : "-");
-    ngx_http_rtagent_test_speech_reply(ts);
+    ngx_http_rtagent_test_stt_done(ts);
+}
+
+
+/* a turn ended: the next one a moment later (turns=N), or the reply */
+
+static void
+ngx_http_rtagent_test_stt_done(ngx_http_rtagent_test_speech_t *ts)
+{
+    if (ts->turns == 0) {
+        ngx_http_rtagent_test_speech_reply(ts);
+        return;
+    }
+
+    ts->timer.event.handler = ngx_http_rtagent_test_stt_next;
+    ngx_add_timer(&ts->timer.event, 100);
+}
+
+
+static void
+ngx_http_rtagent_test_stt_next(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t        *t = ev->data;
+    ngx_http_rtagent_test_speech_t  *ts = t->data;
+
+    ts->timer.event.handler = ngx_http_rtagent_test_speech_timer;
+
+    if (ngx_http_rtagent_test_stt_turn(ts) != NGX_OK) {
+        ngx_http_rtagent_test_speech_reply(ts);
+    }
+}
+
+
+/* one utterance: begin, 20 ms frames as the call session feeds them, finish */
+
+static ngx_int_t
+ngx_http_rtagent_test_stt_turn(ngx_http_rtagent_test_speech_t *ts)
+{
+    size_t                   off, frame;
+    ngx_http_rtagent_stt_t  *stt = &ts->stt;
+
+    ts->turns--;
+
+    if (stt->provider->begin(stt) != NGX_OK) {
+        ngx_http_rtagent_test_speech_out(ts, "begin failed");
+        return NGX_ERROR;
+    }
+
+    frame = stt->rate / 50 * 2;
+
+    for (off = 0; off < ts->pcm.len; off += frame) {
+        if (stt->provider->feed(stt, ts->pcm.data + off,
+                                ngx_min(frame, ts->pcm.len - off))
+            != NGX_OK)
+        {
+            ngx_http_rtagent_test_speech_out(ts, "feed failed");
+            return NGX_ERROR;
+        }
+    }
+
+    if (stt->provider->finish(stt) != NGX_OK) {
+        ngx_http_rtagent_test_speech_out(ts, "finish failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -665,7 +737,6 @@ ngx_http_rtagent_test_stt_cancel(ngx_event_t *ev)
 static ngx_int_t
 ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
 {
-    size_t                           off, frame;
     ngx_int_t                        n;
     ngx_str_t                        v, pcm;
     ngx_pool_cleanup_t              *cln;
@@ -710,6 +781,17 @@ ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
         ts->cancel_at = n + 1;
     }
 
+    ts->turns = 1;
+
+    if (ngx_http_arg(r, (u_char *) "turns", 5, &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+        if (n <= 0) {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        ts->turns = n;
+    }
+
     (void) ngx_http_rtagent_test_speech_arg(r, "language", &stt->language);
 
     ngx_http_rtagent_timer_init(&ts->timer, ngx_http_rtagent_test_speech_timer,
@@ -741,28 +823,9 @@ ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_rtagent_test_stt_cleanup;
     cln->data = ts;
 
-    if (stt->provider->begin(stt) != NGX_OK) {
-        ngx_http_rtagent_test_speech_out(ts, "begin failed");
-        ngx_http_rtagent_test_speech_reply(ts);
-        return NGX_DONE;
-    }
+    ts->pcm = pcm;
 
-    /* 20 ms frames, as the call session feeds them */
-    frame = stt->rate / 50 * 2;
-
-    for (off = 0; off < pcm.len; off += frame) {
-        if (stt->provider->feed(stt, pcm.data + off,
-                                ngx_min(frame, pcm.len - off))
-            != NGX_OK)
-        {
-            ngx_http_rtagent_test_speech_out(ts, "feed failed");
-            ngx_http_rtagent_test_speech_reply(ts);
-            return NGX_DONE;
-        }
-    }
-
-    if (stt->provider->finish(stt) != NGX_OK) {
-        ngx_http_rtagent_test_speech_out(ts, "finish failed");
+    if (ngx_http_rtagent_test_stt_turn(ts) != NGX_OK) {
         ngx_http_rtagent_test_speech_reply(ts);
         return NGX_DONE;
     }
