@@ -3,7 +3,10 @@
 # description, tools, language, instance, pid, updated_at) with a TTL of
 # three heartbeats, renews it at each beat, and stops when nginx stops, so
 # the entries expire; GET on rtagent_agents_api lists every entry found in
-# Redis, another instance's included.  Runs its own nginx and redis-server.
+# Redis, another instance's included.  The same worker writes the demo
+# policyholders of rtagent_agent_data once, at its start, as
+# rtagent:policy:{<policy>} hashes without a TTL.  Runs its own nginx and
+# redis-server.
 
 use strict;
 use warnings;
@@ -57,7 +60,8 @@ my $r = start_redis();
 my $n = start_nginx(workers => 2,
                     http => "rtagent_redis 127.0.0.1:$r->{port};\n"
                           . "rtagent_agents $dir;\n"
-                          . "rtagent_agents_heartbeat 500ms;",
+                          . "rtagent_agents_heartbeat 500ms;\n"
+                          . "rtagent_agent_data $dir/data/policyholders.yaml;",
                     server => 'location = /api/agents { rtagent_agents_api; }');
 
 ok(redis_up($n), 'both workers connected') or diag error_log($n);
@@ -84,6 +88,19 @@ ok($pid != $n->{pid} && kill(0, $pid), "it is a worker ($pid)");
 is(entry($r, 'auth')->{tools},
    'verify_identity,lookup_policy,transfer_to_human,end_call',
    'auth: its tools, in the order of its file');
+
+# the demo policyholders
+ok(wait_for(sub { redis($r, 'EXISTS', 'rtagent:policy:{31415926}') }),
+   'the policyholders are written');
+is_deeply({ @{ redis($r, 'HGETALL', 'rtagent:policy:{12345678}') } },
+          { policy => '12345678', zip => '60614', name => 'Bob Martinez',
+            phone => '+13125550187',
+            vehicles => '["2021 Ford F-150","2016 Honda Civic"]' },
+          'policy 12345678: every field, vehicles as a JSON array');
+is(redis($r, 'TTL', 'rtagent:policy:{42718365}'), -1, 'no TTL');
+is(scalar(() = error_log($n)
+          =~ /rtagent: 4 policyholders from "[^"]+" written to Redis/g),
+   1, 'written once, by one worker');
 
 # renewed: outlives its TTL, with a newer updated_at
 my $t0 = entry($r, 'auth')->{updated_at};

@@ -15,6 +15,7 @@
 
 #include <ngx_http_rtagent_core.h>
 #include <agent/ngx_http_rtagent_agent_module.h>
+#include <agent/ngx_http_rtagent_agent_data.h>
 #include <store/ngx_http_rtagent_registry.h>
 
 
@@ -34,6 +35,12 @@ typedef struct {
     ngx_array_t               *agents;        /* ngx_http_rtagent_agent_t */
     ngx_http_rtagent_agent_t  *entry;
     ngx_msec_t                 heartbeat;     /* rtagent_agents_heartbeat */
+
+    /* rtagent_agent_data: the demo policyholders, written once at start */
+    ngx_str_t                  data;
+    ngx_http_rtagent_policyholder_t  *policies;
+    size_t                     npolicies;
+    unsigned                   data_written:1;
 
     /* the worker that publishes: its timer and the fields of each agent */
     ngx_event_t                beat;
@@ -59,6 +66,10 @@ static ngx_int_t ngx_http_rtagent_agent_init_module(ngx_cycle_t *cycle);
 static void *ngx_http_rtagent_agent_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_rtagent_agent_init_main_conf(ngx_conf_t *cf,
     void *conf);
+static char *ngx_http_rtagent_agent_data(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_rtagent_agent_write_data(
+    ngx_http_rtagent_agent_main_conf_t *amcf, ngx_log_t *log);
 static ngx_int_t ngx_http_rtagent_agent_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtagent_agent_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_rtagent_agent_beat(ngx_event_t *ev);
@@ -93,6 +104,13 @@ static ngx_command_t  ngx_http_rtagent_agent_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_rtagent_agent_main_conf_t, heartbeat),
+      NULL },
+
+    { ngx_string("rtagent_agent_data"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtagent_agent_data,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("rtagent_agents_api"),
@@ -450,6 +468,10 @@ ngx_http_rtagent_agent_create_main_conf(ngx_conf_t *cf)
      *     amcf->entry = NULL;
      *     amcf->beat = { 0 };
      *     amcf->fields = NULL;
+     *     amcf->data = { 0, NULL };
+     *     amcf->policies = NULL;
+     *     amcf->npolicies = 0;
+     *     amcf->data_written = 0;
      */
 
     amcf->heartbeat = NGX_CONF_UNSET_MSEC;
@@ -662,10 +684,22 @@ ngx_http_rtagent_agent_init_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_rtagent_agent_conf(cycle);
 
-    if (amcf == NULL || amcf->agents == NULL
+    if (amcf == NULL || (amcf->agents == NULL && amcf->policies == NULL)
         || !((ngx_process == NGX_PROCESS_WORKER && ngx_worker == 0)
              || ngx_process == NGX_PROCESS_SINGLE))
     {
+        return NGX_OK;
+    }
+
+    amcf->beat.handler = ngx_http_rtagent_agent_beat;
+    amcf->beat.data = amcf;
+    amcf->beat.log = cycle->log;
+    /* a graceful shutdown does not wait for it */
+    amcf->beat.cancelable = 1;
+
+    ngx_add_timer(&amcf->beat, 1);
+
+    if (amcf->agents == NULL) {
         return NGX_OK;
     }
 
@@ -727,14 +761,6 @@ ngx_http_rtagent_agent_init_process(ngx_cycle_t *cycle)
         f[6].value.len = 0;
     }
 
-    amcf->beat.handler = ngx_http_rtagent_agent_beat;
-    amcf->beat.data = amcf;
-    amcf->beat.log = cycle->log;
-    /* a graceful shutdown does not wait for it */
-    amcf->beat.cancelable = 1;
-
-    ngx_add_timer(&amcf->beat, 1);
-
     return NGX_OK;
 }
 
@@ -770,6 +796,20 @@ ngx_http_rtagent_agent_beat(ngx_event_t *ev)
     ngx_http_rtagent_store_field_t  *f;
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (amcf->policies && !amcf->data_written) {
+        amcf->data_written = 1;
+
+        if (ngx_http_rtagent_agent_write_data(amcf, ev->log) == NGX_DECLINED)
+        {
+            /* no rtagent_redis: nowhere to write, now or later */
+            return;
+        }
+    }
+
+    if (amcf->agents == NULL) {
         return;
     }
 
@@ -1034,4 +1074,130 @@ ngx_http_rtagent_agents_api_send(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * rtagent_agent_data <file>: the demo policyholders, read and checked
+ * here (a bad file fails nginx -t with the file, line and field named),
+ * written to Redis by the publishing worker at its start
+ */
+static char *
+ngx_http_rtagent_agent_data(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rtagent_agent_main_conf_t *amcf = conf;
+
+    u_char     *p;
+    char        err[512];
+    ngx_str_t  *value, name, bytes;
+
+    if (amcf->data.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_get_full_name(cf->pool, &cf->cycle->prefix, &name) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a NUL-terminated copy: ngx_get_full_name() may return the argument */
+    p = ngx_pnalloc(cf->pool, name.len + 1);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(p, name.data, name.len);
+    p[name.len] = '\0';
+    amcf->data.data = p;
+    amcf->data.len = name.len;
+
+    if (ngx_http_rtagent_agent_read(cf, cf->temp_pool, &amcf->data, &bytes,
+                                    (u_char *) "rtagent_agent_data: ")
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_rtagent_agent_data_parse(bytes.data, bytes.len,
+                                          (char *) amcf->data.data,
+                                          ngx_http_rtagent_agent_alloc,
+                                          cf->pool, &amcf->policies,
+                                          &amcf->npolicies, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "rtagent_agent_data: %s",
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* HSET rtagent:policy:{<policy>} for each; vehicles as a JSON array */
+static ngx_int_t
+ngx_http_rtagent_agent_write_data(ngx_http_rtagent_agent_main_conf_t *amcf,
+    ngx_log_t *log)
+{
+    size_t                            i, k;
+    ngx_int_t                         rc;
+    ngx_str_t                         policy, json;
+    ngx_http_rtagent_json_out_t       j;
+    ngx_http_rtagent_policyholder_t  *ph;
+    ngx_http_rtagent_store_field_t    f[4];
+
+    for (i = 0; i < amcf->npolicies; i++) {
+        ph = &amcf->policies[i];
+
+        if (ngx_http_rtagent_json_out_init_list(&j) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        for (k = 0; k < ph->vehicles.nelts; k++) {
+            ngx_http_rtagent_json_out_str(&j, NULL, ph->vehicles.elts[k].data,
+                                          ph->vehicles.elts[k].len);
+        }
+
+        if (ngx_http_rtagent_json_out_get(&j, &json) != NGX_OK) {
+            ngx_http_rtagent_json_out_free(&j);
+            ngx_log_error(NGX_LOG_ERR, log, 0, "rtagent: policy \"%s\": its "
+                          "vehicles are not UTF-8, not written",
+                          ph->policy.data);
+            continue;
+        }
+
+        policy.len = ph->policy.len;
+        policy.data = ph->policy.data;
+        f[0].name = "zip";
+        f[0].value.len = ph->zip.len;
+        f[0].value.data = ph->zip.data;
+        f[1].name = "name";
+        f[1].value.len = ph->name.len;
+        f[1].value.data = ph->name.data;
+        f[2].name = "phone";
+        f[2].value.len = ph->phone.len;
+        f[2].value.data = ph->phone.data;
+        f[3].name = "vehicles";
+        f[3].value = json;
+
+        rc = ngx_http_rtagent_registry_policy(&policy, f, 4, log);
+
+        ngx_http_rtagent_json_out_free(&j);
+
+        if (rc == NGX_DECLINED) {
+            return NGX_DECLINED;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "rtagent: %uz policyholders from \"%V\" written to Redis",
+                  amcf->npolicies, &amcf->data);
+
+    return NGX_OK;
 }
