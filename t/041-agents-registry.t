@@ -141,6 +141,19 @@ ok(stop_nginx($n), 'nginx stops');
 ok(wait_for(sub { !entry($r, 'auth') && !entry($r, 'support') }, 5),
    'after the stop the entries expire');
 
+# Redis away: the query does not wait for it for ever
+my $far = start_nginx(http => "rtagent_redis 127.0.0.1:" . free_port() . ";\n"
+                            . "rtagent_agents $dir;",
+                      server => 'location = /api/agents { rtagent_agents_api; }');
+my $t = time;
+($status, undef, $body) = http($far, 'GET', '/api/agents');
+is($status, 503, 'Redis does not answer: 503');
+is($body, '{"error":"Redis did not answer"}', 'and why');
+ok(time - $t < 10, 'after the timeout of 3 s');
+like(error_log($far), qr/Redis did not answer the agents' registry query within 3000 ms/,
+     'logged');
+ok(stop_nginx($far), 'nginx stops');
+
 # without rtagent_redis there is no registry to show
 my $m = start_nginx(http => "rtagent_agents $dir;",
                     server => 'location = /api/agents { rtagent_agents_api; }');

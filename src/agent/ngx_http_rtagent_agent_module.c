@@ -25,6 +25,9 @@
 /* a registry entry outlives this many missed heartbeats, no more */
 #define NGX_HTTP_RTAGENT_AGENT_TTL_BEATS  3
 
+/* GET /api/agents answers 503 when Redis has not answered by then */
+#define NGX_HTTP_RTAGENT_AGENTS_API_TIMEOUT  3000
+
 /* what an agent publishes in the registry (see store/.._registry.h) */
 #define NGX_HTTP_RTAGENT_AGENT_NFIELDS    7
 
@@ -51,7 +54,9 @@ typedef struct {
 /* a GET /api/agents that waits for Redis; see ngx_http_rtagent_agents_api */
 typedef struct {
     ngx_http_request_t        *r;             /* NULL once it is gone */
-    unsigned                   pending:1;
+    ngx_event_t                timeout;
+    unsigned                   pending:1;     /* Redis has not answered */
+    unsigned                   answered:1;    /* the timeout answered */
 } ngx_http_rtagent_agent_api_t;
 
 
@@ -77,6 +82,7 @@ static char *ngx_http_rtagent_agents_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_rtagent_agents_api_handler(ngx_http_request_t *r);
 static void ngx_http_rtagent_agents_api_cleanup(void *data);
+static void ngx_http_rtagent_agents_api_timeout(ngx_event_t *ev);
 static void ngx_http_rtagent_agents_api_listed(void *data, ngx_int_t n,
     ngx_http_rtagent_registry_entry_t *entries);
 static ngx_int_t ngx_http_rtagent_agents_api_send(ngx_http_request_t *r,
@@ -882,7 +888,8 @@ ngx_http_rtagent_agents_api_handler(ngx_http_request_t *r)
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    api = ngx_alloc(sizeof(ngx_http_rtagent_agent_api_t), r->connection->log);
+    api = ngx_calloc(sizeof(ngx_http_rtagent_agent_api_t),
+                     r->connection->log);
     if (cln == NULL || api == NULL) {
         if (api) {
             ngx_free(api);
@@ -914,6 +921,12 @@ ngx_http_rtagent_agents_api_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_rtagent_agents_api_cleanup;
     cln->data = api;
 
+    /* Redis may be away for long: the writes wait for it, this does not */
+    api->timeout.handler = ngx_http_rtagent_agents_api_timeout;
+    api->timeout.data = api;
+    api->timeout.log = r->connection->log;
+    ngx_add_timer(&api->timeout, NGX_HTTP_RTAGENT_AGENTS_API_TIMEOUT);
+
     r->main->count++;
 
     return NGX_DONE;
@@ -925,12 +938,44 @@ ngx_http_rtagent_agents_api_cleanup(void *data)
 {
     ngx_http_rtagent_agent_api_t *api = data;
 
+    if (api->timeout.timer_set) {
+        ngx_del_timer(&api->timeout);
+    }
+
     if (api->pending) {
         api->r = NULL;
         return;
     }
 
     ngx_free(api);
+}
+
+
+static void
+ngx_http_rtagent_agents_api_timeout(ngx_event_t *ev)
+{
+    ngx_http_rtagent_agent_api_t *api = ev->data;
+
+    ngx_str_t            json;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = api->r;
+    c = r->connection;
+
+    ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                  "rtagent: Redis did not answer the agents' registry query "
+                  "within %M ms", (ngx_msec_t)
+                  NGX_HTTP_RTAGENT_AGENTS_API_TIMEOUT);
+
+    /* the answer, when it comes, leaves the request alone */
+    api->answered = 1;
+    ngx_str_set(&json, "{\"error\":\"Redis did not answer\"}");
+
+    ngx_http_finalize_request(r, ngx_http_rtagent_agents_api_send(r,
+                                               NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               &json));
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -944,14 +989,24 @@ ngx_http_rtagent_agents_api_listed(void *data, ngx_int_t n,
     ngx_int_t                     i;
     ngx_str_t                     json, *name, *value;
     ngx_uint_t                    k, status;
+    ngx_connection_t             *c;
     ngx_http_request_t           *r;
     ngx_http_rtagent_json_out_t   j;
 
     api->pending = 0;
     r = api->r;
 
+    if (api->timeout.timer_set) {
+        ngx_del_timer(&api->timeout);
+    }
+
     if (r == NULL) {
         ngx_free(api);
+        return;
+    }
+
+    if (api->answered) {
+        /* the request's cleanup frees api */
         return;
     }
 
@@ -1036,8 +1091,11 @@ send:
         return;
     }
 
+    c = r->connection;
+
     ngx_http_finalize_request(r, ngx_http_rtagent_agents_api_send(r, status,
                                                                   &json));
+    ngx_http_run_posted_requests(c);
 }
 
 
