@@ -60,6 +60,15 @@ struct ngx_http_rtagent_call_s {
     ngx_msec_t                     speech_start;
     ngx_msec_t                     speech_end;
 
+    /* barge-in: the utterance under way interrupted the agent, and is
+     * not yet confirmed as speech (see call_onset) */
+    ngx_msec_t                     barge_onset;
+    ngx_msec_t                     barge_voiced;  /* of the utterance */
+    ngx_http_rtagent_timer_t       barge_timer;   /* barge_in_resume */
+    ngx_uint_t                     barge_confirmed;   /* counters, */
+    ngx_uint_t                     barge_resumed;     /* for metrics */
+    ngx_uint_t                     barge_echo;
+
     ngx_uint_t                     utterances;
     const char                    *hangup;     /* a control hang-up's */
     ngx_str_t                      hangup_reason;
@@ -72,6 +81,10 @@ struct ngx_http_rtagent_call_s {
     unsigned                       reply_done:1;
     unsigned                       tts_busy:1;
     unsigned                       tts_rs_on:1;
+    unsigned                       barge:1;     /* unconfirmed barge-in */
+    unsigned                       barge_paused:1;  /* the playout by it */
+    unsigned                       barge_stt:1; /* its STT waits confirm */
+    unsigned                       utt_drop:1;  /* no turn: echo, noise */
 };
 
 
@@ -85,7 +98,14 @@ static const char  *ngx_http_rtagent_call_outcomes[] = {
 };
 
 
-static ngx_int_t ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call);
+static ngx_int_t ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call,
+    const u_char *pcm, size_t len);
+static void ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
+    const char *by);
+static void ngx_http_rtagent_call_barge_resume(ngx_event_t *ev);
+static void ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
+    const u_char *pcm, size_t len);
 static void ngx_http_rtagent_call_utterance_end(
     ngx_http_rtagent_call_t *call);
 static ngx_http_rtagent_store_call_t *ngx_http_rtagent_call_store(
@@ -132,6 +152,10 @@ ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf)
     conf->max_utterance = NGX_CONF_UNSET_MSEC;
     conf->playout_lead = NGX_CONF_UNSET_MSEC;
     conf->barge_in = NGX_CONF_UNSET;
+    conf->barge_in_min = NGX_CONF_UNSET_MSEC;
+    conf->barge_in_min_chars = NGX_CONF_UNSET;
+    conf->barge_in_resume = NGX_CONF_UNSET_MSEC;
+    conf->barge_in_echo_guard = NGX_CONF_UNSET_MSEC;
 }
 
 
@@ -148,6 +172,13 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
                               15000);
     ngx_conf_merge_msec_value(conf->playout_lead, prev->playout_lead, 100);
     ngx_conf_merge_value(conf->barge_in, prev->barge_in, 1);
+    ngx_conf_merge_msec_value(conf->barge_in_min, prev->barge_in_min, 300);
+    ngx_conf_merge_value(conf->barge_in_min_chars, prev->barge_in_min_chars,
+                         8);
+    ngx_conf_merge_msec_value(conf->barge_in_resume, prev->barge_in_resume,
+                              800);
+    ngx_conf_merge_msec_value(conf->barge_in_echo_guard,
+                              prev->barge_in_echo_guard, 200);
 
     if (conf->stt.provider == NULL) {
         conf->stt = prev->stt;
@@ -192,6 +223,10 @@ ngx_http_rtagent_call_create(ngx_pool_t *pool,
     call->conf = conf;
     call->channel = ch;
     call->pool = pool;
+
+    ngx_http_rtagent_timer_init(&call->barge_timer,
+                                ngx_http_rtagent_call_barge_resume, call,
+                                ch->log);
 
     return call;
 }
@@ -278,24 +313,43 @@ ngx_http_rtagent_call_audio(ngx_http_rtagent_call_t *call, const u_char *pcm,
 
     case NGX_HTTP_RTAGENT_VAD_ONSET:
         (void) ngx_http_rtagent_ring_push_evict(&call->preroll, pcm, len);
-        return ngx_http_rtagent_call_onset(call);
+        return ngx_http_rtagent_call_onset(call, silent ? NULL : pcm, len);
 
     case NGX_HTTP_RTAGENT_VAD_SPEECH:
-        if (call->hearing) {
-            (void) call->stt.provider->feed(&call->stt, pcm, len);
-        }
-
-        (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
+        ngx_http_rtagent_call_speech_frame(call, pcm, len);
         return NGX_OK;
 
     default: /* NGX_HTTP_RTAGENT_VAD_END */
-        if (call->hearing) {
-            (void) call->stt.provider->feed(&call->stt, pcm, len);
+        ngx_http_rtagent_call_speech_frame(call, pcm, len);
+
+        if (call->barge) {
+            ngx_http_rtagent_call_barge_end(call);
         }
 
-        (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
         ngx_http_rtagent_call_utterance_end(call);
         return NGX_OK;
+    }
+}
+
+
+/* a frame of an utterance; an unconfirmed barge-in is confirmed by it */
+
+static void
+ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
+    const u_char *pcm, size_t len)
+{
+    if (call->hearing && !call->barge_stt && !call->utt_drop) {
+        (void) call->stt.provider->feed(&call->stt, pcm, len);
+    }
+
+    (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
+
+    if (call->barge && ngx_http_rtagent_vad_voiced(&call->vad)) {
+        call->barge_voiced += call->frame_ms;
+
+        if (call->barge_voiced >= call->conf->barge_in_min) {
+            ngx_http_rtagent_call_barge_confirm(call, "speech");
+        }
     }
 }
 
@@ -352,6 +406,12 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         ngx_http_rtagent_playout_stop(&call->playout);
     }
 
+    if (call->barge_timer.event.timer_set) {
+        ngx_del_timer(&call->barge_timer.event);
+    }
+
+    call->barge = 0;
+
     ngx_http_rtagent_call_speech_close(call);
 
     if (call->utterance.buf != NULL) {
@@ -395,42 +455,95 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
 }
 
 
+/*
+ * Barge-in.  Caller speech while the agent's audio goes out stops it at
+ * once (the far end drops its queue too: StopAudio), but that is all it
+ * does until the interruption is confirmed: by rtagent_barge_in_min of
+ * voiced speech or a partial transcript of rtagent_barge_in_min_chars.
+ * Then the reply is cancelled (responder, TTS, the audio not heard) and
+ * the utterance is heard from its start.  Unconfirmed by the end of the
+ * utterance or within rtagent_barge_in_resume (a cough, "mhm", noise),
+ * the reply goes on from where the caller last heard it and the sound is
+ * dropped.  While the agent thinks (no audio yet) the same holds, with
+ * nothing to stop.
+ *
+ * The echo guard: in the first rtagent_barge_in_echo_guard of a stretch
+ * of agent audio, an onset more than 3 dB quieter than the agent's last
+ * frame is taken for the agent's own voice coming back (an echo is
+ * attenuated on its way), and ignored with its utterance.
+ */
+
 static ngx_int_t
-ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
+ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
+    size_t len)
 {
-    size_t   n;
-    u_char  *buf;
+    size_t                       n;
+    u_char                      *buf;
+    ngx_uint_t                   busy;
+    ngx_http_rtagent_playout_t  *pl;
 
-    if (ngx_http_rtagent_playout_active(&call->playout)
-        && call->conf->barge_in)
-    {
-        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                      "rtagent call: barge-in, stopping playback, call:%V",
-                      &call->channel->call_id);
+    pl = &call->playout;
 
-        ngx_http_rtagent_call_stop_audio(call);
-    }
+    call->utt_drop = 0;
+    call->barge_stt = 0;
+    call->barge_voiced = call->vad.conf.start_frames * call->frame_ms;
 
-    if (call->speech) {
-        /* the reply under way is for what the caller said before:
-         * they talk again, so it and its synthesis are dropped */
-        if (call->conf->barge_in
-            && (call->turn_on || call->tts_busy || call->reply != NULL))
+    busy = call->speech
+           && (call->turn_on || call->tts_busy || call->reply != NULL);
+
+    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)) {
+
+        if (ngx_current_msec - pl->spoke < call->conf->barge_in_echo_guard
+            && pcm != NULL
+            && ngx_http_rtagent_pcm_energy(pcm, len) < pl->energy / 2)
         {
+            call->barge_echo++;
+            call->utt_drop = 1;
+
             ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                          "rtagent call: barge-in, reply cancelled, "
+                          "rtagent call: barge-in ignored, quieter than "
+                          "the agent's audio (echo guard), call:%V",
+                          &call->channel->call_id);
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                          "rtagent call: barge-in, stopping playback, "
                           "call:%V", &call->channel->call_id);
 
-            ngx_http_rtagent_call_reply_cancel(call);
+            if (ngx_http_rtagent_playout_pause(pl) != NGX_OK) {
+                ngx_http_rtagent_playout_stop(pl);
+            }
+
+            (void) call->channel->stop_audio(call->channel);
+
+            call->barge = 1;
+            call->barge_paused = 1;
         }
 
-        /* an earlier utterance still in STT is heard with this one */
-        call->stt.provider->cancel(&call->stt);
-        call->hearing = 0;
+    } else if (call->conf->barge_in && busy) {
+        call->barge = 1;
+    }
 
-        if (call->stt.provider->begin(&call->stt) == NGX_OK) {
-            call->hearing = 1;
-            call->speech_start = ngx_current_msec;
+    if (call->barge) {
+        call->barge_onset = ngx_current_msec;
+        ngx_add_timer(&call->barge_timer.event,
+                      call->conf->barge_in_resume);
+    }
+
+    if (call->speech && !call->utt_drop) {
+        if (call->barge && call->hearing) {
+            /* an earlier utterance is still in STT: it is not given up
+             * for what may be a cough */
+            call->barge_stt = 1;
+
+        } else {
+            call->stt.provider->cancel(&call->stt);
+            call->hearing = 0;
+
+            if (call->stt.provider->begin(&call->stt) == NGX_OK) {
+                call->hearing = 1;
+                call->speech_start = ngx_current_msec;
+            }
         }
     }
 
@@ -451,7 +564,7 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
                                        call->frame_bytes);
         (void) ngx_http_rtagent_ring_write(&call->utterance, call->frame, n);
 
-        if (call->hearing) {
+        if (call->hearing && !call->barge_stt && !call->utt_drop) {
             (void) call->stt.provider->feed(&call->stt, call->frame, n);
         }
     }
@@ -460,7 +573,115 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
                    "rtagent call: speech onset, call:%V",
                    &call->channel->call_id);
 
+    if (call->barge && call->barge_voiced >= call->conf->barge_in_min) {
+        ngx_http_rtagent_call_barge_confirm(call, "speech");
+    }
+
     return NGX_OK;
+}
+
+
+/* the caller does interrupt: what the agent was saying is dropped */
+
+static void
+ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
+    const char *by)
+{
+    ngx_http_rtagent_playout_t  *pl;
+
+    pl = &call->playout;
+
+    call->barge = 0;
+    call->barge_confirmed++;
+
+    if (call->barge_timer.event.timer_set) {
+        ngx_del_timer(&call->barge_timer.event);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: barge-in confirmed by %s after %M ms, "
+                  "reply cancelled, call:%V", by,
+                  ngx_current_msec - call->barge_onset,
+                  &call->channel->call_id);
+
+    if (ngx_http_rtagent_playout_sending(pl)) {
+        /* resumed meanwhile: the far end drops it again */
+        ngx_http_rtagent_call_stop_audio(call);
+
+    } else {
+        ngx_http_rtagent_playout_stop(pl);
+    }
+
+    call->barge_paused = 0;
+
+    if (!call->speech) {
+        return;
+    }
+
+    ngx_http_rtagent_call_reply_cancel(call);
+
+    if (call->barge_stt) {
+        /* the earlier utterance gives way; this one is heard whole */
+        call->barge_stt = 0;
+        call->stt.provider->cancel(&call->stt);
+        call->hearing = 0;
+
+        if (call->stt.provider->begin(&call->stt) == NGX_OK) {
+            call->hearing = 1;
+            call->speech_start = call->barge_onset;
+            (void) call->stt.provider->feed(&call->stt, call->utterance.buf,
+                                            call->utterance.len);
+        }
+    }
+}
+
+
+/* not confirmed in time: the reply goes on from what the caller heard */
+
+static void
+ngx_http_rtagent_call_barge_resume(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t  *t = ev->data;
+    ngx_http_rtagent_call_t   *call = t->data;
+
+    if (!call->barge) {
+        return;
+    }
+
+    call->barge_resumed++;
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: barge-in not confirmed in %M ms, reply "
+                  "resumed, call:%V", ngx_current_msec - call->barge_onset,
+                  &call->channel->call_id);
+
+    if (call->barge_paused) {
+        call->barge_paused = 0;
+        ngx_http_rtagent_playout_resume(&call->playout);
+    }
+}
+
+
+/* an unconfirmed interruption ended: it was no speech, it is dropped */
+
+static void
+ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call)
+{
+    if (call->barge_timer.event.timer_set) {
+        ngx_del_timer(&call->barge_timer.event);
+        ngx_http_rtagent_call_barge_resume(&call->barge_timer.event);
+    }
+
+    call->barge = 0;
+    call->utt_drop = 1;
+
+    if (call->barge_stt) {
+        call->barge_stt = 0;
+
+    } else if (call->hearing) {
+        call->stt.provider->cancel(&call->stt);
+        call->hearing = 0;
+    }
 }
 
 
@@ -469,6 +690,22 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
 {
     size_t      trim;
     ngx_uint_t  trailing;
+
+    if (call->utt_drop) {
+        call->utt_drop = 0;
+
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: %uz ms of sound over the agent "
+                      "dropped, call:%V",
+                      ngx_http_rtagent_ring_len(&call->utterance)
+                      / call->frame_bytes * call->frame_ms,
+                      &call->channel->call_id);
+
+        ngx_http_rtagent_audio_free(call->utterance.buf,
+                                    call->utterance.size, call->channel->log);
+        ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
+        return;
+    }
 
     trailing = ngx_http_rtagent_vad_trailing(&call->vad);
 
@@ -726,6 +963,13 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     ngx_http_rtagent_transcript_t  *tr;
 
     if (!res->final) {
+        if (call->barge && !call->barge_stt
+            && ngx_utf8_length(res->text.data, res->text.len)
+               >= (size_t) call->conf->barge_in_min_chars)
+        {
+            ngx_http_rtagent_call_barge_confirm(call, "a partial transcript");
+        }
+
         return;
     }
 

@@ -53,6 +53,10 @@ typedef struct {
     ngx_msec_t                    max_utterance;
     ngx_msec_t                    playout_lead;
     ngx_flag_t                    barge_in;
+    ngx_msec_t                    barge_in_min;    /* speech confirming */
+    ngx_int_t                     barge_in_min_chars;  /* or a partial's */
+    ngx_msec_t                    barge_in_resume; /* unconfirmed: resume */
+    ngx_msec_t                    barge_in_echo_guard;
     ngx_http_rtagent_speech_pick_t  stt;         /* provider NULL: none */
     ngx_http_rtagent_speech_pick_t  tts;
 } ngx_http_rtagent_call_conf_t;
