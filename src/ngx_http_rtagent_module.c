@@ -172,6 +172,20 @@ static ngx_command_t  ngx_http_rtagent_commands[] = {
       ngx_http_rtagent_loc_offset(call.barge_in_echo_guard),
       NULL },
 
+    { ngx_string("rtagent_idle_reprompt"),
+      NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_loc_offset(call.idle_reprompt),
+      NULL },
+
+    { ngx_string("rtagent_idle_hangup"),
+      NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_loc_offset(call.idle_hangup),
+      NULL },
+
     { ngx_string("rtagent_stt"),
       NGX_HTTP_RTAGENT_ANY_CONF|NGX_CONF_TAKE1,
       ngx_http_rtagent_stt_set_slot,

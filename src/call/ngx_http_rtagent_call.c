@@ -69,6 +69,10 @@ struct ngx_http_rtagent_call_s {
     ngx_uint_t                     barge_resumed;     /* for metrics */
     ngx_uint_t                     barge_echo;
 
+    /* a silent caller: reprompted, then said goodbye to (see call_idle) */
+    ngx_http_rtagent_timer_t       idle_timer;
+    ngx_uint_t                     idle_stage;
+
     ngx_uint_t                     utterances;
     const char                    *hangup;     /* a control hang-up's */
     ngx_str_t                      hangup_reason;
@@ -85,6 +89,7 @@ struct ngx_http_rtagent_call_s {
     unsigned                       barge_paused:1;  /* the playout by it */
     unsigned                       barge_stt:1; /* its STT waits confirm */
     unsigned                       utt_drop:1;  /* no turn: echo, noise */
+    unsigned                       idle_closed:1;  /* caller_idle */
 };
 
 
@@ -94,7 +99,7 @@ static ngx_str_t  ngx_http_rtagent_call_agent = ngx_string("echo");
 /* by ngx_http_rtagent_outcome_e */
 static const char  *ngx_http_rtagent_call_outcomes[] = {
     "caller_hung_up", "agent_hung_up", "transferred", "answer_failed",
-    "create_failed", "error", "closed_by_control", NULL
+    "create_failed", "error", "closed_by_control", "caller_idle", NULL
 };
 
 
@@ -104,6 +109,11 @@ static void ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     const char *by);
 static void ngx_http_rtagent_call_barge_resume(ngx_event_t *ev);
 static void ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_idle(ngx_event_t *ev);
+static void ngx_http_rtagent_call_drained(void *data);
+static ngx_int_t ngx_http_rtagent_call_turn_start(
+    ngx_http_rtagent_call_t *call, ngx_uint_t kind);
 static void ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
     const u_char *pcm, size_t len);
 static void ngx_http_rtagent_call_utterance_end(
@@ -156,6 +166,8 @@ ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf)
     conf->barge_in_min_chars = NGX_CONF_UNSET;
     conf->barge_in_resume = NGX_CONF_UNSET_MSEC;
     conf->barge_in_echo_guard = NGX_CONF_UNSET_MSEC;
+    conf->idle_reprompt = NGX_CONF_UNSET_MSEC;
+    conf->idle_hangup = NGX_CONF_UNSET_MSEC;
 }
 
 
@@ -179,6 +191,8 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
                               800);
     ngx_conf_merge_msec_value(conf->barge_in_echo_guard,
                               prev->barge_in_echo_guard, 200);
+    ngx_conf_merge_msec_value(conf->idle_reprompt, prev->idle_reprompt, 0);
+    ngx_conf_merge_msec_value(conf->idle_hangup, prev->idle_hangup, 0);
 
     if (conf->stt.provider == NULL) {
         conf->stt = prev->stt;
@@ -227,6 +241,8 @@ ngx_http_rtagent_call_create(ngx_pool_t *pool,
     ngx_http_rtagent_timer_init(&call->barge_timer,
                                 ngx_http_rtagent_call_barge_resume, call,
                                 ch->log);
+    ngx_http_rtagent_timer_init(&call->idle_timer,
+                                ngx_http_rtagent_call_idle, call, ch->log);
 
     return call;
 }
@@ -285,6 +301,9 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
         return NGX_ERROR;
     }
 
+    call->playout.drained = ngx_http_rtagent_call_drained;
+    call->playout.data = call;
+
     call->started = 1;
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
@@ -292,6 +311,9 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
                   rate, call->frame_ms, &call->channel->call_id);
 
     (void) ngx_http_rtagent_call_store(call);
+
+    /* a caller who never speaks is asked too */
+    ngx_http_rtagent_call_idle_check(call);
 
     return NGX_OK;
 }
@@ -410,6 +432,10 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         ngx_del_timer(&call->barge_timer.event);
     }
 
+    if (call->idle_timer.event.timer_set) {
+        ngx_del_timer(&call->idle_timer.event);
+    }
+
     call->barge = 0;
 
     ngx_http_rtagent_call_speech_close(call);
@@ -424,6 +450,11 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         how = call->hangup ? call->hangup
                            : ngx_http_rtagent_outcome_name(
                                  NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL);
+        reason = NULL;
+
+    } else if (call->idle_closed) {
+        how = ngx_http_rtagent_outcome_name(
+                  NGX_HTTP_RTAGENT_OUTCOME_CALLER_IDLE);
         reason = NULL;
 
     } else if (outcome == NGX_HTTP_RTAGENT_CALL_HUNG_UP) {
@@ -483,6 +514,16 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
     ngx_http_rtagent_playout_t  *pl;
 
     pl = &call->playout;
+
+    /* the caller is there: the idle count starts again once all is quiet,
+     * unless the goodbye is under way */
+    if (call->idle_timer.event.timer_set && call->idle_stage < 2) {
+        ngx_del_timer(&call->idle_timer.event);
+    }
+
+    if (call->idle_stage < 2) {
+        call->idle_stage = 0;
+    }
 
     call->utt_drop = 0;
     call->barge_stt = 0;
@@ -704,6 +745,8 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
         ngx_http_rtagent_audio_free(call->utterance.buf,
                                     call->utterance.size, call->channel->log);
         ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
+
+        ngx_http_rtagent_call_idle_check(call);
         return;
     }
 
@@ -1001,6 +1044,16 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     tr->speech_end = call->speech_end;
     tr->stt_final = ngx_current_msec;
 
+    (void) ngx_http_rtagent_call_turn_start(call,
+                                            NGX_HTTP_RTAGENT_TURN_CALLER);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
+    ngx_uint_t kind)
+{
+    call->turn.kind = kind;
     call->turn.number++;
     call->reply_done = 0;
 
@@ -1009,10 +1062,118 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
                       "rtagent call: responder \"%V\" failed to start, "
                       "call:%V", &call->turn.responder->name,
                       &call->channel->call_id);
-        return;
+        return NGX_ERROR;
     }
 
     call->turn_on = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The idle caller.  Once the agent has said all it had to say and the
+ * caller is quiet, rtagent_idle_reprompt of silence gets a reprompt from
+ * the responder; rtagent_idle_hangup of silence after it gets a goodbye,
+ * and when that has been heard the call is ended (caller_idle).
+ */
+
+static void
+ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call)
+{
+    ngx_msec_t  t;
+
+    if (!call->speech || call->conf->idle_reprompt == 0
+        || call->idle_timer.event.timer_set
+        || call->turn_on || call->tts_busy || call->reply != NULL
+        || call->hearing || call->vad.speech || call->barge
+        || ngx_http_rtagent_playout_active(&call->playout))
+    {
+        return;
+    }
+
+    switch (call->idle_stage) {
+
+    case 0:
+        t = call->conf->idle_reprompt;
+        break;
+
+    case 1:
+        t = call->conf->idle_hangup;
+        break;
+
+    default:
+        /* the goodbye is out: the far end plays the last lead of it */
+        t = call->conf->playout_lead + call->frame_ms;
+        break;
+    }
+
+    if (t) {
+        ngx_add_timer(&call->idle_timer.event, t);
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_idle(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t    *t = ev->data;
+    ngx_http_rtagent_call_t     *call = t->data;
+    ngx_http_rtagent_channel_t  *ch;
+
+    ch = call->channel;
+
+    switch (call->idle_stage++) {
+
+    case 0:
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: caller silent for %M ms, reprompt, "
+                      "call:%V", call->conf->idle_reprompt, &ch->call_id);
+
+        ngx_memzero(&call->turn.transcript,
+                    sizeof(ngx_http_rtagent_transcript_t));
+
+        if (ngx_http_rtagent_call_turn_start(call,
+                                             NGX_HTTP_RTAGENT_TURN_REPROMPT)
+            != NGX_OK)
+        {
+            ngx_http_rtagent_call_idle_check(call);
+        }
+
+        return;
+
+    case 1:
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: caller silent for %M ms after the "
+                      "reprompt, goodbye, call:%V",
+                      call->conf->idle_hangup, &ch->call_id);
+
+        ngx_memzero(&call->turn.transcript,
+                    sizeof(ngx_http_rtagent_transcript_t));
+
+        if (ngx_http_rtagent_call_turn_start(call,
+                                             NGX_HTTP_RTAGENT_TURN_GOODBYE)
+            != NGX_OK)
+        {
+            ngx_http_rtagent_call_idle_check(call);
+        }
+
+        return;
+
+    default:
+        call->idle_closed = 1;
+        ch->close(ch, NGX_HTTP_RTAGENT_CHANNEL_NORMAL, "caller idle");
+        return;
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_drained(void *data)
+{
+    ngx_http_rtagent_call_t  *call = data;
+
+    ngx_http_rtagent_call_idle_check(call);
 }
 
 
@@ -1028,6 +1189,7 @@ ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
         ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
                       "rtagent call: no words heard in the utterance, "
                       "call:%V", &call->channel->call_id);
+        ngx_http_rtagent_call_idle_check(call);
         return;
     }
 
@@ -1039,6 +1201,8 @@ ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
                   &call->channel->call_id);
 
     ngx_http_rtagent_store_error(call->store, "stt failed", NULL, NULL);
+
+    ngx_http_rtagent_call_idle_check(call);
 }
 
 
@@ -1129,6 +1293,8 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
                 call->reply_len = 0;
                 call->reply_cap = 0;
                 call->reply_sent = 0;
+
+                ngx_http_rtagent_call_idle_check(call);
             }
 
             return;

@@ -234,6 +234,11 @@ ngx_http_rtagent_playout_tick(ngx_event_t *ev)
                        "rtagent playout: done, %ui frames, call:%V",
                        pl->frames, &pl->channel->call_id);
         ngx_http_rtagent_playout_free(pl);
+
+        if (pl->drained) {
+            pl->drained(pl->data);
+        }
+
         return;
     }
 

@@ -35,6 +35,9 @@ typedef struct {
     ngx_msec_t                   spoke;      /* this stretch of audio began */
     uint64_t                     energy;     /* of the last frame sent */
     unsigned                     paused:1;
+    /* all queued audio has been sent; may not free the playout */
+    void                       (*drained)(void *data);
+    void                        *data;
 } ngx_http_rtagent_playout_t;
 
 
