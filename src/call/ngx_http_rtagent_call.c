@@ -69,6 +69,13 @@ struct ngx_http_rtagent_call_s {
     ngx_uint_t                     barge_resumed;     /* for metrics */
     ngx_uint_t                     barge_echo;
 
+    /* the turn under way: its stage times from t0 (the end of speech or
+     * the reprompt), kept for the metrics too */
+    ngx_http_rtagent_store_timings_t  timings;
+    ngx_msec_t                     t0;
+    ngx_msec_int_t                 barge_stop;  /* this utterance's, or -1 */
+    ngx_msec_int_t                 speech_ms;   /* its audio's length */
+
     /* a silent caller: reprompted, then said goodbye to (see call_idle) */
     ngx_http_rtagent_timer_t       idle_timer;
     ngx_uint_t                     idle_stage;
@@ -114,6 +121,9 @@ static void ngx_http_rtagent_call_idle(ngx_event_t *ev);
 static void ngx_http_rtagent_call_drained(void *data);
 static ngx_int_t ngx_http_rtagent_call_turn_start(
     ngx_http_rtagent_call_t *call, ngx_uint_t kind);
+static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
+static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
     const u_char *pcm, size_t len);
 static void ngx_http_rtagent_call_utterance_end(
@@ -527,6 +537,7 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
 
     call->utt_drop = 0;
     call->barge_stt = 0;
+    call->barge_stop = -1;
     call->barge_voiced = call->vad.conf.start_frames * call->frame_ms;
 
     busy = call->speech
@@ -556,6 +567,11 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
             }
 
             (void) call->channel->stop_audio(call->channel);
+
+            /* from the loop's time, when the onset frame was read: both
+             * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
+            call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
+                               - (ngx_msec_int_t) ngx_current_msec;
 
             call->barge = 1;
             call->barge_paused = 1;
@@ -772,6 +788,8 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
     if (call->speech) {
         /* the words come back through the STT callbacks */
         call->speech_end = ngx_current_msec;
+        call->speech_ms = ngx_http_rtagent_ring_len(&call->utterance)
+                          / call->frame_bytes * call->frame_ms;
 
         if (call->hearing
             && call->stt.provider->finish(&call->stt) != NGX_OK)
@@ -1024,10 +1042,17 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
                   &stt->provider->name, ngx_current_msec - call->speech_end,
                   &call->channel->call_id);
 
-    ngx_http_rtagent_store_caller_text(ngx_http_rtagent_call_store(call),
-                                       &res->text, res->confidence, &none);
-
     ngx_http_rtagent_call_reply_cancel(call);
+
+    ngx_http_rtagent_call_timings_reset(call);
+    call->t0 = call->speech_end;
+    call->timings.speech = call->speech_ms;
+    call->timings.stt_final = ngx_current_msec - call->speech_end;
+    call->timings.barge_in_stop = call->barge_stop;
+
+    ngx_http_rtagent_store_caller_text_timed(
+        ngx_http_rtagent_call_store(call), &res->text, res->confidence, &none,
+        &call->timings);
 
     tr = &call->turn.transcript;
 
@@ -1132,6 +1157,7 @@ ngx_http_rtagent_call_idle(ngx_event_t *ev)
 
         ngx_memzero(&call->turn.transcript,
                     sizeof(ngx_http_rtagent_transcript_t));
+        ngx_http_rtagent_call_timings_reset(call);
 
         if (ngx_http_rtagent_call_turn_start(call,
                                              NGX_HTTP_RTAGENT_TURN_REPROMPT)
@@ -1150,6 +1176,7 @@ ngx_http_rtagent_call_idle(ngx_event_t *ev)
 
         ngx_memzero(&call->turn.transcript,
                     sizeof(ngx_http_rtagent_transcript_t));
+        ngx_http_rtagent_call_timings_reset(call);
 
         if (ngx_http_rtagent_call_turn_start(call,
                                              NGX_HTTP_RTAGENT_TURN_GOODBYE)
@@ -1214,6 +1241,10 @@ ngx_http_rtagent_call_turn_text(ngx_http_rtagent_turn_t *turn,
     u_char                   *p;
     ngx_http_rtagent_call_t  *call = turn->data;
 
+    if (call->timings.first_text < 0) {
+        call->timings.first_text = ngx_current_msec - call->t0;
+    }
+
     if (call->reply_len + piece->len > call->reply_cap) {
         cap = ngx_max(call->reply_cap * 2, call->reply_len + piece->len + 256);
 
@@ -1242,7 +1273,6 @@ static void
 ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
     ngx_int_t rc, const char *err)
 {
-    ngx_str_t                 text;
     ngx_http_rtagent_call_t  *call = turn->data;
 
     call->turn_on = 0;
@@ -1256,14 +1286,8 @@ ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
                                      NULL, NULL);
     }
 
-    if (call->reply_len) {
-        text.data = call->reply;
-        text.len = call->reply_len;
-
-        ngx_http_rtagent_store_agent_text(call->store, &text,
-                                          (char *) turn->responder->name.data);
-    }
-
+    /* AGENT_RESPONSE_GENERATED goes out once the reply has been
+     * synthesised, with the timings of its audio */
     call->reply_done = 1;
 
     ngx_http_rtagent_call_reply_pump(call);
@@ -1288,6 +1312,7 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
         if (n == 0) {
             if (call->reply_done) {
                 /* all said (or being said by the playout) */
+                ngx_http_rtagent_call_reply_store(call);
                 ngx_free(call->reply);
                 call->reply = NULL;
                 call->reply_len = 0;
@@ -1343,6 +1368,11 @@ ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
     }
 
     if (call->reply != NULL) {
+        if (call->reply_done) {
+            /* generated, if not all heard */
+            ngx_http_rtagent_call_reply_store(call);
+        }
+
         ngx_free(call->reply);
         call->reply = NULL;
     }
@@ -1389,6 +1419,10 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
         return;
     }
 
+    if (call->timings.tts_first_byte < 0) {
+        call->timings.tts_first_byte = ngx_current_msec - call->t0;
+    }
+
     n = ngx_http_rtagent_resample_run(&call->tts_rs, pcm, samples, out, max);
 
     if (n > 0
@@ -1399,6 +1433,12 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
                       "rtagent call: agent audio not queued, call:%V",
                       &call->channel->call_id);
+    }
+
+    if (call->timings.first_audio < 0 && call->playout.frames > 0
+        && ngx_http_rtagent_playout_sending(&call->playout))
+    {
+        call->timings.first_audio = ngx_current_msec - call->t0;
     }
 
     ngx_free(out);
@@ -1423,4 +1463,52 @@ ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
     }
 
     ngx_http_rtagent_call_reply_pump(call);
+}
+
+
+static ngx_msec_int_t
+ngx_http_rtagent_call_monotonic_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (ngx_msec_int_t) (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+
+/* a new turn: no stage reached yet */
+
+static void
+ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call)
+{
+    ngx_http_rtagent_store_timings_t  *t = &call->timings;
+
+    t->turn = call->turn.number + 1;
+    t->speech = -1;
+    t->stt_final = -1;
+    t->first_text = -1;
+    t->tts_first_byte = -1;
+    t->first_audio = -1;
+    t->barge_in_stop = -1;
+
+    call->t0 = ngx_current_msec;
+}
+
+
+static void
+ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
+{
+    ngx_str_t  text;
+
+    if (call->reply_len == 0) {
+        return;
+    }
+
+    text.data = call->reply;
+    text.len = call->reply_len;
+
+    ngx_http_rtagent_store_agent_text_timed(call->store, &text,
+                                   (char *) call->turn.responder->name.data,
+                                   &call->timings);
 }
