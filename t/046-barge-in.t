@@ -100,7 +100,7 @@ not confirmed
 
 
 === TEST 4: the echo guard: a sound 15 dB quieter than the answer, at its start, interrupts nothing and is no utterance
---- acs_config: rtagent_barge_in_min 100ms;
+--- acs_config: rtagent_barge_in_min 100ms; rtagent_barge_in_echo_guard 200ms;
 --- raw_request eval
 [ws_handshake(undef, 'x-ms-call-connection-id' => 'call-echo')
  . cframe('text', acs_metadata(16000))
@@ -120,7 +120,7 @@ stopping playback
 
 
 
-=== TEST 5: with rtagent_barge_in_echo_guard 0 the same quiet sound barges in
+=== TEST 5: with rtagent_barge_in_echo_guard 0 (the default) the same quiet sound barges in
 --- acs_config: rtagent_barge_in_min 100ms; rtagent_barge_in_echo_guard 0;
 --- raw_request eval
 [ws_handshake()

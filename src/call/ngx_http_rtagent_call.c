@@ -76,6 +76,15 @@ struct ngx_http_rtagent_call_s {
     ngx_msec_int_t                 barge_stop;  /* this utterance's, or -1 */
     ngx_msec_int_t                 speech_ms;   /* its audio's length */
 
+    /* the apology for a failing provider, synthesised at the start with
+     * the local TTS (it plays when the cloud TTS is what fails) */
+    ngx_http_rtagent_tts_t         apology_tts;
+    ngx_http_rtagent_resample_t    apology_rs;
+    u_char                        *apology;      /* at the call's rate */
+    size_t                         apology_len;
+    size_t                         apology_cap;
+    const char                    *apology_what;   /* the owed one's */
+
     /* a silent caller: reprompted, then said goodbye to (see call_idle) */
     ngx_http_rtagent_timer_t       idle_timer;
     ngx_uint_t                     idle_stage;
@@ -97,6 +106,11 @@ struct ngx_http_rtagent_call_s {
     unsigned                       barge_stt:1; /* its STT waits confirm */
     unsigned                       utt_drop:1;  /* no turn: echo, noise */
     unsigned                       idle_closed:1;  /* caller_idle */
+    unsigned                       apology_on:1;   /* apology_tts open */
+    unsigned                       apology_busy:1; /* being synthesised */
+    unsigned                       apology_rs_on:1;
+    unsigned                       apology_ready:1;
+    unsigned                       apology_owed:1; /* play when ready */
 };
 
 
@@ -124,6 +138,13 @@ static ngx_int_t ngx_http_rtagent_call_turn_start(
 static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
+    const int16_t *pcm, size_t samples, ngx_uint_t rate);
+static void ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_speech_err_e err, const char *detail);
+static void ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
+    const char *what);
 static void ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
     const u_char *pcm, size_t len);
 static void ngx_http_rtagent_call_utterance_end(
@@ -153,6 +174,10 @@ static void ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
 
 
 extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back;
+extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_local;
+
+static ngx_str_t  ngx_http_rtagent_call_apology_text =
+    ngx_string("Sorry, I had a problem. Please say that again.");
 
 
 const char *
@@ -200,7 +225,7 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->barge_in_resume, prev->barge_in_resume,
                               800);
     ngx_conf_merge_msec_value(conf->barge_in_echo_guard,
-                              prev->barge_in_echo_guard, 200);
+                              prev->barge_in_echo_guard, 0);
     ngx_conf_merge_msec_value(conf->idle_reprompt, prev->idle_reprompt, 0);
     ngx_conf_merge_msec_value(conf->idle_hangup, prev->idle_hangup, 0);
 
@@ -226,6 +251,14 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_engine say_back needs rtagent_stt and "
                            "rtagent_tts");
+        return NGX_CONF_ERROR;
+    }
+
+    /* the apology is said by the local TTS, whatever the location's is */
+    if (conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+        && conf->tts.provider != &ngx_http_rtagent_tts_local
+        && ngx_http_rtagent_tts_local.configure(cf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -511,7 +544,9 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
  * The echo guard: in the first rtagent_barge_in_echo_guard of a stretch
  * of agent audio, an onset more than 3 dB quieter than the agent's last
  * frame is taken for the agent's own voice coming back (an echo is
- * attenuated on its way), and ignored with its utterance.
+ * attenuated on its way), and ignored with its utterance.  Off by
+ * default: a caller whose first syllable is soft is taken for an echo
+ * too, and ACS cancels the echo on its side.
  */
 
 static ngx_int_t
@@ -989,6 +1024,8 @@ ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
 
     call->speech = 1;
 
+    ngx_http_rtagent_call_apology_open(call);
+
     return NGX_OK;
 }
 
@@ -1004,6 +1041,22 @@ ngx_http_rtagent_call_speech_close(ngx_http_rtagent_call_t *call)
 
     call->stt.provider->close(&call->stt);
     call->tts.provider->close(&call->tts);
+
+    if (call->apology_on) {
+        ngx_http_rtagent_tts_local.close(&call->apology_tts);
+        call->apology_on = 0;
+        call->apology_busy = 0;
+    }
+
+    if (call->apology_rs_on) {
+        ngx_http_rtagent_resample_free(&call->apology_rs);
+        call->apology_rs_on = 0;
+    }
+
+    if (call->apology != NULL) {
+        ngx_free(call->apology);
+        call->apology = NULL;
+    }
 
     if (call->tts_rs_on) {
         ngx_http_rtagent_resample_free(&call->tts_rs);
@@ -1228,6 +1281,8 @@ ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
                   &call->channel->call_id);
 
     ngx_http_rtagent_store_error(call->store, "stt failed", NULL, NULL);
+
+    ngx_http_rtagent_call_apologise(call, "stt");
 
     ngx_http_rtagent_call_idle_check(call);
 }
@@ -1460,6 +1515,11 @@ ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
                       ngx_http_rtagent_speech_err_name(err),
                       &call->channel->call_id);
         ngx_http_rtagent_store_error(call->store, "tts failed", NULL, NULL);
+
+        /* the rest of the reply would fail the same way */
+        ngx_http_rtagent_call_reply_cancel(call);
+        ngx_http_rtagent_call_apologise(call, "tts");
+        return;
     }
 
     ngx_http_rtagent_call_reply_pump(call);
@@ -1511,4 +1571,143 @@ ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
     ngx_http_rtagent_store_agent_text_timed(call->store, &text,
                                    (char *) call->turn.responder->name.data,
                                    &call->timings);
+}
+
+
+/* failures are spoken: the apology is made once per call, at its start */
+
+static void
+ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call)
+{
+    ngx_http_rtagent_tts_t  *tts = &call->apology_tts;
+
+    tts->pool = call->pool;
+    tts->log = call->channel->log;
+    tts->call_id = &call->channel->call_id;
+    tts->loc_conf = call->conf->tts.loc_conf;
+    tts->on_audio = ngx_http_rtagent_call_apology_audio;
+    tts->on_done = ngx_http_rtagent_call_apology_done;
+    tts->data = call;
+    tts->provider = &ngx_http_rtagent_tts_local;
+
+    if (ngx_http_rtagent_tts_local.open(tts) != NGX_OK) {
+        return;
+    }
+
+    call->apology_on = 1;
+
+    if (ngx_http_rtagent_tts_local.synth(tts,
+                                         &ngx_http_rtagent_call_apology_text)
+        == NGX_OK)
+    {
+        call->apology_busy = 1;
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
+    const int16_t *pcm, size_t samples, ngx_uint_t rate)
+{
+    long                      n;
+    size_t                    max, cap;
+    u_char                   *p;
+    ngx_http_rtagent_call_t  *call = tts->data;
+
+    if (!call->apology_rs_on) {
+        if (ngx_http_rtagent_resample_init(&call->apology_rs,
+                                           (unsigned) rate,
+                                           (unsigned) call->rate, 5)
+            != 0)
+        {
+            return;
+        }
+
+        call->apology_rs_on = 1;
+    }
+
+    max = ngx_http_rtagent_resample_out_max(&call->apology_rs, samples)
+          * sizeof(int16_t);
+
+    if (call->apology_len + max > call->apology_cap) {
+        cap = ngx_max(call->apology_cap * 2, call->apology_len + max);
+
+        p = ngx_alloc(cap, call->channel->log);
+        if (p == NULL) {
+            return;
+        }
+
+        if (call->apology != NULL) {
+            ngx_memcpy(p, call->apology, call->apology_len);
+            ngx_free(call->apology);
+        }
+
+        call->apology = p;
+        call->apology_cap = cap;
+    }
+
+    n = ngx_http_rtagent_resample_run(&call->apology_rs, pcm, samples,
+                                      (int16_t *) (call->apology
+                                                   + call->apology_len),
+                                      max / sizeof(int16_t));
+    if (n > 0) {
+        call->apology_len += n * sizeof(int16_t);
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_speech_err_e err, const char *detail)
+{
+    ngx_http_rtagent_call_t  *call = tts->data;
+
+    call->apology_busy = 0;
+
+    if (err != NGX_HTTP_RTAGENT_SPEECH_OK || call->apology_len == 0) {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: the apology could not be synthesised, "
+                      "call:%V", &call->channel->call_id);
+        return;
+    }
+
+    call->apology_ready = 1;
+
+    if (call->apology_owed) {
+        call->apology_owed = 0;
+        ngx_http_rtagent_call_apologise(call, call->apology_what);
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
+    const char *what)
+{
+    if (!call->apology_ready && call->apology_busy) {
+        /* failed before the apology was ready: it follows when it is */
+        call->apology_owed = 1;
+        call->apology_what = what;
+        return;
+    }
+
+    if (!call->apology_ready) {
+        ngx_log_error(NGX_LOG_WARN, call->channel->log, 0,
+                      "rtagent call: %s failed and no apology is ready, "
+                      "call:%V", what, &call->channel->call_id);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: %s failed, apology played, call:%V",
+                  what, &call->channel->call_id);
+
+    if (ngx_http_rtagent_playout_append(&call->playout, call->apology,
+                                        call->apology_len)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: apology not queued, call:%V",
+                      &call->channel->call_id);
+    }
 }
