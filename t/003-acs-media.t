@@ -88,6 +88,9 @@ barge-in
 
 
 === TEST 4: barge-in: caller speech while the echo plays stops it with StopAudio
+The 200 ms of speech confirm it (rtagent_barge_in_min 100ms): the echo is
+dropped and the new utterance answered (t/046 has the unconfirmed kind).
+--- acs_config: rtagent_barge_in_min 100ms;
 --- raw_request eval
 [ws_handshake()
  . cframe('text', acs_metadata(16000))
@@ -100,6 +103,7 @@ acs_echo(substr(tone(200), 0, 5 * 640)) . acs_stop()
 . acs_echo(silence(20) . tone(200) . silence(40)) . sclose(1000)
 --- error_log
 rtagent call: barge-in, stopping playback
+rtagent call: barge-in confirmed by speech after
 
 
 

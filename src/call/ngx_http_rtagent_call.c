@@ -60,6 +60,35 @@ struct ngx_http_rtagent_call_s {
     ngx_msec_t                     speech_start;
     ngx_msec_t                     speech_end;
 
+    /* barge-in: the utterance under way interrupted the agent, and is
+     * not yet confirmed as speech (see call_onset) */
+    ngx_msec_t                     barge_onset;
+    ngx_msec_t                     barge_voiced;  /* of the utterance */
+    ngx_http_rtagent_timer_t       barge_timer;   /* barge_in_resume */
+    ngx_uint_t                     barge_confirmed;   /* counters, */
+    ngx_uint_t                     barge_resumed;     /* for metrics */
+    ngx_uint_t                     barge_echo;
+
+    /* the turn under way: its stage times from t0 (the end of speech or
+     * the reprompt), kept for the metrics too */
+    ngx_http_rtagent_store_timings_t  timings;
+    ngx_msec_t                     t0;
+    ngx_msec_int_t                 barge_stop;  /* this utterance's, or -1 */
+    ngx_msec_int_t                 speech_ms;   /* its audio's length */
+
+    /* the apology for a failing provider, synthesised at the start with
+     * the local TTS (it plays when the cloud TTS is what fails) */
+    ngx_http_rtagent_tts_t         apology_tts;
+    ngx_http_rtagent_resample_t    apology_rs;
+    u_char                        *apology;      /* at the call's rate */
+    size_t                         apology_len;
+    size_t                         apology_cap;
+    const char                    *apology_what;   /* the owed one's */
+
+    /* a silent caller: reprompted, then said goodbye to (see call_idle) */
+    ngx_http_rtagent_timer_t       idle_timer;
+    ngx_uint_t                     idle_stage;
+
     ngx_uint_t                     utterances;
     const char                    *hangup;     /* a control hang-up's */
     ngx_str_t                      hangup_reason;
@@ -72,6 +101,16 @@ struct ngx_http_rtagent_call_s {
     unsigned                       reply_done:1;
     unsigned                       tts_busy:1;
     unsigned                       tts_rs_on:1;
+    unsigned                       barge:1;     /* unconfirmed barge-in */
+    unsigned                       barge_paused:1;  /* the playout by it */
+    unsigned                       barge_stt:1; /* its STT waits confirm */
+    unsigned                       utt_drop:1;  /* no turn: echo, noise */
+    unsigned                       idle_closed:1;  /* caller_idle */
+    unsigned                       apology_on:1;   /* apology_tts open */
+    unsigned                       apology_busy:1; /* being synthesised */
+    unsigned                       apology_rs_on:1;
+    unsigned                       apology_ready:1;
+    unsigned                       apology_owed:1; /* play when ready */
 };
 
 
@@ -81,11 +120,33 @@ static ngx_str_t  ngx_http_rtagent_call_agent = ngx_string("echo");
 /* by ngx_http_rtagent_outcome_e */
 static const char  *ngx_http_rtagent_call_outcomes[] = {
     "caller_hung_up", "agent_hung_up", "transferred", "answer_failed",
-    "create_failed", "error", "closed_by_control", NULL
+    "create_failed", "error", "closed_by_control", "caller_idle", NULL
 };
 
 
-static ngx_int_t ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call);
+static ngx_int_t ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call,
+    const u_char *pcm, size_t len);
+static void ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
+    const char *by);
+static void ngx_http_rtagent_call_barge_resume(ngx_event_t *ev);
+static void ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_idle(ngx_event_t *ev);
+static void ngx_http_rtagent_call_drained(void *data);
+static ngx_int_t ngx_http_rtagent_call_turn_start(
+    ngx_http_rtagent_call_t *call, ngx_uint_t kind);
+static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
+static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
+    const int16_t *pcm, size_t samples, ngx_uint_t rate);
+static void ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_speech_err_e err, const char *detail);
+static void ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
+    const char *what);
+static void ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
+    const u_char *pcm, size_t len);
 static void ngx_http_rtagent_call_utterance_end(
     ngx_http_rtagent_call_t *call);
 static ngx_http_rtagent_store_call_t *ngx_http_rtagent_call_store(
@@ -113,6 +174,10 @@ static void ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
 
 
 extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back;
+extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_local;
+
+static ngx_str_t  ngx_http_rtagent_call_apology_text =
+    ngx_string("Sorry, I had a problem. Please say that again.");
 
 
 const char *
@@ -132,6 +197,12 @@ ngx_http_rtagent_call_init_conf(ngx_http_rtagent_call_conf_t *conf)
     conf->max_utterance = NGX_CONF_UNSET_MSEC;
     conf->playout_lead = NGX_CONF_UNSET_MSEC;
     conf->barge_in = NGX_CONF_UNSET;
+    conf->barge_in_min = NGX_CONF_UNSET_MSEC;
+    conf->barge_in_min_chars = NGX_CONF_UNSET;
+    conf->barge_in_resume = NGX_CONF_UNSET_MSEC;
+    conf->barge_in_echo_guard = NGX_CONF_UNSET_MSEC;
+    conf->idle_reprompt = NGX_CONF_UNSET_MSEC;
+    conf->idle_hangup = NGX_CONF_UNSET_MSEC;
 }
 
 
@@ -148,6 +219,15 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
                               15000);
     ngx_conf_merge_msec_value(conf->playout_lead, prev->playout_lead, 100);
     ngx_conf_merge_value(conf->barge_in, prev->barge_in, 1);
+    ngx_conf_merge_msec_value(conf->barge_in_min, prev->barge_in_min, 300);
+    ngx_conf_merge_value(conf->barge_in_min_chars, prev->barge_in_min_chars,
+                         8);
+    ngx_conf_merge_msec_value(conf->barge_in_resume, prev->barge_in_resume,
+                              800);
+    ngx_conf_merge_msec_value(conf->barge_in_echo_guard,
+                              prev->barge_in_echo_guard, 0);
+    ngx_conf_merge_msec_value(conf->idle_reprompt, prev->idle_reprompt, 0);
+    ngx_conf_merge_msec_value(conf->idle_hangup, prev->idle_hangup, 0);
 
     if (conf->stt.provider == NULL) {
         conf->stt = prev->stt;
@@ -174,6 +254,14 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    /* the apology is said by the local TTS, whatever the location's is */
+    if (conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+        && conf->tts.provider != &ngx_http_rtagent_tts_local
+        && ngx_http_rtagent_tts_local.configure(cf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -192,6 +280,12 @@ ngx_http_rtagent_call_create(ngx_pool_t *pool,
     call->conf = conf;
     call->channel = ch;
     call->pool = pool;
+
+    ngx_http_rtagent_timer_init(&call->barge_timer,
+                                ngx_http_rtagent_call_barge_resume, call,
+                                ch->log);
+    ngx_http_rtagent_timer_init(&call->idle_timer,
+                                ngx_http_rtagent_call_idle, call, ch->log);
 
     return call;
 }
@@ -250,6 +344,9 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
         return NGX_ERROR;
     }
 
+    call->playout.drained = ngx_http_rtagent_call_drained;
+    call->playout.data = call;
+
     call->started = 1;
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
@@ -257,6 +354,9 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
                   rate, call->frame_ms, &call->channel->call_id);
 
     (void) ngx_http_rtagent_call_store(call);
+
+    /* a caller who never speaks is asked too */
+    ngx_http_rtagent_call_idle_check(call);
 
     return NGX_OK;
 }
@@ -278,24 +378,43 @@ ngx_http_rtagent_call_audio(ngx_http_rtagent_call_t *call, const u_char *pcm,
 
     case NGX_HTTP_RTAGENT_VAD_ONSET:
         (void) ngx_http_rtagent_ring_push_evict(&call->preroll, pcm, len);
-        return ngx_http_rtagent_call_onset(call);
+        return ngx_http_rtagent_call_onset(call, silent ? NULL : pcm, len);
 
     case NGX_HTTP_RTAGENT_VAD_SPEECH:
-        if (call->hearing) {
-            (void) call->stt.provider->feed(&call->stt, pcm, len);
-        }
-
-        (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
+        ngx_http_rtagent_call_speech_frame(call, pcm, len);
         return NGX_OK;
 
     default: /* NGX_HTTP_RTAGENT_VAD_END */
-        if (call->hearing) {
-            (void) call->stt.provider->feed(&call->stt, pcm, len);
+        ngx_http_rtagent_call_speech_frame(call, pcm, len);
+
+        if (call->barge) {
+            ngx_http_rtagent_call_barge_end(call);
         }
 
-        (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
         ngx_http_rtagent_call_utterance_end(call);
         return NGX_OK;
+    }
+}
+
+
+/* a frame of an utterance; an unconfirmed barge-in is confirmed by it */
+
+static void
+ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
+    const u_char *pcm, size_t len)
+{
+    if (call->hearing && !call->barge_stt && !call->utt_drop) {
+        (void) call->stt.provider->feed(&call->stt, pcm, len);
+    }
+
+    (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
+
+    if (call->barge && ngx_http_rtagent_vad_voiced(&call->vad)) {
+        call->barge_voiced += call->frame_ms;
+
+        if (call->barge_voiced >= call->conf->barge_in_min) {
+            ngx_http_rtagent_call_barge_confirm(call, "speech");
+        }
     }
 }
 
@@ -352,6 +471,16 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         ngx_http_rtagent_playout_stop(&call->playout);
     }
 
+    if (call->barge_timer.event.timer_set) {
+        ngx_del_timer(&call->barge_timer.event);
+    }
+
+    if (call->idle_timer.event.timer_set) {
+        ngx_del_timer(&call->idle_timer.event);
+    }
+
+    call->barge = 0;
+
     ngx_http_rtagent_call_speech_close(call);
 
     if (call->utterance.buf != NULL) {
@@ -364,6 +493,11 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         how = call->hangup ? call->hangup
                            : ngx_http_rtagent_outcome_name(
                                  NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL);
+        reason = NULL;
+
+    } else if (call->idle_closed) {
+        how = ngx_http_rtagent_outcome_name(
+                  NGX_HTTP_RTAGENT_OUTCOME_CALLER_IDLE);
         reason = NULL;
 
     } else if (outcome == NGX_HTTP_RTAGENT_CALL_HUNG_UP) {
@@ -395,42 +529,113 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
 }
 
 
+/*
+ * Barge-in.  Caller speech while the agent's audio goes out stops it at
+ * once (the far end drops its queue too: StopAudio), but that is all it
+ * does until the interruption is confirmed: by rtagent_barge_in_min of
+ * voiced speech or a partial transcript of rtagent_barge_in_min_chars.
+ * Then the reply is cancelled (responder, TTS, the audio not heard) and
+ * the utterance is heard from its start.  Unconfirmed by the end of the
+ * utterance or within rtagent_barge_in_resume (a cough, "mhm", noise),
+ * the reply goes on from where the caller last heard it and the sound is
+ * dropped.  While the agent thinks (no audio yet) the same holds, with
+ * nothing to stop.
+ *
+ * The echo guard: in the first rtagent_barge_in_echo_guard of a stretch
+ * of agent audio, an onset more than 3 dB quieter than the agent's last
+ * frame is taken for the agent's own voice coming back (an echo is
+ * attenuated on its way), and ignored with its utterance.  Off by
+ * default: a caller whose first syllable is soft is taken for an echo
+ * too, and ACS cancels the echo on its side.
+ */
+
 static ngx_int_t
-ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
+ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
+    size_t len)
 {
-    size_t   n;
-    u_char  *buf;
+    size_t                       n;
+    u_char                      *buf;
+    ngx_uint_t                   busy;
+    ngx_http_rtagent_playout_t  *pl;
 
-    if (ngx_http_rtagent_playout_active(&call->playout)
-        && call->conf->barge_in)
-    {
-        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                      "rtagent call: barge-in, stopping playback, call:%V",
-                      &call->channel->call_id);
+    pl = &call->playout;
 
-        ngx_http_rtagent_call_stop_audio(call);
+    /* the caller is there: the idle count starts again once all is quiet,
+     * unless the goodbye is under way */
+    if (call->idle_timer.event.timer_set && call->idle_stage < 2) {
+        ngx_del_timer(&call->idle_timer.event);
     }
 
-    if (call->speech) {
-        /* the reply under way is for what the caller said before:
-         * they talk again, so it and its synthesis are dropped */
-        if (call->conf->barge_in
-            && (call->turn_on || call->tts_busy || call->reply != NULL))
+    if (call->idle_stage < 2) {
+        call->idle_stage = 0;
+    }
+
+    call->utt_drop = 0;
+    call->barge_stt = 0;
+    call->barge_stop = -1;
+    call->barge_voiced = call->vad.conf.start_frames * call->frame_ms;
+
+    busy = call->speech
+           && (call->turn_on || call->tts_busy || call->reply != NULL);
+
+    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)) {
+
+        if (ngx_current_msec - pl->spoke < call->conf->barge_in_echo_guard
+            && pcm != NULL
+            && ngx_http_rtagent_pcm_energy(pcm, len) < pl->energy / 2)
         {
+            call->barge_echo++;
+            call->utt_drop = 1;
+
             ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                          "rtagent call: barge-in, reply cancelled, "
+                          "rtagent call: barge-in ignored, quieter than "
+                          "the agent's audio (echo guard), call:%V",
+                          &call->channel->call_id);
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                          "rtagent call: barge-in, stopping playback, "
                           "call:%V", &call->channel->call_id);
 
-            ngx_http_rtagent_call_reply_cancel(call);
+            if (ngx_http_rtagent_playout_pause(pl) != NGX_OK) {
+                ngx_http_rtagent_playout_stop(pl);
+            }
+
+            (void) call->channel->stop_audio(call->channel);
+
+            /* from the loop's time, when the onset frame was read: both
+             * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
+            call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
+                               - (ngx_msec_int_t) ngx_current_msec;
+
+            call->barge = 1;
+            call->barge_paused = 1;
         }
 
-        /* an earlier utterance still in STT is heard with this one */
-        call->stt.provider->cancel(&call->stt);
-        call->hearing = 0;
+    } else if (call->conf->barge_in && busy) {
+        call->barge = 1;
+    }
 
-        if (call->stt.provider->begin(&call->stt) == NGX_OK) {
-            call->hearing = 1;
-            call->speech_start = ngx_current_msec;
+    if (call->barge) {
+        call->barge_onset = ngx_current_msec;
+        ngx_add_timer(&call->barge_timer.event,
+                      call->conf->barge_in_resume);
+    }
+
+    if (call->speech && !call->utt_drop) {
+        if (call->barge && call->hearing) {
+            /* an earlier utterance is still in STT: it is not given up
+             * for what may be a cough */
+            call->barge_stt = 1;
+
+        } else {
+            call->stt.provider->cancel(&call->stt);
+            call->hearing = 0;
+
+            if (call->stt.provider->begin(&call->stt) == NGX_OK) {
+                call->hearing = 1;
+                call->speech_start = ngx_current_msec;
+            }
         }
     }
 
@@ -451,7 +656,7 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
                                        call->frame_bytes);
         (void) ngx_http_rtagent_ring_write(&call->utterance, call->frame, n);
 
-        if (call->hearing) {
+        if (call->hearing && !call->barge_stt && !call->utt_drop) {
             (void) call->stt.provider->feed(&call->stt, call->frame, n);
         }
     }
@@ -460,7 +665,115 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call)
                    "rtagent call: speech onset, call:%V",
                    &call->channel->call_id);
 
+    if (call->barge && call->barge_voiced >= call->conf->barge_in_min) {
+        ngx_http_rtagent_call_barge_confirm(call, "speech");
+    }
+
     return NGX_OK;
+}
+
+
+/* the caller does interrupt: what the agent was saying is dropped */
+
+static void
+ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
+    const char *by)
+{
+    ngx_http_rtagent_playout_t  *pl;
+
+    pl = &call->playout;
+
+    call->barge = 0;
+    call->barge_confirmed++;
+
+    if (call->barge_timer.event.timer_set) {
+        ngx_del_timer(&call->barge_timer.event);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: barge-in confirmed by %s after %M ms, "
+                  "reply cancelled, call:%V", by,
+                  ngx_current_msec - call->barge_onset,
+                  &call->channel->call_id);
+
+    if (ngx_http_rtagent_playout_sending(pl)) {
+        /* resumed meanwhile: the far end drops it again */
+        ngx_http_rtagent_call_stop_audio(call);
+
+    } else {
+        ngx_http_rtagent_playout_stop(pl);
+    }
+
+    call->barge_paused = 0;
+
+    if (!call->speech) {
+        return;
+    }
+
+    ngx_http_rtagent_call_reply_cancel(call);
+
+    if (call->barge_stt) {
+        /* the earlier utterance gives way; this one is heard whole */
+        call->barge_stt = 0;
+        call->stt.provider->cancel(&call->stt);
+        call->hearing = 0;
+
+        if (call->stt.provider->begin(&call->stt) == NGX_OK) {
+            call->hearing = 1;
+            call->speech_start = call->barge_onset;
+            (void) call->stt.provider->feed(&call->stt, call->utterance.buf,
+                                            call->utterance.len);
+        }
+    }
+}
+
+
+/* not confirmed in time: the reply goes on from what the caller heard */
+
+static void
+ngx_http_rtagent_call_barge_resume(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t  *t = ev->data;
+    ngx_http_rtagent_call_t   *call = t->data;
+
+    if (!call->barge) {
+        return;
+    }
+
+    call->barge_resumed++;
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: barge-in not confirmed in %M ms, reply "
+                  "resumed, call:%V", ngx_current_msec - call->barge_onset,
+                  &call->channel->call_id);
+
+    if (call->barge_paused) {
+        call->barge_paused = 0;
+        ngx_http_rtagent_playout_resume(&call->playout);
+    }
+}
+
+
+/* an unconfirmed interruption ended: it was no speech, it is dropped */
+
+static void
+ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call)
+{
+    if (call->barge_timer.event.timer_set) {
+        ngx_del_timer(&call->barge_timer.event);
+        ngx_http_rtagent_call_barge_resume(&call->barge_timer.event);
+    }
+
+    call->barge = 0;
+    call->utt_drop = 1;
+
+    if (call->barge_stt) {
+        call->barge_stt = 0;
+
+    } else if (call->hearing) {
+        call->stt.provider->cancel(&call->stt);
+        call->hearing = 0;
+    }
 }
 
 
@@ -469,6 +782,24 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
 {
     size_t      trim;
     ngx_uint_t  trailing;
+
+    if (call->utt_drop) {
+        call->utt_drop = 0;
+
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: %uz ms of sound over the agent "
+                      "dropped, call:%V",
+                      ngx_http_rtagent_ring_len(&call->utterance)
+                      / call->frame_bytes * call->frame_ms,
+                      &call->channel->call_id);
+
+        ngx_http_rtagent_audio_free(call->utterance.buf,
+                                    call->utterance.size, call->channel->log);
+        ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
+
+        ngx_http_rtagent_call_idle_check(call);
+        return;
+    }
 
     trailing = ngx_http_rtagent_vad_trailing(&call->vad);
 
@@ -492,6 +823,8 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
     if (call->speech) {
         /* the words come back through the STT callbacks */
         call->speech_end = ngx_current_msec;
+        call->speech_ms = ngx_http_rtagent_ring_len(&call->utterance)
+                          / call->frame_bytes * call->frame_ms;
 
         if (call->hearing
             && call->stt.provider->finish(&call->stt) != NGX_OK)
@@ -691,6 +1024,8 @@ ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
 
     call->speech = 1;
 
+    ngx_http_rtagent_call_apology_open(call);
+
     return NGX_OK;
 }
 
@@ -706,6 +1041,22 @@ ngx_http_rtagent_call_speech_close(ngx_http_rtagent_call_t *call)
 
     call->stt.provider->close(&call->stt);
     call->tts.provider->close(&call->tts);
+
+    if (call->apology_on) {
+        ngx_http_rtagent_tts_local.close(&call->apology_tts);
+        call->apology_on = 0;
+        call->apology_busy = 0;
+    }
+
+    if (call->apology_rs_on) {
+        ngx_http_rtagent_resample_free(&call->apology_rs);
+        call->apology_rs_on = 0;
+    }
+
+    if (call->apology != NULL) {
+        ngx_free(call->apology);
+        call->apology = NULL;
+    }
 
     if (call->tts_rs_on) {
         ngx_http_rtagent_resample_free(&call->tts_rs);
@@ -726,6 +1077,13 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     ngx_http_rtagent_transcript_t  *tr;
 
     if (!res->final) {
+        if (call->barge && !call->barge_stt
+            && ngx_utf8_length(res->text.data, res->text.len)
+               >= (size_t) call->conf->barge_in_min_chars)
+        {
+            ngx_http_rtagent_call_barge_confirm(call, "a partial transcript");
+        }
+
         return;
     }
 
@@ -737,10 +1095,17 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
                   &stt->provider->name, ngx_current_msec - call->speech_end,
                   &call->channel->call_id);
 
-    ngx_http_rtagent_store_caller_text(ngx_http_rtagent_call_store(call),
-                                       &res->text, res->confidence, &none);
-
     ngx_http_rtagent_call_reply_cancel(call);
+
+    ngx_http_rtagent_call_timings_reset(call);
+    call->t0 = call->speech_end;
+    call->timings.speech = call->speech_ms;
+    call->timings.stt_final = ngx_current_msec - call->speech_end;
+    call->timings.barge_in_stop = call->barge_stop;
+
+    ngx_http_rtagent_store_caller_text_timed(
+        ngx_http_rtagent_call_store(call), &res->text, res->confidence, &none,
+        &call->timings);
 
     tr = &call->turn.transcript;
 
@@ -757,6 +1122,16 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     tr->speech_end = call->speech_end;
     tr->stt_final = ngx_current_msec;
 
+    (void) ngx_http_rtagent_call_turn_start(call,
+                                            NGX_HTTP_RTAGENT_TURN_CALLER);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
+    ngx_uint_t kind)
+{
+    call->turn.kind = kind;
     call->turn.number++;
     call->reply_done = 0;
 
@@ -765,10 +1140,120 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
                       "rtagent call: responder \"%V\" failed to start, "
                       "call:%V", &call->turn.responder->name,
                       &call->channel->call_id);
-        return;
+        return NGX_ERROR;
     }
 
     call->turn_on = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The idle caller.  Once the agent has said all it had to say and the
+ * caller is quiet, rtagent_idle_reprompt of silence gets a reprompt from
+ * the responder; rtagent_idle_hangup of silence after it gets a goodbye,
+ * and when that has been heard the call is ended (caller_idle).
+ */
+
+static void
+ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call)
+{
+    ngx_msec_t  t;
+
+    if (!call->speech || call->conf->idle_reprompt == 0
+        || call->idle_timer.event.timer_set
+        || call->turn_on || call->tts_busy || call->reply != NULL
+        || call->hearing || call->vad.speech || call->barge
+        || ngx_http_rtagent_playout_active(&call->playout))
+    {
+        return;
+    }
+
+    switch (call->idle_stage) {
+
+    case 0:
+        t = call->conf->idle_reprompt;
+        break;
+
+    case 1:
+        t = call->conf->idle_hangup;
+        break;
+
+    default:
+        /* the goodbye is out: the far end plays the last lead of it */
+        t = call->conf->playout_lead + call->frame_ms;
+        break;
+    }
+
+    if (t) {
+        ngx_add_timer(&call->idle_timer.event, t);
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_idle(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t    *t = ev->data;
+    ngx_http_rtagent_call_t     *call = t->data;
+    ngx_http_rtagent_channel_t  *ch;
+
+    ch = call->channel;
+
+    switch (call->idle_stage++) {
+
+    case 0:
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: caller silent for %M ms, reprompt, "
+                      "call:%V", call->conf->idle_reprompt, &ch->call_id);
+
+        ngx_memzero(&call->turn.transcript,
+                    sizeof(ngx_http_rtagent_transcript_t));
+        ngx_http_rtagent_call_timings_reset(call);
+
+        if (ngx_http_rtagent_call_turn_start(call,
+                                             NGX_HTTP_RTAGENT_TURN_REPROMPT)
+            != NGX_OK)
+        {
+            ngx_http_rtagent_call_idle_check(call);
+        }
+
+        return;
+
+    case 1:
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: caller silent for %M ms after the "
+                      "reprompt, goodbye, call:%V",
+                      call->conf->idle_hangup, &ch->call_id);
+
+        ngx_memzero(&call->turn.transcript,
+                    sizeof(ngx_http_rtagent_transcript_t));
+        ngx_http_rtagent_call_timings_reset(call);
+
+        if (ngx_http_rtagent_call_turn_start(call,
+                                             NGX_HTTP_RTAGENT_TURN_GOODBYE)
+            != NGX_OK)
+        {
+            ngx_http_rtagent_call_idle_check(call);
+        }
+
+        return;
+
+    default:
+        call->idle_closed = 1;
+        ch->close(ch, NGX_HTTP_RTAGENT_CHANNEL_NORMAL, "caller idle");
+        return;
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_drained(void *data)
+{
+    ngx_http_rtagent_call_t  *call = data;
+
+    ngx_http_rtagent_call_idle_check(call);
 }
 
 
@@ -784,6 +1269,7 @@ ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
         ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
                       "rtagent call: no words heard in the utterance, "
                       "call:%V", &call->channel->call_id);
+        ngx_http_rtagent_call_idle_check(call);
         return;
     }
 
@@ -795,6 +1281,10 @@ ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
                   &call->channel->call_id);
 
     ngx_http_rtagent_store_error(call->store, "stt failed", NULL, NULL);
+
+    ngx_http_rtagent_call_apologise(call, "stt");
+
+    ngx_http_rtagent_call_idle_check(call);
 }
 
 
@@ -805,6 +1295,10 @@ ngx_http_rtagent_call_turn_text(ngx_http_rtagent_turn_t *turn,
     size_t                    cap;
     u_char                   *p;
     ngx_http_rtagent_call_t  *call = turn->data;
+
+    if (call->timings.first_text < 0) {
+        call->timings.first_text = ngx_current_msec - call->t0;
+    }
 
     if (call->reply_len + piece->len > call->reply_cap) {
         cap = ngx_max(call->reply_cap * 2, call->reply_len + piece->len + 256);
@@ -834,7 +1328,6 @@ static void
 ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
     ngx_int_t rc, const char *err)
 {
-    ngx_str_t                 text;
     ngx_http_rtagent_call_t  *call = turn->data;
 
     call->turn_on = 0;
@@ -848,14 +1341,8 @@ ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
                                      NULL, NULL);
     }
 
-    if (call->reply_len) {
-        text.data = call->reply;
-        text.len = call->reply_len;
-
-        ngx_http_rtagent_store_agent_text(call->store, &text,
-                                          (char *) turn->responder->name.data);
-    }
-
+    /* AGENT_RESPONSE_GENERATED goes out once the reply has been
+     * synthesised, with the timings of its audio */
     call->reply_done = 1;
 
     ngx_http_rtagent_call_reply_pump(call);
@@ -880,11 +1367,14 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
         if (n == 0) {
             if (call->reply_done) {
                 /* all said (or being said by the playout) */
+                ngx_http_rtagent_call_reply_store(call);
                 ngx_free(call->reply);
                 call->reply = NULL;
                 call->reply_len = 0;
                 call->reply_cap = 0;
                 call->reply_sent = 0;
+
+                ngx_http_rtagent_call_idle_check(call);
             }
 
             return;
@@ -933,6 +1423,11 @@ ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
     }
 
     if (call->reply != NULL) {
+        if (call->reply_done) {
+            /* generated, if not all heard */
+            ngx_http_rtagent_call_reply_store(call);
+        }
+
         ngx_free(call->reply);
         call->reply = NULL;
     }
@@ -979,6 +1474,10 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
         return;
     }
 
+    if (call->timings.tts_first_byte < 0) {
+        call->timings.tts_first_byte = ngx_current_msec - call->t0;
+    }
+
     n = ngx_http_rtagent_resample_run(&call->tts_rs, pcm, samples, out, max);
 
     if (n > 0
@@ -989,6 +1488,12 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
                       "rtagent call: agent audio not queued, call:%V",
                       &call->channel->call_id);
+    }
+
+    if (call->timings.first_audio < 0 && call->playout.frames > 0
+        && ngx_http_rtagent_playout_sending(&call->playout))
+    {
+        call->timings.first_audio = ngx_current_msec - call->t0;
     }
 
     ngx_free(out);
@@ -1010,7 +1515,199 @@ ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
                       ngx_http_rtagent_speech_err_name(err),
                       &call->channel->call_id);
         ngx_http_rtagent_store_error(call->store, "tts failed", NULL, NULL);
+
+        /* the rest of the reply would fail the same way */
+        ngx_http_rtagent_call_reply_cancel(call);
+        ngx_http_rtagent_call_apologise(call, "tts");
+        return;
     }
 
     ngx_http_rtagent_call_reply_pump(call);
+}
+
+
+static ngx_msec_int_t
+ngx_http_rtagent_call_monotonic_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (ngx_msec_int_t) (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+
+/* a new turn: no stage reached yet */
+
+static void
+ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call)
+{
+    ngx_http_rtagent_store_timings_t  *t = &call->timings;
+
+    t->turn = call->turn.number + 1;
+    t->speech = -1;
+    t->stt_final = -1;
+    t->first_text = -1;
+    t->tts_first_byte = -1;
+    t->first_audio = -1;
+    t->barge_in_stop = -1;
+
+    call->t0 = ngx_current_msec;
+}
+
+
+static void
+ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
+{
+    ngx_str_t  text;
+
+    if (call->reply_len == 0) {
+        return;
+    }
+
+    text.data = call->reply;
+    text.len = call->reply_len;
+
+    ngx_http_rtagent_store_agent_text_timed(call->store, &text,
+                                   (char *) call->turn.responder->name.data,
+                                   &call->timings);
+}
+
+
+/* failures are spoken: the apology is made once per call, at its start */
+
+static void
+ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call)
+{
+    ngx_http_rtagent_tts_t  *tts = &call->apology_tts;
+
+    tts->pool = call->pool;
+    tts->log = call->channel->log;
+    tts->call_id = &call->channel->call_id;
+    tts->loc_conf = call->conf->tts.loc_conf;
+    tts->on_audio = ngx_http_rtagent_call_apology_audio;
+    tts->on_done = ngx_http_rtagent_call_apology_done;
+    tts->data = call;
+    tts->provider = &ngx_http_rtagent_tts_local;
+
+    if (ngx_http_rtagent_tts_local.open(tts) != NGX_OK) {
+        return;
+    }
+
+    call->apology_on = 1;
+
+    if (ngx_http_rtagent_tts_local.synth(tts,
+                                         &ngx_http_rtagent_call_apology_text)
+        == NGX_OK)
+    {
+        call->apology_busy = 1;
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
+    const int16_t *pcm, size_t samples, ngx_uint_t rate)
+{
+    long                      n;
+    size_t                    max, cap;
+    u_char                   *p;
+    ngx_http_rtagent_call_t  *call = tts->data;
+
+    if (!call->apology_rs_on) {
+        if (ngx_http_rtagent_resample_init(&call->apology_rs,
+                                           (unsigned) rate,
+                                           (unsigned) call->rate, 5)
+            != 0)
+        {
+            return;
+        }
+
+        call->apology_rs_on = 1;
+    }
+
+    max = ngx_http_rtagent_resample_out_max(&call->apology_rs, samples)
+          * sizeof(int16_t);
+
+    if (call->apology_len + max > call->apology_cap) {
+        cap = ngx_max(call->apology_cap * 2, call->apology_len + max);
+
+        p = ngx_alloc(cap, call->channel->log);
+        if (p == NULL) {
+            return;
+        }
+
+        if (call->apology != NULL) {
+            ngx_memcpy(p, call->apology, call->apology_len);
+            ngx_free(call->apology);
+        }
+
+        call->apology = p;
+        call->apology_cap = cap;
+    }
+
+    n = ngx_http_rtagent_resample_run(&call->apology_rs, pcm, samples,
+                                      (int16_t *) (call->apology
+                                                   + call->apology_len),
+                                      max / sizeof(int16_t));
+    if (n > 0) {
+        call->apology_len += n * sizeof(int16_t);
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
+    ngx_http_rtagent_speech_err_e err, const char *detail)
+{
+    ngx_http_rtagent_call_t  *call = tts->data;
+
+    call->apology_busy = 0;
+
+    if (err != NGX_HTTP_RTAGENT_SPEECH_OK || call->apology_len == 0) {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: the apology could not be synthesised, "
+                      "call:%V", &call->channel->call_id);
+        return;
+    }
+
+    call->apology_ready = 1;
+
+    if (call->apology_owed) {
+        call->apology_owed = 0;
+        ngx_http_rtagent_call_apologise(call, call->apology_what);
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
+    const char *what)
+{
+    if (!call->apology_ready && call->apology_busy) {
+        /* failed before the apology was ready: it follows when it is */
+        call->apology_owed = 1;
+        call->apology_what = what;
+        return;
+    }
+
+    if (!call->apology_ready) {
+        ngx_log_error(NGX_LOG_WARN, call->channel->log, 0,
+                      "rtagent call: %s failed and no apology is ready, "
+                      "call:%V", what, &call->channel->call_id);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: %s failed, apology played, call:%V",
+                  what, &call->channel->call_id);
+
+    if (ngx_http_rtagent_playout_append(&call->playout, call->apology,
+                                        call->apology_len)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
+                      "rtagent call: apology not queued, call:%V",
+                      &call->channel->call_id);
+    }
 }

@@ -41,7 +41,8 @@ typedef enum {
     NGX_HTTP_RTAGENT_OUTCOME_ANSWER_FAILED,
     NGX_HTTP_RTAGENT_OUTCOME_CREATE_FAILED,
     NGX_HTTP_RTAGENT_OUTCOME_ERROR,
-    NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL
+    NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL,
+    NGX_HTTP_RTAGENT_OUTCOME_CALLER_IDLE      /* rtagent_idle_hangup */
 } ngx_http_rtagent_outcome_e;
 
 
@@ -53,6 +54,12 @@ typedef struct {
     ngx_msec_t                    max_utterance;
     ngx_msec_t                    playout_lead;
     ngx_flag_t                    barge_in;
+    ngx_msec_t                    barge_in_min;    /* speech confirming */
+    ngx_int_t                     barge_in_min_chars;  /* or a partial's */
+    ngx_msec_t                    barge_in_resume; /* unconfirmed: resume */
+    ngx_msec_t                    barge_in_echo_guard;
+    ngx_msec_t                    idle_reprompt;   /* 0: off */
+    ngx_msec_t                    idle_hangup;     /* after the reprompt */
     ngx_http_rtagent_speech_pick_t  stt;         /* provider NULL: none */
     ngx_http_rtagent_speech_pick_t  tts;
 } ngx_http_rtagent_call_conf_t;

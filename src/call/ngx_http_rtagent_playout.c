@@ -10,10 +10,12 @@
 #include <ngx_core.h>
 
 #include <call/ngx_http_rtagent_playout.h>
+#include <audio/ngx_http_rtagent_vad.h>
 
 
 static void ngx_http_rtagent_playout_tick(ngx_event_t *ev);
 static void ngx_http_rtagent_playout_free(ngx_http_rtagent_playout_t *pl);
+static void ngx_http_rtagent_playout_begin(ngx_http_rtagent_playout_t *pl);
 
 
 ngx_int_t
@@ -21,12 +23,21 @@ ngx_http_rtagent_playout_init(ngx_http_rtagent_playout_t *pl,
     ngx_pool_t *pool, ngx_http_rtagent_channel_t *ch, size_t frame_bytes,
     ngx_msec_t frame_ms, ngx_msec_t lead)
 {
+    size_t   hist;
+    u_char  *p;
+
     ngx_memzero(pl, sizeof(ngx_http_rtagent_playout_t));
 
-    pl->frame = ngx_pnalloc(pool, frame_bytes);
-    if (pl->frame == NULL) {
+    /* the lead and the frame being played when the pause comes */
+    hist = (lead / frame_ms + 2) * frame_bytes;
+
+    p = ngx_pnalloc(pool, frame_bytes + hist);
+    if (p == NULL) {
         return NGX_ERROR;
     }
+
+    pl->frame = p;
+    ngx_http_rtagent_ring_init(&pl->history, p + frame_bytes, hist);
 
     pl->channel = ch;
     pl->frame_bytes = frame_bytes;
@@ -51,8 +62,19 @@ ngx_http_rtagent_playout_play(ngx_http_rtagent_playout_t *pl,
     pl->audio = *audio;
     ngx_memzero(audio, sizeof(ngx_http_rtagent_ring_t));
 
+    ngx_http_rtagent_playout_begin(pl);
+}
+
+
+/* a fresh stretch of audio, paced from now */
+
+static void
+ngx_http_rtagent_playout_begin(ngx_http_rtagent_playout_t *pl)
+{
     pl->start = ngx_current_msec;
+    pl->spoke = pl->start;
     pl->frames = 0;
+    ngx_http_rtagent_ring_reset(&pl->history);
 
     ngx_http_rtagent_playout_tick(&pl->timer.event);
 }
@@ -65,7 +87,72 @@ ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl)
         ngx_del_timer(&pl->timer.event);
     }
 
+    pl->paused = 0;
     ngx_http_rtagent_playout_free(pl);
+}
+
+
+ngx_int_t
+ngx_http_rtagent_playout_pause(ngx_http_rtagent_playout_t *pl)
+{
+    size_t                   unheard, played, size, n;
+    u_char                  *buf;
+    ngx_http_rtagent_ring_t  kept;
+
+    if (pl->timer.event.timer_set) {
+        ngx_del_timer(&pl->timer.event);
+    }
+
+    pl->paused = 1;
+
+    /* whole frames the far end has played by now; the one it was playing
+     * is sent again */
+    played = (ngx_current_msec - pl->start) / pl->frame_ms;
+    unheard = pl->frames > played ? pl->frames - played : 0;
+    unheard = ngx_min(unheard * pl->frame_bytes,
+                      ngx_http_rtagent_ring_len(&pl->history));
+
+    if (unheard == 0) {
+        return NGX_OK;
+    }
+
+    size = unheard + ngx_http_rtagent_ring_len(&pl->audio);
+
+    buf = ngx_http_rtagent_audio_alloc(size, pl->channel->log);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_rtagent_ring_init(&kept, buf, size);
+
+    (void) ngx_http_rtagent_ring_drop(&pl->history,
+                                      ngx_http_rtagent_ring_len(&pl->history)
+                                      - unheard);
+    n = ngx_http_rtagent_ring_read(&pl->history, buf, unheard);
+    kept.len = n + ngx_http_rtagent_ring_read(&pl->audio, buf + n, size - n);
+
+    ngx_http_rtagent_playout_free(pl);
+    pl->audio = kept;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_rtagent_playout_resume(ngx_http_rtagent_playout_t *pl)
+{
+    if (!pl->paused) {
+        return;
+    }
+
+    pl->paused = 0;
+
+    if (ngx_http_rtagent_ring_len(&pl->audio) > 0) {
+        ngx_http_rtagent_playout_begin(pl);
+
+    } else {
+        ngx_http_rtagent_playout_free(pl);
+    }
 }
 
 
@@ -95,10 +182,8 @@ ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
 
     (void) ngx_http_rtagent_ring_write(&pl->audio, pcm, len);
 
-    if (!pl->timer.event.timer_set) {
-        pl->start = ngx_current_msec;
-        pl->frames = 0;
-        ngx_http_rtagent_playout_tick(&pl->timer.event);
+    if (!pl->timer.event.timer_set && !pl->paused) {
+        ngx_http_rtagent_playout_begin(pl);
     }
 
     return NGX_OK;
@@ -137,6 +222,10 @@ ngx_http_rtagent_playout_tick(ngx_event_t *ev)
             return;
         }
 
+        /* for the echo guard, and for a pause to send it again */
+        pl->energy = ngx_http_rtagent_pcm_energy(pl->frame, pl->frame_bytes);
+        (void) ngx_http_rtagent_ring_push_evict(&pl->history, pl->frame,
+                                                pl->frame_bytes);
         pl->frames++;
     }
 
@@ -145,6 +234,11 @@ ngx_http_rtagent_playout_tick(ngx_event_t *ev)
                        "rtagent playout: done, %ui frames, call:%V",
                        pl->frames, &pl->channel->call_id);
         ngx_http_rtagent_playout_free(pl);
+
+        if (pl->drained) {
+            pl->drained(pl->data);
+        }
+
         return;
     }
 

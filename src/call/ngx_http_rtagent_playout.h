@@ -29,6 +29,15 @@ typedef struct {
     ngx_msec_t                   start;
     ngx_uint_t                   frames;     /* sent since start */
     ngx_http_rtagent_timer_t     timer;
+    /* the frames last sent, up to the lead: what a pause may have to
+     * send again, as the far end drops what it had not played */
+    ngx_http_rtagent_ring_t      history;
+    ngx_msec_t                   spoke;      /* this stretch of audio began */
+    uint64_t                     energy;     /* of the last frame sent */
+    unsigned                     paused:1;
+    /* all queued audio has been sent; may not free the playout */
+    void                       (*drained)(void *data);
+    void                        *data;
 } ngx_http_rtagent_playout_t;
 
 
@@ -42,8 +51,16 @@ void ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl);
  * that had run dry starts again, paced from now */
 ngx_int_t ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
     const u_char *pcm, size_t len);
+/* halts sending and keeps what the far end had not played by now (it is
+ * told to drop its queue), so that resume() goes on from what was heard;
+ * audio appended while paused is queued */
+ngx_int_t ngx_http_rtagent_playout_pause(ngx_http_rtagent_playout_t *pl);
+void ngx_http_rtagent_playout_resume(ngx_http_rtagent_playout_t *pl);
 
 #define ngx_http_rtagent_playout_active(pl)  ((pl)->audio.buf != NULL)
+/* audio is going out now */
+#define ngx_http_rtagent_playout_sending(pl)                                  \
+    ((pl)->audio.buf != NULL && !(pl)->paused)
 
 
 #endif /* _NGX_HTTP_RTAGENT_PLAYOUT_H_INCLUDED_ */

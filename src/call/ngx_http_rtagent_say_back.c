@@ -3,7 +3,8 @@
  * The say_back responder (rtagent_engine say_back): until the agents land,
  * a turn is answered with "You said: <transcript>." in two pieces, as a
  * streaming responder would send them, from a posted event (never from
- * inside start()).
+ * inside start()); a silent caller with "Are you still there?", then a
+ * goodbye.
  */
 
 
@@ -98,6 +99,23 @@ ngx_http_rtagent_say_back_reply(ngx_event_t *ev)
     ngx_str_t                         piece;
     ngx_http_rtagent_turn_t          *turn = ev->data;
     ngx_http_rtagent_say_back_ctx_t  *ctx = turn->ctx;
+
+    if (turn->kind != NGX_HTTP_RTAGENT_TURN_CALLER) {
+        if (turn->kind == NGX_HTTP_RTAGENT_TURN_REPROMPT) {
+            ngx_str_set(&piece, "Are you still there?");
+
+        } else {
+            ngx_str_set(&piece, "I cannot hear you. Goodbye.");
+        }
+
+        turn->on_text(turn, &piece);
+
+        if (!ctx->cancelled) {
+            turn->on_done(turn, NGX_OK, NULL);
+        }
+
+        return;
+    }
 
     ngx_str_set(&piece, "You said: ");
     turn->on_text(turn, &piece);

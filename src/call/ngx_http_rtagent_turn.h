@@ -21,6 +21,17 @@
 typedef struct ngx_http_rtagent_turn_s  ngx_http_rtagent_turn_t;
 
 
+/* what the turn answers */
+typedef enum {
+    NGX_HTTP_RTAGENT_TURN_CALLER = 0,     /* the caller's transcript */
+    NGX_HTTP_RTAGENT_TURN_REPROMPT,       /* the caller has been silent
+                                           * (rtagent_idle_reprompt): ask
+                                           * again, "Are you still there?" */
+    NGX_HTTP_RTAGENT_TURN_GOODBYE         /* still silent: the last line
+                                           * before the call is ended */
+} ngx_http_rtagent_turn_kind_e;
+
+
 /* what the caller said; times are ngx_current_msec */
 typedef struct {
     ngx_str_t                    text;
@@ -49,7 +60,9 @@ typedef struct {
 
 struct ngx_http_rtagent_turn_s {
     /* set by the call session before start() */
-    ngx_http_rtagent_transcript_t   transcript;  /* valid until done */
+    ngx_uint_t                      kind;        /* turn_kind_e */
+    ngx_http_rtagent_transcript_t   transcript;  /* valid until done; empty
+                                                  * text but for CALLER */
     ngx_uint_t                      number;      /* 1, 2, ... in the call */
     ngx_pool_t                     *pool;        /* the call's */
     ngx_log_t                      *log;

@@ -520,6 +520,46 @@ void
 ngx_http_rtagent_store_caller_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, double confidence, ngx_str_t *participant)
 {
+    ngx_http_rtagent_store_caller_text_timed(sc, text, confidence,
+                                             participant, NULL);
+}
+
+
+static void
+ngx_http_rtagent_store_timings(ngx_http_rtagent_json_out_t *j,
+    const ngx_http_rtagent_store_timings_t *t)
+{
+    ngx_uint_t  i;
+    struct {
+        const char      *name;
+        ngx_msec_int_t   ms;
+    } st[] = {
+        { "speech_ms", t->speech },
+        { "stt_final_ms", t->stt_final },
+        { "first_text_ms", t->first_text },
+        { "tts_first_byte_ms", t->tts_first_byte },
+        { "first_audio_ms", t->first_audio },
+        { "barge_in_stop_ms", t->barge_in_stop }
+    };
+
+    ngx_http_rtagent_json_out_int(j, "turn", t->turn);
+    ngx_http_rtagent_json_out_open(j, "timings");
+
+    for (i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+        if (st[i].ms >= 0) {
+            ngx_http_rtagent_json_out_int(j, st[i].name, st[i].ms);
+        }
+    }
+
+    ngx_http_rtagent_json_out_close(j);
+}
+
+
+void
+ngx_http_rtagent_store_caller_text_timed(ngx_http_rtagent_store_call_t *sc,
+    ngx_str_t *text, double confidence, ngx_str_t *participant,
+    const ngx_http_rtagent_store_timings_t *t)
+{
     ngx_http_rtagent_json_out_t    j;
 
     if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
@@ -546,6 +586,10 @@ ngx_http_rtagent_store_caller_text(ngx_http_rtagent_store_call_t *sc,
             ngx_http_rtagent_json_out_str(&j, "participant",
                                           participant->data,
                                           participant->len);
+        }
+
+        if (t) {
+            ngx_http_rtagent_store_timings(&j, t);
         }
 
         ngx_http_rtagent_store_emit_json(sc,
@@ -579,6 +623,15 @@ void
 ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source)
 {
+    ngx_http_rtagent_store_agent_text_timed(sc, text, source, NULL);
+}
+
+
+void
+ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
+    ngx_str_t *text, const char *source,
+    const ngx_http_rtagent_store_timings_t *t)
+{
     ngx_http_rtagent_json_out_t    j;
 
     if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
@@ -608,6 +661,10 @@ ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
         if (source) {
             ngx_http_rtagent_json_out_str(&j, "source", (u_char *) source,
                                           ngx_strlen(source));
+        }
+
+        if (t) {
+            ngx_http_rtagent_store_timings(&j, t);
         }
 
         ngx_http_rtagent_store_emit_json(sc,
