@@ -17,6 +17,7 @@ use lib "$FindBin::Bin/helpers";
 use RtagentTest;
 use RtagentNginx;
 use RtagentRedis;
+use RtagentSpeech;
 
 use File::Temp qw(tempdir);
 use JSON::PP;
@@ -32,22 +33,6 @@ plan skip_all => 'espeak-ng and sox are needed (debian-packages.txt)'
 
 my $tmp = tempdir(CLEANUP => 1);
 my $r = start_redis();
-
-# PCM16LE mono at $rate of espeak-ng saying $text
-sub say {
-    my ($text, $rate) = @_;
-    system('espeak-ng', '-v', 'en-us', '-w', "$tmp/say.wav", $text) == 0
-        or die "espeak-ng failed";
-    system('sox', "$tmp/say.wav", '-t', 'raw', '-r', $rate, '-e', 'signed',
-           '-b', 16, '-c', 1, "$tmp/say.raw") == 0 or die "sox failed";
-    open my $fh, '<:raw', "$tmp/say.raw" or die $!;
-    local $/;
-    my $pcm = <$fh>;
-    # whole 20 ms frames, as ACS sends them
-    my $fb = $rate / 50 * 2;
-    $pcm .= "\0" x (($fb - length($pcm) % $fb) % $fb);
-    return $pcm;
-}
 
 # sox's statistics of PCM16LE mono at $rate
 sub stat_of {
@@ -75,29 +60,6 @@ sub speech_secs {
     return $out =~ /^Length \(seconds\):\s+(\S+)/m ? $1 : 0;
 }
 
-# AudioData payloads sent to the caller, and whether StopAudio came, until
-# the reply has been quiet for $quiet s (or $max s in all)
-sub reply_of {
-    my ($s, $max, $quiet, $until) = @_;
-    my ($pcm, $stop, $last, $end) = ('', 0, undef, time + $max);
-    while (time < $end) {
-        my $frames = read_frames($s, 0.2);
-        for my $f (@$frames) {
-            next unless $f->[0] == 1;
-            my $m = decode_json($f->[1]);
-            if ($m->{kind} eq 'AudioData') {
-                $pcm .= decode_base64($m->{audioData}{data});
-                $last = time;
-            } elsif ($m->{kind} eq 'StopAudio') {
-                $stop++;
-            }
-        }
-        last if $until && $until->($pcm);
-        last if defined $last && time - $last > $quiet;
-    }
-    return ($pcm, $stop);
-}
-
 sub transcript_of {
     my ($id) = @_;
     return map { decode_json($_) }
@@ -119,7 +81,7 @@ ok(redis_up($n, 1), 'the worker is connected to Redis') or diag error_log($n);
 
 for my $rate (16000, 24000) {
     my $id = "speech-local-$rate";
-    my $caller = say('I want to report an accident', $rate);
+    my $caller = espeak_pcm('I want to report an accident', $rate);
 
     my $s = open_call($n->{port}, $id, acs_metadata($rate));
     send_msgs($s, acs_audio(silence(200, $rate) . $caller
@@ -153,7 +115,7 @@ for my $rate (16000, 24000) {
     # at $rate (leading and trailing silence trimmed from both): played
     # unresampled it would be 38 % longer at 16 kHz
     my $got = speech_secs($pcm, $rate);
-    my $ref = speech_secs(say("You said: $said.", $rate), $rate);
+    my $ref = speech_secs(espeak_pcm("You said: $said.", $rate), $rate);
     ok($ref > 0 && abs($got - $ref) < 0.15 * $ref,
        "$rate Hz: as long as espeak-ng's own rendering at $rate Hz "
        . "($got s, expected $ref s)");
@@ -163,7 +125,7 @@ for my $rate (16000, 24000) {
 # barge-in: the caller speaks again while the reply plays
 {
     my $id = 'speech-local-barge';
-    my $caller = say('I want to report an accident', 16000);
+    my $caller = espeak_pcm('I want to report an accident', 16000);
     my $s = open_call($n->{port}, $id, acs_metadata(16000));
     send_msgs($s, acs_audio(silence(200) . $caller . silence(1000)));
 
@@ -171,7 +133,7 @@ for my $rate (16000, 24000) {
     my ($pcm) = reply_of($s, 30, 5, sub { length $_[0] >= 640 * 10 });
     ok(length $pcm >= 640 * 10, 'barge-in: the reply is playing');
 
-    send_msgs($s, acs_audio(say('stop', 16000) . silence(1000)));
+    send_msgs($s, acs_audio(espeak_pcm('stop', 16000) . silence(1000)));
     my ($rest, $stop) = reply_of($s, 15, 1.5);
     ok($stop, 'barge-in: StopAudio sent');
 

@@ -12,8 +12,8 @@ use lib "$FindBin::Bin/helpers";
 use RtagentTest;
 use RtagentNginx;
 use RtagentRedis;
+use RtagentSpeech;
 
-use File::Temp qw(tempdir);
 use JSON::PP;
 use MIME::Base64;
 use Time::HiRes qw(sleep time);
@@ -25,47 +25,7 @@ plan skip_all => 'redis-server is not installed' unless have_redis();
 plan skip_all => 'espeak-ng and sox are needed (debian-packages.txt)'
     unless -x '/usr/bin/espeak-ng' && -x '/usr/bin/sox';
 
-my $tmp = tempdir(CLEANUP => 1);
 my $r = start_redis();
-
-# PCM16LE mono at $rate of espeak-ng saying $text
-sub say {
-    my ($text, $rate) = @_;
-    system('espeak-ng', '-v', 'en-us', '-w', "$tmp/say.wav", $text) == 0
-        or die "espeak-ng failed";
-    system('sox', "$tmp/say.wav", '-t', 'raw', '-r', $rate, '-e', 'signed',
-           '-b', 16, '-c', 1, "$tmp/say.raw") == 0 or die "sox failed";
-    open my $fh, '<:raw', "$tmp/say.raw" or die $!;
-    local $/;
-    my $pcm = <$fh>;
-    # whole 20 ms frames, as ACS sends them
-    my $fb = $rate / 50 * 2;
-    $pcm .= "\0" x (($fb - length($pcm) % $fb) % $fb);
-    return $pcm;
-}
-
-# AudioData payloads sent to the caller, and whether StopAudio came, until
-# the reply has been quiet for $quiet s (or $max s in all)
-sub reply_of {
-    my ($s, $max, $quiet, $until) = @_;
-    my ($pcm, $stop, $last, $end) = ('', 0, undef, time + $max);
-    while (time < $end) {
-        my $frames = read_frames($s, 0.2);
-        for my $f (@$frames) {
-            next unless $f->[0] == 1;
-            my $m = decode_json($f->[1]);
-            if ($m->{kind} eq 'AudioData') {
-                $pcm .= decode_base64($m->{audioData}{data});
-                $last = time;
-            } elsif ($m->{kind} eq 'StopAudio') {
-                $stop++;
-            }
-        }
-        last if $until && $until->($pcm);
-        last if defined $last && time - $last > $quiet;
-    }
-    return ($pcm, $stop);
-}
 
 sub events_of {
     my ($id, $type) = @_;
@@ -94,14 +54,14 @@ ok(redis_up($n, 1), 'the worker is connected to Redis') or diag error_log($n);
 
 my $id = 'timings-1';
 my $s = open_call($n->{port}, $id, acs_metadata(16000));
-send_msgs($s, acs_audio(silence(200) . say('I want to report an accident', 16000)
+send_msgs($s, acs_audio(silence(200) . espeak_pcm('I want to report an accident', 16000)
                         . silence(1000)));
 
 # the reply starts playing: the caller talks over it, long enough to be
 # confirmed, and is answered in turn 2
 my ($pcm) = reply_of($s, 30, 5, sub { length $_[0] >= 640 * 10 });
 ok(length $pcm >= 640 * 10, 'the reply is playing');
-send_msgs($s, acs_audio(say('I have a question about my insurance', 16000)
+send_msgs($s, acs_audio(espeak_pcm('I have a question about my insurance', 16000)
                         . silence(1000)));
 reply_of($s, 30, 1.5);
 
