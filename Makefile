@@ -191,7 +191,7 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(CODEC_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) $(CODEC_LIBS) -o $@
 
-$(FUZZ_TARGETS): $(wildcard src/acs/*.h src/audio/*.h)
+$(FUZZ_TARGETS): $(wildcard src/*/*.h t/fuzz/*.h)
 $(FUZZ_TARGETS) $(UNIT_TESTS): $(wildcard src/speech/*.h)
 
 fuzz: $(addprefix fuzz-run-,$(FUZZ_NAMES))

@@ -15,32 +15,7 @@
 #include <string.h>
 
 #include "agent/ngx_http_rtagent_agent_def.h"
-
-
-typedef struct block_s  block_t;
-
-struct block_s {
-    block_t   *next;
-    union { long double ld; long long ll; void *p; } data[];
-};
-
-
-static void *
-fuzz_alloc(void *ctx, size_t size)
-{
-    block_t  **arena = ctx;
-    block_t   *b;
-
-    b = malloc(sizeof(block_t) + size);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    b->next = *arena;
-    *arena = b;
-
-    return b->data;
-}
+#include "fuzz_arena.h"
 
 
 int
@@ -48,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char                           err[512];
     unsigned char                 *copy;
-    block_t                       *arena, *b;
+    block_t                       *arena;
     ngx_http_rtagent_agent_def_t  *def;
 
     copy = malloc(size ? size : 1);
@@ -78,11 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    while (arena) {
-        b = arena->next;
-        free(arena);
-        arena = b;
-    }
+    fuzz_arena_free(arena);
 
     free(copy);
 
