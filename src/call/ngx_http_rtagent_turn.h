@@ -27,9 +27,21 @@ typedef enum {
     NGX_HTTP_RTAGENT_TURN_REPROMPT,       /* the caller has been silent
                                            * (rtagent_idle_reprompt): ask
                                            * again, "Are you still there?" */
-    NGX_HTTP_RTAGENT_TURN_GOODBYE         /* still silent: the last line
+    NGX_HTTP_RTAGENT_TURN_GOODBYE,        /* still silent: the last line
                                            * before the call is ended */
+    NGX_HTTP_RTAGENT_TURN_GREETING        /* the call has just started:
+                                           * the agent speaks first */
 } ngx_http_rtagent_turn_kind_e;
+
+
+/* what the session does once the reply has been heard (turn->after) */
+typedef enum {
+    NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN = 0,  /* the caller's next turn */
+    NGX_HTTP_RTAGENT_TURN_AFTER_TRANSFER,    /* hand the call to
+                                              * turn->target (the channel's
+                                              * transfer) */
+    NGX_HTTP_RTAGENT_TURN_AFTER_END          /* end the call */
+} ngx_http_rtagent_turn_after_e;
 
 
 /* what the caller said; times are ngx_current_msec */
@@ -71,6 +83,16 @@ struct ngx_http_rtagent_turn_s {
     ngx_http_rtagent_turn_text_pt   on_text;
     ngx_http_rtagent_turn_done_pt   on_done;
     void                           *data;
+
+    /*
+     * set by the responder before on_done(NGX_OK), reset by the session
+     * before each start(): what the caller's next turn is expected to be
+     * (the name of an STT search registered at configuration time, e.g.
+     * "auth.policy"; empty: the generic model), and what follows the reply
+     */
+    ngx_str_t                       expect;
+    ngx_uint_t                      after;       /* turn_after_e */
+    ngx_str_t                       target;      /* AFTER_TRANSFER's */
 
     const ngx_http_rtagent_responder_t  *responder;
     void                           *ctx;         /* the responder's */
