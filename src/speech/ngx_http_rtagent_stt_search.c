@@ -366,7 +366,7 @@ static ngx_int_t
 ngx_http_rtagent_stt_search_phrases(ngx_conf_t *cf, ngx_str_t *name,
     ngx_http_rtagent_stt_search_def_t *def, ngx_http_rtagent_stt_search_t *s)
 {
-    char                   *arpa;
+    char                   *fsg;
     size_t                  len;
     ngx_uint_t              i;
     ngx_http_rtagent_lm_t  *lm;
@@ -405,8 +405,9 @@ ngx_http_rtagent_stt_search_phrases(ngx_conf_t *cf, ngx_str_t *name,
         return NGX_ERROR;
     }
 
-    arpa = ngx_http_rtagent_lm_arpa(lm, &len);
-    if (arpa == NULL) {
+    /* the bigram model as a grammar (see ngx_http_rtagent_lm.h) */
+    fsg = ngx_http_rtagent_lm_fsg(lm, (char *) name->data, &len);
+    if (fsg == NULL) {
         return NGX_ERROR;
     }
 
@@ -416,7 +417,7 @@ ngx_http_rtagent_stt_search_phrases(ngx_conf_t *cf, ngx_str_t *name,
         return NGX_ERROR;
     }
 
-    ngx_memcpy(s->text.data, arpa, len + 1);
+    ngx_memcpy(s->text.data, fsg, len + 1);
     s->text.len = len;
 
     return NGX_OK;
