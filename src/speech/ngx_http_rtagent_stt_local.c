@@ -462,21 +462,6 @@ ngx_http_rtagent_stt_local_thread(void *data, ngx_log_t *log)
 
     (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 
-    /*
-     * A new decoder's cepstral mean is the model's training average until
-     * an utterance has adapted it, and short closed answers suffer most
-     * (espeak-ng's "seven one" came out "two one" through the digits
-     * grammar): its first utterance is decoded once to adapt it, unheard.
-     */
-    if (fresh) {
-        (void) ps_set_search(ps, NGX_HTTP_RTAGENT_PS_GENERIC);
-        (void) ngx_http_rtagent_stt_local_decode(ps, job);
-
-        if (job->err != NULL) {
-            return;
-        }
-    }
-
     job->used = NGX_HTTP_RTAGENT_PS_GENERIC;
 
     if (job->search != NULL) {
@@ -490,6 +475,22 @@ ngx_http_rtagent_stt_local_thread(void *data, ngx_log_t *log)
 
     } else {
         (void) ps_set_search(ps, NGX_HTTP_RTAGENT_PS_GENERIC);
+    }
+
+    /*
+     * A new decoder's cepstral mean is the model's training average until
+     * an utterance has adapted it, and short closed answers suffer most
+     * (espeak-ng's "seven one" came out "two one" through the digits
+     * grammar): its first utterance is decoded once to adapt it, unheard,
+     * with the search it is for (the front end adapts whatever the
+     * search; a grammar's pass costs a tenth of the generic model's).
+     */
+    if (fresh) {
+        (void) ngx_http_rtagent_stt_local_decode(ps, job);
+
+        if (job->err != NULL) {
+            return;
+        }
     }
 
     hyp = ngx_http_rtagent_stt_local_decode(ps, job);
