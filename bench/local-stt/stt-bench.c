@@ -175,9 +175,12 @@ main(int argc, char **argv)
         fclose(f);
 
         if (first) {
-            /* as the server does with a new decoder */
+            /* as the server does with a new decoder: once, unheard */
             ps_start_utt(ps);
-            ps_process_raw(ps, pcm, n, 0, 1);
+            for (off = 0; off < n; off += k) {
+                k = n - off < 2048 ? n - off : 2048;
+                ps_process_raw(ps, pcm + off, k, 0, 0);
+            }
             ps_end_utt(ps);
             first = 0;
         }
