@@ -156,8 +156,8 @@ public <digits> = <d>+;
 on highway ten
 in the parking lot at work
 --- http_config
-rtagent_stt_search digits jsgf html/digits.jsgf;
-rtagent_stt_search where phrases html/where.txt;
+rtagent_stt_search digits jsgf ../html/digits.jsgf;
+rtagent_stt_search where phrases ../html/where.txt;
 rtagent_stt_expect digits;
 --- config
 location = /t {
@@ -179,7 +179,7 @@ ok
 grammar bad;
 public <a> = (yes | no;
 --- http_config
-rtagent_stt_search yes_no jsgf html/bad.jsgf;
+rtagent_stt_search yes_no jsgf ../html/bad.jsgf;
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/bad\.jsgf: the JSGF grammar does not parse: syntax error}
@@ -193,7 +193,7 @@ qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/bad\.jsgf: the JSGF gramm
 grammar oov;
 public <a> = yes | zqxwv;
 --- http_config
-rtagent_stt_search yes_no jsgf html/oov.jsgf;
+rtagent_stt_search yes_no jsgf ../html/oov.jsgf;
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/oov\.jsgf: the word "zqxwv" of the grammar is not in the pocketsphinx dictionary}
@@ -207,7 +207,7 @@ qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/oov\.jsgf: the word "zqxw
 grammar private;
 <a> = yes | no;
 --- http_config
-rtagent_stt_search yes_no jsgf html/private.jsgf;
+rtagent_stt_search yes_no jsgf ../html/private.jsgf;
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/private\.jsgf: the JSGF grammar has no public rule}
@@ -221,8 +221,8 @@ qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/private\.jsgf: the JSGF g
 grammar a;
 public <a> = yes | no;
 --- http_config
-rtagent_stt_search yes_no jsgf html/a.jsgf;
-rtagent_stt_search yes_no jsgf html/a.jsgf;
+rtagent_stt_search yes_no jsgf ../html/a.jsgf;
+rtagent_stt_search yes_no jsgf ../html/a.jsgf;
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/a\.jsgf: duplicate name}
@@ -236,7 +236,7 @@ qr{\[emerg\] .*rtagent stt search "yes_no" of \S+/html/a\.jsgf: duplicate name}
 grammar a;
 public <a> = yes | no;
 --- http_config
-rtagent_stt_search _default jsgf html/a.jsgf;
+rtagent_stt_search _default jsgf ../html/a.jsgf;
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*rtagent stt search "_default" of \S+/html/a\.jsgf: the name must be 1 to 128 bytes, not starting with "_"}
@@ -249,3 +249,12 @@ rtagent_stt_local_decoders 0;
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*rtagent_stt_local_decoders must be 1 to 64, not 0}
+
+
+
+=== TEST 12: a file that cannot be read
+--- http_config
+rtagent_stt_search yes_no jsgf ../html/nowhere.jsgf;
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*rtagent_stt_search "yes_no": "\.\./html/nowhere\.jsgf" cannot be read}

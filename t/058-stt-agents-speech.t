@@ -14,8 +14,8 @@ use RtagentTest;
 use RtagentNginx;
 use RtagentRedis;
 use RtagentSpeech;
+use RtagentStt;
 
-use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 
@@ -51,34 +51,6 @@ my $n = start_nginx(
 
 ok(redis_up($n, 1), 'the worker is connected to Redis') or diag error_log($n);
 
-sub heard {
-    my ($uri, $id, $text) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$n->{port}")
-        or die "connect: $!";
-    binmode $s;
-    print $s ws_handshake($uri, 'x-ms-call-connection-id' => $id)
-             . cframe('text', acs_metadata(16000));
-    my $head = '';
-    while ($head !~ /\r\n\r\n/) {
-        sysread($s, $head, 1, length $head) or die "no handshake reply";
-    }
-    die "not upgraded: $head" unless $head =~ m{^HTTP/1.1 101 };
-
-    send_msgs($s, acs_audio(silence(200) . espeak_pcm($text, 16000)
-                            . silence(1000)));
-    my $said;
-    wait_for(sub {
-        ($said) = map { $_->{text} }
-                  grep { $_->{role} eq 'caller' }
-                  map { decode_json($_) }
-                  @{ redis($r, 'LRANGE', "rtagent:call:{$id}:transcript",
-                           0, -1) };
-        defined $said;
-    }, 30);
-    close $s;
-    return $said // '';
-}
-
 for my $t (['/ws/acs/where', 'on highway ten'],
            ['/ws/acs/where', 'in the parking lot at work'],
            ['/ws/acs/policy', 'four, two, seven, one, eight, three, six, five',
@@ -88,7 +60,7 @@ for my $t (['/ws/acs/where', 'on highway ten'],
     my ($uri, $text, $want) = @$t;
     $want //= $text;
     (my $id = "agents-$want") =~ s/ /-/g;
-    is(heard($uri, $id, $text), $want, "$at{$uri}: \"$want\" exactly");
+    is(heard($n, $r, $uri, $id, $text), $want, "$at{$uri}: \"$want\" exactly");
     like(error_log($n), qr/by search "\Q$at{$uri}\E" .*call:\Q$id\E/,
          "$at{$uri}: decoded by its search");
 }

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test_arena.h"
+
 #include <sphinxbase/ngram_model.h>
 #include <sphinxbase/fsg_model.h>
 #include <sphinxbase/err.h>
@@ -25,60 +27,12 @@
 #include "speech/ngx_http_rtagent_lm.h"
 
 
-typedef struct block_s  block_t;
-
-struct block_s {
-    block_t   *next;
-    union { long double ld; long long ll; void *p; } data[];
-};
-
-static block_t  *arena;
-
-
-static void *
-arena_alloc(void *ctx, size_t size)
-{
-    block_t  *b;
-
-    (void) ctx;
-
-    b = malloc(sizeof(block_t) + size);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    b->next = arena;
-    arena = b;
-
-    return b->data;
-}
-
-
-static void *
-limited_alloc(void *ctx, size_t size)
-{
-    int  *left = ctx;
-
-    if ((*left)-- <= 0) {
-        return NULL;
-    }
-
-    return arena_alloc(NULL, size);
-}
-
-
 static int
 teardown(void **state)
 {
-    block_t  *b;
-
     (void) state;
 
-    while (arena) {
-        b = arena;
-        arena = b->next;
-        free(b);
-    }
+    arena_free();
 
     return 0;
 }
