@@ -372,8 +372,8 @@ ngx_http_rtagent_grammar_slot(ngx_http_rtagent_grammar_ctx_t *ctx,
 
     case NGX_HTTP_RTAGENT_SLOT_NUMBER:
 
-        ngx_http_rtagent_grammar_puts(&b,
-                                      "public <number> = [<lead>] <n> [<unit>]");
+        ngx_http_rtagent_grammar_puts(&b, "public <number> = "
+                                          "[<lead>] <n> [<unit>]");
         ngx_http_rtagent_grammar_alts(&b, &slot->examples, 1);
         ngx_http_rtagent_grammar_puts(&b, ";\n"
                                       NGX_HTTP_RTAGENT_GRAMMAR_NUMBER_WORDS
@@ -397,8 +397,8 @@ ngx_http_rtagent_grammar_slot(ngx_http_rtagent_grammar_ctx_t *ctx,
                 n = ngx_http_rtagent_grammar_number(i, num, sizeof(num));
 
                 if (i > lo) {
-                    ngx_http_rtagent_grammar_puts(&b, (i - lo) % 6 ? " | "
-                                                                   : "\n    | ");
+                    ngx_http_rtagent_grammar_puts(&b, (i - lo) % 6
+                                                      ? " | " : "\n    | ");
                 }
 
                 ngx_http_rtagent_grammar_put(&b, num, n);

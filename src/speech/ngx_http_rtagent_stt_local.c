@@ -9,13 +9,14 @@
  * event loop never waits.  Decoders are made on first use, in a pool
  * thread, each with every STT search of the configuration loaded once
  * (ngx_http_rtagent_stt_search.h): the JSGF grammars as they are, the
- * phrase models as the grammars their bigrams make.  The utterance is collected as it
- * is fed (resampled to the model's 16 kHz) and decoded whole at its end
- * with the search the turn expects (stt->expect, else the location's
- * rtagent_stt_expect), else with the generic en-us language model.  When
- * the expected search yields no words (a grammar finds no path through
- * the audio), the utterance is decoded again with the generic model: it
- * is the last fallback, so an answer outside the grammar is still heard.
+ * phrase models as the grammars their bigrams make.  The utterance is
+ * collected as it is fed (resampled to the model's 16 kHz) and decoded
+ * whole at its end with the search the turn expects (stt->expect, else
+ * the location's rtagent_stt_expect), else with the generic en-us
+ * language model.  When the expected search yields no words, or leaves
+ * part of the speech to silence (see _covered()), the utterance is
+ * decoded again with the generic model: it is the last fallback, so an
+ * answer outside the grammar is still heard.
  * An unknown name gets the generic model and a debug line.  A job
  * outlives a cancelled session and is freed when its task comes back.
  */
@@ -170,7 +171,8 @@ ngx_module_t  ngx_http_rtagent_stt_local_module = {
 
 
 /* per worker: the decoders and the utterances waiting for one */
-static ngx_http_rtagent_stt_local_decoder_t  *ngx_http_rtagent_stt_local_decoders;
+static ngx_http_rtagent_stt_local_decoder_t
+                          *ngx_http_rtagent_stt_local_decoders;
 static ngx_uint_t          ngx_http_rtagent_stt_local_ndecoders;
 static ngx_queue_t         ngx_http_rtagent_stt_local_waiting;
 static ngx_thread_pool_t  *ngx_http_rtagent_stt_local_pool;

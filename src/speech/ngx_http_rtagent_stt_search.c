@@ -534,9 +534,10 @@ ngx_http_rtagent_stt_search_tokens(ngx_conf_t *cf, ngx_str_t *name,
 ngx_int_t
 ngx_http_rtagent_stt_search_known(ngx_conf_t *cf, u_char *word, size_t len)
 {
-    u_char                                    buf[NGX_HTTP_RTAGENT_STT_WORD_MAX];
-    ngx_str_t                                 key;
-    ngx_http_rtagent_stt_search_main_conf_t  *smcf;
+    u_char                                    *buf;
+    ngx_str_t                                  key;
+    ngx_http_rtagent_stt_search_main_conf_t   *smcf;
+    u_char                      word_buf[NGX_HTTP_RTAGENT_STT_WORD_MAX];
 
     smcf = ngx_http_conf_get_module_main_conf(cf,
                                           ngx_http_rtagent_stt_search_module);
@@ -547,10 +548,11 @@ ngx_http_rtagent_stt_search_known(ngx_conf_t *cf, u_char *word, size_t len)
         return -1;
     }
 
-    if (len == 0 || len > sizeof(buf)) {
+    if (len == 0 || len > sizeof(word_buf)) {
         return 0;
     }
 
+    buf = word_buf;
     ngx_strlow(buf, word, len);
     key.data = buf;
     key.len = len;
