@@ -147,10 +147,12 @@ $(BUILD)/nginx-sanitize: Makefile
 	printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec %s "$$@"\n' '$(SAN_LIBS)' $(NGINX_BIN) > $@
 	chmod +x $@
 
-# the Node clients' one dependency (npm registry); tests skip without node
+# the Node clients' dependencies (npm registry): ws, and playwright-core
+# for the browser test (t/088); tests skip without node
 tools/node_modules/ws: tools/package.json
 	@if command -v npm >/dev/null; then \
-	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error; \
+	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error \
+	    && touch node_modules/ws; \
 	else echo "npm not found: the Node client tests will be skipped"; fi
 
 # t/*.t, or just the files named in TESTS.  Under RTAGENT_NO_SKIP=1
