@@ -81,6 +81,24 @@ for my $rate (16000, 48000) {
     close $s;
 }
 
+# barge-in: a burst over the echo stops it; the page is told to drop its
+# queue, then the answer resumes
+{
+    my $s = open_web($n->{port}, web_start(rate => 16000));
+    web_send($s, web_pcm(tone(400) . silence(620) . tone(100) . silence(600),
+                         16000, 20));
+    my $w = web_read($s, 8, sub { $_[0]{last_audio}
+                                  && time - $_[0]{last_audio} > 0.8 });
+    my ($stop) = web_until($w, 'stop_audio');
+    ok($stop, 'barge-in: stop_audio sent') or diag explain $w->{events};
+    ok($stop && $stop->{_audio_at} > 0
+       && $stop->{_audio_at} < length $w->{audio},
+       'barge-in: after some of the answer, before the rest');
+    ok(wait_for(sub { error_log($n) =~ /barge-in, stopping playback, call:web-/ }),
+       'barge-in: logged with the call id');
+    close $s;
+}
+
 # bad input: close code, error event, a log line with the call id
 my @bad = (
     [ 'malformed JSON', ['{"type":"start",'], 1007, qr/malformed JSON/ ],

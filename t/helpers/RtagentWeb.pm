@@ -72,7 +72,10 @@ sub web_read {
         my $frames = read_frames($s, 0.2);
         for my $f (@$frames) {
             if ($f->[0] == 1) {
-                push @{ $r->{events} }, decode_json($f->[1]);
+                # where in the audio it came: _audio_at bytes
+                my $ev = decode_json($f->[1]);
+                $ev->{_audio_at} = length $r->{audio} if ref $ev eq 'HASH';
+                push @{ $r->{events} }, $ev;
             } elsif ($f->[0] == 2) {
                 $r->{audio} .= $f->[1];
                 push @{ $r->{packets} }, $f->[1];
