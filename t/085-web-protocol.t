@@ -141,14 +141,22 @@ for my $b (@bad) {
     close $s;
 }
 
-# a frame over rtagent_ws_max_message_size: the WebSocket layer's 1009
+# a frame over rtagent_ws_max_message_size: the WebSocket layer's 1009,
+# stored as an error
 {
     my $s = open_web($n->{port}, web_start(),
                      cframe('binary', "\0" x (17 * 1024)));
     my $w = web_read($s, 5);
+    my ($ready) = web_until($w, 'ready');
+    my $id = $ready->{callId} // '-';
     is($w->{close}, 1009, 'a frame over the message limit: close 1009');
-    ok(wait_for(sub { error_log($n) =~ /closing with 1009 .*call:web-[0-9a-f]{32}/ }),
+    ok(wait_for(sub { error_log($n) =~ /closed, sent 1009, .*call:\Q$id\E/ }),
        'the message limit logged with the call id') or diag error_log($n);
+    ok(wait_for(sub { (redis($r, 'HGET', "rtagent:call:{$id}", 'outcome')
+                       // '') eq 'error' }),
+       'the message limit: outcome error');
+    is(redis($r, 'HGET', "rtagent:call:{$id}", 'reason'),
+       'websocket protocol error', 'the message limit: the reason');
     close $s;
 }
 

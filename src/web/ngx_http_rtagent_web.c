@@ -670,11 +670,13 @@ static void
 ngx_http_rtagent_web_closed(ngx_http_rtagent_ws_t *ws)
 {
     const char                       *reason;
+    ngx_uint_t                        sent;
     ngx_http_rtagent_web_t           *w = ws->data;
     ngx_http_rtagent_call_outcome_e   outcome;
 
     outcome = NGX_HTTP_RTAGENT_CALL_FAILED;
     reason = w->failed;
+    sent = wslay_event_get_status_code_sent(ws->wslay);
 
     if (reason) {
         /* void */
@@ -687,6 +689,14 @@ ngx_http_rtagent_web_closed(ngx_http_rtagent_ws_t *ws)
 
     } else if (ws->error) {
         reason = "connection error";
+
+    } else if (sent == NGX_HTTP_RTAGENT_WS_PROTOCOL_ERROR
+               || sent == NGX_HTTP_RTAGENT_WS_INVALID_PAYLOAD
+               || sent == NGX_HTTP_RTAGENT_WS_POLICY
+               || sent == NGX_HTTP_RTAGENT_WS_TOO_BIG)
+    {
+        /* wslay's own close: bad framing, UTF-8, a message too big */
+        reason = "websocket protocol error";
 
     } else if (ngx_current_msec - ws->last_in >= ws->conf->idle_timeout) {
         reason = "idle timeout";

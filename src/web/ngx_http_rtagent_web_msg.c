@@ -21,6 +21,7 @@
 
 static ngx_http_rtagent_web_msg_rc_e ngx_http_rtagent_web_msg_start(
     ngx_http_rtagent_web_msg_t *m, char *err, size_t errlen);
+static const char *ngx_http_rtagent_web_msg_shown(const char *s);
 
 
 ngx_http_rtagent_web_msg_rc_e
@@ -78,8 +79,8 @@ ngx_http_rtagent_web_msg_parse(const char *p, size_t len,
         return NGX_HTTP_RTAGENT_WEB_MSG_OK;
     }
 
-    /* the type is the sender's: printed as %.32s, it may hold anything */
-    ngx_http_rtagent_web_err("unknown type \"%.32s\"", type);
+    ngx_http_rtagent_web_err("unknown type \"%s\"",
+                             ngx_http_rtagent_web_msg_shown(type));
 
     return NGX_HTTP_RTAGENT_WEB_MSG_UNKNOWN;
 }
@@ -128,8 +129,9 @@ ngx_http_rtagent_web_msg_start(ngx_http_rtagent_web_msg_t *m, char *err,
             m->codec = NGX_HTTP_RTAGENT_WEB_OPUS;
 
         } else if (strcmp(codec, "pcm16") != 0) {
-            ngx_http_rtagent_web_err("unsupported codec \"%.32s\": "
-                                     "\"opus\" or \"pcm16\"", codec);
+            ngx_http_rtagent_web_err("unsupported codec \"%s\": "
+                                     "\"opus\" or \"pcm16\"",
+                                     ngx_http_rtagent_web_msg_shown(codec));
             return NGX_HTTP_RTAGENT_WEB_MSG_UNSUPPORTED;
         }
     }
@@ -164,6 +166,28 @@ ngx_http_rtagent_web_msg_start(ngx_http_rtagent_web_msg_t *m, char *err,
     m->type = NGX_HTTP_RTAGENT_WEB_START;
 
     return NGX_HTTP_RTAGENT_WEB_MSG_OK;
+}
+
+
+/*
+ * The sender's string as the error shows it: it goes into a close frame's
+ * reason, a JSON event and the log, so it must be short, plain text
+ */
+
+static const char *
+ngx_http_rtagent_web_msg_shown(const char *s)
+{
+    size_t  i;
+
+    for (i = 0; s[i]; i++) {
+        if (i == 32 || s[i] < 0x20 || s[i] > 0x7e || s[i] == '"'
+            || s[i] == '\\')
+        {
+            return "...";
+        }
+    }
+
+    return s;
 }
 
 

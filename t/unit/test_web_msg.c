@@ -125,6 +125,15 @@ test_refused(void **state)
             "\\u0000");
     refused("{\"type\":\"dance\"}", NGX_HTTP_RTAGENT_WEB_MSG_UNKNOWN,
             "unknown type \"dance\"");
+    /* the sender's strings are shown only when short, plain text */
+    refused("{\"type\":\"d\u00e9\"}", NGX_HTTP_RTAGENT_WEB_MSG_UNKNOWN,
+            "unknown type \"...\"");
+    refused("{\"type\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+            NGX_HTTP_RTAGENT_WEB_MSG_UNKNOWN, "unknown type \"...\"");
+    refused("{\"type\":\"start\",\"sampleRate\":16000,"
+            "\"codec\":\"a\\\"\"}",
+            NGX_HTTP_RTAGENT_WEB_MSG_UNSUPPORTED,
+            "unsupported codec \"...\"");
     refused("{\"type\":\"start\"}", NGX_HTTP_RTAGENT_WEB_MSG_BAD_FIELD,
             "integer \"sampleRate\"");
     refused("{\"type\":\"start\",\"sampleRate\":16000.5}",
