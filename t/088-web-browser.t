@@ -6,7 +6,9 @@
 # agent's reply "You said: ..." must appear in the page, with the agent's
 # name and the turn's latency, and its audio must have been played by the
 # playback worklet (it counts the samples).  A screenshot of each is kept
-# in build/artifacts/ (RTAGENT_ARTIFACTS).
+# in build/artifacts/ (RTAGENT_ARTIFACTS).  A caller who talks over the
+# reply gets it stopped: the page has stop_audio and its playback worklet
+# drops what it had queued (over the echo engine, on /ws/echo).
 
 use strict;
 use warnings;
@@ -54,6 +56,19 @@ print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
           'data', pack('V', length $pcm), $pcm;
 close $fh;
 
+# and a caller who talks over the echo of what they said (rtagent_engine
+# echo: no speech engine, so the timing holds on a busy machine): the echo
+# starts 600 ms after the sentence (the end of speech), the second sentence
+# 1 s after it, over and over (the fake microphone loops the file)
+my $pcm2 = espeak_pcm('I want to report an accident', $rate)
+         . silence(1000, $rate) . espeak_pcm('no, stop, stop please', $rate)
+         . silence(3000, $rate);
+open $fh, '>:raw', "$tmp/barge.wav" or die $!;
+print $fh 'RIFF', pack('V', 36 + length $pcm2), 'WAVEfmt ',
+          pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
+          'data', pack('V', length $pcm2), $pcm2;
+close $fh;
+
 my $r = start_redis();
 my $n = start_nginx(
     main => 'thread_pool rtagent_speech threads=2;',
@@ -62,6 +77,10 @@ my $n = start_nginx(
                    root $root/conf/html;
                    types { text/html html; text/css css;
                            application/javascript js; }
+               }
+               location = /ws/echo {
+                   rtagent_web_media;
+                   rtagent_engine echo;
                }
                location = /ws/web {
                    rtagent_web_media;
@@ -107,6 +126,23 @@ for my $codec ('opus', 'pcm16') {
        "$codec: the call is stored as hung up by the caller");
     like(error_log($n), qr/rtagent web: started, $codec at 48000 Hz, call:\Q$id\E/,
          "$codec: the gateway logged the call");
+}
+
+# barge-in: the page drops the reply it has queued at once
+{
+    my $shot = "$art/088-web-browser-barge-in.png";
+    my $json = `$node $FindBin::Bin/helpers/web-browser.mjs --chromium $chromium --url 'http://127.0.0.1:$n->{port}/?codec=opus&ws=/ws/echo' --wav $tmp/barge.wav --shot $shot --timeout-ms 30000 --barge-in 2>&1`;
+    my $out = eval { decode_json($json) } // { error => $json };
+    my $st = $out->{status} // {};
+
+    ok($out->{ok}, 'barge-in: the page got stop_audio while the echo played')
+        or diag explain $out;
+    ok(($st->{flushed} // 0) > 0,
+       'barge-in: the playback worklet dropped ' . ($st->{flushed} // 0)
+       . ' queued samples at once');
+    my $id = $st->{callId} // '-';
+    like(error_log($n), qr/barge-in, stopping playback, call:\Q$id\E/,
+         'barge-in: the gateway stopped the echo');
 }
 
 my $log = error_log($n);

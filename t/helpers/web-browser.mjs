@@ -7,6 +7,8 @@
 //   node t/helpers/web-browser.mjs --url http://127.0.0.1:PORT/?codec=opus
 //        --wav caller.wav --shot page.png [--expect 'You said:']
 //        [--timeout-ms 60000] [--chromium /usr/bin/chromium]
+//        [--callers N]   (wait for N caller turns, each answered)
+//        [--barge-in]    (wait instead for a stop_audio and its flush)
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/'));
 const { chromium } = require('playwright-core');
 
-const args = { expect: 'You said:', timeoutMs: 60000,
+const args = { expect: 'You said:', timeoutMs: 60000, callers: 1,
                chromium: '/usr/bin/chromium' };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i], v = () => process.argv[++i];
@@ -26,6 +28,8 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--expect') args.expect = v();
   else if (a === '--timeout-ms') args.timeoutMs = Number(v());
   else if (a === '--chromium') args.chromium = v();
+  else if (a === '--callers') args.callers = Number(v());
+  else if (a === '--barge-in') args.bargeIn = true;
   else { console.error(`unknown argument ${a}`); process.exit(2); }
 }
 
@@ -49,12 +53,18 @@ try {
   await page.getByRole('button', { name: 'Start call' }).click();
 
   try {
-    await page.waitForFunction((expect) => {
+    await page.waitForFunction(([expect, callers, bargeIn]) => {
       const s = window.rtagent;
-      return s && s.transcript.some((t) => t.role === 'agent'
-                                       && t.text.startsWith(expect))
+      if (bargeIn) return s && s.stopAudio > 0 && s.played > 0;
+      const said = (role) => s.transcript.filter((t) => t.role === role);
+      return s && said('caller').length >= callers
+             && said('agent').filter((t) => t.text.startsWith(expect)).length
+                >= callers
              && s.played > 0.5 * s.rate;
-    }, args.expect, { timeout: args.timeoutMs, polling: 200 });
+    }, [args.expect, args.callers, args.bargeIn],
+    { timeout: args.timeoutMs, polling: 100 });
+    // the worklet reports the flush through its port
+    if (args.bargeIn) await page.waitForTimeout(300);
     out.ok = true;
   } catch (e) {
     out.wait = e.message.split('\n')[0];
