@@ -34,14 +34,6 @@ my $n = start_nginx(
 
 ok(redis_up($n, 1), 'the worker is connected to Redis') or diag error_log($n);
 
-sub rms {
-    my @s = unpack 's<*', $_[0];
-    return 0 unless @s;
-    my $sum = 0;
-    $sum += $_ * $_ for @s;
-    return sqrt($sum / @s);
-}
-
 # start, ready, echo, stop
 for my $rate (16000, 48000) {
     my $s = open_web($n->{port}, web_start(rate => $rate));
@@ -65,7 +57,7 @@ for my $rate (16000, 48000) {
     my $secs = length($w->{audio}) / 2 / $rate;
     ok($secs > 0.65 && $secs < 1.2,
        "$rate Hz: the echo is ${secs} s at the page's rate");
-    my $level = rms($w->{audio});
+    my $level = pcm_rms($w->{audio});
     ok($level > 3000 && $level < 8000,
        "$rate Hz: the echo is the tone (RMS $level)");
 

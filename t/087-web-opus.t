@@ -41,14 +41,6 @@ sub opus {
     return $res // '';
 }
 
-sub rms {
-    my @s = unpack 's<*', $_[0];
-    return 0 unless @s;
-    my $sum = 0;
-    $sum += $_ * $_ for @s;
-    return sqrt($sum / @s);
-}
-
 # the tone's frequency from its zero crossings, between its first and
 # last loud sample
 sub pitch {
@@ -99,7 +91,7 @@ my $n = start_nginx(server => 'location = /ws/web {
                    join '', map { pack('n', length $_) . $_ } @back);
     my $secs = length($pcm) / 2 / $rate;
     ok($secs > 0.65 && $secs < 1.3, "they decode to $secs s at $rate Hz");
-    my $level = rms($pcm);
+    my $level = pcm_rms($pcm);
     ok($level > 2500 && $level < 8000, "the echo is loud (RMS $level)");
     my $hz = pitch($pcm, $rate);
     ok($hz > 400 && $hz < 480, "the echo is the 440 Hz tone ($hz Hz)");

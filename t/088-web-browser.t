@@ -46,15 +46,21 @@ my $tmp = tempdir(CLEANUP => 1);
 my $art = $ENV{RTAGENT_ARTIFACTS} // "$root/build/artifacts";
 make_path($art);
 
+# PCM16LE mono in a WAV file, for Chromium's fake microphone
+sub write_wav {
+    my ($path, $rate, $pcm) = @_;
+    open my $fh, '>:raw', $path or die "$path: $!";
+    print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
+              pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
+              'data', pack('V', length $pcm), $pcm;
+    close $fh;
+}
+
 # the caller: a pause, the sentence, then quiet while the agent answers
 my $rate = 48000;
 my $pcm = silence(1000, $rate) . espeak_pcm('I want to report an accident', $rate)
         . silence(20000, $rate);
-open my $fh, '>:raw', "$tmp/caller.wav" or die $!;
-print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
-          pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
-          'data', pack('V', length $pcm), $pcm;
-close $fh;
+write_wav("$tmp/caller.wav", $rate, $pcm);
 
 # and a caller who talks over the echo of what they said (rtagent_engine
 # echo: no speech engine, so the timing holds on a busy machine): the echo
@@ -63,11 +69,7 @@ close $fh;
 my $pcm2 = espeak_pcm('I want to report an accident', $rate)
          . silence(1000, $rate) . espeak_pcm('no, stop, stop please', $rate)
          . silence(3000, $rate);
-open $fh, '>:raw', "$tmp/barge.wav" or die $!;
-print $fh 'RIFF', pack('V', 36 + length $pcm2), 'WAVEfmt ',
-          pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
-          'data', pack('V', length $pcm2), $pcm2;
-close $fh;
+write_wav("$tmp/barge.wav", $rate, $pcm2);
 
 my $r = start_redis();
 my $n = start_nginx(

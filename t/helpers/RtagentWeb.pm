@@ -15,7 +15,7 @@ use Time::HiRes qw(time);
 use RtagentTest;
 use RtagentRedis;
 
-our @EXPORT = qw(open_web web_send web_start web_pcm web_read web_until);
+our @EXPORT = qw(open_web web_send web_start web_pcm web_read web_until pcm_rms);
 
 # opens a WebSocket to $uri (default /ws/web) and sends @msgs (JSON text,
 # or raw frames); returns the socket after the 101
@@ -89,6 +89,15 @@ sub web_read {
         last if $until && $until->($r);
     }
     return $r;
+}
+
+# the RMS level of PCM16LE samples
+sub pcm_rms {
+    my @s = unpack 's<*', $_[0];
+    return 0 unless @s;
+    my $sum = 0;
+    $sum += $_ * $_ for @s;
+    return sqrt($sum / @s);
 }
 
 # the events of type $type so far
