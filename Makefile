@@ -54,6 +54,8 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/io/ngx_http_rtagent_retry_after.c \
                src/audio/ngx_http_rtagent_resample.c \
                src/speech/ngx_http_rtagent_sentence.c
+# the browser channel's control messages (src/web)
+CODEC_SRCS  += src/web/ngx_http_rtagent_web_msg.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lspeexdsp -lm
 # the cloud speech providers' codecs (src/speech)
@@ -62,8 +64,6 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_multipart.c \
                src/speech/ngx_http_rtagent_stt_openai_parse.c \
                src/speech/ngx_http_rtagent_usp.c
-# the browser channel's control messages (src/web)
-CODEC_SRCS  += src/web/ngx_http_rtagent_web_msg.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
