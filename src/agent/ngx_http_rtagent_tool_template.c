@@ -231,12 +231,12 @@ ngx_http_rtagent_tpl_check_url(const ngx_http_rtagent_tpl_t *t, char *err,
     s = t->nsegs ? &t->segs[0] : NULL;
 
     if (s && s->type == NGX_HTTP_RTAGENT_TPL_LITERAL) {
-        if (s->len > 7 && strncasecmp((const char *) s->data, "http://", 7)
+        if (s->len >= 7 && strncasecmp((const char *) s->data, "http://", 7)
                           == 0)
         {
             skip = 7;
 
-        } else if (s->len > 8
+        } else if (s->len >= 8
                    && strncasecmp((const char *) s->data, "https://", 8) == 0)
         {
             skip = 8;
@@ -273,7 +273,7 @@ ngx_http_rtagent_tpl_check_url(const ngx_http_rtagent_tpl_t *t, char *err,
 }
 
 
-/* the document with every placeholder filled by an empty string or 0 */
+/* the document with every placeholder filled: "_" in a string, else " 0 " */
 static int
 ngx_http_rtagent_tpl_check_json(const ngx_http_rtagent_tpl_t *t, char *err,
     size_t errlen)
@@ -286,7 +286,7 @@ ngx_http_rtagent_tpl_check_json(const ngx_http_rtagent_tpl_t *t, char *err,
 
     for (i = 0; i < t->nsegs; i++) {
         len += t->segs[i].type == NGX_HTTP_RTAGENT_TPL_LITERAL
-               ? t->segs[i].len : 1;
+               ? t->segs[i].len : 3;
     }
 
     doc = malloc(len + 1);
@@ -302,8 +302,20 @@ ngx_http_rtagent_tpl_check_json(const ngx_http_rtagent_tpl_t *t, char *err,
             memcpy(p, t->segs[i].data, t->segs[i].len);
             p += t->segs[i].len;
 
-        } else if (!t->segs[i].quoted) {
-            *p++ = '0';
+        } else {
+            /*
+             * "_" inside a string: no escape sequence goes on through it,
+             * so "\u{x}1234" is refused whatever x would be
+             */
+            if (t->segs[i].quoted) {
+                *p++ = '_';
+
+            } else {
+                /* a value on its own: a string, a number, true, ... */
+                *p++ = ' ';
+                *p++ = '0';
+                *p++ = ' ';
+            }
         }
     }
 
