@@ -377,35 +377,6 @@ ngx_http_rtagent_tool_ask_caller(ngx_http_rtagent_tool_ctx_t *ctx)
 }
 
 
-/* a reply that is no answer or an error fails the tool */
-static ngx_int_t
-ngx_http_rtagent_tool_replied(ngx_http_rtagent_tool_ctx_t *ctx)
-{
-    u_char      *p;
-    ngx_uint_t   i;
-
-    for (i = 0; i < ctx->nreplies; i++) {
-        if (ctx->replies[i].type == -1) {
-            return ngx_http_rtagent_tool_bad(ctx, "Redis did not answer");
-        }
-
-        if (ctx->replies[i].type == REDIS_REPLY_ERROR) {
-            p = ngx_pnalloc(ctx->pool, ctx->replies[i].str.len
-                                       + sizeof("Redis: "));
-            if (p == NULL) {
-                return ngx_http_rtagent_tool_bad(ctx, "out of memory");
-            }
-
-            ngx_sprintf(p, "Redis: %V%Z", &ctx->replies[i].str);
-
-            return ngx_http_rtagent_tool_bad(ctx, (char *) p);
-        }
-    }
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_rtagent_tool_result(ngx_http_rtagent_tool_ctx_t *ctx,
     ngx_int_t rc)
@@ -1144,25 +1115,25 @@ ngx_http_rtagent_tool_appointment_done(ngx_http_rtagent_tool_ctx_t *ctx)
 static void
 ngx_http_rtagent_tool_transfer(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    ngx_str_t                     *target;
+    ngx_str_t                      target;
     ngx_http_rtagent_tool_call_t  *tc = ctx->tc;
 
-    target = ngx_http_rtagent_tool_target(ctx);
+    ngx_http_rtagent_tool_target(ctx, &target);
 
-    if (target->len == 0) {
+    if (target.len == 0) {
         (void) ngx_http_rtagent_tool_bad(ctx, "the agent has no escalation"
                                               " target");
         return;
     }
 
     tc->act = NGX_HTTP_RTAGENT_TOOL_ACT_TRANSFER;
-    tc->target = *target;
+    tc->target = target;
 
     ngx_http_rtagent_tool_result(ctx,
         ngx_http_rtagent_json_object(ctx->pool, &ctx->result,
                                      "transfer", &(ngx_str_t)
                                                  ngx_string("yes"),
-                                     "target", target, NULL));
+                                     "target", &target, NULL));
 }
 
 
