@@ -1310,7 +1310,11 @@ ngx_http_rtagent_tool_http(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    /* the http{} level rtagent_upstream_* settings */
+    /*
+     * the http{} level rtagent_upstream_* settings; nginx merges them into
+     * the servers' only, so one not set there is NGX_CONF_UNSET here: the
+     * connect timeout then is the tool's (below), ssl_verify stays on
+     */
     hc = (ngx_http_conf_ctx_t *) ngx_get_conf(ngx_cycle->conf_ctx,
                                               ngx_http_module);
     conf = hc->loc_conf[ngx_http_rtagent_http_module.ctx_index];
