@@ -463,6 +463,36 @@ ngx_http_rtagent_tool_may(ngx_http_rtagent_tool_ctx_t *ctx, const char *name,
 }
 
 
+/*
+ * The create script's answer: NGX_OK when the record is written; else the
+ * step is over: again() with a new id when the id was taken (up to
+ * ID_TRIES), or the tool failed
+ */
+static ngx_int_t
+ngx_http_rtagent_tool_created(ngx_http_rtagent_tool_ctx_t *ctx,
+    ngx_http_rtagent_tool_step_pt again, const char *none)
+{
+    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->replies[0].type == REDIS_REPLY_INTEGER
+        && ctx->replies[0].integer == 1)
+    {
+        return NGX_OK;
+    }
+
+    if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
+        again(ctx);
+
+    } else {
+        (void) ngx_http_rtagent_tool_bad(ctx, none);
+    }
+
+    return NGX_DECLINED;
+}
+
+
 static void
 ngx_http_rtagent_tool_result(ngx_http_rtagent_tool_ctx_t *ctx,
     ngx_int_t rc)
@@ -974,20 +1004,10 @@ ngx_http_rtagent_tool_claim_written(ngx_http_rtagent_tool_ctx_t *ctx)
     ngx_str_t                        w[5], a[2];
     ngx_http_rtagent_tool_record_t  *c = ctx->data;
 
-    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
-        return;
-    }
-
-    if (ctx->replies[0].type != REDIS_REPLY_INTEGER
-        || ctx->replies[0].integer != 1)
+    if (ngx_http_rtagent_tool_created(ctx, ngx_http_rtagent_tool_claim_write,
+                                      "no free claim id")
+        != NGX_OK)
     {
-        if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
-            /* the id was taken: another one */
-            ngx_http_rtagent_tool_claim_write(ctx);
-            return;
-        }
-
-        (void) ngx_http_rtagent_tool_bad(ctx, "no free claim id");
         return;
     }
 
@@ -1257,19 +1277,11 @@ ngx_http_rtagent_tool_appointment_done(ngx_http_rtagent_tool_ctx_t *ctx)
 {
     ngx_http_rtagent_tool_record_t  *a = ctx->data;
 
-    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
-        return;
-    }
-
-    if (ctx->replies[0].type != REDIS_REPLY_INTEGER
-        || ctx->replies[0].integer != 1)
+    if (ngx_http_rtagent_tool_created(ctx,
+                                      ngx_http_rtagent_tool_appointment_write,
+                                      "no free appointment id")
+        != NGX_OK)
     {
-        if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
-            ngx_http_rtagent_tool_appointment_write(ctx);
-            return;
-        }
-
-        (void) ngx_http_rtagent_tool_bad(ctx, "no free appointment id");
         return;
     }
 
