@@ -82,6 +82,8 @@ FUZZ_SEEDS.fuzz_acs_events := $(FIXTURES)/eventgrid_*.json \
                               $(FIXTURES)/callback_*.json
 # a message up to the 64 KiB limit, in fragments with their headers
 FUZZ_MAX_LEN.fuzz_ws_frames := 72000
+# a few caller turns: the engine's cost is per turn, not per byte
+FUZZ_MAX_LEN.fuzz_dialog := 1024
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
