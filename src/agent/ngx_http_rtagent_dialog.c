@@ -4,7 +4,9 @@
  * run as a small state machine whose state is kept in the call's fields,
  * under "_<agent>.":
  *
- *   stage     slot (asking "slot"), confirm (the read-back), correct (the
+ *   stage     slot (asking "slot"), slot_confirm (reading that slot back
+ *             on its own: its "confirm: true"), confirm (the read-back),
+ *             correct (the
  *             caller said no without saying what is wrong), tool (waiting
  *             for dialog_tool_done()), ask (the open question), done
  *   slot      the slot being asked
@@ -48,6 +50,10 @@
 
 /* said when the caller says "no" to the read-back without a correction */
 #define CORRECT_TEXT "What should I change?"
+
+/* a slot's own read-back: "I have <value>. Is that right?" */
+#define SLOT_CONFIRM_HEAD "I have "
+#define SLOT_CONFIRM_TAIL ". Is that right?"
 
 
 typedef ngx_http_rtagent_dialog_t        dialog_t;
@@ -394,7 +400,9 @@ expect(dialog_t *d, out_t *out, const char *stage)
     if (strcmp(stage, "slot") == 0) {
         e = search(d, bk_get(d, "slot"));
 
-    } else if (strcmp(stage, "confirm") == 0) {
+    } else if (strcmp(stage, "confirm") == 0
+               || strcmp(stage, "slot_confirm") == 0)
+    {
         e = search(d, "confirm");
 
     } else if ((strcmp(stage, "ask") == 0 || strcmp(stage, "done") == 0)
@@ -517,6 +525,48 @@ read_back(dialog_t *d, out_t *out)
 }
 
 
+/* "I have 4 2 7 1. Is that right?": digits one by one, dates spoken */
+static int
+slot_read_back(dialog_t *d, out_t *out, const slot_t *s)
+{
+    char         buf[64], *r, *p;
+    size_t       n, i;
+    const char  *v;
+
+    v = ngx_http_rtagent_dialog_get(d->fields, S(s->name));
+    if (v == NULL) {
+        v = "";
+    }
+
+    v = spoken(d, S(s->name), v, buf, sizeof(buf));
+    n = strlen(v);
+
+    r = d->alloc(d->alloc_ctx, sizeof(SLOT_CONFIRM_HEAD) + 2 * n
+                               + sizeof(SLOT_CONFIRM_TAIL));
+    if (r == NULL) {
+        return -1;
+    }
+
+    p = r;
+    memcpy(p, SLOT_CONFIRM_HEAD, sizeof(SLOT_CONFIRM_HEAD) - 1);
+    p += sizeof(SLOT_CONFIRM_HEAD) - 1;
+
+    for (i = 0; i < n; i++) {
+        if (i && s->type == NGX_HTTP_RTAGENT_SLOT_DIGITS) {
+            *p++ = ' ';
+        }
+
+        *p++ = v[i];
+    }
+
+    memcpy(p, SLOT_CONFIRM_TAIL, sizeof(SLOT_CONFIRM_TAIL));
+
+    push(out, NGX_HTTP_RTAGENT_DIALOG_SAY, r, NULL);
+
+    return stage_set(d, out, "slot_confirm");
+}
+
+
 /* the first slot not filled, else the read-back, else on_complete */
 static int
 advance(dialog_t *d, out_t *out)
@@ -552,6 +602,12 @@ reask(dialog_t *d, out_t *out, const char *stage)
     } else if (strcmp(stage, "confirm") == 0) {
         if (say(d, out, &LOCAL(d)->confirm) != 0) {
             return -1;
+        }
+
+    } else if (strcmp(stage, "slot_confirm") == 0) {
+        s = slot_by_name(d, bk_get(d, "slot"));
+        if (s) {
+            return slot_read_back(d, out, s);
         }
 
     } else if (strcmp(stage, "correct") == 0) {
@@ -1275,7 +1331,7 @@ answer_slot(dialog_t *d, out_t *out, words_t *ws, const char *text,
             return -1;
         }
 
-        return advance(d, out);
+        return s->confirm ? slot_read_back(d, out, s) : advance(d, out);
     }
 
     got = extract(d, s, ws, v, sizeof(v)) == 0;
@@ -1293,7 +1349,50 @@ answer_slot(dialog_t *d, out_t *out, words_t *ws, const char *text,
         return no_match(d, out, "slot");
     }
 
+    if (got && s->confirm) {
+        return slot_read_back(d, out, s);
+    }
+
     return advance(d, out);
+}
+
+
+/* the answer to a slot's own read-back: yes, no, or no and the value */
+static int
+answer_slot_confirm(dialog_t *d, out_t *out, words_t *ws)
+{
+    char           v[VALUE_MAX];
+    const slot_t  *s;
+
+    s = slot_by_name(d, bk_get(d, "slot"));
+    if (s == NULL) {
+        return advance(d, out);
+    }
+
+    if (ngx_http_rtagent_extract_yes_no(ws, v, sizeof(v)) != 0) {
+        return no_match(d, out, "slot_confirm");
+    }
+
+    if (strcmp(v, "yes") == 0) {
+        return advance(d, out);
+    }
+
+    /* "no, it is 4 2 7 1 ...": read the new value back */
+    if (s->type != NGX_HTTP_RTAGENT_SLOT_FREE_TEXT
+        && extract(d, s, ws, v, sizeof(v)) == 0)
+    {
+        if (ngx_http_rtagent_dialog_set(d, S(s->name), v) != 0) {
+            return -1;
+        }
+
+        return slot_read_back(d, out, s);
+    }
+
+    if (ngx_http_rtagent_dialog_set(d, S(s->name), "") != 0) {
+        return -1;
+    }
+
+    return ask_slot(d, out, s);
 }
 
 
@@ -1420,6 +1519,10 @@ ngx_http_rtagent_dialog_turn(ngx_http_rtagent_dialog_t *d,
 
     if (strcmp(stage, "slot") == 0) {
         return answer_slot(d, out, &ws, (const char *) text, len);
+    }
+
+    if (strcmp(stage, "slot_confirm") == 0) {
+        return answer_slot_confirm(d, out, &ws);
     }
 
     if (strcmp(stage, "confirm") == 0 || strcmp(stage, "correct") == 0) {

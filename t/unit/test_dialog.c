@@ -643,6 +643,75 @@ test_resume(void **state)
 }
 
 
+/* slots with "confirm: true" are read back on their own */
+static void
+test_slot_confirm(void **state)
+{
+    char                           err[512];
+    call_t                         c = { 0 };
+    static const char              yaml[] =
+        "name: pin\n"
+        "description: a test agent\n"
+        "greeting: Hello.\n"
+        "prompt: p\n"
+        "local:\n"
+        "  max_attempts: 2\n"
+        "  slots:\n"
+        "    - name: account\n"
+        "      question: Your account number?\n"
+        "      type: digits\n"
+        "      length: 4\n"
+        "      confirm: true\n"
+        "    - name: day\n"
+        "      question: Which day?\n"
+        "      type: date\n"
+        "      confirm: true\n"
+        "  ask: Anything else?\n";
+    ngx_http_rtagent_agent_def_t  *def;
+
+    assert_int_equal(ngx_http_rtagent_agent_def_parse(
+                         (const unsigned char *) yaml, sizeof(yaml) - 1,
+                         "pin.yaml", arena_alloc, NULL, &def, err,
+                         sizeof(err)), 0);
+
+    c.d.alloc = arena_alloc;
+    c.d.agent = def;
+    c.d.fields = &c.fields;
+    c.d.today = TODAY;
+
+    assert_int_equal(ngx_http_rtagent_dialog_enter(&c.d, &c.out), 0);
+    render(&c);
+    said(&c, "SAY Hello. | SAY Your account number? => pin.account");
+
+    turn(&c, "one two three four");
+    said(&c, "SAY I have 1 2 3 4. Is that right? => pin.confirm");
+
+    /* a no with the right value: read back again */
+    turn(&c, "no it is one two three five");
+    said(&c, "SAY I have 1 2 3 5. Is that right? => pin.confirm");
+
+    turn(&c, "hmm");
+    said(&c, "SAY I have 1 2 3 5. Is that right? => pin.confirm");
+
+    turn(&c, "yes");
+    said(&c, "SAY Which day? => pin.day");
+
+    turn(&c, "yesterday");
+    said(&c, "SAY I have December 2. Is that right? => pin.confirm");
+
+    /* a plain no asks again */
+    turn(&c, "no");
+    said(&c, "SAY Which day? => pin.day");
+    assert_string_equal(get(&c, "day"), "");
+
+    turn(&c, "today");
+    turn(&c, "yes");
+    said(&c, "SAY Anything else? => -");
+    assert_string_equal(get(&c, "account"), "1235");
+    assert_string_equal(get(&c, "day"), "2026-12-03");
+}
+
+
 /* a turn with no state yet (fields from an older build) starts asking */
 static void
 test_no_state(void **state)
@@ -678,6 +747,7 @@ main(void)
         cmocka_unit_test_teardown(test_support_escalation, arena_free),
         cmocka_unit_test_teardown(test_legal, arena_free),
         cmocka_unit_test_teardown(test_resume, arena_free),
+        cmocka_unit_test_teardown(test_slot_confirm, arena_free),
         cmocka_unit_test_teardown(test_no_state, arena_free),
     };
 
