@@ -15,6 +15,10 @@
  *   pending   the tool being waited for: "complete" or "intent:<name>"
  *   resume    the stage to go back to after an intent's tool
  *
+ * One field is shared by the agents: "_handoff.said", the caller's words
+ * that chose a handoff, from which the next agent takes the typed facts
+ * ("a car accident yesterday": fnol's "when") when it is entered.
+ *
  * A slot is filled when its field is there and not empty: a failed
  * verification empties the agent's slots to ask them again.
  *
@@ -54,6 +58,8 @@
 /* a slot's own read-back: "I have <value>. Is that right?" */
 #define SLOT_CONFIRM_HEAD "I have "
 #define SLOT_CONFIRM_TAIL ". Is that right?"
+
+#define HANDOFF_SAID      "_handoff.said"
 
 
 typedef ngx_http_rtagent_dialog_t        dialog_t;
@@ -1196,9 +1202,11 @@ is_tool(const intent_t *it, const char *name)
 
 
 static int
-run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage)
+run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage,
+    const char *text, size_t len)
 {
     char           pending[NGX_HTTP_RTAGENT_AGENT_NAME_MAX + 8];
+    char           said[VALUE_MAX];
     const char    *s;
     const slot_t  *next;
 
@@ -1210,6 +1218,17 @@ run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage)
         s = summary(d, it);
 
         if (s == NULL || say(d, out, &it->say) != 0) {
+            return -1;
+        }
+
+        if (len > VALUE_MAX - 1) {
+            len = VALUE_MAX - 1;
+        }
+
+        memcpy(said, text, len);
+        said[len] = '\0';
+
+        if (ngx_http_rtagent_dialog_set(d, HANDOFF_SAID, said) != 0) {
             return -1;
         }
 
@@ -1275,6 +1294,8 @@ int
 ngx_http_rtagent_dialog_enter(ngx_http_rtagent_dialog_t *d,
     ngx_http_rtagent_dialog_out_t *out)
 {
+    words_t                       ws;
+    const char                   *said;
     ngx_http_rtagent_agent_str_t  g;
 
     out->n = 0;
@@ -1284,6 +1305,20 @@ ngx_http_rtagent_dialog_enter(ngx_http_rtagent_dialog_t *d,
         || bk_set(d, "pending", "") != 0)
     {
         return -1;
+    }
+
+    /* the facts in the words that brought the caller here */
+    said = ngx_http_rtagent_dialog_get(d->fields, HANDOFF_SAID);
+
+    if (said && said[0]) {
+        ngx_http_rtagent_words(&ws, (const unsigned char *) said,
+                               strlen(said));
+
+        if (volunteer(d, &ws, NULL, 0, 0) < 0
+            || ngx_http_rtagent_dialog_set(d, HANDOFF_SAID, "") != 0)
+        {
+            return -1;
+        }
     }
 
     g = d->agent->greeting;
@@ -1514,7 +1549,7 @@ ngx_http_rtagent_dialog_turn(ngx_http_rtagent_dialog_t *d,
 
     it = match_intent(d, &ws, asked);
     if (it) {
-        return run_intent(d, out, it, stage);
+        return run_intent(d, out, it, stage, (const char *) text, len);
     }
 
     if (strcmp(stage, "slot") == 0) {

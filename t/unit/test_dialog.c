@@ -239,6 +239,32 @@ test_auth_success(void **state)
 }
 
 
+/* the facts in the words that chose the handoff reach the next agent */
+static void
+test_handoff_facts(void **state)
+{
+    call_t  c = { 0 };
+
+    enter(&c, "auth");
+    verify(&c, "four two seven one eight three six five",
+           "nine eight one zero one");
+    tool_done(&c, 1);
+
+    turn(&c, "I had a car accident yesterday and nobody was hurt");
+    said(&c, "HANDOFF fnol (report_claim; policy=42718365; zip=98101) => -");
+
+    enter(&c, "fnol");
+    said(&c, "SAY I am sorry to hear about the accident. I will take down the "
+             "details and file your claim. | SAY Where did it happen? "
+             "=> fnol.where");
+    assert_string_equal(get(&c, "when"), "2026-12-02");
+    assert_string_equal(get(&c, "injuries"), "no");
+
+    /* used once, then cleared */
+    assert_string_equal(get(&c, "_handoff.said"), "");
+}
+
+
 static void
 test_auth_volunteered(void **state)
 {
@@ -733,6 +759,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_teardown(test_auth_success, arena_free),
+        cmocka_unit_test_teardown(test_handoff_facts, arena_free),
         cmocka_unit_test_teardown(test_auth_volunteered, arena_free),
         cmocka_unit_test_teardown(test_auth_failure, arena_free),
         cmocka_unit_test_teardown(test_auth_reprompt, arena_free),
