@@ -818,7 +818,9 @@ hint_word(const slot_t *s, const char *w, size_t wlen)
 
             n = p - q;
 
-            if (n >= 4 && wlen >= 4
+            /* the name counts whole ("zip"), the question's short words
+             * not */
+            if ((i == 0 || (n >= 4 && wlen >= 4))
                 && ngx_http_rtagent_word_like(q, n, w, wlen))
             {
                 return 1;
@@ -1599,6 +1601,11 @@ ngx_http_rtagent_dialog_tool_done(ngx_http_rtagent_dialog_t *d, int ok,
 
     snprintf(pending, sizeof(pending), "%s", bk_get(d, "pending"));
     snprintf(resume, sizeof(resume), "%s", bk_get(d, "resume"));
+
+    if (pending[0] == '\0') {
+        /* no tool was asked for (or its result came twice): nothing */
+        return expect(d, out, bk_get(d, "stage"));
+    }
 
     if (bk_set(d, "pending", "") != 0) {
         return -1;

@@ -234,6 +234,10 @@ test_auth_success(void **state)
     said(&c, "SAY Thank you, Alice, you are verified. | "
              "SAY How can I help you today? => auth.intents");
 
+    /* a result nobody asked for changes nothing */
+    tool_done(&c, 0);
+    said(&c, " => auth.intents");
+
     turn(&c, "I want to report a car accident");
     said(&c, "HANDOFF fnol (report_claim; policy=42718365; zip=98101) => -");
 }
@@ -276,6 +280,14 @@ test_auth_volunteered(void **state)
     said(&c, "TOOL verify_identity => -");
     assert_string_equal(get(&c, "policy"), "12345678");
     assert_string_equal(get(&c, "zip"), "98101");
+
+    /* the slot's name is a hint, however short */
+    set(&c, "policy", "");
+    set(&c, "zip", "");
+    enter(&c, "auth");
+    turn(&c, "1 2 3 4 5 6 7 8 zip 6 0 6 1 4");
+    said(&c, "TOOL verify_identity => -");
+    assert_string_equal(get(&c, "zip"), "60614");
 }
 
 
