@@ -1629,7 +1629,8 @@ ngx_http_rtagent_dialog_tool_done(ngx_http_rtagent_dialog_t *d, int ok,
         }
 
         if (!ok) {
-            if (esc->target.data && (esc->when & NGX_HTTP_RTAGENT_ESC_TOOL_FAILED))
+            if (esc->target.data
+                && (esc->when & NGX_HTTP_RTAGENT_ESC_TOOL_FAILED))
             {
                 return escalate(d, out, 1);
             }

@@ -1198,6 +1198,10 @@ ngx_http_rtagent_extract_date(ngx_http_rtagent_words_t *ws,
         } else if (IS(ws, i, "yesterday")) {
             z = today - 1;
 
+        } else if (IS(ws, i, "last") && IS(ws, i + 1, "night")) {
+            z = today - 1;
+            j = i + 2;
+
         } else if (IS(ws, i, "tomorrow")) {
             z = today + 1;
 

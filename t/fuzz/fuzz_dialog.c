@@ -5,11 +5,11 @@
  * (agents/auth.yaml and fnol.yaml, read once from the repo root, where
  * make fuzz runs).
  * The input's first byte picks the agent, then each line is one caller
- * turn (16 at most); while a tool is pending a line's first byte says whether it
- * succeeded.  Every step must keep the output's promises (header): at
- * most ACTIONS_MAX actions, texts and arguments where they belong, the
- * expected search named after the agent.  The arena is freed after each
- * input, so LeakSanitizer sees anything the engine loses.
+ * turn (16 at most); while a tool is pending a line's first byte says
+ * whether it succeeded.  Every step must keep the output's promises (the
+ * header): at most ACTIONS_MAX actions, texts and arguments where they
+ * belong, the expected search named after the agent.  The arena is freed
+ * after each input, so LeakSanitizer sees anything the engine loses.
  */
 
 
