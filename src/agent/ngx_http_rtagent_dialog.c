@@ -300,13 +300,53 @@ spoken(dialog_t *d, const char *name, const char *v, char *buf, size_t len)
 }
 
 
+static const char *const  prepositions[] = {
+    "at", "on", "in", "near", "by", "behind", "outside", "inside", "off",
+    "under", NULL
+};
+
+
+/* the length of a preposition word of the n bytes at r that ends them,
+ * with its space ("at "), if v starts with one too ("on highway ten") */
+static size_t
+preposition_before(const char *r, size_t n, const char *v)
+{
+    size_t  i, k;
+
+    for (i = 0; prepositions[i]; i++) {
+        k = strlen(prepositions[i]);
+
+        if (strncmp(v, prepositions[i], k) == 0 && v[k] == ' ') {
+            break;
+        }
+    }
+
+    if (prepositions[i] == NULL) {
+        return 0;
+    }
+
+    for (i = 0; prepositions[i]; i++) {
+        k = strlen(prepositions[i]);
+
+        if (n >= k + 1 && r[n - 1] == ' '
+            && strncmp(r + n - 1 - k, prepositions[i], k) == 0
+            && (n == k + 1 || r[n - k - 2] == ' '))
+        {
+            return k + 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* t with its "{field}" placeholders filled (an unknown field: nothing) */
 static const char *
 fill(dialog_t *d, const char *t)
 {
     int          pass;
     char        *r, name[NGX_HTTP_RTAGENT_AGENT_NAME_MAX + 1], buf[64];
-    size_t       n, len, k;
+    size_t       n, k;
     const char  *p, *e, *v;
 
     if (t == NULL) {
@@ -314,7 +354,7 @@ fill(dialog_t *d, const char *t)
     }
 
     r = NULL;
-    len = 0;
+    n = 0;
 
     for (pass = 0; pass < 2; pass++) {
         n = 0;
@@ -334,6 +374,8 @@ fill(dialog_t *d, const char *t)
                     k = strlen(v);
 
                     if (pass) {
+                        /* "at {where}" with "on highway ten": "on ..." */
+                        n -= preposition_before(r, n, v);
                         memcpy(r + n, v, k);
                     }
 
@@ -352,15 +394,14 @@ fill(dialog_t *d, const char *t)
         }
 
         if (pass == 0) {
-            len = n;
-            r = d->alloc(d->alloc_ctx, len + 1);
+            r = d->alloc(d->alloc_ctx, n + 1);
             if (r == NULL) {
                 return NULL;
             }
         }
     }
 
-    r[len] = '\0';
+    r[n] = '\0';
 
     return r;
 }

@@ -405,7 +405,7 @@ test_fnol(void **state)
     assert_string_equal(get(&c, "injuries"), "no");
 
     turn(&c, "two");
-    said(&c, "SAY Let me read that back. On December 2, at on highway ten: "
+    said(&c, "SAY Let me read that back. On December 2, on highway ten: "
              "another car rear ended me at a red light. Anyone hurt: no. "
              "Vehicles involved: 2. Is that correct? => fnol.confirm");
 
@@ -448,7 +448,7 @@ test_fnol_volunteered(void **state)
     assert_string_equal(get(&c, "where"), "in the parking lot at work");
 
     turn(&c, "someone backed into my parked car");
-    says(&c, "SAY Let me read that back. On December 1, at in the parking "
+    says(&c, "SAY Let me read that back. On December 1, in the parking "
              "lot at work: someone backed into my parked car. Anyone hurt: "
              "no. Vehicles involved: 2.");
 }
@@ -465,7 +465,7 @@ test_fnol_correct(void **state)
     turn(&c, "I hit a deer");
     turn(&c, "yes my wife was hurt");
     turn(&c, "just me");
-    says(&c, "On November 27, at at the mall parking garage: i hit a deer. "
+    says(&c, "On November 27, at the mall parking garage: i hit a deer. "
              "Anyone hurt: yes. Vehicles involved: 1.");
 
     /* "no" alone: what is wrong?  "the date": asked again */
@@ -476,7 +476,7 @@ test_fnol_correct(void **state)
     turn(&c, "tomorrow");
     said(&c, "SAY Sorry, I did not get that. | " FNOL_WHEN " => fnol.when");
     turn(&c, "on the thirtieth");
-    says(&c, "On November 30, at at the mall parking garage");
+    says(&c, "On November 30, at the mall parking garage");
     turn(&c, "correct");
     said(&c, "TOOL create_claim => -");
 
