@@ -6,9 +6,9 @@
  *
  *   stage     slot (asking "slot"), slot_confirm (reading that slot back
  *             on its own: its "confirm: true"), confirm (the read-back),
- *             correct (the
- *             caller said no without saying what is wrong), tool (waiting
- *             for dialog_tool_done()), ask (the open question), done
+ *             correct (the caller said no without saying what is wrong),
+ *             tool (waiting for dialog_tool_done()), ask (the open
+ *             question), done
  *   slot      the slot being asked
  *   attempts  no-match answers to the current question
  *   failures  failed on_complete tools (auth_failed)
@@ -20,7 +20,10 @@
  * ("a car accident yesterday": fnol's "when") when it is entered.
  *
  * A slot is filled when its field is there and not empty: a failed
- * verification empties the agent's slots to ask them again.
+ * verification empties the agent's slots to ask them again.  An
+ * on_complete tool that succeeded but merged "verified" false ("false",
+ * "no", "0") counts as failed.  TRANSFER's target is NULL for an agent
+ * without an escalation (the orchestrator's default then).
  *
  * Matching, per turn (agents/README.md says the same for agent authors):
  * intents first, scored on their keywords (1 per keyword or phrase found,
