@@ -65,6 +65,10 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_multipart.c \
                src/speech/ngx_http_rtagent_stt_openai_parse.c \
                src/speech/ngx_http_rtagent_usp.c
+# the local dialogue engine, its extractors, the safety screen (src/agent)
+CODEC_SRCS  += src/agent/ngx_http_rtagent_dialog.c \
+               src/agent/ngx_http_rtagent_extract.c \
+               src/agent/ngx_http_rtagent_safety.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -81,6 +85,10 @@ FUZZ_SEEDS.fuzz_acs_events := $(FIXTURES)/eventgrid_*.json \
                               $(FIXTURES)/callback_*.json
 # a message up to the 64 KiB limit, in fragments with their headers
 FUZZ_MAX_LEN.fuzz_ws_frames := 72000
+# a few caller turns: the engine's cost is per turn, not per byte; each
+# input is a whole call (~800 runs/s): a fifth of FUZZ_RUNS
+FUZZ_MAX_LEN.fuzz_dialog := 1024
+FUZZ_RUNS.fuzz_dialog = $(shell echo $$(( $(FUZZ_RUNS) / 5 )))
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
@@ -207,10 +215,10 @@ fuzz-run-%: $(BUILD)/fuzz/%
 	mkdir -p $$corpus; \
 	if [ -d t/fuzz/seeds/$* ]; then cp t/fuzz/seeds/$*/* $$corpus/; fi; \
 	$(if $(FUZZ_SEEDS.$*),cp $(FUZZ_SEEDS.$*) $$corpus/;) \
-	$< -runs=$(FUZZ_RUNS) -max_len=$(or $(FUZZ_MAX_LEN.$*),$(FUZZ_MAX_LEN)) \
+	$< -runs=$(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) -max_len=$(or $(FUZZ_MAX_LEN.$*),$(FUZZ_MAX_LEN)) \
 	    $$corpus > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
-	grep -q 'Done $(FUZZ_RUNS) runs' $$log \
-	    || { tail -20 $$log; echo "$*: did not run $(FUZZ_RUNS) inputs"; exit 1; }; \
+	grep -q 'Done $(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) runs' $$log \
+	    || { tail -20 $$log; echo "$*: did not run $(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) inputs"; exit 1; }; \
 	echo "$*: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $$log), clean"
 
 clean:
