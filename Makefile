@@ -130,6 +130,34 @@ run: deps $(MODULE)
 	trap 'kill $$(cat $(CURDIR)/$(BUILD)/run/redis.pid) 2>/dev/null' EXIT; \
 	$(NGINX_BIN) -p $(CURDIR)/ -c $(CURDIR)/$(CONF) -g 'daemon off;'
 
+# ---- rtagent-call: the ACS caller simulator (tools/rtagent-call) --------
+#   make call        a bundled FNOL caller into the `make run` gateway
+
+CALL_TOOL   := $(BUILD)/rtagent-call
+CALL_OWN    := $(filter-out tools/rtagent-call/test_%,$(wildcard tools/rtagent-call/*.c))
+CALL_SRCS   := $(CALL_OWN) \
+               src/acs/ngx_http_rtagent_acs_sign.c \
+               src/acs/ngx_http_rtagent_acs_text.c \
+               src/json/ngx_http_rtagent_json.c \
+               src/speech/ngx_http_rtagent_wav.c \
+               src/audio/ngx_http_rtagent_resample.c
+CALL_INCS   := -D_GNU_SOURCE -Itools/rtagent-call -Isrc/acs -Isrc/json -Isrc/speech -Isrc/audio
+CALL_LIBS   := -lcurl -lhiredis -lwslay -lyajl -lcrypto -lspeexdsp -lm
+CALL_ARGS   ?= --script tools/rtagent-call/fnol-caller.txt \
+               --redis 127.0.0.1:$(REDIS_PORT) --out $(BUILD)/run/agent.wav
+
+.PHONY: call
+all: $(CALL_TOOL)
+
+$(CALL_TOOL): $(CALL_SRCS) $(wildcard tools/rtagent-call/*.h) $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(subst -O1,-O2,$(UNIT_CFLAGS)) -pthread $(CALL_INCS) $(CALL_SRCS) \
+	    $(CALL_LIBS) -o $@
+
+call: $(CALL_TOOL)
+	@mkdir -p $(BUILD)/run
+	$(CALL_TOOL) $(CALL_ARGS)
+
 # ---- tests ---------------------------------------------------------------
 
 $(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
