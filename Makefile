@@ -154,6 +154,14 @@ $(CALL_TOOL): $(CALL_SRCS) $(wildcard tools/rtagent-call/*.h) $(BUILD)/.flags
 	gcc $(subst -O1,-O2,$(UNIT_CFLAGS)) -pthread $(CALL_INCS) $(CALL_SRCS) \
 	    $(CALL_LIBS) -o $@
 
+# its pure parts' cmocka test, run by `make unit`
+$(BUILD)/unit/test_rc_wav: t/unit/test_rc_wav.c tools/rtagent-call/rc_wav.c \
+                           tools/rtagent-call/rc_wav.h \
+                           src/speech/ngx_http_rtagent_wav.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(UNIT_CFLAGS) $(CALL_INCS) $< tools/rtagent-call/rc_wav.c \
+	    src/speech/ngx_http_rtagent_wav.c -lcmocka -lm -o $@
+
 call: $(CALL_TOOL)
 	@mkdir -p $(BUILD)/run
 	$(CALL_TOOL) $(CALL_ARGS)

@@ -33,6 +33,7 @@ typedef struct {
     const char     *label;        /* what the caller says, or the file */
     const char     *text;         /* spoken with espeak-ng, or NULL */
     const char     *wav;          /* or played from this file */
+    char           *own;          /* a --script line, freed at exit */
     int16_t        *pcm[RC_RATES];
     size_t          samples[RC_RATES];
 } rc_turn_t;

@@ -72,7 +72,7 @@ static int rc_callback(rc_call_t *call, const char *type, const char *data);
 static int rc_ws_open(rc_ws_t *ws, const char *url);
 static int rc_media(rc_ws_t *ws);
 static void rc_ws_close(rc_ws_t *ws, unsigned code, const char *reason);
-static void rc_report(rc_call_t *call, const char *media_error);
+static void rc_report(rc_call_t *call);
 static void rc_fail(rc_call_t *call, const char *fmt, ...);
 static void rc_appendf(char **s, const char *fmt, ...);
 static void rc_time_iso(char *out, size_t len);
@@ -87,6 +87,7 @@ rc_call_run(void *data)
 
     int              rc, ok;
     char             reason[256];
+    unsigned         bad;
     rc_ws_t          ws;
     double           start, deadline;
     struct timespec  ts;
@@ -94,7 +95,7 @@ rc_call_run(void *data)
     start = rc_now_ms();
 
     if (rc_incoming(call) != 0) {
-        rc_report(call, NULL);
+        rc_report(call);
         return NULL;
     }
 
@@ -117,14 +118,23 @@ rc_call_run(void *data)
     }
 
     ok = call->answered;
+    bad = sim->bad_signatures;
     pthread_mutex_unlock(&sim->lock);
 
-    if (!ok) {
+    if (!ok && bad) {
+        rc_fail(call, "no answer within %ld ms: the gateway's ACS requests "
+                "were refused for their signature (is its access key this "
+                "simulator's --connection-string?)", o->answer_timeout);
+
+    } else if (!ok) {
         rc_fail(call, "no answer within %ld ms (is rtagent_acs_connection_"
                 "string's endpoint this simulator's, %.*s?)",
                 o->answer_timeout, (int) sim->account.endpoint_len,
                 sim->account.endpoint);
-        rc_report(call, NULL);
+    }
+
+    if (!ok) {
+        rc_report(call);
         return NULL;
     }
 
@@ -139,7 +149,7 @@ rc_call_run(void *data)
                     "\"message\":\"\"}")
         != 0)
     {
-        rc_report(call, NULL);
+        rc_report(call);
         return NULL;
     }
 
@@ -150,7 +160,7 @@ rc_call_run(void *data)
 
     if (rc_ws_open(&ws, call->transport_url) != 0) {
         rc_callback(call, "CallDisconnected", NULL);
-        rc_report(call, NULL);
+        rc_report(call);
         return NULL;
     }
 
@@ -236,7 +246,7 @@ rc_call_run(void *data)
         rc_fail(call, "no agent audio in the whole call");
     }
 
-    rc_report(call, NULL);
+    rc_report(call);
 
     return NULL;
 }
@@ -1031,7 +1041,7 @@ rc_redis(rc_opts_t *o)
  */
 
 static void
-rc_report(rc_call_t *call, const char *media_error)
+rc_report(rc_call_t *call)
 {
     rc_opts_t     *o = call->sim->opts;
 
@@ -1170,8 +1180,10 @@ rc_report(rc_call_t *call, const char *media_error)
     }
 
     free(agent);
-    call->report = s;
-    (void) media_error;
+
+    pthread_mutex_lock(&call->sim->lock);
+    call->report = s ? s : strdup("");
+    pthread_mutex_unlock(&call->sim->lock);
 }
 
 

@@ -359,7 +359,11 @@ main(int argc, char **argv)
         for (done = 0, i = 0; i < started; i++) {
             call = &sim.calls[i];
 
-            if (call->started == 1 && call->report) {
+            pthread_mutex_lock(&sim.lock);
+            rc = call->started == 1 && call->report != NULL;
+            pthread_mutex_unlock(&sim.lock);
+
+            if (rc) {
                 pthread_join(call->thread, NULL);
                 call->started = 2;
 
@@ -368,8 +372,7 @@ main(int argc, char **argv)
                         printf("-- call %u (%s)\n", call->index, call->id);
                     }
 
-                    fputs(call->report, call->failed && o.quiet ? stderr
-                                                                 : stdout);
+                    fputs(call->report, call->failed ? stderr : stdout);
                     fflush(stdout);
                 }
             }
@@ -417,6 +420,7 @@ main(int argc, char **argv)
     }
 
     for (i = 0; i < o.nturns; i++) {
+        free(o.turns[i].own);
         free(o.turns[i].pcm[0]);
         free(o.turns[i].pcm[1]);
     }
@@ -615,9 +619,12 @@ rc_script(rc_opts_t *o, const char *path)
         s = strdup(s);
 
         if (s == NULL || rc_add_turn(o, s, NULL, s) != 0) {
+            free(s);
             fclose(f);
             return -1;
         }
+
+        o->turns[o->nturns - 1].own = s;
     }
 
     fclose(f);
