@@ -148,6 +148,8 @@ CALL_ARGS   ?= --script tools/rtagent-call/fnol-caller.txt \
 
 .PHONY: call
 all: $(CALL_TOOL)
+# t/080-t/083 run it
+prove: $(CALL_TOOL)
 
 $(CALL_TOOL): $(CALL_SRCS) $(wildcard tools/rtagent-call/*.h) $(BUILD)/.flags
 	@mkdir -p $(@D)

@@ -1145,7 +1145,7 @@ rc_report(rc_call_t *call)
 
         redisFree(r);
 
-    } else if (call->answered) {
+    } else if (call->answered && !call->failed) {
         for (t = 0; t < o->nturns; t++) {
             rc_appendf(&s, "caller: %s\n", o->turns[t].label);
         }
