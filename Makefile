@@ -124,6 +124,7 @@ REDIS_PORT ?= 6390
 run: deps $(MODULE)
 	@mkdir -p $(BUILD)/run
 	@echo "rtagent: http://127.0.0.1:8080/ (conf: $(CONF)); Ctrl-C stops"
+	@echo "rtagent: place a simulated call with 'make call' in another terminal"
 	@redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --save '' \
 	    --appendonly no --daemonize yes --pidfile $(CURDIR)/$(BUILD)/run/redis.pid \
 	    --logfile $(CURDIR)/$(BUILD)/run/redis.log; \
