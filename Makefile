@@ -133,6 +133,7 @@ run: deps $(MODULE)
 
 # ---- rtagent-call: the ACS caller simulator (tools/rtagent-call) --------
 #   make call        a bundled FNOL caller into the `make run` gateway
+#   make bench-calls 200 concurrent simulated calls (bench/calls/run)
 
 CALL_TOOL   := $(BUILD)/rtagent-call
 CALL_OWN    := $(filter-out tools/rtagent-call/test_%,$(wildcard tools/rtagent-call/*.c))
@@ -147,7 +148,7 @@ CALL_LIBS   := -lcurl -lhiredis -lwslay -lyajl -lcrypto -lspeexdsp -lm
 CALL_ARGS   ?= --script tools/rtagent-call/fnol-caller.txt \
                --redis 127.0.0.1:$(REDIS_PORT) --out $(BUILD)/run/agent.wav
 
-.PHONY: call
+.PHONY: call bench-calls
 all: $(CALL_TOOL)
 # t/080-t/083 run it
 prove: $(CALL_TOOL)
@@ -168,6 +169,10 @@ $(BUILD)/unit/test_rc_wav: t/unit/test_rc_wav.c tools/rtagent-call/rc_wav.c \
 call: $(CALL_TOOL)
 	@mkdir -p $(BUILD)/run
 	$(CALL_TOOL) $(CALL_ARGS)
+
+# 200 concurrent simulated calls against a private gateway (bench/calls)
+bench-calls:
+	bench/calls/run
 
 # ---- tests ---------------------------------------------------------------
 
