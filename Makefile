@@ -168,7 +168,8 @@ $(BUILD)/unit/test_rc_wav: t/unit/test_rc_wav.c tools/rtagent-call/rc_wav.c \
 
 call: $(CALL_TOOL)
 	@mkdir -p $(BUILD)/run
-	$(CALL_TOOL) $(CALL_ARGS)
+	@$(CALL_TOOL) $(CALL_ARGS) \
+	    || { echo "make call: a call failed; is 'make run' up in another terminal?"; exit 1; }
 
 # 200 concurrent simulated calls against a private gateway (bench/calls)
 bench-calls:

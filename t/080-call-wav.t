@@ -3,7 +3,8 @@
 # the media WebSocket at real time, CallDisconnected.  With the echo
 # engine the agent's audio (written to --out) is the caller's speech
 # played back; the call's latency and outcome are printed, and the
-# gateway ends the call as the caller hanging up.
+# gateway ends the call as the caller hanging up.  A call the agent
+# transfers ends with the transfer's outcome and target.
 
 use strict;
 use warnings;
@@ -59,6 +60,31 @@ ok($id, 'the media stream named the answered call') or diag error_log($n);
 my %h = @{ redis($r, 'HGETALL', "rtagent:call:{$id}") // [] };
 is($h{direction}, 'inbound', 'an inbound call');
 is($h{outcome}, 'caller_hung_up', 'ended by CallDisconnected');
+
+# the agent transfers the call while the caller talks (the control
+# message of t/032): ACS takes the transferToParticipant, tells the
+# gateway CallTransferAccepted and CallDisconnected, and the call ends
+my $h = start_call($n, '--wav', "$tmp/caller.wav", '--wav', "$tmp/caller.wav",
+                   '--wav', "$tmp/caller.wav", '--first-wait', 300,
+                   '--redis', "127.0.0.1:$r->{port}");
+my $tid = wait_for(sub {
+    my ($k) = grep { $_ ne $id }
+              map { /^rtagent:call:\{(rc-[^}]+)\}$/ ? $1 : () }
+              @{ redis($r, 'KEYS', 'rtagent:call:{rc-*}') };
+    $k;
+}, 10);
+ok($tid, 'the second call is up') or diag error_log($n);
+# into the echo of the first turn (0.3 s of waiting, 2 s of speech)
+sleep 3;
+redis_cli($r, 'PUBLISH', "rtagent:call:{$tid}:ctl",
+          '{"action":"transfer","target":"+15557654321"}');
+$res = finish_call($h);
+is($res->{rc}, 0, 'a transferred call succeeded')
+    or diag "$res->{out}$res->{err}";
+like($res->{out}, qr/^outcome: transferred to 4:\+15557654321 /m,
+     'the outcome: transferred, to the target');
+my %t = @{ redis($r, 'HGETALL', "rtagent:call:{$tid}") // [] };
+is($t{outcome}, 'transferred', 'the gateway ended it as transferred');
 
 unlike(error_log($n), qr/\[(alert|crit|emerg)\]|signal \d+/, 'no crash');
 

@@ -13,7 +13,8 @@ use File::Temp qw(tempdir);
 
 use RtagentNginx;
 
-our @EXPORT = qw(call_tool start_call_gateway run_call);
+our @EXPORT = qw(call_tool start_call_gateway start_call finish_call
+                 run_call);
 
 # "rtagent-call local test key", base64
 my $KEY = 'cnRhZ2VudC1jYWxsIGxvY2FsIHRlc3Qga2V5';
@@ -66,8 +67,8 @@ SERVER
     return $n;
 }
 
-# run_call($n, @args) -> { rc, out, err }: the simulator against $n
-sub run_call {
+# start_call($n, @args) -> a handle: the simulator started against $n
+sub start_call {
     my ($n, @args) = @_;
     my $dir = tempdir(CLEANUP => 1);
     my $tool = call_tool() or die 'no rtagent-call';
@@ -81,12 +82,23 @@ sub run_call {
         die "exec $tool: $!";
     }
 
-    waitpid $pid, 0;
+    return { pid => $pid, dir => $dir };
+}
+
+# finish_call($h) -> { rc, out, err } once it has exited
+sub finish_call {
+    my ($h) = @_;
+    waitpid $h->{pid}, 0;
     my $rc = $? >> 8;
     local $/;
-    open my $o, '<', "$dir/out" or die $!;
-    open my $e, '<', "$dir/err" or die $!;
+    open my $o, '<', "$h->{dir}/out" or die $!;
+    open my $e, '<', "$h->{dir}/err" or die $!;
     return { rc => $rc, out => scalar <$o>, err => scalar <$e> };
+}
+
+# run_call($n, @args) -> { rc, out, err }: the simulator against $n
+sub run_call {
+    return finish_call(start_call(@_));
 }
 
 1;

@@ -65,6 +65,7 @@ typedef struct {
 } rc_ws_t;
 
 
+static int rc_wait_end(rc_call_t *call, long ms);
 static int rc_post(rc_call_t *call, const char *url, const char *body,
     struct curl_slist *headers, const char *what);
 static int rc_incoming(rc_call_t *call);
@@ -249,6 +250,39 @@ rc_call_run(void *data)
     rc_report(call);
 
     return NULL;
+}
+
+
+/* 1 when the gateway hung up or transferred the call within ms */
+
+static int
+rc_wait_end(rc_call_t *call, long ms)
+{
+    int              end;
+    rc_sim_t        *sim = call->sim;
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+
+    pthread_mutex_lock(&sim->lock);
+
+    while (!(end = call->hung_up || call->transferred)
+           && pthread_cond_timedwait(&sim->cond, &sim->lock, &ts) == 0)
+    {
+        /* void */
+    }
+
+    end = call->hung_up || call->transferred;
+    pthread_mutex_unlock(&sim->lock);
+
+    return end;
 }
 
 
@@ -861,9 +895,8 @@ rc_media(rc_ws_t *ws)
         now = rc_now_ms();
 
         if (ws->closed) {
-            if (!call->hung_up && !call->transferred
-                && turn < o->nturns)
-            {
+            /* a hang-up's close may come before its REST request */
+            if (turn < o->nturns && !rc_wait_end(call, 1000)) {
                 rc_fail(call, "the gateway closed the media stream (%u) "
                         "before the caller's turn %u", ws->close_code,
                         turn + 1);
