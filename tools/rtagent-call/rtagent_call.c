@@ -59,6 +59,7 @@ static const char  *rc_usage =
 "  --calls N              N concurrent calls (1)\n"
 "  --ramp S               start them over S seconds (0)\n"
 "  --pid PID              the gateway's nginx master: CPU and RSS per call\n"
+"                         (default with --calls: the only nginx master)\n"
 "  --quiet                no conversations, the summary only\n"
 "  --verbose              progress on stderr\n"
 "\n"
@@ -71,6 +72,7 @@ static int rc_add_turn(rc_opts_t *o, const char *text, const char *wav,
     const char *label);
 static void rc_summary(rc_sim_t *sim, double secs);
 static int rc_proc_sample(long master, double *cpu_ms, double *rss_kb);
+static long rc_proc_master(void);
 
 
 double
@@ -313,6 +315,11 @@ main(int argc, char **argv)
     }
 
     cpu0 = cpu1 = rss0 = rss_max = 0;
+
+    /* a load run measures the gateway: the one nginx master here */
+    if (o.pid == 0 && o.calls > 1) {
+        o.pid = rc_proc_master();
+    }
 
     if (o.pid && rc_proc_sample(o.pid, &cpu0, &rss0) != 0) {
         fprintf(stderr, "rtagent-call: --pid %ld: no such nginx\n", o.pid);
@@ -559,6 +566,64 @@ rc_proc_sample(long master, double *cpu_ms, double *rss_kb)
     *rss_kb = rss;
 
     return 0;
+}
+
+
+/*
+ * The pid of the only "nginx: master process" on this machine, or 0 when
+ * there is none or more than one (then --pid says which).
+ */
+
+static long
+rc_proc_master(void)
+{
+    long            pid, found;
+    char            path[64], buf[64];
+    FILE           *f;
+    DIR            *d;
+    size_t          n;
+    struct dirent  *e;
+
+    found = 0;
+    d = opendir("/proc");
+
+    if (d == NULL) {
+        return 0;
+    }
+
+    while ((e = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char) e->d_name[0])) {
+            continue;
+        }
+
+        pid = atol(e->d_name);
+        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+        f = fopen(path, "r");
+
+        if (f == NULL) {
+            continue;
+        }
+
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+
+        if (strncmp(buf, "nginx: master process", 21) == 0) {
+            if (found) {
+                closedir(d);
+                fprintf(stderr, "rtagent-call: more than one nginx runs "
+                        "here: --pid names the gateway's master for its "
+                        "CPU and RSS\n");
+                return 0;
+            }
+
+            found = pid;
+        }
+    }
+
+    closedir(d);
+
+    return found;
 }
 
 
