@@ -65,7 +65,7 @@ typedef struct {
 } rc_ws_t;
 
 
-static int rc_wait_end(rc_call_t *call, long ms);
+static int rc_wait(rc_call_t *call, long ms, int answer);
 static int rc_post(rc_call_t *call, const char *url, const char *body,
     struct curl_slist *headers, const char *what);
 static int rc_incoming(rc_call_t *call);
@@ -91,7 +91,6 @@ rc_call_run(void *data)
     unsigned         bad;
     rc_ws_t          ws;
     double           start, deadline;
-    struct timespec  ts;
 
     start = rc_now_ms();
 
@@ -101,24 +100,9 @@ rc_call_run(void *data)
     }
 
     /* the gateway answers through the REST endpoint */
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += o->answer_timeout / 1000;
-    ts.tv_nsec += (o->answer_timeout % 1000) * 1000000;
-
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    ok = rc_wait(call, o->answer_timeout, 1);
 
     pthread_mutex_lock(&sim->lock);
-
-    rc = 0;
-
-    while (!call->answered && rc != ETIMEDOUT) {
-        rc = pthread_cond_timedwait(&sim->cond, &sim->lock, &ts);
-    }
-
-    ok = call->answered;
     bad = sim->bad_signatures;
     pthread_mutex_unlock(&sim->lock);
 
@@ -253,12 +237,15 @@ rc_call_run(void *data)
 }
 
 
-/* 1 when the gateway hung up or transferred the call within ms */
+/*
+ * Waits at most ms for the gateway to answer the call (answer 1), or to
+ * hang it up or transfer it (answer 0); 1 when it has.
+ */
 
 static int
-rc_wait_end(rc_call_t *call, long ms)
+rc_wait(rc_call_t *call, long ms, int answer)
 {
-    int              end;
+    int              done;
     rc_sim_t        *sim = call->sim;
     struct timespec  ts;
 
@@ -273,16 +260,19 @@ rc_wait_end(rc_call_t *call, long ms)
 
     pthread_mutex_lock(&sim->lock);
 
-    while (!(end = call->hung_up || call->transferred)
-           && pthread_cond_timedwait(&sim->cond, &sim->lock, &ts) == 0)
-    {
-        /* void */
+    for ( ;; ) {
+        done = answer ? call->answered : call->hung_up || call->transferred;
+
+        if (done || pthread_cond_timedwait(&sim->cond, &sim->lock, &ts) != 0)
+        {
+            break;
+        }
     }
 
-    end = call->hung_up || call->transferred;
+    done = answer ? call->answered : call->hung_up || call->transferred;
     pthread_mutex_unlock(&sim->lock);
 
-    return end;
+    return done;
 }
 
 
@@ -896,7 +886,7 @@ rc_media(rc_ws_t *ws)
 
         if (ws->closed) {
             /* a hang-up's close may come before its REST request */
-            if (turn < o->nturns && !rc_wait_end(call, 1000)) {
+            if (turn < o->nturns && !rc_wait(call, 1000, 0)) {
                 rc_fail(call, "the gateway closed the media stream (%u) "
                         "before the caller's turn %u", ws->close_code,
                         turn + 1);
