@@ -808,15 +808,14 @@ rc_ws_close(rc_ws_t *ws, unsigned code, const char *reason)
 static void
 rc_ws_frame(rc_ws_t *ws, const int16_t *pcm, size_t n, int silent)
 {
-    int     len;
-    char    msg[4096], now[40];
-    size_t  fb;
+    int      len;
+    char     msg[4096], now[40];
+    size_t   fb;
+    int16_t  frame[24000 / 50];
 
     fb = ws->rate / 50;
 
     /* a frame whose end the caller's audio does not reach: zeros after */
-    int16_t  frame[480];
-
     memset(frame, 0, sizeof(frame));
 
     if (pcm) {

@@ -30,6 +30,9 @@
     "accesskey=cnRhZ2VudC1jYWxsIGxvY2FsIHNpbXVsYXRvciBrZXk="
 
 
+#define RC_STACK  (512 * 1024)
+
+
 static const char  *rc_usage =
 "usage: rtagent-call [options] (--wav FILE | --say TEXT | --script FILE)...\n"
 "\n"
@@ -150,6 +153,7 @@ main(int argc, char **argv)
     rc_sim_t         sim;
     rc_opts_t        o;
     rc_call_t       *call;
+    pthread_attr_t   attr;
 
     static struct option  opts[] = {
         { "url", required_argument, NULL, 'u' },
@@ -328,6 +332,10 @@ main(int argc, char **argv)
 
     rss_max = rss0;
 
+    /* a call's thread needs little stack: thousands of calls fit */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, RC_STACK);
+
     /* the calls start spread over --ramp seconds */
     start = rc_now_ms();
     started = 0;
@@ -340,7 +348,7 @@ main(int argc, char **argv)
         while (started < o.calls && rc_now_ms() >= next) {
             call = &sim.calls[started];
 
-            if (pthread_create(&call->thread, NULL, rc_call_run, call) != 0) {
+            if (pthread_create(&call->thread, &attr, rc_call_run, call) != 0) {
                 snprintf(call->error, sizeof(call->error),
                          "cannot start a thread");
                 call->failed = 1;
@@ -396,6 +404,7 @@ main(int argc, char **argv)
         rc_proc_sample(o.pid, &cpu1, &rss);
     }
 
+    pthread_attr_destroy(&attr);
     rc_acs_stop(&sim);
 
     failed = 0;
