@@ -96,6 +96,14 @@ $res = run_call($n, '--wav', "$tmp/missing.wav");
 is($res->{rc}, 2, 'a missing WAV: exit status 2');
 like($res->{err}, qr/--wav \S+missing\.wav: No such file/, 'a missing WAV: said');
 
+open my $fh, '>', "$tmp/not.wav" or die $!;
+print $fh "not a WAV file at all\n";
+close $fh;
+$res = run_call($n, '--wav', "$tmp/not.wav");
+is($res->{rc}, 2, 'not a WAV: exit status 2');
+like($res->{err}, qr/caller turn 1: \S+not\.wav: not a RIFF\/WAVE file/,
+     'not a WAV: said');
+
 $res = run_call($n, '--say', 'x', '--calls', 0);
 is($res->{rc}, 2, '--calls 0: exit status 2');
 

@@ -130,9 +130,12 @@ void rc_acs_stop(rc_sim_t *sim);
 /* one call (rc_call.c), run in its own thread */
 void *rc_call_run(void *data);
 
-/* the caller's audio of a turn at rate (rc_say.c); 0 or -1 with err */
-int rc_turn_pcm(rc_sim_t *sim, rc_turn_t *turn, unsigned rate,
-    const int16_t **pcm, size_t *samples, char *err, size_t errlen);
+/*
+ * The caller's audio of a turn at 16 and 24 kHz (rc_say.c), before the
+ * calls start: read only after; 0 or -1 with err
+ */
+int rc_turn_prepare(rc_opts_t *o, rc_turn_t *turn, char *err,
+    size_t errlen);
 
 
 #endif /* _RC_H_INCLUDED_ */

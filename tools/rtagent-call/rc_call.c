@@ -851,7 +851,7 @@ rc_media(rc_ws_t *ws)
     rc_opts_t      *o = call->sim->opts;
 
     int             speaking, done, hung;
-    char            meta[512], err[RC_ERR_LEN];
+    char            meta[512];
     size_t          samples, pos, fb;
     double          now, start, next, step, mark, deadline, reply;
     unsigned        turn;
@@ -948,14 +948,8 @@ rc_media(rc_ws_t *ws)
             }
 
             if (go) {
-                if (rc_turn_pcm(call->sim, &o->turns[turn], ws->rate, &pcm,
-                                &samples, err, sizeof(err))
-                    != 0)
-                {
-                    rc_fail(call, "%s", err);
-                    return -1;
-                }
-
+                pcm = o->turns[turn].pcm[ws->rate == 24000];
+                samples = o->turns[turn].samples[ws->rate == 24000];
                 speaking = 1;
                 pos = 0;
             }

@@ -3,7 +3,7 @@
  * The caller's audio: a WAV file, or espeak-ng saying a line (its WAV read
  * from a pipe), as mono PCM16 at the call's rate (speexdsp through the
  * gateway's own resampler).  Each turn is made once per rate and shared
- * by every call.
+ * by every call, made before the first call starts.
  */
 
 
@@ -35,8 +35,7 @@ static int rc_espeak(rc_opts_t *o, const char *text, uint8_t **buf,
 
 
 int
-rc_turn_pcm(rc_sim_t *sim, rc_turn_t *turn, unsigned rate,
-    const int16_t **pcm, size_t *samples, char *err, size_t errlen)
+rc_turn_prepare(rc_opts_t *o, rc_turn_t *turn, char *err, size_t errlen)
 {
     int                            fd, rc, i;
     long                           n;
@@ -45,20 +44,13 @@ rc_turn_pcm(rc_sim_t *sim, rc_turn_t *turn, unsigned rate,
     int16_t                       *mono, *out;
     rc_wav_t                       wav;
     char                           why[128];
+    unsigned                       rate;
     ngx_http_rtagent_resample_t    rs;
-
-    i = rate == 24000 ? 1 : 0;
-
-    pthread_mutex_lock(&sim->lock);
-
-    if (turn->pcm[i]) {
-        goto done;
-    }
 
     buf = NULL;
 
     if (turn->text) {
-        rc = rc_espeak(sim->opts, turn->text, &buf, &len, err, errlen);
+        rc = rc_espeak(o, turn->text, &buf, &len, err, errlen);
 
     } else {
         fd = open(turn->wav, O_RDONLY);
@@ -75,53 +67,54 @@ rc_turn_pcm(rc_sim_t *sim, rc_turn_t *turn, unsigned rate,
 
     if (rc != 0) {
         free(buf);
-        pthread_mutex_unlock(&sim->lock);
         return -1;
     }
 
     if (rc_wav_parse(buf, len, &wav, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "%s: %s", turn->label, why);
         free(buf);
-        pthread_mutex_unlock(&sim->lock);
         return -1;
     }
 
     mono = rc_wav_mono(&wav, &mono_len);
     free(buf);
 
-    if (mono == NULL
-        || ngx_http_rtagent_resample_init(&rs, wav.rate, rate, 5) != 0)
-    {
-        snprintf(err, errlen, "%s: cannot convert %u Hz to %u Hz",
-                 turn->label, wav.rate, rate);
-        free(mono);
-        pthread_mutex_unlock(&sim->lock);
+    if (mono == NULL) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
 
-    max = ngx_http_rtagent_resample_out_max(&rs, mono_len);
-    out = malloc((max ? max : 1) * sizeof(int16_t));
-    n = out ? ngx_http_rtagent_resample_run(&rs, mono, mono_len, out, max)
-            : -1;
-    ngx_http_rtagent_resample_free(&rs);
+    /* both rates an answer may ask for (pcm16KMono, pcm24KMono) */
+    for (i = 0; i < RC_RATES; i++) {
+        rate = i ? 24000 : 16000;
+
+        if (ngx_http_rtagent_resample_init(&rs, wav.rate, rate, 5) != 0) {
+            snprintf(err, errlen, "%s: cannot convert %u Hz to %u Hz",
+                     turn->label, wav.rate, rate);
+            free(mono);
+            return -1;
+        }
+
+        max = ngx_http_rtagent_resample_out_max(&rs, mono_len);
+        out = malloc((max ? max : 1) * sizeof(int16_t));
+        n = out ? ngx_http_rtagent_resample_run(&rs, mono, mono_len, out,
+                                                max)
+                : -1;
+        ngx_http_rtagent_resample_free(&rs);
+
+        if (n <= 0) {
+            snprintf(err, errlen, "%s: %s", turn->label,
+                     n == 0 ? "no audio" : "resampling failed");
+            free(out);
+            free(mono);
+            return -1;
+        }
+
+        turn->pcm[i] = out;
+        turn->samples[i] = (size_t) n;
+    }
+
     free(mono);
-
-    if (n < 0) {
-        snprintf(err, errlen, "%s: resampling failed", turn->label);
-        free(out);
-        pthread_mutex_unlock(&sim->lock);
-        return -1;
-    }
-
-    turn->pcm[i] = out;
-    turn->samples[i] = (size_t) n;
-
-done:
-
-    *pcm = turn->pcm[i];
-    *samples = turn->samples[i];
-
-    pthread_mutex_unlock(&sim->lock);
 
     return 0;
 }

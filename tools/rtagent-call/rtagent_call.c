@@ -284,6 +284,13 @@ main(int argc, char **argv)
         return 2;
     }
 
+    for (i = 0; i < o.nturns; i++) {
+        if (rc_turn_prepare(&o, &o.turns[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "rtagent-call: caller turn %u: %s\n", i + 1, err);
+            return 2;
+        }
+    }
+
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_mutex_init(&sim.lock, NULL);
     pthread_cond_init(&sim.cond, NULL);
