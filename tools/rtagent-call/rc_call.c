@@ -86,7 +86,7 @@ rc_call_run(void *data)
     rc_sim_t        *sim = call->sim;
     rc_opts_t       *o = sim->opts;
 
-    int              rc, ok;
+    int              rc, ok, hung, moved;
     char             reason[256];
     unsigned         bad;
     rc_ws_t          ws;
@@ -151,17 +151,22 @@ rc_call_run(void *data)
 
     rc = rc_media(&ws);
 
+    pthread_mutex_lock(&sim->lock);
+    hung = call->hung_up;
+    moved = call->transferred;
+    pthread_mutex_unlock(&sim->lock);
+
     /* the caller, or ACS on the gateway's behalf, ends the call */
-    if (call->transferred) {
+    if (moved) {
         rc_callback(call, "CallTransferAccepted", NULL);
     }
 
     snprintf(reason, sizeof(reason),
              "\"resultInformation\":{\"code\":200,\"subCode\":%d,"
              "\"message\":\"%s\"}",
-             call->hung_up ? 5001 : 7000,
-             call->hung_up ? "This conversation has ended."
-                           : "The conversation has ended. DiagCode: 0#7000.@");
+             hung ? 5001 : 7000,
+             hung ? "This conversation has ended."
+                  : "The conversation has ended. DiagCode: 0#7000.@");
     rc_callback(call, "CallDisconnected", reason);
 
     /* the gateway closes the media stream on CallDisconnected */
@@ -195,8 +200,15 @@ rc_call_run(void *data)
         rc_ws_close(&ws, 1000, "call ended");
     }
 
-    while (wslay_event_want_write(ws.ctx) && wslay_event_send(ws.ctx) == 0) {
-        /* the close frame */
+    /* the close frame, if the socket takes it soon */
+    deadline = rc_now_ms() + 500;
+
+    while (wslay_event_want_write(ws.ctx) && rc_now_ms() < deadline) {
+        struct pollfd  p = { ws.fd, POLLOUT, 0 };
+
+        if (poll(&p, 1, 50) == 1 && wslay_event_send(ws.ctx) != 0) {
+            break;
+        }
     }
 
     wslay_event_context_free(ws.ctx);
@@ -1061,7 +1073,8 @@ rc_report(rc_call_t *call)
 {
     rc_opts_t     *o = call->sim->opts;
 
-    char          *s, *agent;
+    int            hung, moved;
+    char          *s, *agent, target[128];
     double         until;
     size_t         i;
     unsigned       t;
@@ -1177,10 +1190,17 @@ rc_report(rc_call_t *call)
                    call->barge[t]);
     }
 
+    /* the REST endpoint's thread has done with the call */
+    pthread_mutex_lock(&call->sim->lock);
+    hung = call->hung_up;
+    moved = call->transferred;
+    snprintf(target, sizeof(target), "%s", call->transfer_target);
+    pthread_mutex_unlock(&call->sim->lock);
+
     if (call->outcome[0] == '\0') {
         snprintf(call->outcome, sizeof(call->outcome), "%s",
-                 call->transferred ? "transferred"
-                 : call->hung_up ? "agent_hung_up" : "caller_hung_up");
+                 moved ? "transferred"
+                 : hung ? "agent_hung_up" : "caller_hung_up");
     }
 
     if (call->failed) {
@@ -1188,8 +1208,8 @@ rc_report(rc_call_t *call)
 
     } else {
         rc_appendf(&s, "outcome: %s%s%s (%.1f s of agent audio, %u StopAudio)"
-                   "\n", call->outcome, call->transferred ? " to " : "",
-                   call->transferred ? call->transfer_target : "",
+                   "\n", call->outcome, moved ? " to " : "",
+                   moved ? target : "",
                    (double) call->agent_samples
                    / (call->sample_rate ? call->sample_rate : 16000),
                    call->stops);
