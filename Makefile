@@ -51,9 +51,12 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/audio/ngx_http_rtagent_vad.c \
                src/agent/ngx_http_rtagent_agent_def.c \
                src/agent/ngx_http_rtagent_agent_data.c \
+               src/agent/ngx_http_rtagent_tool_template.c \
                src/io/ngx_http_rtagent_retry_after.c \
                src/audio/ngx_http_rtagent_resample.c \
                src/speech/ngx_http_rtagent_sentence.c
+# the browser channel's control messages (src/web)
+CODEC_SRCS  += src/web/ngx_http_rtagent_web_msg.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lspeexdsp -lm
 # the cloud speech providers' codecs (src/speech)
@@ -190,10 +193,12 @@ $(BUILD)/nginx-sanitize: Makefile
 	printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec %s "$$@"\n' '$(SAN_LIBS)' $(NGINX_BIN) > $@
 	chmod +x $@
 
-# the Node clients' one dependency (npm registry); tests skip without node
+# the Node clients' dependencies (npm registry): ws, and playwright-core
+# for the browser test (t/088); tests skip without node
 tools/node_modules/ws: tools/package.json
 	@if command -v npm >/dev/null; then \
-	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error; \
+	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error \
+	    && touch node_modules/ws; \
 	else echo "npm not found: the Node client tests will be skipped"; fi
 
 # t/*.t, or just the files named in TESTS.  Under RTAGENT_NO_SKIP=1
