@@ -135,11 +135,56 @@ REDIS_PORT ?= 6390
 run: deps $(MODULE)
 	@mkdir -p $(BUILD)/run
 	@echo "rtagent: http://127.0.0.1:8080/ (conf: $(CONF)); Ctrl-C stops"
+	@echo "rtagent: place a simulated call with 'make call' in another terminal"
 	@redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --save '' \
 	    --appendonly no --daemonize yes --pidfile $(CURDIR)/$(BUILD)/run/redis.pid \
 	    --logfile $(CURDIR)/$(BUILD)/run/redis.log; \
 	trap 'kill $$(cat $(CURDIR)/$(BUILD)/run/redis.pid) 2>/dev/null' EXIT; \
 	$(NGINX_BIN) -p $(CURDIR)/ -c $(CURDIR)/$(CONF) -g 'daemon off;'
+
+# ---- rtagent-call: the ACS caller simulator (tools/rtagent-call) --------
+#   make call        a bundled FNOL caller into the `make run` gateway
+#   make bench-calls 200 concurrent simulated calls (bench/calls/run)
+
+CALL_TOOL   := $(BUILD)/rtagent-call
+CALL_OWN    := $(filter-out tools/rtagent-call/test_%,$(wildcard tools/rtagent-call/*.c))
+CALL_SRCS   := $(CALL_OWN) \
+               src/acs/ngx_http_rtagent_acs_sign.c \
+               src/acs/ngx_http_rtagent_acs_text.c \
+               src/json/ngx_http_rtagent_json.c \
+               src/speech/ngx_http_rtagent_wav.c \
+               src/audio/ngx_http_rtagent_resample.c
+CALL_INCS   := -D_GNU_SOURCE -Itools/rtagent-call -Isrc/acs -Isrc/json -Isrc/speech -Isrc/audio
+CALL_LIBS   := -lcurl -lhiredis -lwslay -lyajl -lcrypto -lspeexdsp -lm
+CALL_ARGS   ?= --script tools/rtagent-call/fnol-caller.txt \
+               --redis 127.0.0.1:$(REDIS_PORT) --out $(BUILD)/run/agent.wav
+
+.PHONY: call bench-calls
+all: $(CALL_TOOL)
+# t/080-t/083 run it
+prove: $(CALL_TOOL)
+
+$(CALL_TOOL): $(CALL_SRCS) $(wildcard tools/rtagent-call/*.h) $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(subst -O1,-O2,$(UNIT_CFLAGS)) -pthread $(CALL_INCS) $(CALL_SRCS) \
+	    $(CALL_LIBS) -o $@
+
+# its pure parts' cmocka test, run by `make unit`
+$(BUILD)/unit/test_rc_wav: t/unit/test_rc_wav.c tools/rtagent-call/rc_wav.c \
+                           tools/rtagent-call/rc_wav.h \
+                           src/speech/ngx_http_rtagent_wav.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(UNIT_CFLAGS) $(CALL_INCS) $< tools/rtagent-call/rc_wav.c \
+	    src/speech/ngx_http_rtagent_wav.c -lcmocka -lm -o $@
+
+call: $(CALL_TOOL)
+	@mkdir -p $(BUILD)/run
+	@$(CALL_TOOL) $(CALL_ARGS) \
+	    || { echo "make call: a call failed; is 'make run' up in another terminal?"; exit 1; }
+
+# 200 concurrent simulated calls against a private gateway (bench/calls)
+bench-calls:
+	bench/calls/run
 
 # ---- tests ---------------------------------------------------------------
 
