@@ -65,6 +65,8 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
 # the local dialogue engine and its extractors (src/agent)
 CODEC_SRCS  += src/agent/ngx_http_rtagent_dialog.c \
                src/agent/ngx_http_rtagent_extract.c
+# the local STT's language model builder (src/speech)
+CODEC_SRCS  += src/speech/ngx_http_rtagent_lm.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))

@@ -658,6 +658,7 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
         } else {
             call->stt.provider->cancel(&call->stt);
             call->hearing = 0;
+            call->stt.expect = call->turn.expect;
 
             if (call->stt.provider->begin(&call->stt) == NGX_OK) {
                 call->hearing = 1;
@@ -744,6 +745,7 @@ ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
         call->barge_stt = 0;
         call->stt.provider->cancel(&call->stt);
         call->hearing = 0;
+        call->stt.expect = call->turn.expect;
 
         if (call->stt.provider->begin(&call->stt) == NGX_OK) {
             call->hearing = 1;
