@@ -31,23 +31,23 @@ plan skip_all => 'redis-server is not installed' unless have_redis();
 
 my $r = start_redis();
 
-my $a = start_agents($r);
-my $t = turns($a, 'resume-1', ['4 2 7 1 8 3 6 5', '9 8 1 0 1',
+my $n1 = start_agents($r);
+my $t = turns($n1, 'resume-1', ['4 2 7 1 8 3 6 5', '9 8 1 0 1',
                                 'I want to report a car accident',
                                 'yesterday']);
 is($t->[4]{agent}, 'fnol', 'in fnol on the first nginx');
 is($t->[4]{expect}, 'fnol.where', 'the place asked');
 my $before = scalar @{ context_of($r, 'resume-1') };
-ok(stop_nginx($a), 'the first nginx is gone');
+ok(stop_nginx($n1), 'the first nginx is gone');
 
-my $b = start_agents($r);
-$t = turns($b, 'resume-1', ['in the parking lot at work'], greet => 0);
+my $n2 = start_agents($r);
+$t = turns($n2, 'resume-1', ['in the parking lot at work'], greet => 0);
 is(scalar @$t, 1, 'one turn on the second nginx');
 is($t->[0]{agent}, 'fnol', 'still in fnol');
 is($t->[0]{reply}, 'Please tell me briefly what happened.',
    'the next question: the place was taken');
 is($t->[0]{expect}, 'fnol.what', 'expects what happened');
-like(error_log($b),
+like(error_log($n2),
      qr/rtagent agents: call resumed from Redis at agent "fnol" with \d+ fields, call:resume-1/,
      'resumed from Redis, logged with the call id');
 my $h = hash_of($r, 'resume-1');
@@ -59,13 +59,13 @@ is(scalar @{ context_of($r, 'resume-1') }, $before + 2,
    'the context goes on');
 
 # a new session of the call: the active agent greets and asks what is open
-$t = turns($b, 'resume-1', []);
+$t = turns($n2, 'resume-1', []);
 is($t->[0]{kind}, 'greeting', 'a greeting');
 is($t->[0]{agent}, 'fnol', 'by the active agent');
 like($t->[0]{reply},
      qr/\AI am sorry to hear about the accident\..*Please tell me briefly what happened\.\z/,
      'its greeting, then the question still open');
-stop_nginx($b);
+stop_nginx($n2);
 
 # the greeting turn in a call session
 SKIP: {

@@ -54,6 +54,7 @@ struct ngx_http_rtagent_orch_s {
     ngx_http_rtagent_turn_t          *turn;
     ngx_cycle_t                      *cycle;      /* the call's agents */
     ngx_http_rtagent_agent_t         *agent;      /* the active one */
+    ngx_http_rtagent_agent_t         *heard;      /* the caller's words */
 
     ngx_http_rtagent_dialog_fields_t  fields;
     ngx_http_rtagent_dialog_t         dialog;
@@ -90,6 +91,8 @@ static void ngx_http_rtagent_orch_profile(void *data, redisReply *reply);
 static void ngx_http_rtagent_orch_step(ngx_http_rtagent_orch_t *o);
 static ngx_int_t ngx_http_rtagent_orch_enter(ngx_http_rtagent_orch_t *o,
     ngx_http_rtagent_agent_t *agent);
+static ngx_int_t ngx_http_rtagent_orch_volunteered(
+    ngx_http_rtagent_orch_t *o);
 static void ngx_http_rtagent_orch_exec(ngx_http_rtagent_orch_t *o);
 static ngx_int_t ngx_http_rtagent_orch_say(ngx_http_rtagent_orch_t *o,
     const char *text);
@@ -196,6 +199,7 @@ ngx_http_rtagent_orch_start(ngx_http_rtagent_turn_t *turn)
     o->out.n = 0;
     o->out.expect = NULL;
     o->said.nelts = 0;
+    o->heard = NULL;
 
     /* callbacks never from inside start() */
     ngx_post_event(&o->event, &ngx_posted_events);
@@ -596,6 +600,7 @@ ngx_http_rtagent_orch_step(ngx_http_rtagent_orch_t *o)
     }
 
     o->stepped = 1;
+    o->heard = o->agent;
 
     rc = ngx_http_rtagent_dialog_turn(&o->dialog, turn->transcript.text.data,
                                       turn->transcript.text.len, &o->out);
@@ -634,6 +639,121 @@ ngx_http_rtagent_orch_enter(ngx_http_rtagent_orch_t *o,
         return NGX_ERROR;
     }
 
+    o->next = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A handoff on the caller's words ("someone hit my car yesterday"): what
+ * they said also goes to the target, so that the facts it holds are not
+ * asked for again.  Only when its first question is a typed slot (a
+ * date, a number: a free-text one would take any sentence), and only what
+ * fills slots: if the words answer nothing the target asks, or ask for
+ * anything else (a tool, a handoff, a transfer), the target's fields are
+ * as they were and its greeting and first question stand; else its
+ * greeting is followed by what comes after those facts.
+ */
+
+static ngx_int_t
+ngx_http_rtagent_orch_volunteered(ngx_http_rtagent_orch_t *o)
+{
+    size_t                            n, i, len;
+    const char                       *slot;
+    ngx_http_rtagent_turn_t          *turn = o->turn;
+    ngx_http_rtagent_local_def_t     *local;
+    ngx_http_rtagent_dialog_out_t     first;
+    ngx_http_rtagent_dialog_field_t  *saved;
+
+    first = o->out;
+
+    if (turn->kind != NGX_HTTP_RTAGENT_TURN_CALLER
+        || turn->transcript.text.len == 0
+        || first.expect == NULL || first.n == 0
+        || first.act[0].kind != NGX_HTTP_RTAGENT_DIALOG_SAY)
+    {
+        return NGX_OK;
+    }
+
+    /* "<agent>.<slot>": a typed slot of the target's */
+    len = o->agent->name.len;
+
+    if (ngx_strncmp(first.expect, o->agent->name.data, len) != 0
+        || first.expect[len] != '.')
+    {
+        return NGX_OK;
+    }
+
+    slot = first.expect + len + 1;
+    local = o->agent->def->local;
+
+    for (i = 0; i < local->nslots; i++) {
+        if (ngx_strcmp(local->slots[i].name.data, slot) == 0) {
+            break;
+        }
+    }
+
+    if (i == local->nslots
+        || local->slots[i].type == NGX_HTTP_RTAGENT_SLOT_FREE_TEXT)
+    {
+        return NGX_OK;
+    }
+
+    n = o->fields.nelts;
+
+    saved = ngx_pnalloc(turn->pool,
+                        n * sizeof(ngx_http_rtagent_dialog_field_t) + 1);
+    if (saved == NULL) {
+        ngx_http_rtagent_orch_fail(o, "out of memory");
+        return NGX_ERROR;
+    }
+
+    if (n) {
+        ngx_memcpy(saved, o->fields.elts,
+                   n * sizeof(ngx_http_rtagent_dialog_field_t));
+    }
+
+    if (ngx_http_rtagent_dialog_turn(&o->dialog, turn->transcript.text.data,
+                                     turn->transcript.text.len, &o->out)
+        != 0)
+    {
+        ngx_http_rtagent_orch_fail(o, "out of memory in the dialogue");
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < o->out.n; i++) {
+        if (o->out.act[i].kind != NGX_HTTP_RTAGENT_DIALOG_SAY) {
+            break;
+        }
+    }
+
+    if (i < o->out.n || o->out.expect == NULL
+        || ngx_strcmp(o->out.expect, first.expect) == 0)
+    {
+        /* nothing taken: as if it had not been said to this agent */
+        ngx_memcpy(o->fields.elts, saved,
+                   n * sizeof(ngx_http_rtagent_dialog_field_t));
+        o->fields.nelts = n;
+        o->out = first;
+        o->next = 0;
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, turn->log, 0,
+                  "rtagent agents: \"%V\" took what the caller had said "
+                  "before the handoff, call:%V", &o->agent->name,
+                  turn->call_id);
+
+    /* the greeting, then what follows */
+    if (o->out.n == NGX_HTTP_RTAGENT_DIALOG_ACTIONS_MAX) {
+        o->out.n--;
+    }
+
+    ngx_memmove(&o->out.act[1], &o->out.act[0],
+                o->out.n * sizeof(ngx_http_rtagent_dialog_action_t));
+    o->out.act[0] = first.act[0];
+    o->out.n++;
     o->next = 0;
 
     return NGX_OK;
@@ -711,7 +831,9 @@ ngx_http_rtagent_orch_exec(ngx_http_rtagent_orch_t *o)
             }
 
             /* the target's greeting announces the switch */
-            if (ngx_http_rtagent_orch_enter(o, target) != NGX_OK) {
+            if (ngx_http_rtagent_orch_enter(o, target) != NGX_OK
+                || ngx_http_rtagent_orch_volunteered(o) != NGX_OK)
+            {
                 return;
             }
 
@@ -1011,12 +1133,15 @@ ngx_http_rtagent_orch_save(ngx_http_rtagent_orch_t *o)
 
     f[n].name = "auth";
 
+    /* ngx_str_set() names its argument twice */
     if (v && (ngx_strcmp(v, "true") == 0 || ngx_strcmp(v, "yes") == 0)) {
-        ngx_str_set(&f[n++].value, "verified");
+        ngx_str_set(&f[n].value, "verified");
 
     } else {
-        ngx_str_set(&f[n++].value, "unverified");
+        ngx_str_set(&f[n].value, "unverified");
     }
+
+    n++;
 
     f[n].name = "slots";
 
@@ -1070,15 +1195,15 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
 
     n = 0;
 
-    if (turn->kind == NGX_HTTP_RTAGENT_TURN_CALLER
+    if (turn->kind == NGX_HTTP_RTAGENT_TURN_CALLER && o->heard
         && turn->transcript.text.len)
     {
         if (ngx_http_rtagent_json_out_init(&jo) != NGX_OK) {
             return;
         }
 
-        ngx_http_rtagent_json_out_str(&jo, "agent", o->agent->name.data,
-                                      o->agent->name.len);
+        ngx_http_rtagent_json_out_str(&jo, "agent", o->heard->name.data,
+                                      o->heard->name.len);
         ngx_http_rtagent_json_out_cstr(&jo, "role", "caller");
         ngx_http_rtagent_json_out_str(&jo, "text",
                                       turn->transcript.text.data,

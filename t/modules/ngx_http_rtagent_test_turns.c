@@ -16,6 +16,8 @@
  *       call is over).  cancel=MS cancels the last turn MS ms after its
  *       start and replies 1 s later; that turn has "cancelled": true, and
  *       "late": true if any callback came after the cancel (none must).
+ *       The reply goes once Redis has answered a PING sent after the last
+ *       turn: what the turns wrote there is in place when it arrives.
  */
 
 
@@ -25,6 +27,7 @@
 
 #include <ngx_http_rtagent_core.h>
 #include <json/ngx_http_rtagent_json.h>
+#include <io/ngx_http_rtagent_redis.h>
 #include <call/ngx_http_rtagent_turn.h>
 #include <agent/ngx_http_rtagent_orchestrator.h>
 
@@ -52,6 +55,7 @@ typedef struct {
     unsigned                       cancelled:1;
     unsigned                       late:1;
     unsigned                       finished:1;
+    unsigned                       pinging:1;
 } ngx_http_rtagent_test_turns_t;
 
 
@@ -67,6 +71,7 @@ static void ngx_http_rtagent_test_turns_done(ngx_http_rtagent_turn_t *turn,
 static void ngx_http_rtagent_test_turns_cancel(ngx_event_t *ev);
 static void ngx_http_rtagent_test_turns_reply(
     ngx_http_rtagent_test_turns_t *tt, ngx_uint_t status, const char *err);
+static void ngx_http_rtagent_test_turns_pong(void *data, redisReply *reply);
 
 
 static ngx_command_t  ngx_http_rtagent_test_turns_commands[] = {
@@ -468,8 +473,28 @@ ngx_http_rtagent_test_turns_reply(ngx_http_rtagent_test_turns_t *tt,
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
+    static const char   *ping[] = { "PING" };
+    static const size_t  ping_len[] = { 4 };
+
     if (tt->finished) {
         return;
+    }
+
+    /* the turns' writes are queued before this PING on one connection */
+    if (status == NGX_HTTP_OK && err == NULL && !tt->pinging
+        && ngx_http_rtagent_redis_enabled())
+    {
+        tt->pinging = 1;
+
+        if (ngx_http_rtagent_redis_write(1, ping, ping_len,
+                                         ngx_http_rtagent_test_turns_pong,
+                                         tt)
+            == NGX_OK)
+        {
+            r = tt->request;
+            r->main->count++;
+            return;
+        }
     }
 
     tt->finished = 1;
@@ -527,4 +552,17 @@ ngx_http_rtagent_test_turns_reply(ngx_http_rtagent_test_turns_t *tt,
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_rtagent_test_turns_pong(void *data, redisReply *reply)
+{
+    ngx_http_rtagent_test_turns_t  *tt = data;
+    ngx_http_request_t             *r;
+
+    r = tt->request;
+    r->main->count--;
+
+    ngx_http_rtagent_test_turns_reply(tt, NGX_HTTP_OK, NULL);
 }
