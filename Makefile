@@ -62,9 +62,10 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_multipart.c \
                src/speech/ngx_http_rtagent_stt_openai_parse.c \
                src/speech/ngx_http_rtagent_usp.c
-# the local dialogue engine and its extractors (src/agent)
+# the local dialogue engine, its extractors, the safety screen (src/agent)
 CODEC_SRCS  += src/agent/ngx_http_rtagent_dialog.c \
-               src/agent/ngx_http_rtagent_extract.c
+               src/agent/ngx_http_rtagent_extract.c \
+               src/agent/ngx_http_rtagent_safety.c
 # the local STT's language model builder (src/speech)
 CODEC_SRCS  += src/speech/ngx_http_rtagent_lm.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
@@ -83,6 +84,8 @@ FUZZ_SEEDS.fuzz_acs_events := $(FIXTURES)/eventgrid_*.json \
                               $(FIXTURES)/callback_*.json
 # a message up to the 64 KiB limit, in fragments with their headers
 FUZZ_MAX_LEN.fuzz_ws_frames := 72000
+# a few caller turns: the engine's cost is per turn, not per byte
+FUZZ_MAX_LEN.fuzz_dialog := 1024
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
