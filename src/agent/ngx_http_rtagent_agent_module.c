@@ -17,6 +17,7 @@
 #include <agent/ngx_http_rtagent_agent_module.h>
 #include <agent/ngx_http_rtagent_agent_data.h>
 #include <agent/ngx_http_rtagent_safety.h>
+#include <agent/ngx_http_rtagent_agent_stt.h>
 #include <store/ngx_http_rtagent_registry.h>
 
 
@@ -555,6 +556,11 @@ ngx_http_rtagent_agent_init_main_conf(ngx_conf_t *cf, void *conf)
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "rtagent_agents \"%V\": %s",
                       &amcf->dir, err);
+        return NGX_CONF_ERROR;
+    }
+
+    /* what each turn of their local dialogues gives the STT to expect */
+    if (ngx_http_rtagent_agent_stt_register(cf, amcf->agents) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
