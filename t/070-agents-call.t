@@ -1,10 +1,11 @@
 # What follows an agent's reply in a call session (turn->after), with
-# rtagent_engine agents over ACS media, the local engines and no network
-# but the ACS mock: espeak-ng callers.  "Goodbye" to the entry agent: once
+# rtagent_engine agents over ACS media, the local engines (each turn heard
+# through the search of what the agent asked) and no network but the ACS
+# mock: espeak-ng callers to a test entry agent.  "Goodbye": once
 # the closing line has been heard the call is hung up (close 1000) with the
 # outcome ended_by_agent.  "Let me talk to a person": once the escalation
-# message has been heard the call is transferred to auth's escalation
-# target through Call Automation (transferToParticipant), and the call's
+# message has been heard the call is transferred to the escalation target
+# through Call Automation (transferToParticipant), and the call's
 # outcome is transferred when the media stream then ends.
 
 use strict;
@@ -33,33 +34,40 @@ plan skip_all => "the ACS mock cannot run: $AcsMock::Why"
 
 my $r = start_redis();
 
-# what the caller may say to auth's first question, for the local STT (the
-# search named by the turn's expect): the two closed answers of this test
 my $tmp = tempdir(CLEANUP => 1);
-open my $fh, '>', "$tmp/auth.jsgf" or die $!;
-print $fh "#JSGF V1.0;\ngrammar auth;\n"
-        . "public <s> = goodbye | let me talk to a person;\n";
-close $fh;
 
-# the shipped agents, auth escalating to a number ACS can call (its
-# queue:customer-care names no ACS participant)
-mkdir "$tmp/agents";
-for my $f (glob shipped_agents() . '/*.yaml') {
-    open my $in, '<', $f or die $!;
-    local $/;
-    my $y = <$in>;
-    $y =~ s/target: queue:customer-care/target: "+18005550100"/;
-    my ($base) = $f =~ m{([^/]+)\z};
-    open my $out, '>', "$tmp/agents/$base" or die $!;
-    print $out $y;
-    close $out;
-}
+# an entry agent with two intents: the STT hears the caller through the
+# search the agents' grammars build for them ("front.intents")
+open my $fh, '>', "$tmp/front.yaml" or die $!;
+print $fh <<'YAML';
+name: front
+description: Says goodbye or finds a person.
+greeting: Front desk. You can say goodbye, or ask for a person.
+prompt: A test agent.
+tools: [transfer_to_human, end_call]
+escalation:
+  target: "+18005550100"
+  when: [caller_asks]
+  message: One moment, I am connecting you to a colleague.
+local:
+  ask: What would you like?
+  intents:
+    - name: human
+      keywords: [person]
+      examples: [let me talk to a person]
+      tool: transfer_to_human
+    - name: goodbye
+      keywords: [goodbye]
+      examples: [goodbye]
+      say: Thank you for calling. Goodbye.
+      tool: end_call
+YAML
+close $fh;
 
 my $n = start_nginx(
     main => 'thread_pool rtagent_speech threads=2;',
     http => "rtagent_redis 127.0.0.1:$r->{port};\n"
-          . "rtagent_agents $tmp/agents;\n"
-          . "rtagent_stt_search auth.policy jsgf $tmp/auth.jsgf;\n"
+          . "rtagent_agents $tmp;\nrtagent_entry_agent front;\n"
           . "rtagent_acs_connection_string \"$ENV{TEST_NGINX_ACS_CONNECTION_STRING}\";\n"
           . "rtagent_upstream_ssl_trusted_certificate $ENV{TEST_NGINX_ACS_CA};\n",
     server => 'location = /ws/acs/media { rtagent_acs_media;'
@@ -112,7 +120,7 @@ sub agent_lines {
         @$q }, 30), 'call-human: transferToParticipant sent to ACS');
     my ($req) = @{ acs_requests('call-human:transferToParticipant') };
     is($req->{json}{targetParticipant}{phoneNumber}{value}, '+18005550100',
-       "call-human: to auth's escalation target");
+       "call-human: to the escalation target");
     like(join(' ', agent_lines('call-human')),
          qr/connecting you to a colleague/,
          'call-human: after the escalation message');
