@@ -688,6 +688,17 @@ ngx_http_rtagent_agent_entry(ngx_cycle_t *cycle)
 }
 
 
+ngx_flag_t
+ngx_http_rtagent_agent_redact(ngx_cycle_t *cycle)
+{
+    ngx_http_rtagent_agent_main_conf_t  *amcf;
+
+    amcf = ngx_http_rtagent_agent_conf(cycle);
+
+    return amcf && amcf->redact == 1;
+}
+
+
 /*
  * The registry's publisher: worker 0 of each instance (one is enough, and
  * the entries then name a worker that lives as long as the instance's

@@ -22,6 +22,7 @@
 #include <agent/ngx_http_rtagent_agent_module.h>
 #include <agent/ngx_http_rtagent_dialog.h>
 #include <agent/ngx_http_rtagent_tools.h>
+#include <agent/ngx_http_rtagent_safety.h>
 #include <agent/ngx_http_rtagent_orchestrator.h>
 
 
@@ -117,6 +118,10 @@ const ngx_http_rtagent_responder_t  ngx_http_rtagent_orchestrator = {
     ngx_http_rtagent_orch_cancel
 };
 
+
+/* a caller's turn that the safety screen stopped */
+static ngx_str_t  ngx_http_rtagent_orch_screened =
+    ngx_string("I can only help with your insurance questions.");
 
 /* the session's idle lines, as say_back says them */
 static ngx_str_t  ngx_http_rtagent_orch_reprompt =
@@ -542,6 +547,7 @@ ngx_http_rtagent_orch_step(ngx_http_rtagent_orch_t *o)
 {
     int                        rc;
     ngx_str_t                  piece;
+    const char                *rule;
     ngx_http_rtagent_turn_t   *turn = o->turn;
     ngx_http_rtagent_agent_t  *entry;
 
@@ -601,6 +607,30 @@ ngx_http_rtagent_orch_step(ngx_http_rtagent_orch_t *o)
 
     o->stepped = 1;
     o->heard = o->agent;
+
+    /* the screen before any engine sees the words: a steering attempt is
+     * answered, and the question still open stays open */
+    if (ngx_http_rtagent_safety_screen(turn->transcript.text.data,
+                                       turn->transcript.text.len, &rule))
+    {
+        ngx_log_error(NGX_LOG_WARN, turn->log, 0,
+                      "rtagent agents: caller text stopped by the safety "
+                      "screen (%s), call:%V", rule, turn->call_id);
+
+        if (ngx_http_rtagent_orch_say(o,
+                          (char *) ngx_http_rtagent_orch_screened.data)
+            != NGX_OK)
+        {
+            return;
+        }
+
+        if (o->expect.len) {
+            o->out.expect = (const char *) o->expect.data;
+        }
+
+        ngx_http_rtagent_orch_finish(o);
+        return;
+    }
 
     rc = ngx_http_rtagent_dialog_turn(&o->dialog, turn->transcript.text.data,
                                       turn->transcript.text.len, &o->out);
@@ -1174,7 +1204,7 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
     u_char                         *p, *last;
     u_char                          start[NGX_INT_T_LEN];
     long                            keep;
-    size_t                          len;
+    size_t                          len, size;
     size_t                          argvlen[NGX_HTTP_RTAGENT_ORCH_ITEMS + 2];
     ngx_str_t                       key, items[NGX_HTTP_RTAGENT_ORCH_ITEMS];
     ngx_uint_t                      i, j, n, argc;
@@ -1198,6 +1228,25 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
     if (turn->kind == NGX_HTTP_RTAGENT_TURN_CALLER && o->heard
         && turn->transcript.text.len)
     {
+        p = turn->transcript.text.data;
+        len = turn->transcript.text.len;
+
+        /* rtagent_redact on: as the transcript stores them (a label at
+         * most doubles what it replaces) */
+        if (ngx_http_rtagent_agent_redact(o->cycle)) {
+            size = 2 * len + 16;
+
+            last = ngx_pnalloc(turn->pool, size);
+            if (last == NULL) {
+                return;
+            }
+
+            len = ngx_min(ngx_http_rtagent_safety_redact(p, len, last, size,
+                                                         NULL),
+                          size - 1);
+            p = last;
+        }
+
         if (ngx_http_rtagent_json_out_init(&jo) != NGX_OK) {
             return;
         }
@@ -1205,9 +1254,7 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
         ngx_http_rtagent_json_out_str(&jo, "agent", o->heard->name.data,
                                       o->heard->name.len);
         ngx_http_rtagent_json_out_cstr(&jo, "role", "caller");
-        ngx_http_rtagent_json_out_str(&jo, "text",
-                                      turn->transcript.text.data,
-                                      turn->transcript.text.len);
+        ngx_http_rtagent_json_out_str(&jo, "text", p, len);
 
         if (ngx_http_rtagent_json_out_done(&jo, turn->pool, &items[n])
             == NGX_OK)
