@@ -69,7 +69,7 @@ stop_nginx($n2);
 
 # the greeting turn in a call session
 SKIP: {
-    skip 'espeak-ng is needed', 6 unless -x '/usr/bin/espeak-ng';
+    skip 'espeak-ng is needed', 7 unless -x '/usr/bin/espeak-ng';
 
     my $n = start_nginx(
         main => 'thread_pool rtagent_speech threads=2;',
@@ -95,6 +95,12 @@ SKIP: {
          "the entry agent's greeting");
     ok(!(grep { $_->{role} eq 'caller' } @e), 'nothing from the caller');
     is(hash_of($r, 'session-1')->{agent}, 'auth', 'the hash: auth');
+    my ($started) = grep { $_->{type} eq 'CALL_STARTED'
+                           && $_->{call_id} eq 'session-1' }
+                    map { +{ @{ $_->[1] } } }
+                    @{ redis($r, 'XRANGE', 'rtagent:events', '-', '+') };
+    is(decode_json($started->{data} // '{}')->{agent}, 'auth',
+       'CALL_STARTED names the entry agent');
     close $s;
     stop_nginx($n);
 }

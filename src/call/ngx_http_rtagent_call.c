@@ -22,6 +22,7 @@
 #include <call/ngx_http_rtagent_turn.h>
 #include <speech/ngx_http_rtagent_sentence.h>
 #include <store/ngx_http_rtagent_store.h>
+#include <agent/ngx_http_rtagent_agent_module.h>
 #include <agent/ngx_http_rtagent_orchestrator.h>
 
 
@@ -900,13 +901,27 @@ ngx_http_rtagent_call_stop_audio(ngx_http_rtagent_call_t *call)
 static ngx_http_rtagent_store_call_t *
 ngx_http_rtagent_call_store(ngx_http_rtagent_call_t *call)
 {
+    ngx_str_t                 *agent;
+    ngx_http_rtagent_agent_t  *entry;
+
     if (!call->stored) {
         call->stored = 1;
+
+        agent = call->channel->agent.len ? &call->channel->agent
+                                         : &ngx_http_rtagent_call_agent;
+
+        /* the agents' calls start at the entry agent */
+        if (call->channel->agent.len == 0
+            && call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+            && (entry = ngx_http_rtagent_agent_entry((ngx_cycle_t *)
+                                                     ngx_cycle))
+               != NULL)
+        {
+            agent = &entry->name;
+        }
+
         call->store = ngx_http_rtagent_store_call_start(
-                          &call->channel->call_id,
-                          call->channel->agent.len
-                              ? &call->channel->agent
-                              : &ngx_http_rtagent_call_agent, call->rate,
+                          &call->channel->call_id, agent, call->rate,
                           call->channel->log,
                           ngx_http_rtagent_call_control, call);
     }
