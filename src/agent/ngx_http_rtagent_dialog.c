@@ -4,17 +4,26 @@
  * run as a small state machine whose state is kept in the call's fields,
  * under "_<agent>.":
  *
- *   stage     slot (asking "slot"), confirm (the read-back), correct (the
- *             caller said no without saying what is wrong), tool (waiting
- *             for dialog_tool_done()), ask (the open question), done
+ *   stage     slot (asking "slot"), slot_confirm (reading that slot back
+ *             on its own: its "confirm: true"), confirm (the read-back),
+ *             correct (the caller said no without saying what is wrong),
+ *             tool (waiting for dialog_tool_done()), ask (the open
+ *             question), done
  *   slot      the slot being asked
  *   attempts  no-match answers to the current question
  *   failures  failed on_complete tools (auth_failed)
  *   pending   the tool being waited for: "complete" or "intent:<name>"
  *   resume    the stage to go back to after an intent's tool
  *
+ * One field is shared by the agents: "_handoff.said", the caller's words
+ * that chose a handoff, from which the next agent takes the typed facts
+ * ("a car accident yesterday": fnol's "when") when it is entered.
+ *
  * A slot is filled when its field is there and not empty: a failed
- * verification empties the agent's slots to ask them again.
+ * verification empties the agent's slots to ask them again.  An
+ * on_complete tool that succeeded but merged "verified" false ("false",
+ * "no", "0") counts as failed.  TRANSFER's target is NULL for an agent
+ * without an escalation (the orchestrator's default then).
  *
  * Matching, per turn (agents/README.md says the same for agent authors):
  * intents first, scored on their keywords (1 per keyword or phrase found,
@@ -48,6 +57,12 @@
 
 /* said when the caller says "no" to the read-back without a correction */
 #define CORRECT_TEXT "What should I change?"
+
+/* a slot's own read-back: "I have <value>. Is that right?" */
+#define SLOT_CONFIRM_HEAD "I have "
+#define SLOT_CONFIRM_TAIL ". Is that right?"
+
+#define HANDOFF_SAID      "_handoff.said"
 
 
 typedef ngx_http_rtagent_dialog_t        dialog_t;
@@ -288,13 +303,53 @@ spoken(dialog_t *d, const char *name, const char *v, char *buf, size_t len)
 }
 
 
+static const char *const  prepositions[] = {
+    "at", "on", "in", "near", "by", "behind", "outside", "inside", "off",
+    "under", NULL
+};
+
+
+/* the length of a preposition word of the n bytes at r that ends them,
+ * with its space ("at "), if v starts with one too ("on highway ten") */
+static size_t
+preposition_before(const char *r, size_t n, const char *v)
+{
+    size_t  i, k;
+
+    for (i = 0; prepositions[i]; i++) {
+        k = strlen(prepositions[i]);
+
+        if (strncmp(v, prepositions[i], k) == 0 && v[k] == ' ') {
+            break;
+        }
+    }
+
+    if (prepositions[i] == NULL) {
+        return 0;
+    }
+
+    for (i = 0; prepositions[i]; i++) {
+        k = strlen(prepositions[i]);
+
+        if (n >= k + 1 && r[n - 1] == ' '
+            && strncmp(r + n - 1 - k, prepositions[i], k) == 0
+            && (n == k + 1 || r[n - k - 2] == ' '))
+        {
+            return k + 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* t with its "{field}" placeholders filled (an unknown field: nothing) */
 static const char *
 fill(dialog_t *d, const char *t)
 {
     int          pass;
     char        *r, name[NGX_HTTP_RTAGENT_AGENT_NAME_MAX + 1], buf[64];
-    size_t       n, len, k;
+    size_t       n, k;
     const char  *p, *e, *v;
 
     if (t == NULL) {
@@ -302,7 +357,7 @@ fill(dialog_t *d, const char *t)
     }
 
     r = NULL;
-    len = 0;
+    n = 0;
 
     for (pass = 0; pass < 2; pass++) {
         n = 0;
@@ -322,6 +377,8 @@ fill(dialog_t *d, const char *t)
                     k = strlen(v);
 
                     if (pass) {
+                        /* "at {where}" with "on highway ten": "on ..." */
+                        n -= preposition_before(r, n, v);
                         memcpy(r + n, v, k);
                     }
 
@@ -340,15 +397,14 @@ fill(dialog_t *d, const char *t)
         }
 
         if (pass == 0) {
-            len = n;
-            r = d->alloc(d->alloc_ctx, len + 1);
+            r = d->alloc(d->alloc_ctx, n + 1);
             if (r == NULL) {
                 return NULL;
             }
         }
     }
 
-    r[len] = '\0';
+    r[n] = '\0';
 
     return r;
 }
@@ -394,7 +450,9 @@ expect(dialog_t *d, out_t *out, const char *stage)
     if (strcmp(stage, "slot") == 0) {
         e = search(d, bk_get(d, "slot"));
 
-    } else if (strcmp(stage, "confirm") == 0) {
+    } else if (strcmp(stage, "confirm") == 0
+               || strcmp(stage, "slot_confirm") == 0)
+    {
         e = search(d, "confirm");
 
     } else if ((strcmp(stage, "ask") == 0 || strcmp(stage, "done") == 0)
@@ -517,6 +575,48 @@ read_back(dialog_t *d, out_t *out)
 }
 
 
+/* "I have 4 2 7 1. Is that right?": digits one by one, dates spoken */
+static int
+slot_read_back(dialog_t *d, out_t *out, const slot_t *s)
+{
+    char         buf[64], *r, *p;
+    size_t       n, i;
+    const char  *v;
+
+    v = ngx_http_rtagent_dialog_get(d->fields, S(s->name));
+    if (v == NULL) {
+        v = "";
+    }
+
+    v = spoken(d, S(s->name), v, buf, sizeof(buf));
+    n = strlen(v);
+
+    r = d->alloc(d->alloc_ctx, sizeof(SLOT_CONFIRM_HEAD) + 2 * n
+                               + sizeof(SLOT_CONFIRM_TAIL));
+    if (r == NULL) {
+        return -1;
+    }
+
+    p = r;
+    memcpy(p, SLOT_CONFIRM_HEAD, sizeof(SLOT_CONFIRM_HEAD) - 1);
+    p += sizeof(SLOT_CONFIRM_HEAD) - 1;
+
+    for (i = 0; i < n; i++) {
+        if (i && s->type == NGX_HTTP_RTAGENT_SLOT_DIGITS) {
+            *p++ = ' ';
+        }
+
+        *p++ = v[i];
+    }
+
+    memcpy(p, SLOT_CONFIRM_TAIL, sizeof(SLOT_CONFIRM_TAIL));
+
+    push(out, NGX_HTTP_RTAGENT_DIALOG_SAY, r, NULL);
+
+    return stage_set(d, out, "slot_confirm");
+}
+
+
 /* the first slot not filled, else the read-back, else on_complete */
 static int
 advance(dialog_t *d, out_t *out)
@@ -552,6 +652,12 @@ reask(dialog_t *d, out_t *out, const char *stage)
     } else if (strcmp(stage, "confirm") == 0) {
         if (say(d, out, &LOCAL(d)->confirm) != 0) {
             return -1;
+        }
+
+    } else if (strcmp(stage, "slot_confirm") == 0) {
+        s = slot_by_name(d, bk_get(d, "slot"));
+        if (s) {
+            return slot_read_back(d, out, s);
         }
 
     } else if (strcmp(stage, "correct") == 0) {
@@ -756,7 +862,9 @@ hint_word(const slot_t *s, const char *w, size_t wlen)
 
             n = p - q;
 
-            if (n >= 4 && wlen >= 4
+            /* the name counts whole ("zip"), the question's short words
+             * not */
+            if ((i == 0 || (n >= 4 && wlen >= 4))
                 && ngx_http_rtagent_word_like(q, n, w, wlen))
             {
                 return 1;
@@ -1140,9 +1248,11 @@ is_tool(const intent_t *it, const char *name)
 
 
 static int
-run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage)
+run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage,
+    const char *text, size_t len)
 {
     char           pending[NGX_HTTP_RTAGENT_AGENT_NAME_MAX + 8];
+    char           said[VALUE_MAX];
     const char    *s;
     const slot_t  *next;
 
@@ -1154,6 +1264,17 @@ run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage)
         s = summary(d, it);
 
         if (s == NULL || say(d, out, &it->say) != 0) {
+            return -1;
+        }
+
+        if (len > VALUE_MAX - 1) {
+            len = VALUE_MAX - 1;
+        }
+
+        memcpy(said, text, len);
+        said[len] = '\0';
+
+        if (ngx_http_rtagent_dialog_set(d, HANDOFF_SAID, said) != 0) {
             return -1;
         }
 
@@ -1219,6 +1340,8 @@ int
 ngx_http_rtagent_dialog_enter(ngx_http_rtagent_dialog_t *d,
     ngx_http_rtagent_dialog_out_t *out)
 {
+    words_t                       ws;
+    const char                   *said;
     ngx_http_rtagent_agent_str_t  g;
 
     out->n = 0;
@@ -1228,6 +1351,20 @@ ngx_http_rtagent_dialog_enter(ngx_http_rtagent_dialog_t *d,
         || bk_set(d, "pending", "") != 0)
     {
         return -1;
+    }
+
+    /* the facts in the words that brought the caller here */
+    said = ngx_http_rtagent_dialog_get(d->fields, HANDOFF_SAID);
+
+    if (said && said[0]) {
+        ngx_http_rtagent_words(&ws, (const unsigned char *) said,
+                               strlen(said));
+
+        if (volunteer(d, &ws, NULL, 0, 0) < 0
+            || ngx_http_rtagent_dialog_set(d, HANDOFF_SAID, "") != 0)
+        {
+            return -1;
+        }
     }
 
     g = d->agent->greeting;
@@ -1275,7 +1412,7 @@ answer_slot(dialog_t *d, out_t *out, words_t *ws, const char *text,
             return -1;
         }
 
-        return advance(d, out);
+        return s->confirm ? slot_read_back(d, out, s) : advance(d, out);
     }
 
     got = extract(d, s, ws, v, sizeof(v)) == 0;
@@ -1293,7 +1430,50 @@ answer_slot(dialog_t *d, out_t *out, words_t *ws, const char *text,
         return no_match(d, out, "slot");
     }
 
+    if (got && s->confirm) {
+        return slot_read_back(d, out, s);
+    }
+
     return advance(d, out);
+}
+
+
+/* the answer to a slot's own read-back: yes, no, or no and the value */
+static int
+answer_slot_confirm(dialog_t *d, out_t *out, words_t *ws)
+{
+    char           v[VALUE_MAX];
+    const slot_t  *s;
+
+    s = slot_by_name(d, bk_get(d, "slot"));
+    if (s == NULL) {
+        return advance(d, out);
+    }
+
+    if (ngx_http_rtagent_extract_yes_no(ws, v, sizeof(v)) != 0) {
+        return no_match(d, out, "slot_confirm");
+    }
+
+    if (strcmp(v, "yes") == 0) {
+        return advance(d, out);
+    }
+
+    /* "no, it is 4 2 7 1 ...": read the new value back */
+    if (s->type != NGX_HTTP_RTAGENT_SLOT_FREE_TEXT
+        && extract(d, s, ws, v, sizeof(v)) == 0)
+    {
+        if (ngx_http_rtagent_dialog_set(d, S(s->name), v) != 0) {
+            return -1;
+        }
+
+        return slot_read_back(d, out, s);
+    }
+
+    if (ngx_http_rtagent_dialog_set(d, S(s->name), "") != 0) {
+        return -1;
+    }
+
+    return ask_slot(d, out, s);
 }
 
 
@@ -1415,11 +1595,15 @@ ngx_http_rtagent_dialog_turn(ngx_http_rtagent_dialog_t *d,
 
     it = match_intent(d, &ws, asked);
     if (it) {
-        return run_intent(d, out, it, stage);
+        return run_intent(d, out, it, stage, (const char *) text, len);
     }
 
     if (strcmp(stage, "slot") == 0) {
         return answer_slot(d, out, &ws, (const char *) text, len);
+    }
+
+    if (strcmp(stage, "slot_confirm") == 0) {
+        return answer_slot_confirm(d, out, &ws);
     }
 
     if (strcmp(stage, "confirm") == 0 || strcmp(stage, "correct") == 0) {
@@ -1462,6 +1646,11 @@ ngx_http_rtagent_dialog_tool_done(ngx_http_rtagent_dialog_t *d, int ok,
     snprintf(pending, sizeof(pending), "%s", bk_get(d, "pending"));
     snprintf(resume, sizeof(resume), "%s", bk_get(d, "resume"));
 
+    if (pending[0] == '\0') {
+        /* no tool was asked for (or its result came twice): nothing */
+        return expect(d, out, bk_get(d, "stage"));
+    }
+
     if (bk_set(d, "pending", "") != 0) {
         return -1;
     }
@@ -1484,7 +1673,8 @@ ngx_http_rtagent_dialog_tool_done(ngx_http_rtagent_dialog_t *d, int ok,
         }
 
         if (!ok) {
-            if (esc->target.data && (esc->when & NGX_HTTP_RTAGENT_ESC_TOOL_FAILED))
+            if (esc->target.data
+                && (esc->when & NGX_HTTP_RTAGENT_ESC_TOOL_FAILED))
             {
                 return escalate(d, out, 1);
             }

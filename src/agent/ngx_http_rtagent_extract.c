@@ -1162,6 +1162,32 @@ span_days(const ngx_http_rtagent_words_t *ws, size_t i, size_t *next)
 }
 
 
+/* "[the] day before yesterday" (-2), "[the] day after tomorrow" (2), or 0 */
+static long
+day_beyond(const ngx_http_rtagent_words_t *ws, size_t i, size_t *next)
+{
+    if (IS(ws, i, "the")) {
+        i++;
+    }
+
+    if (!IS(ws, i, "day")) {
+        return 0;
+    }
+
+    *next = i + 3;
+
+    if (IS(ws, i + 1, "before") && IS(ws, i + 2, "yesterday")) {
+        return -2;
+    }
+
+    if (IS(ws, i + 1, "after") && IS(ws, i + 2, "tomorrow")) {
+        return 2;
+    }
+
+    return 0;
+}
+
+
 int
 ngx_http_rtagent_extract_date(ngx_http_rtagent_words_t *ws,
     const char *today_s, ngx_http_rtagent_date_dir_e dir, char *out,
@@ -1198,27 +1224,16 @@ ngx_http_rtagent_extract_date(ngx_http_rtagent_words_t *ws,
         } else if (IS(ws, i, "yesterday")) {
             z = today - 1;
 
+        } else if (IS(ws, i, "last") && IS(ws, i + 1, "night")) {
+            z = today - 1;
+            j = i + 2;
+
         } else if (IS(ws, i, "tomorrow")) {
             z = today + 1;
 
-        } else if (IS(ws, i, "the") && IS(ws, i + 1, "day")
-                   && (IS(ws, i + 2, "before") || IS(ws, i + 2, "after")))
-        {
-            i++;
-            goto day_before;
-
-        } else if (IS(ws, i, "day")
-                   && (IS(ws, i + 1, "before") || IS(ws, i + 1, "after")))
-        {
-        day_before:
-            if (IS(ws, i + 1, "before") && IS(ws, i + 2, "yesterday")) {
-                z = today - 2;
-                j = i + 3;
-
-            } else if (IS(ws, i + 1, "after") && IS(ws, i + 2, "tomorrow")) {
-                z = today + 2;
-                j = i + 3;
-            }
+        } else if ((n = day_beyond(ws, i, &k)) != 0) {
+            z = today + n;
+            j = k;
 
         } else if (IS(ws, i, "in") && (n = span_days(ws, i + 1, &k)) > 0) {
             z = today + n;

@@ -100,11 +100,12 @@ typedef enum {
 
 /*
  * A date resolved against today ("YYYY-MM-DD") to "YYYY-MM-DD": today,
- * tonight, yesterday, tomorrow, the day before yesterday, the day after
- * tomorrow, N days/weeks ago, in N days/weeks, a week ago, last/this/next
- * <weekday>, <weekday>, <month> <day> ("march third", "march 3rd", "march
- * the third"), the <day> of <month>, the <day> (this month), with an
- * optional numeral year, and "3/14", "3/14/2026", "2026-03-14".  A date
+ * tonight, this morning, yesterday, last night, tomorrow, the day before
+ * yesterday, the day after tomorrow, N days/weeks ago, in N days/weeks, a
+ * week ago, last/this/next <weekday>, <weekday>, <month> <day> ("march
+ * third", "march 3rd", "march the third"), the <day> of <month>, the
+ * <day> (this month), with an optional numeral year, and "3/14",
+ * "3/14/2026", "2026-03-14".  A date
  * on the wrong side of today for dir is no match ("tomorrow" for an
  * accident); a bare weekday or day is the nearest one on dir's side.
  */

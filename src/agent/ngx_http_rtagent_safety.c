@@ -435,7 +435,8 @@ dob_trigger(const unsigned char *text, const token_t *tok, size_t n,
     }
 
     if (i + 2 < n && tok_is(text, &tok[i], "date")
-        && tok_is(text, &tok[i + 1], "of") && tok_is(text, &tok[i + 2], "birth"))
+        && tok_is(text, &tok[i + 1], "of")
+        && tok_is(text, &tok[i + 2], "birth"))
     {
         return 3;
     }

@@ -5,11 +5,11 @@
  * (agents/auth.yaml and fnol.yaml, read once from the repo root, where
  * make fuzz runs).
  * The input's first byte picks the agent, then each line is one caller
- * turn; while a tool is pending a line's first byte says whether it
- * succeeded.  Every step must keep the output's promises (header): at
- * most ACTIONS_MAX actions, texts and arguments where they belong, the
- * expected search named after the agent.  The arena is freed after each
- * input, so LeakSanitizer sees anything the engine loses.
+ * turn (16 at most); while a tool is pending a line's first byte says
+ * whether it succeeded.  Every step must keep the output's promises (the
+ * header): at most ACTIONS_MAX actions, texts and arguments where they
+ * belong, the expected search named after the agent.  The arena is freed
+ * after each input, so LeakSanitizer sees anything the engine loses.
  */
 
 
@@ -130,6 +130,7 @@ check(ngx_http_rtagent_dialog_t *d, ngx_http_rtagent_dialog_out_t *out)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    size_t                             turns;
     const char                        *stage;
     block_t                           *arena;
     const uint8_t                     *p, *end, *nl;
@@ -160,7 +161,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p = data + 1;
     end = data + size;
 
-    while (p < end) {
+    /* a call of a few turns: a longer one explores no more per second */
+    for (turns = 0; p < end && turns < 16; turns++) {
         nl = memchr(p, '\n', end - p);
         if (nl == NULL) {
             nl = end;

@@ -234,8 +234,38 @@ test_auth_success(void **state)
     said(&c, "SAY Thank you, Alice, you are verified. | "
              "SAY How can I help you today? => auth.intents");
 
+    /* a result nobody asked for changes nothing */
+    tool_done(&c, 0);
+    said(&c, " => auth.intents");
+
     turn(&c, "I want to report a car accident");
     said(&c, "HANDOFF fnol (report_claim; policy=42718365; zip=98101) => -");
+}
+
+
+/* the facts in the words that chose the handoff reach the next agent */
+static void
+test_handoff_facts(void **state)
+{
+    call_t  c = { 0 };
+
+    enter(&c, "auth");
+    verify(&c, "four two seven one eight three six five",
+           "nine eight one zero one");
+    tool_done(&c, 1);
+
+    turn(&c, "I had a car accident yesterday and nobody was hurt");
+    said(&c, "HANDOFF fnol (report_claim; policy=42718365; zip=98101) => -");
+
+    enter(&c, "fnol");
+    said(&c, "SAY I am sorry to hear about the accident. I will take down the "
+             "details and file your claim. | SAY Where did it happen? "
+             "=> fnol.where");
+    assert_string_equal(get(&c, "when"), "2026-12-02");
+    assert_string_equal(get(&c, "injuries"), "no");
+
+    /* used once, then cleared */
+    assert_string_equal(get(&c, "_handoff.said"), "");
 }
 
 
@@ -250,6 +280,14 @@ test_auth_volunteered(void **state)
     said(&c, "TOOL verify_identity => -");
     assert_string_equal(get(&c, "policy"), "12345678");
     assert_string_equal(get(&c, "zip"), "98101");
+
+    /* the slot's name is a hint, however short */
+    set(&c, "policy", "");
+    set(&c, "zip", "");
+    enter(&c, "auth");
+    turn(&c, "1 2 3 4 5 6 7 8 zip 6 0 6 1 4");
+    said(&c, "TOOL verify_identity => -");
+    assert_string_equal(get(&c, "zip"), "60614");
 }
 
 
@@ -367,7 +405,7 @@ test_fnol(void **state)
     assert_string_equal(get(&c, "injuries"), "no");
 
     turn(&c, "two");
-    said(&c, "SAY Let me read that back. On December 2, at on highway ten: "
+    said(&c, "SAY Let me read that back. On December 2, on highway ten: "
              "another car rear ended me at a red light. Anyone hurt: no. "
              "Vehicles involved: 2. Is that correct? => fnol.confirm");
 
@@ -410,7 +448,7 @@ test_fnol_volunteered(void **state)
     assert_string_equal(get(&c, "where"), "in the parking lot at work");
 
     turn(&c, "someone backed into my parked car");
-    says(&c, "SAY Let me read that back. On December 1, at in the parking "
+    says(&c, "SAY Let me read that back. On December 1, in the parking "
              "lot at work: someone backed into my parked car. Anyone hurt: "
              "no. Vehicles involved: 2.");
 }
@@ -427,7 +465,7 @@ test_fnol_correct(void **state)
     turn(&c, "I hit a deer");
     turn(&c, "yes my wife was hurt");
     turn(&c, "just me");
-    says(&c, "On November 27, at at the mall parking garage: i hit a deer. "
+    says(&c, "On November 27, at the mall parking garage: i hit a deer. "
              "Anyone hurt: yes. Vehicles involved: 1.");
 
     /* "no" alone: what is wrong?  "the date": asked again */
@@ -438,7 +476,7 @@ test_fnol_correct(void **state)
     turn(&c, "tomorrow");
     said(&c, "SAY Sorry, I did not get that. | " FNOL_WHEN " => fnol.when");
     turn(&c, "on the thirtieth");
-    says(&c, "On November 30, at at the mall parking garage");
+    says(&c, "On November 30, at the mall parking garage");
     turn(&c, "correct");
     said(&c, "TOOL create_claim => -");
 
@@ -643,6 +681,75 @@ test_resume(void **state)
 }
 
 
+/* slots with "confirm: true" are read back on their own */
+static void
+test_slot_confirm(void **state)
+{
+    char                           err[512];
+    call_t                         c = { 0 };
+    static const char              yaml[] =
+        "name: pin\n"
+        "description: a test agent\n"
+        "greeting: Hello.\n"
+        "prompt: p\n"
+        "local:\n"
+        "  max_attempts: 2\n"
+        "  slots:\n"
+        "    - name: account\n"
+        "      question: Your account number?\n"
+        "      type: digits\n"
+        "      length: 4\n"
+        "      confirm: true\n"
+        "    - name: day\n"
+        "      question: Which day?\n"
+        "      type: date\n"
+        "      confirm: true\n"
+        "  ask: Anything else?\n";
+    ngx_http_rtagent_agent_def_t  *def;
+
+    assert_int_equal(ngx_http_rtagent_agent_def_parse(
+                         (const unsigned char *) yaml, sizeof(yaml) - 1,
+                         "pin.yaml", arena_alloc, NULL, &def, err,
+                         sizeof(err)), 0);
+
+    c.d.alloc = arena_alloc;
+    c.d.agent = def;
+    c.d.fields = &c.fields;
+    c.d.today = TODAY;
+
+    assert_int_equal(ngx_http_rtagent_dialog_enter(&c.d, &c.out), 0);
+    render(&c);
+    said(&c, "SAY Hello. | SAY Your account number? => pin.account");
+
+    turn(&c, "one two three four");
+    said(&c, "SAY I have 1 2 3 4. Is that right? => pin.confirm");
+
+    /* a no with the right value: read back again */
+    turn(&c, "no it is one two three five");
+    said(&c, "SAY I have 1 2 3 5. Is that right? => pin.confirm");
+
+    turn(&c, "hmm");
+    said(&c, "SAY I have 1 2 3 5. Is that right? => pin.confirm");
+
+    turn(&c, "yes");
+    said(&c, "SAY Which day? => pin.day");
+
+    turn(&c, "yesterday");
+    said(&c, "SAY I have December 2. Is that right? => pin.confirm");
+
+    /* a plain no asks again */
+    turn(&c, "no");
+    said(&c, "SAY Which day? => pin.day");
+    assert_string_equal(get(&c, "day"), "");
+
+    turn(&c, "today");
+    turn(&c, "yes");
+    said(&c, "SAY Anything else? => -");
+    assert_string_equal(get(&c, "account"), "1235");
+    assert_string_equal(get(&c, "day"), "2026-12-03");
+}
+
+
 /* a turn with no state yet (fields from an older build) starts asking */
 static void
 test_no_state(void **state)
@@ -664,6 +771,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_teardown(test_auth_success, arena_free),
+        cmocka_unit_test_teardown(test_handoff_facts, arena_free),
         cmocka_unit_test_teardown(test_auth_volunteered, arena_free),
         cmocka_unit_test_teardown(test_auth_failure, arena_free),
         cmocka_unit_test_teardown(test_auth_reprompt, arena_free),
@@ -678,6 +786,7 @@ main(void)
         cmocka_unit_test_teardown(test_support_escalation, arena_free),
         cmocka_unit_test_teardown(test_legal, arena_free),
         cmocka_unit_test_teardown(test_resume, arena_free),
+        cmocka_unit_test_teardown(test_slot_confirm, arena_free),
         cmocka_unit_test_teardown(test_no_state, arena_free),
     };
 

@@ -214,6 +214,8 @@ test_date(void **state)
 
     check(x_date, "today", "2026-12-03");
     check(x_date, "it happened yesterday", "2026-12-02");
+    check(x_date, "last night", "2026-12-02");
+    check(x_date, "this morning", "2026-12-03");
     check(x_date, "the day before yesterday", "2026-12-01");
     check(x_date, "three days ago", "2026-11-30");
     check(x_date, "a week ago", "2026-11-26");
