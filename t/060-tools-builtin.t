@@ -255,6 +255,21 @@ is_deeply([ @a{qw(appointment_id call_id date period time reason
                   appointment_time)} ],
           [ $apt, 'apt-1', $day, 'afternoon', '14:00', 'a checkup', $spoken ],
           'the appointment hash');
+# a legal callback: its slots' names, the number to call, the morning
+$out = tool($n, 'claims', 'schedule_appointment',
+            encode_json({ callback_date => $day, matter => 'lawsuit',
+                          callback_phone => '3125550111' }), call => 'apt-2');
+is($out->{rc}, 'ok', 'a callback booked') or diag $out->{raw};
+%a = @{ redis($r, 'HGETALL',
+              "rtagent:appointment:{$out->{result}{appointment_id}}") };
+is_deeply([ @a{qw(date period time reason callback_phone)} ],
+          [ $day, 'morning', '09:00', 'lawsuit', '3125550111' ],
+          '  callback_date, matter, callback_phone; the morning by default');
+$out = tool($n, 'claims', 'schedule_appointment',
+            encode_json({ date => $day, reason => 'x',
+                          callback_phone => '555' }));
+is_deeply($out->{result}, { error => 'callback_phone: not 7 to 15 digits' },
+          '  a callback number too short');
 $out = tool($n, 'claims', 'schedule_appointment',
             '{"date":"2001-01-01","reason":"x"}');
 is_deeply($out->{result}, { error => 'date: in the past' }, 'a past date');

@@ -185,3 +185,23 @@ tools:
 --- must_die
 --- error_log eval
 qr{tools\[0\]\.http\.url: a space, control or non-ASCII byte in the URL}
+
+
+
+=== TEST 8: a header name that is not a token
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: weather
+    description: The weather.
+    http:
+      url: https://api.example.com/v1
+      headers:
+        "X-A: b\r\nX-Evil": v
+--- must_die
+--- error_log eval
+qr{rtagent_agents: \S+/front\.yaml:11: tools\[0\]\.http\.headers: a header name with a space, control or separator byte}

@@ -206,7 +206,7 @@ ngx_http_rtagent_tools_compile(ngx_conf_t *cf, ngx_http_rtagent_agent_t *agent,
     ngx_uint_t index, const ngx_http_rtagent_tool_def_t *def,
     ngx_http_rtagent_tool_t *tool)
 {
-    size_t                           i, n;
+    size_t                           i, k, n;
     ngx_http_rtagent_agent_str_t     env;
     ngx_http_rtagent_agent_header_t *h;
 
@@ -294,6 +294,21 @@ ngx_http_rtagent_tools_compile(ngx_conf_t *cf, ngx_http_rtagent_agent_t *agent,
 
         tool->headers[i].name.len = h->name.len;
         tool->headers[i].name.data = h->name.data;
+
+        /* a token (RFC 9110): nothing in a name can end the header */
+        for (k = 0; k < h->name.len; k++) {
+            if (h->name.data[k] <= ' ' || h->name.data[k] >= 0x7f
+                || ngx_strchr("\"(),/:;<=>?@[\\]{}", h->name.data[k]))
+            {
+                /* not quoted: it may hold a line break */
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "rtagent_agents: %V:%ui: tools[%ui].http."
+                              "headers: a header name with a space, control"
+                              " or separator byte", &agent->file,
+                              (ngx_uint_t) h->name.line, index);
+                return NGX_ERROR;
+            }
+        }
 
         if (h->name.len == sizeof("Content-Type") - 1
             && ngx_strncasecmp(h->name.data, (u_char *) "Content-Type",
@@ -529,7 +544,7 @@ ngx_http_rtagent_tool_run(ngx_http_rtagent_tool_call_t *tc)
 
     ctx->pool = pool;
     ctx->tc = tc;
-    ctx->log = tc->log;
+    ctx->log = tc->log ? tc->log : ngx_cycle->log;
     ctx->agent = agent;
     ctx->builtin = b;
     ctx->tool = tool;
@@ -1295,7 +1310,11 @@ ngx_http_rtagent_tool_http(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    /* the http{} level rtagent_upstream_* settings */
+    /*
+     * the http{} level rtagent_upstream_* settings; nginx merges them into
+     * the servers' only, so one not set there is NGX_CONF_UNSET here: the
+     * connect timeout then is the tool's (below), ssl_verify stays on
+     */
     hc = (ngx_http_conf_ctx_t *) ngx_get_conf(ngx_cycle->conf_ctx,
                                               ngx_http_module);
     conf = hc->loc_conf[ngx_http_rtagent_http_module.ctx_index];

@@ -52,6 +52,7 @@ typedef struct {
     ngx_str_t                            vehicles;
     ngx_str_t                            period;
     ngx_str_t                            reason;
+    ngx_str_t                            phone;       /* callback_phone */
     ngx_str_t                            time;        /* "09:00" */
     ngx_str_t                            spoken;      /* appointment_time */
     ngx_str_t                            created_at;
@@ -459,6 +460,36 @@ ngx_http_rtagent_tool_may(ngx_http_rtagent_tool_ctx_t *ctx, const char *name,
     ngx_snprintf(buf, sizeof(buf), "%s: not a string%Z", name);
 
     return ngx_http_rtagent_tool_bad(ctx, (char *) buf);
+}
+
+
+/*
+ * The create script's answer: NGX_OK when the record is written; else the
+ * step is over: again() with a new id when the id was taken (up to
+ * ID_TRIES), or the tool failed
+ */
+static ngx_int_t
+ngx_http_rtagent_tool_created(ngx_http_rtagent_tool_ctx_t *ctx,
+    ngx_http_rtagent_tool_step_pt again, const char *none)
+{
+    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->replies[0].type == REDIS_REPLY_INTEGER
+        && ctx->replies[0].integer == 1)
+    {
+        return NGX_OK;
+    }
+
+    if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
+        again(ctx);
+
+    } else {
+        (void) ngx_http_rtagent_tool_bad(ctx, none);
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -973,20 +1004,10 @@ ngx_http_rtagent_tool_claim_written(ngx_http_rtagent_tool_ctx_t *ctx)
     ngx_str_t                        w[5], a[2];
     ngx_http_rtagent_tool_record_t  *c = ctx->data;
 
-    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
-        return;
-    }
-
-    if (ctx->replies[0].type != REDIS_REPLY_INTEGER
-        || ctx->replies[0].integer != 1)
+    if (ngx_http_rtagent_tool_created(ctx, ngx_http_rtagent_tool_claim_write,
+                                      "no free claim id")
+        != NGX_OK)
     {
-        if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
-            /* the id was taken: another one */
-            ngx_http_rtagent_tool_claim_write(ctx);
-            return;
-        }
-
-        (void) ngx_http_rtagent_tool_bad(ctx, "no free claim id");
         return;
     }
 
@@ -1137,6 +1158,22 @@ ngx_http_rtagent_tool_appointment(ngx_http_rtagent_tool_ctx_t *ctx)
         ngx_str_set(&a->period, "morning");
     }
 
+    /* a callback: the number to call, digits (a slot's value) */
+
+    if (ngx_http_rtagent_tool_may(ctx, "callback_phone", &a->phone) != NGX_OK)
+    {
+        return;
+    }
+
+    if (a->phone.len
+        && (a->phone.len < 7 || a->phone.len > 15
+            || !ngx_http_rtagent_tool_digits(&a->phone, a->phone.len)))
+    {
+        (void) ngx_http_rtagent_tool_bad(ctx, "callback_phone: not 7 to 15"
+                                              " digits");
+        return;
+    }
+
     for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
         if (a->period.len == ngx_strlen(slots[i].period)
             && ngx_strncasecmp(a->period.data, (u_char *) slots[i].period,
@@ -1188,7 +1225,8 @@ ngx_http_rtagent_tool_appointment(ngx_http_rtagent_tool_ctx_t *ctx)
 static void
 ngx_http_rtagent_tool_appointment_write(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    ngx_str_t                        w[18];
+    ngx_uint_t                       n;
+    ngx_str_t                        w[20];
     ngx_http_rtagent_tool_record_t  *a = ctx->data;
 
     ctx->attempt++;
@@ -1219,11 +1257,18 @@ ngx_http_rtagent_tool_appointment_write(ngx_http_rtagent_tool_ctx_t *ctx)
     w[15] = a->spoken;
     ngx_str_set(&w[16], "created_at");
     w[17] = a->created_at;
+    n = 18;
+
+    if (a->phone.len) {
+        ngx_str_set(&w[n], "callback_phone");
+        n++;
+        w[n++] = a->phone;
+    }
 
     ctx->next = ngx_http_rtagent_tool_appointment_done;
 
     (void) ngx_http_rtagent_tool_script(ctx, &ngx_http_rtagent_tool_create_lua,
-                                        &a->key, w, 18);
+                                        &a->key, w, n);
 }
 
 
@@ -1232,19 +1277,11 @@ ngx_http_rtagent_tool_appointment_done(ngx_http_rtagent_tool_ctx_t *ctx)
 {
     ngx_http_rtagent_tool_record_t  *a = ctx->data;
 
-    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
-        return;
-    }
-
-    if (ctx->replies[0].type != REDIS_REPLY_INTEGER
-        || ctx->replies[0].integer != 1)
+    if (ngx_http_rtagent_tool_created(ctx,
+                                      ngx_http_rtagent_tool_appointment_write,
+                                      "no free appointment id")
+        != NGX_OK)
     {
-        if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
-            ngx_http_rtagent_tool_appointment_write(ctx);
-            return;
-        }
-
-        (void) ngx_http_rtagent_tool_bad(ctx, "no free appointment id");
         return;
     }
 
