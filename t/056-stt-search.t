@@ -17,9 +17,9 @@ use RtagentTest;
 use RtagentNginx;
 use RtagentRedis;
 use RtagentSpeech;
+use RtagentStt;
 
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 
@@ -89,66 +89,32 @@ my $n = start_nginx(
 
 ok(redis_up($n, 1), 'the worker is connected to Redis') or diag error_log($n);
 
-sub call_at {
-    my ($uri, $id) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$n->{port}")
-        or die "connect: $!";
-    binmode $s;
-    print $s ws_handshake($uri, 'x-ms-call-connection-id' => $id)
-             . cframe('text', acs_metadata(16000));
-    my $head = '';
-    while ($head !~ /\r\n\r\n/) {
-        sysread($s, $head, 1, length $head) or die "no handshake reply";
-    }
-    die "not upgraded: $head" unless $head =~ m{^HTTP/1.1 101 };
-    return $s;
-}
-
-# what the caller was heard to say, as the transcript in Redis has it
-sub heard {
-    my ($uri, $id, $text) = @_;
-    my $s = call_at($uri, $id);
-    send_msgs($s, acs_audio(silence(200) . espeak_pcm($text, 16000)
-                            . silence(1000)));
-    my $said;
-    wait_for(sub {
-        ($said) = map { $_->{text} }
-                  grep { $_->{role} eq 'caller' }
-                  map { decode_json($_) }
-                  @{ redis($r, 'LRANGE', "rtagent:call:{$id}:transcript",
-                           0, -1) };
-        defined $said;
-    }, 30);
-    close $s;
-    return $said // '';
-}
-
 # one digit at a time, as the agents ask for it: espeak-ng at its default
 # 175 words a minute runs unpaused digits together ("seven one" comes out
 # "oh two" even through the grammar)
 my $policy = 'four two seven one eight three six five';
 (my $spoken = $policy) =~ s/ /, /g;
 
-is(heard('/ws/acs/digits', 'search-digits', $spoken), $policy,
+is(heard($n, $r, '/ws/acs/digits', 'search-digits', $spoken), $policy,
    'the digits grammar hears the policy number exactly');
 like(error_log($n),
      qr/rtagent stt local: ".*" by search "digits" .*call:search-digits/,
      'decoded by the digits search');
 
-my $generic = heard('/ws/acs/media', 'search-digits-generic', $spoken);
+my $generic = heard($n, $r, '/ws/acs/media', 'search-digits-generic', $spoken);
 isnt($generic, $policy,
      "baseline: the generic model hears the digits as \"$generic\"");
 
 for my $where ('on highway ten', 'in the parking lot at work') {
     (my $id = "search-where-$where") =~ s/ /-/g;
-    is(heard('/ws/acs/where', $id, $where), $where,
+    is(heard($n, $r, '/ws/acs/where', $id, $where), $where,
        "the phrases model hears \"$where\" exactly");
     like(error_log($n), qr/by search "where" .*call:\Q$id\E/,
          "\"$where\": decoded by the where search");
 
     # the baseline: the generic en-us model, same audio
     (my $gid = "search-generic-$where") =~ s/ /-/g;
-    my $generic = heard('/ws/acs/media', $gid, $where);
+    my $generic = heard($n, $r, '/ws/acs/media', $gid, $where);
     like(error_log($n), qr/by search "_default" .*call:\Q$gid\E/,
          "\"$where\": the baseline decoded by the generic model");
 
@@ -163,7 +129,7 @@ for my $where ('on highway ten', 'in the parking lot at work') {
 }
 
 # no path through yes/no for a sentence: the generic model still hears it
-my $said = heard('/ws/acs/yes_no', 'search-fallback',
+my $said = heard($n, $r, '/ws/acs/yes_no', 'search-fallback',
                  'I want to report an accident');
 like($said, qr/\breport\b/, "the grammar's miss falls back to the generic "
                             . "model (\"$said\")");

@@ -123,9 +123,8 @@ static void ngx_http_rtagent_grammar_put(ngx_http_rtagent_grammar_buf_t *b,
     const char *s, size_t n);
 static int ngx_http_rtagent_grammar_alt(ngx_http_rtagent_grammar_buf_t *b,
     const unsigned char *text, size_t len, const char *sep);
-static void ngx_http_rtagent_grammar_examples(
-    ngx_http_rtagent_grammar_buf_t *b, const ngx_http_rtagent_slot_def_t *slot,
-    int sep);
+static void ngx_http_rtagent_grammar_alts(ngx_http_rtagent_grammar_buf_t *b,
+    const ngx_http_rtagent_agent_strs_t *list, int sep);
 static char *ngx_http_rtagent_grammar_name(ngx_http_rtagent_grammar_ctx_t *ctx,
     const ngx_http_rtagent_agent_def_t *def, const char *what, size_t len);
 static int ngx_http_rtagent_grammar_phrases(
@@ -366,7 +365,7 @@ ngx_http_rtagent_grammar_slot(ngx_http_rtagent_grammar_ctx_t *ctx,
     case NGX_HTTP_RTAGENT_SLOT_YES_NO:
 
         ngx_http_rtagent_grammar_puts(&b, "public <yes_no> = <yes> | <no>");
-        ngx_http_rtagent_grammar_examples(&b, slot, 1);
+        ngx_http_rtagent_grammar_alts(&b, &slot->examples, 1);
         ngx_http_rtagent_grammar_puts(&b, ";\n"
                                       NGX_HTTP_RTAGENT_GRAMMAR_YES_NO);
         break;
@@ -375,30 +374,13 @@ ngx_http_rtagent_grammar_slot(ngx_http_rtagent_grammar_ctx_t *ctx,
 
         ngx_http_rtagent_grammar_puts(&b,
                                       "public <number> = [<lead>] <n> [<unit>]");
-        ngx_http_rtagent_grammar_examples(&b, slot, 1);
+        ngx_http_rtagent_grammar_alts(&b, &slot->examples, 1);
         ngx_http_rtagent_grammar_puts(&b, ";\n"
                                       NGX_HTTP_RTAGENT_GRAMMAR_NUMBER_WORDS
                                       "<unit> = "
                                       NGX_HTTP_RTAGENT_GRAMMAR_UNITS);
 
-        for (i = 0; i < (long) slot->vocabulary.nelts; i++) {
-            k = b.len;
-            ngx_http_rtagent_grammar_puts(&b, " | ");
-
-            switch (ngx_http_rtagent_grammar_alt(&b,
-                        slot->vocabulary.elts[i].data,
-                        slot->vocabulary.elts[i].len, NULL))
-            {
-            case 1:
-                break;
-            case 0:
-                b.len = k;
-                break;
-            default:
-                return -1;
-            }
-        }
-
+        ngx_http_rtagent_grammar_alts(&b, &slot->vocabulary, 1);
         ngx_http_rtagent_grammar_puts(&b, ";\n");
 
         lo = slot->min > 0 ? slot->min : 0;
@@ -436,28 +418,8 @@ ngx_http_rtagent_grammar_slot(ngx_http_rtagent_grammar_ctx_t *ctx,
         ngx_http_rtagent_grammar_puts(&b, "public <choice> = ");
         lead = b.len;
 
-        for (i = 0; i < (long) slot->vocabulary.nelts; i++) {
-            k = b.len;
-
-            if (b.len > lead) {
-                ngx_http_rtagent_grammar_puts(&b, " | ");
-            }
-
-            switch (ngx_http_rtagent_grammar_alt(&b,
-                        slot->vocabulary.elts[i].data,
-                        slot->vocabulary.elts[i].len, NULL))
-            {
-            case 1:
-                break;
-            case 0:
-                b.len = k;
-                break;
-            default:
-                return -1;
-            }
-        }
-
-        ngx_http_rtagent_grammar_examples(&b, slot, b.len > lead);
+        ngx_http_rtagent_grammar_alts(&b, &slot->vocabulary, 0);
+        ngx_http_rtagent_grammar_alts(&b, &slot->examples, b.len > lead);
 
         if (b.len == lead) {
             /* nothing the STT knows: the generic model it is */
@@ -476,7 +438,7 @@ ngx_http_rtagent_grammar_slot(ngx_http_rtagent_grammar_ctx_t *ctx,
                                           == NGX_HTTP_RTAGENT_SLOT_DATE
                                       ? "public <date> = [<lead>] <when>"
                                       : "public <time> = [<lead>] <when>");
-        ngx_http_rtagent_grammar_examples(&b, slot, 1);
+        ngx_http_rtagent_grammar_alts(&b, &slot->examples, 1);
         ngx_http_rtagent_grammar_puts(&b, ";\n");
         ngx_http_rtagent_grammar_puts(&b, slot->type
                                           == NGX_HTTP_RTAGENT_SLOT_DATE
@@ -500,25 +462,25 @@ ngx_http_rtagent_grammar_slot(ngx_http_rtagent_grammar_ctx_t *ctx,
 }
 
 
-/* " | example" for each example whose words are all known; sep: 0 when
- * nothing comes before the first one */
+/* " | entry" for each entry of the list whose words are all known; sep:
+ * 0 when nothing comes before the first one */
 
 static void
-ngx_http_rtagent_grammar_examples(ngx_http_rtagent_grammar_buf_t *b,
-    const ngx_http_rtagent_slot_def_t *slot, int sep)
+ngx_http_rtagent_grammar_alts(ngx_http_rtagent_grammar_buf_t *b,
+    const ngx_http_rtagent_agent_strs_t *list, int sep)
 {
     int     rc;
     size_t  i, k;
 
-    for (i = 0; i < slot->examples.nelts; i++) {
+    for (i = 0; i < list->nelts; i++) {
         k = b->len;
 
         if (sep) {
             ngx_http_rtagent_grammar_puts(b, " | ");
         }
 
-        rc = ngx_http_rtagent_grammar_alt(b, slot->examples.elts[i].data,
-                                          slot->examples.elts[i].len, NULL);
+        rc = ngx_http_rtagent_grammar_alt(b, list->elts[i].data,
+                                          list->elts[i].len, NULL);
         if (rc == -1) {
             b->failed = 1;
             return;
@@ -635,81 +597,60 @@ ngx_http_rtagent_grammar_phrases(ngx_http_rtagent_grammar_ctx_t *ctx,
 size_t
 ngx_http_rtagent_grammar_number(long n, char *buf, size_t size)
 {
-    int     w;
-    size_t  len;
+    int          w;
+    long         head, rest;
+    size_t       len, k;
+    const char  *scale;
 
-    if (n < 0 || n >= 1000000) {
+    if (n < 0 || n >= 1000000 || size == 0) {
         return 0;
     }
 
+    if (n < 100) {
+        if (n < 20) {
+            w = snprintf(buf, size, "%s", ngx_http_rtagent_grammar_units[n]);
+
+        } else {
+            w = snprintf(buf, size, "%s%s%s",
+                         ngx_http_rtagent_grammar_tens[n / 10],
+                         n % 10 ? " " : "",
+                         n % 10 ? ngx_http_rtagent_grammar_units[n % 10] : "");
+        }
+
+        return (w < 0 || (size_t) w >= size) ? 0 : (size_t) w;
+    }
+
+    /* "<head> thousand <rest>", "<head> hundred <rest>" */
     if (n >= 1000) {
-        len = ngx_http_rtagent_grammar_number(n / 1000, buf, size);
-        if (len == 0) {
-            return 0;
-        }
-
-        w = snprintf(buf + len, size - len, " thousand");
-        if (w < 0 || (size_t) w >= size - len) {
-            return 0;
-        }
-
-        len += w;
-        n %= 1000;
-
-        if (n == 0) {
-            return len;
-        }
-
-        if (len + 1 >= size) {
-            return 0;
-        }
-
-        buf[len++] = ' ';
-
-        return ngx_http_rtagent_grammar_number(n, buf + len, size - len)
-               ? len + strlen(buf + len) : 0;
-    }
-
-    if (n >= 100) {
-        w = snprintf(buf, size, "%s hundred",
-                     ngx_http_rtagent_grammar_units[n / 100]);
-        if (w < 0 || (size_t) w >= size) {
-            return 0;
-        }
-
-        len = w;
-        n %= 100;
-
-        if (n == 0) {
-            return len;
-        }
-
-        if (len + 1 >= size) {
-            return 0;
-        }
-
-        buf[len++] = ' ';
-
-        return ngx_http_rtagent_grammar_number(n, buf + len, size - len)
-               ? len + strlen(buf + len) : 0;
-    }
-
-    if (n < 20) {
-        w = snprintf(buf, size, "%s", ngx_http_rtagent_grammar_units[n]);
-
-    } else if (n % 10 == 0) {
-        w = snprintf(buf, size, "%s", ngx_http_rtagent_grammar_tens[n / 10]);
+        head = n / 1000;
+        rest = n % 1000;
+        scale = " thousand";
 
     } else {
-        w = snprintf(buf, size, "%s %s", ngx_http_rtagent_grammar_tens[n / 10],
-                     ngx_http_rtagent_grammar_units[n % 10]);
+        head = n / 100;
+        rest = n % 100;
+        scale = " hundred";
     }
 
-    if (w < 0 || (size_t) w >= size) {
+    len = ngx_http_rtagent_grammar_number(head, buf, size);
+    if (len == 0) {
         return 0;
     }
 
-    return (size_t) w;
+    w = snprintf(buf + len, size - len, "%s%s", scale, rest ? " " : "");
+    if (w < 0 || (size_t) w >= size - len) {
+        return 0;
+    }
+
+    len += w;
+
+    if (rest == 0) {
+        return len;
+    }
+
+    k = ngx_http_rtagent_grammar_number(rest, buf + len, size - len);
+
+    return k ? len + k : 0;
 }
 
 

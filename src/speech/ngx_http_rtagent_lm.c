@@ -48,6 +48,23 @@ typedef struct {
 } ngx_http_rtagent_lm_pair_t;
 
 
+/* what the writers need */
+typedef struct {
+    const char                    **vocab;     /* sorted, <s> and </s> in */
+    size_t                          nv;
+    int                             bos;
+    int                             eos;
+    long                           *count;     /* c(w) */
+    long                           *hist;      /* c(h) as a history */
+    long                           *succ;      /* T(h) */
+    double                         *mass;      /* sum p1(w), w after h */
+    ngx_http_rtagent_lm_pair_t     *pairs;     /* distinct, sorted */
+    long                           *pc;        /* c(h w) */
+    size_t                          nb;
+    double                          den;       /* N + |V| */
+} ngx_http_rtagent_lm_stats_t;
+
+
 static int ngx_http_rtagent_lm_strcmp(const void *a, const void *b);
 static int ngx_http_rtagent_lm_paircmp(const void *a, const void *b);
 static int ngx_http_rtagent_lm_id(const char **vocab, size_t n,
@@ -178,47 +195,50 @@ ngx_http_rtagent_lm_nwords(ngx_http_rtagent_lm_t *lm)
 }
 
 
-char *
-ngx_http_rtagent_lm_arpa(ngx_http_rtagent_lm_t *lm, size_t *len)
+/* the counts and the smoothed model, ready to be written */
+
+static int
+ngx_http_rtagent_lm_count(ngx_http_rtagent_lm_t *lm,
+    ngx_http_rtagent_lm_stats_t *st)
 {
-    int                          bos, eos, id, prev;
-    char                        *text, *p;
-    size_t                       nv, np, nb, i, j, k, size, total, left;
-    double                       pu, den, *mass;
-    long                        *count, *hist, *succ, *pc;
-    const char                 **vocab;
+    int                          id, prev;
+    size_t                       np, i, j, k, total;
     ngx_http_rtagent_lm_pair_t  *pairs;
     ngx_http_rtagent_lm_run_t   *run;
 
     if (lm->runs == NULL) {
-        return NULL;
+        return -1;
     }
 
-    vocab = ngx_http_rtagent_lm_vocab(lm, &nv);
-    if (vocab == NULL) {
-        return NULL;
+    st->vocab = ngx_http_rtagent_lm_vocab(lm, &st->nv);
+    if (st->vocab == NULL) {
+        return -1;
     }
 
-    bos = ngx_http_rtagent_lm_id(vocab, nv, NGX_HTTP_RTAGENT_LM_BOS_WORD);
-    eos = ngx_http_rtagent_lm_id(vocab, nv, NGX_HTTP_RTAGENT_LM_EOS_WORD);
+    st->bos = ngx_http_rtagent_lm_id(st->vocab, st->nv,
+                                     NGX_HTTP_RTAGENT_LM_BOS_WORD);
+    st->eos = ngx_http_rtagent_lm_id(st->vocab, st->nv,
+                                     NGX_HTTP_RTAGENT_LM_EOS_WORD);
 
-    count = lm->alloc(lm->ctx, nv * sizeof(long));
-    hist = lm->alloc(lm->ctx, nv * sizeof(long));
-    succ = lm->alloc(lm->ctx, nv * sizeof(long));
-    mass = lm->alloc(lm->ctx, nv * sizeof(double));
+    st->count = lm->alloc(lm->ctx, st->nv * sizeof(long));
+    st->hist = lm->alloc(lm->ctx, st->nv * sizeof(long));
+    st->succ = lm->alloc(lm->ctx, st->nv * sizeof(long));
+    st->mass = lm->alloc(lm->ctx, st->nv * sizeof(double));
     pairs = lm->alloc(lm->ctx,
                       (lm->pairs + 1) * sizeof(ngx_http_rtagent_lm_pair_t));
-    pc = lm->alloc(lm->ctx, (lm->pairs + 1) * sizeof(long));
+    st->pc = lm->alloc(lm->ctx, (lm->pairs + 1) * sizeof(long));
 
-    if (count == NULL || hist == NULL || succ == NULL || mass == NULL
-        || pairs == NULL || pc == NULL)
+    if (st->count == NULL || st->hist == NULL || st->succ == NULL
+        || st->mass == NULL || pairs == NULL || st->pc == NULL)
     {
-        return NULL;
+        return -1;
     }
 
-    memset(count, 0, nv * sizeof(long));
-    memset(hist, 0, nv * sizeof(long));
-    memset(succ, 0, nv * sizeof(long));
+    st->pairs = pairs;
+
+    memset(st->count, 0, st->nv * sizeof(long));
+    memset(st->hist, 0, st->nv * sizeof(long));
+    memset(st->succ, 0, st->nv * sizeof(long));
 
     /* the tokens and the pairs, <s> and </s> where the flags say */
 
@@ -226,7 +246,7 @@ ngx_http_rtagent_lm_arpa(ngx_http_rtagent_lm_t *lm, size_t *len)
     np = 0;
 
     for (run = lm->runs; run; run = run->next) {
-        prev = (run->flags & NGX_HTTP_RTAGENT_LM_BOS) ? bos : -1;
+        prev = (run->flags & NGX_HTTP_RTAGENT_LM_BOS) ? st->bos : -1;
 
         for (i = 0; i <= run->n; i++) {
             if (i == run->n) {
@@ -234,13 +254,13 @@ ngx_http_rtagent_lm_arpa(ngx_http_rtagent_lm_t *lm, size_t *len)
                     break;
                 }
 
-                id = eos;
+                id = st->eos;
 
             } else {
-                id = ngx_http_rtagent_lm_id(vocab, nv, run->words[i]);
+                id = ngx_http_rtagent_lm_id(st->vocab, st->nv, run->words[i]);
             }
 
-            count[id]++;
+            st->count[id]++;
             total++;
 
             if (prev >= 0) {
@@ -258,53 +278,65 @@ ngx_http_rtagent_lm_arpa(ngx_http_rtagent_lm_t *lm, size_t *len)
 
     /* distinct pairs in place, with their counts */
 
-    for (i = 0, nb = 0; i < np; i = j) {
+    for (i = 0, st->nb = 0; i < np; i = j) {
         for (j = i + 1; j < np; j++) {
             if (pairs[j].h != pairs[i].h || pairs[j].w != pairs[i].w) {
                 break;
             }
         }
 
-        pairs[nb] = pairs[i];
-        pc[nb] = (long) (j - i);
-        hist[pairs[i].h] += pc[nb];
-        succ[pairs[i].h]++;
-        nb++;
+        pairs[st->nb] = pairs[i];
+        st->pc[st->nb] = (long) (j - i);
+        st->hist[pairs[i].h] += st->pc[st->nb];
+        st->succ[pairs[i].h]++;
+        st->nb++;
     }
 
     /* |V| leaves out <s>, which is never predicted */
-    den = (double) total + (double) (nv - 1);
+    st->den = (double) total + (double) (st->nv - 1);
 
-    for (k = 0; k < nv; k++) {
-        mass[k] = 0.0;
+    for (k = 0; k < st->nv; k++) {
+        st->mass[k] = 0.0;
     }
 
-    for (i = 0; i < nb; i++) {
-        mass[pairs[i].h] += (count[pairs[i].w] + 1) / den;
+    for (i = 0; i < st->nb; i++) {
+        st->mass[pairs[i].h] += (st->count[pairs[i].w] + 1) / st->den;
     }
 
-    /* the size: each number takes at most 12 bytes ("-99.0000" and the
-     * like; a log10 of a probability here is never below -99) */
+    return 0;
+}
 
-    size = sizeof("\\data\\\nngram 1=\nngram 2=\n\n\\1-grams:\n"
-                  "\n\\2-grams:\n\n\\end\\\n") + 2 * 24;
 
-    for (k = 0; k < nv; k++) {
-        size += strlen(vocab[k]) + 2 * 12 + 3;
+/* p1(w), p2(w | h) of pair i, a(h): as the header says */
+
+static double
+ngx_http_rtagent_lm_p1(ngx_http_rtagent_lm_stats_t *st, size_t k)
+{
+    return (st->count[k] + 1) / st->den;
+}
+
+
+static double
+ngx_http_rtagent_lm_p2(ngx_http_rtagent_lm_stats_t *st, size_t i)
+{
+    return (st->pc[i] - NGX_HTTP_RTAGENT_LM_DISCOUNT)
+           / st->hist[st->pairs[i].h];
+}
+
+
+static double
+ngx_http_rtagent_lm_alpha(ngx_http_rtagent_lm_stats_t *st, size_t k)
+{
+    /* 1 - mass is at least p1 of </s> or of another unseen word, unless
+     * every word follows this one: then nothing backs off */
+    if (1.0 - st->mass[k] <= 1e-9) {
+        return 1.0;
     }
 
-    for (i = 0; i < nb; i++) {
-        size += strlen(vocab[pairs[i].h]) + strlen(vocab[pairs[i].w])
-                + 12 + 3;
-    }
+    return NGX_HTTP_RTAGENT_LM_DISCOUNT * st->succ[k] / st->hist[k]
+           / (1.0 - st->mass[k]);
+}
 
-    text = lm->alloc(lm->ctx, size);
-    if (text == NULL) {
-        return NULL;
-    }
-
-    p = text;
-    left = size;
 
 #define ngx_http_rtagent_lm_print(...)                                       \
     do {                                                                     \
@@ -316,44 +348,180 @@ ngx_http_rtagent_lm_arpa(ngx_http_rtagent_lm_t *lm, size_t *len)
         left -= (size_t) w_;                                                 \
     } while (0)
 
+
+char *
+ngx_http_rtagent_lm_arpa(ngx_http_rtagent_lm_t *lm, size_t *len)
+{
+    char                         *text, *p;
+    size_t                        i, k, size, left;
+    double                        pu;
+    ngx_http_rtagent_lm_stats_t   st;
+
+    if (ngx_http_rtagent_lm_count(lm, &st) != 0) {
+        return NULL;
+    }
+
+    /* the size: each number takes at most 12 bytes ("-99.0000" and the
+     * like; a log10 of a probability here is never below -99) */
+
+    size = sizeof("\\data\\\nngram 1=\nngram 2=\n\n\\1-grams:\n"
+                  "\n\\2-grams:\n\n\\end\\\n") + 2 * 24;
+
+    for (k = 0; k < st.nv; k++) {
+        size += strlen(st.vocab[k]) + 2 * 12 + 3;
+    }
+
+    for (i = 0; i < st.nb; i++) {
+        size += strlen(st.vocab[st.pairs[i].h])
+                + strlen(st.vocab[st.pairs[i].w]) + 12 + 3;
+    }
+
+    text = lm->alloc(lm->ctx, size);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    p = text;
+    left = size;
+
     ngx_http_rtagent_lm_print("\\data\\\nngram 1=%zu\nngram 2=%zu\n\n"
-                              "\\1-grams:\n", nv, nb);
+                              "\\1-grams:\n", st.nv, st.nb);
 
-    for (k = 0; k < nv; k++) {
-        pu = ((int) k == bos) ? NGX_HTTP_RTAGENT_LM_NEVER
-                              : log10((count[k] + 1) / den);
+    for (k = 0; k < st.nv; k++) {
+        pu = ((int) k == st.bos) ? NGX_HTTP_RTAGENT_LM_NEVER
+                                 : log10(ngx_http_rtagent_lm_p1(&st, k));
 
-        if (succ[k] == 0) {
-            ngx_http_rtagent_lm_print("%.4f %s\n", pu, vocab[k]);
+        if (st.succ[k] == 0) {
+            ngx_http_rtagent_lm_print("%.4f %s\n", pu, st.vocab[k]);
             continue;
         }
 
-        /* 1 - mass is at least p1 of </s> or of another unseen word,
-         * unless every word follows this one: then nothing backs off */
-        ngx_http_rtagent_lm_print("%.4f %s %.4f\n", pu, vocab[k],
-            (1.0 - mass[k] > 1e-9)
-            ? log10(NGX_HTTP_RTAGENT_LM_DISCOUNT * succ[k] / hist[k]
-                    / (1.0 - mass[k]))
-            : 0.0);
+        ngx_http_rtagent_lm_print("%.4f %s %.4f\n", pu, st.vocab[k],
+                                  log10(ngx_http_rtagent_lm_alpha(&st, k)));
     }
 
     ngx_http_rtagent_lm_print("\n\\2-grams:\n");
 
-    for (i = 0; i < nb; i++) {
+    for (i = 0; i < st.nb; i++) {
         ngx_http_rtagent_lm_print("%.4f %s %s\n",
-            log10((pc[i] - NGX_HTTP_RTAGENT_LM_DISCOUNT)
-                  / hist[pairs[i].h]),
-            vocab[pairs[i].h], vocab[pairs[i].w]);
+                                  log10(ngx_http_rtagent_lm_p2(&st, i)),
+                                  st.vocab[st.pairs[i].h],
+                                  st.vocab[st.pairs[i].w]);
     }
 
     ngx_http_rtagent_lm_print("\n\\end\\\n");
-
-#undef ngx_http_rtagent_lm_print
 
     *len = (size_t) (p - text);
 
     return text;
 }
+
+
+/*
+ * The same model as a finite state grammar (sphinxbase's FSG text
+ * format): a state per word, the state of the word last heard; <s>'s is
+ * the start.  From the state of h: a pair seen goes to the state of w
+ * saying w with p2(w | h), and a null transition with a(h) leads to the
+ * backoff state, from which every word w goes to its state with p1(w).
+ * </s> is a null transition to the final state.  A word reached both
+ * ways takes the likelier (the search is Viterbi), which bends the model
+ * a little towards its seen pairs; a(h) above 1 is kept at 1.
+ */
+
+char *
+ngx_http_rtagent_lm_fsg(ngx_http_rtagent_lm_t *lm, const char *name,
+    size_t *len)
+{
+    int                           h, w;
+    char                         *text, *p;
+    size_t                        i, k, size, left, nstates, backoff, final;
+    double                        a;
+    ngx_http_rtagent_lm_stats_t   st;
+
+    if (ngx_http_rtagent_lm_count(lm, &st) != 0) {
+        return NULL;
+    }
+
+    /* states 0..nv-1 the words', then the backoff and the final state */
+    backoff = st.nv;
+    final = st.nv + 1;
+    nstates = st.nv + 2;
+
+    size = sizeof("FSG_BEGIN \nNUM_STATES \nSTART_STATE \nFINAL_STATE \n"
+                  "FSG_END\n") + strlen(name) + 3 * 24;
+
+    /* "TRANSITION %zu %zu %.6e %s\n": at most 11 + 2 * 21 + 14 + word */
+    for (k = 0; k < st.nv; k++) {
+        size += 2 * (11 + 2 * 21 + 14 + 2) + strlen(st.vocab[k]);
+    }
+
+    for (i = 0; i < st.nb; i++) {
+        size += 11 + 2 * 21 + 14 + 2 + strlen(st.vocab[st.pairs[i].w]);
+    }
+
+    text = lm->alloc(lm->ctx, size);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    p = text;
+    left = size;
+
+    ngx_http_rtagent_lm_print("FSG_BEGIN %s\nNUM_STATES %zu\nSTART_STATE %d\n"
+                              "FINAL_STATE %zu\n", name, nstates, st.bos,
+                              final);
+
+    for (i = 0; i < st.nb; i++) {
+        h = st.pairs[i].h;
+        w = st.pairs[i].w;
+
+        if (w == st.eos) {
+            ngx_http_rtagent_lm_print("TRANSITION %d %zu %.6e\n", h, final,
+                                      ngx_http_rtagent_lm_p2(&st, i));
+            continue;
+        }
+
+        ngx_http_rtagent_lm_print("TRANSITION %d %d %.6e %s\n", h, w,
+                                  ngx_http_rtagent_lm_p2(&st, i),
+                                  st.vocab[w]);
+    }
+
+    for (k = 0; k < st.nv; k++) {
+        if ((int) k == st.bos) {
+            continue;
+        }
+
+        if ((int) k == st.eos) {
+            ngx_http_rtagent_lm_print("TRANSITION %zu %zu %.6e\n", backoff,
+                                      final, ngx_http_rtagent_lm_p1(&st, k));
+            continue;
+        }
+
+        ngx_http_rtagent_lm_print("TRANSITION %zu %zu %.6e %s\n", backoff, k,
+                                  ngx_http_rtagent_lm_p1(&st, k),
+                                  st.vocab[k]);
+    }
+
+    for (k = 0; k < st.nv; k++) {
+        if ((int) k == st.eos) {
+            continue;
+        }
+
+        a = st.succ[k] ? ngx_http_rtagent_lm_alpha(&st, k) : 1.0;
+
+        ngx_http_rtagent_lm_print("TRANSITION %zu %zu %.6e\n", k, backoff,
+                                  a < 1.0 ? a : 1.0);
+    }
+
+    ngx_http_rtagent_lm_print("FSG_END\n");
+
+    *len = (size_t) (p - text);
+
+    return text;
+}
+
+
+#undef ngx_http_rtagent_lm_print
 
 
 static int

@@ -71,5 +71,16 @@ size_t ngx_http_rtagent_lm_nwords(ngx_http_rtagent_lm_t *lm);
  */
 char *ngx_http_rtagent_lm_arpa(ngx_http_rtagent_lm_t *lm, size_t *len);
 
+/*
+ * The same model as a finite state grammar in sphinxbase's FSG text
+ * format (fsg_model_read()), named name: what the local STT loads, since
+ * pocketsphinx 0.8+5prealpha's n-gram search takes tens of seconds to
+ * set up a small model beside a 134,000-word dictionary (its word map's
+ * hash table is sized by the model), while a grammar search is set up at
+ * once.  NULL when out of memory or when no word was added.
+ */
+char *ngx_http_rtagent_lm_fsg(ngx_http_rtagent_lm_t *lm, const char *name,
+    size_t *len);
+
 
 #endif /* _NGX_HTTP_RTAGENT_LM_H_INCLUDED_ */

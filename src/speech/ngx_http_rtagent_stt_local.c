@@ -9,7 +9,7 @@
  * event loop never waits.  Decoders are made on first use, in a pool
  * thread, each with every STT search of the configuration loaded once
  * (ngx_http_rtagent_stt_search.h): the JSGF grammars as they are, the
- * phrase models from their ARPA text.  The utterance is collected as it
+ * phrase models as the grammars their bigrams make.  The utterance is collected as it
  * is fed (resampled to the model's 16 kHz) and decoded whole at its end
  * with the search the turn expects (stt->expect, else the location's
  * rtagent_stt_expect), else with the generic en-us language model.  When
@@ -26,7 +26,6 @@
 #include <ngx_http.h>
 #include <ngx_thread_pool.h>
 
-#include <sys/mman.h>
 #include <pocketsphinx.h>
 
 #include <speech/ngx_http_rtagent_stt.h>
@@ -376,6 +375,14 @@ ngx_http_rtagent_stt_local_post(ngx_http_rtagent_stt_local_job_t *job)
 
     ngx_queue_insert_tail(&ngx_http_rtagent_stt_local_waiting, &job->queue);
 
+    if (job->stt != NULL) {
+        ngx_log_error(NGX_LOG_INFO, job->stt->log, 0,
+                      "rtagent stt local: all %ui decoders are busy, the "
+                      "utterance waits for one, call:%V",
+                      ngx_http_rtagent_stt_local_ndecoders,
+                      job->stt->call_id);
+    }
+
     return NGX_AGAIN;
 }
 
@@ -455,21 +462,6 @@ ngx_http_rtagent_stt_local_thread(void *data, ngx_log_t *log)
 
     (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 
-    /*
-     * A new decoder's cepstral mean is the model's training average until
-     * an utterance has adapted it, and short closed answers suffer most
-     * (espeak-ng's "seven one" came out "two one" through the digits
-     * grammar): its first utterance is decoded once to adapt it, unheard.
-     */
-    if (fresh) {
-        (void) ps_set_search(ps, NGX_HTTP_RTAGENT_PS_GENERIC);
-        (void) ngx_http_rtagent_stt_local_decode(ps, job);
-
-        if (job->err != NULL) {
-            return;
-        }
-    }
-
     job->used = NGX_HTTP_RTAGENT_PS_GENERIC;
 
     if (job->search != NULL) {
@@ -485,15 +477,30 @@ ngx_http_rtagent_stt_local_thread(void *data, ngx_log_t *log)
         (void) ps_set_search(ps, NGX_HTTP_RTAGENT_PS_GENERIC);
     }
 
+    /*
+     * A new decoder's cepstral mean is the model's training average until
+     * an utterance has adapted it, and short closed answers suffer most
+     * (espeak-ng's "seven one" came out "two one" through the digits
+     * grammar): its first utterance is decoded once to adapt it, unheard,
+     * with the search it is for (the front end adapts whatever the
+     * search; a grammar's pass costs a tenth of the generic model's).
+     */
+    if (fresh) {
+        (void) ngx_http_rtagent_stt_local_decode(ps, job);
+
+        if (job->err != NULL) {
+            return;
+        }
+    }
+
     hyp = ngx_http_rtagent_stt_local_decode(ps, job);
 
-    /* nothing through the expected search, or a grammar that took only
+    /* nothing through the expected search, or a search that took only
      * part of the speech: the generic model hears it */
     if (job->err == NULL
         && job->used != (char *) NGX_HTTP_RTAGENT_PS_GENERIC
         && (hyp == NULL || hyp[0] == '\0'
-            || (job->search->kind == NGX_HTTP_RTAGENT_STT_SEARCH_JSGF
-                && !ngx_http_rtagent_stt_local_covered(ps))))
+            || !ngx_http_rtagent_stt_local_covered(ps)))
     {
         job->used = NGX_HTTP_RTAGENT_PS_GENERIC;
         (void) ps_set_search(ps, NGX_HTTP_RTAGENT_PS_GENERIC);
@@ -605,11 +612,10 @@ static ps_decoder_t *
 ngx_http_rtagent_stt_local_decoder(ngx_http_rtagent_stt_local_job_t *job,
     ngx_log_t *log)
 {
-    int                                    fd;
-    u_char                                 path[NGX_INT_T_LEN + 32];
+    FILE                                  *fp;
     cmd_ln_t                              *config;
     ngx_uint_t                             i;
-    ngram_model_t                         *lm;
+    fsg_model_t                           *fsg;
     ngx_http_rtagent_stt_search_t         *s;
     ngx_http_rtagent_stt_local_decoder_t  *d;
 
@@ -660,38 +666,28 @@ ngx_http_rtagent_stt_local_decoder(ngx_http_rtagent_stt_local_job_t *job,
             continue;
         }
 
-        /* ngram_model_read() reads a file: the ARPA text goes through a
-         * memory file, nothing touches the disk */
+        /* a phrases search: its bigram model as an FSG */
 
-        fd = memfd_create("rtagent-lm", MFD_CLOEXEC);
-        if (fd == -1) {
-            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                          "rtagent stt local: memfd_create() failed, "
-                          "search \"%V\" left out", &s[i].name);
-            continue;
+        fp = fmemopen(s[i].text.data, s[i].text.len, "r");
+        fsg = NULL;
+
+        if (fp != NULL) {
+            fsg = fsg_model_read(fp, ps_get_logmath(d->ps),
+                                 cmd_ln_float32_r(ps_get_config(d->ps),
+                                                  "-lw"));
+            (void) fclose(fp);
         }
 
-        lm = NULL;
-
-        if (write(fd, s[i].text.data, s[i].text.len)
-            == (ssize_t) s[i].text.len)
-        {
-            *ngx_sprintf(path, "/proc/self/fd/%d", fd) = '\0';
-            lm = ngram_model_read(ps_get_config(d->ps), (char *) path,
-                                  NGRAM_ARPA, ps_get_logmath(d->ps));
-        }
-
-        (void) close(fd);
-
-        if (lm == NULL || ps_set_lm(d->ps, (char *) s[i].name.data, lm) != 0)
+        if (fsg == NULL || ps_set_fsg(d->ps, (char *) s[i].name.data, fsg)
+                           != 0)
         {
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "rtagent stt local: the language model of search "
                           "\"%V\" did not load", &s[i].name);
         }
 
-        if (lm != NULL) {
-            (void) ngram_model_free(lm);    /* the search keeps its own */
+        if (fsg != NULL) {
+            (void) fsg_model_free(fsg);     /* the search keeps its own */
         }
     }
 

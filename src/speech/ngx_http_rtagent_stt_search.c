@@ -4,7 +4,7 @@
  *
  *   rtagent_stt_search <name> jsgf|phrases <file>;     http
  *       a JSGF grammar, or phrases one a line ("#" starts a comment),
- *       the file relative to the prefix
+ *       the file relative to the configuration's folder
  *   rtagent_stt_expect <name>;                        http, server, location
  *       the search a turn gets when its responder names none
  *
@@ -25,6 +25,7 @@
 #include <sphinxbase/jsgf.h>
 #include <sphinxbase/err.h>
 
+#include <ngx_http_rtagent_core.h>
 #include <speech/ngx_http_rtagent_stt_search.h>
 #include <speech/ngx_http_rtagent_lm.h>
 
@@ -366,7 +367,7 @@ static ngx_int_t
 ngx_http_rtagent_stt_search_phrases(ngx_conf_t *cf, ngx_str_t *name,
     ngx_http_rtagent_stt_search_def_t *def, ngx_http_rtagent_stt_search_t *s)
 {
-    char                   *arpa;
+    char                   *fsg;
     size_t                  len;
     ngx_uint_t              i;
     ngx_http_rtagent_lm_t  *lm;
@@ -405,8 +406,9 @@ ngx_http_rtagent_stt_search_phrases(ngx_conf_t *cf, ngx_str_t *name,
         return NGX_ERROR;
     }
 
-    arpa = ngx_http_rtagent_lm_arpa(lm, &len);
-    if (arpa == NULL) {
+    /* the bigram model as a grammar (see ngx_http_rtagent_lm.h) */
+    fsg = ngx_http_rtagent_lm_fsg(lm, (char *) name->data, &len);
+    if (fsg == NULL) {
         return NGX_ERROR;
     }
 
@@ -416,7 +418,7 @@ ngx_http_rtagent_stt_search_phrases(ngx_conf_t *cf, ngx_str_t *name,
         return NGX_ERROR;
     }
 
-    ngx_memcpy(s->text.data, arpa, len + 1);
+    ngx_memcpy(s->text.data, fsg, len + 1);
     s->text.len = len;
 
     return NGX_OK;
@@ -759,11 +761,8 @@ ngx_http_rtagent_stt_search_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
     u_char                             *p, *last, *start;
-    ssize_t                             n;
     ngx_str_t                          *value, path, text, *phrase;
     ngx_array_t                         phrases;
-    ngx_file_t                          file;
-    ngx_file_info_t                     fi;
     ngx_http_rtagent_stt_search_def_t   def;
 
     value = cf->args->elts;
@@ -784,46 +783,17 @@ ngx_http_rtagent_stt_search_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     path = value[3];
 
-    if (ngx_get_full_name(cf->pool, &cf->cycle->prefix, &path) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = path;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "rtagent_stt_search \"%V\": " ngx_open_file_n
-                           " \"%V\" failed", &value[1], &path);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > NGX_HTTP_RTAGENT_STT_SEARCH_FILE_MAX)
+    if (ngx_http_rtagent_conf_file(cf, &path,
+                                   NGX_HTTP_RTAGENT_STT_SEARCH_FILE_MAX, &text)
+        != NGX_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_stt_search \"%V\": \"%V\" cannot be "
-                           "read or is larger than 1 MB", &value[1], &path);
-        (void) ngx_close_file(file.fd);
+                           "read", &value[1], &path);
         return NGX_CONF_ERROR;
     }
 
-    text.len = ngx_file_size(&fi);
-    text.data = ngx_pnalloc(cf->temp_pool, text.len + 1);
-    if (text.data == NULL) {
-        (void) ngx_close_file(file.fd);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_file(&file, text.data, text.len, 0);
-    (void) ngx_close_file(file.fd);
-
-    if (n != (ssize_t) text.len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "rtagent_stt_search \"%V\": " ngx_read_file_n
-                           " \"%V\" failed", &value[1], &path);
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -61,7 +61,8 @@ typedef struct {
     ngx_str_t                   name;
     ngx_http_rtagent_stt_search_kind_e  kind;
     ngx_str_t                   text;         /* the JSGF grammar, or the
-                                               * ARPA model built */
+                                               * bigram model built, as
+                                               * an FSG (lm.h says why) */
     ngx_uint_t                  words;        /* the LM's, for messages */
 } ngx_http_rtagent_stt_search_t;
 

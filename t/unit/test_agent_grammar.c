@@ -17,6 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "test_arena.h"
+
 #include <sphinxbase/jsgf.h>
 #include <sphinxbase/fsg_model.h>
 #include <sphinxbase/err.h>
@@ -28,14 +30,6 @@
 typedef ngx_http_rtagent_agent_def_t  def_t;
 typedef ngx_http_rtagent_grammar_t    grammar_t;
 
-typedef struct block_s  block_t;
-
-struct block_s {
-    block_t   *next;
-    union { long double ld; long long ll; void *p; } data[];
-};
-
-static block_t  *arena;
 static char      err[512];
 
 /* what add() was given */
@@ -48,37 +42,12 @@ static const char  *unknown[] = { "sideswiped", "zorp", "1", "2", "3", "4",
 static int          warned;
 
 
-static void *
-arena_alloc(void *ctx, size_t size)
-{
-    block_t  *b;
-
-    (void) ctx;
-
-    b = malloc(sizeof(block_t) + size);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    b->next = arena;
-    arena = b;
-
-    return b->data;
-}
-
-
 static int
 teardown(void **state)
 {
-    block_t  *b;
-
     (void) state;
 
-    while (arena) {
-        b = arena;
-        arena = b->next;
-        free(b);
-    }
+    arena_free();
 
     nadded = 0;
     warned = 0;

@@ -18,66 +18,21 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test_arena.h"
+
 #include <sphinxbase/ngram_model.h>
+#include <sphinxbase/fsg_model.h>
 #include <sphinxbase/err.h>
 
 #include "speech/ngx_http_rtagent_lm.h"
 
 
-typedef struct block_s  block_t;
-
-struct block_s {
-    block_t   *next;
-    union { long double ld; long long ll; void *p; } data[];
-};
-
-static block_t  *arena;
-
-
-static void *
-arena_alloc(void *ctx, size_t size)
-{
-    block_t  *b;
-
-    (void) ctx;
-
-    b = malloc(sizeof(block_t) + size);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    b->next = arena;
-    arena = b;
-
-    return b->data;
-}
-
-
-static void *
-limited_alloc(void *ctx, size_t size)
-{
-    int  *left = ctx;
-
-    if ((*left)-- <= 0) {
-        return NULL;
-    }
-
-    return arena_alloc(NULL, size);
-}
-
-
 static int
 teardown(void **state)
 {
-    block_t  *b;
-
     (void) state;
 
-    while (arena) {
-        b = arena;
-        arena = b->next;
-        free(b);
-    }
+    arena_free();
 
     return 0;
 }
@@ -326,6 +281,78 @@ test_sphinxbase_reads_it(void **state)
 }
 
 
+/* the FSG: sphinxbase reads it; a state a word, the backoff, the final */
+static void
+test_fsg(void **state)
+{
+    int                     i, wid, seen, null_to_final;
+    char                   *text;
+    FILE                   *fp;
+    size_t                  len;
+    logmath_t              *lmath;
+    fsg_link_t             *l;
+    fsg_model_t            *fsg;
+    fsg_arciter_t          *it;
+    ngx_http_rtagent_lm_t  *lm;
+
+    (void) state;
+
+    lm = ngx_http_rtagent_lm_create(arena_alloc, NULL);
+    add_phrase(lm, "a b", NGX_HTTP_RTAGENT_LM_BOS | NGX_HTTP_RTAGENT_LM_EOS);
+    add_phrase(lm, "a c", NGX_HTTP_RTAGENT_LM_BOS | NGX_HTTP_RTAGENT_LM_EOS);
+
+    text = ngx_http_rtagent_lm_fsg(lm, "t.where", &len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    assert_non_null(strstr(text, "FSG_BEGIN t.where\nNUM_STATES 7\n"));
+
+    err_set_logfp(NULL);
+    lmath = logmath_init(1.0001, 0, 0);
+    fp = fmemopen(text, len, "r");
+    fsg = fsg_model_read(fp, lmath, 1.0);
+    fclose(fp);
+    assert_non_null(fsg);
+
+    /* words: a b c (</s> and <s> are no words of the grammar) */
+    assert_int_equal(fsg_model_n_word(fsg), 3);
+    assert_int_equal(fsg_model_n_state(fsg), 7);
+
+    /* from <s>'s state: "a" with p2(a | <s>) = 0.75, and the backoff */
+    wid = fsg_model_word_id(fsg, "a");
+    seen = 0;
+    for (it = fsg_model_arcs(fsg, fsg_model_start_state(fsg)); it;
+         it = fsg_arciter_next(it))
+    {
+        l = fsg_arciter_get(it);
+        if (fsg_link_wid(l) == wid) {
+            assert_true(abs(fsg_link_logs2prob(l)
+                            - logmath_log(lmath, 0.75)) < 10);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 1);
+
+    /* b's state ends the phrase: a null transition to the final state */
+    null_to_final = 0;
+    for (i = 0; i < fsg_model_n_state(fsg); i++) {
+        for (it = fsg_model_arcs(fsg, i); it; it = fsg_arciter_next(it)) {
+            l = fsg_arciter_get(it);
+            if (fsg_link_wid(l) < 0
+                && fsg_link_to_state(l) == fsg_model_final_state(fsg))
+            {
+                null_to_final++;
+            }
+        }
+    }
+    /* from b, from c and from the backoff state (and what the reader's
+     * null closure adds: a, <s> through the backoff state) */
+    assert_true(null_to_final >= 3);
+
+    fsg_model_free(fsg);
+    logmath_free(lmath);
+}
+
+
 static void
 test_empty_and_memory(void **state)
 {
@@ -376,6 +403,7 @@ main(void)
         cmocka_unit_test_teardown(test_by_hand, teardown),
         cmocka_unit_test_teardown(test_sums, teardown),
         cmocka_unit_test_teardown(test_sphinxbase_reads_it, teardown),
+        cmocka_unit_test_teardown(test_fsg, teardown),
         cmocka_unit_test_teardown(test_empty_and_memory, teardown),
     };
 
