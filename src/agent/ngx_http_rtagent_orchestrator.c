@@ -92,8 +92,6 @@ static void ngx_http_rtagent_orch_profile(void *data, redisReply *reply);
 static void ngx_http_rtagent_orch_step(ngx_http_rtagent_orch_t *o);
 static ngx_int_t ngx_http_rtagent_orch_enter(ngx_http_rtagent_orch_t *o,
     ngx_http_rtagent_agent_t *agent);
-static ngx_int_t ngx_http_rtagent_orch_volunteered(
-    ngx_http_rtagent_orch_t *o);
 static void ngx_http_rtagent_orch_exec(ngx_http_rtagent_orch_t *o);
 static ngx_int_t ngx_http_rtagent_orch_say(ngx_http_rtagent_orch_t *o,
     const char *text);
@@ -675,121 +673,6 @@ ngx_http_rtagent_orch_enter(ngx_http_rtagent_orch_t *o,
 }
 
 
-/*
- * A handoff on the caller's words ("someone hit my car yesterday"): what
- * they said also goes to the target, so that the facts it holds are not
- * asked for again.  Only when its first question is a typed slot (a
- * date, a number: a free-text one would take any sentence), and only what
- * fills slots: if the words answer nothing the target asks, or ask for
- * anything else (a tool, a handoff, a transfer), the target's fields are
- * as they were and its greeting and first question stand; else its
- * greeting is followed by what comes after those facts.
- */
-
-static ngx_int_t
-ngx_http_rtagent_orch_volunteered(ngx_http_rtagent_orch_t *o)
-{
-    size_t                            n, i, len;
-    const char                       *slot;
-    ngx_http_rtagent_turn_t          *turn = o->turn;
-    ngx_http_rtagent_local_def_t     *local;
-    ngx_http_rtagent_dialog_out_t     first;
-    ngx_http_rtagent_dialog_field_t  *saved;
-
-    first = o->out;
-
-    if (turn->kind != NGX_HTTP_RTAGENT_TURN_CALLER
-        || turn->transcript.text.len == 0
-        || first.expect == NULL || first.n == 0
-        || first.act[0].kind != NGX_HTTP_RTAGENT_DIALOG_SAY)
-    {
-        return NGX_OK;
-    }
-
-    /* "<agent>.<slot>": a typed slot of the target's */
-    len = o->agent->name.len;
-
-    if (ngx_strncmp(first.expect, o->agent->name.data, len) != 0
-        || first.expect[len] != '.')
-    {
-        return NGX_OK;
-    }
-
-    slot = first.expect + len + 1;
-    local = o->agent->def->local;
-
-    for (i = 0; i < local->nslots; i++) {
-        if (ngx_strcmp(local->slots[i].name.data, slot) == 0) {
-            break;
-        }
-    }
-
-    if (i == local->nslots
-        || local->slots[i].type == NGX_HTTP_RTAGENT_SLOT_FREE_TEXT)
-    {
-        return NGX_OK;
-    }
-
-    n = o->fields.nelts;
-
-    saved = ngx_pnalloc(turn->pool,
-                        n * sizeof(ngx_http_rtagent_dialog_field_t) + 1);
-    if (saved == NULL) {
-        ngx_http_rtagent_orch_fail(o, "out of memory");
-        return NGX_ERROR;
-    }
-
-    if (n) {
-        ngx_memcpy(saved, o->fields.elts,
-                   n * sizeof(ngx_http_rtagent_dialog_field_t));
-    }
-
-    if (ngx_http_rtagent_dialog_turn(&o->dialog, turn->transcript.text.data,
-                                     turn->transcript.text.len, &o->out)
-        != 0)
-    {
-        ngx_http_rtagent_orch_fail(o, "out of memory in the dialogue");
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < o->out.n; i++) {
-        if (o->out.act[i].kind != NGX_HTTP_RTAGENT_DIALOG_SAY) {
-            break;
-        }
-    }
-
-    if (i < o->out.n || o->out.expect == NULL
-        || ngx_strcmp(o->out.expect, first.expect) == 0)
-    {
-        /* nothing taken: as if it had not been said to this agent */
-        ngx_memcpy(o->fields.elts, saved,
-                   n * sizeof(ngx_http_rtagent_dialog_field_t));
-        o->fields.nelts = n;
-        o->out = first;
-        o->next = 0;
-        return NGX_OK;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, turn->log, 0,
-                  "rtagent agents: \"%V\" took what the caller had said "
-                  "before the handoff, call:%V", &o->agent->name,
-                  turn->call_id);
-
-    /* the greeting, then what follows */
-    if (o->out.n == NGX_HTTP_RTAGENT_DIALOG_ACTIONS_MAX) {
-        o->out.n--;
-    }
-
-    ngx_memmove(&o->out.act[1], &o->out.act[0],
-                o->out.n * sizeof(ngx_http_rtagent_dialog_action_t));
-    o->out.act[0] = first.act[0];
-    o->out.n++;
-    o->next = 0;
-
-    return NGX_OK;
-}
-
-
 /* the dialogue's actions in order, from o->next */
 
 static void
@@ -860,10 +743,9 @@ ngx_http_rtagent_orch_exec(ngx_http_rtagent_orch_t *o)
                 }
             }
 
-            /* the target's greeting announces the switch */
-            if (ngx_http_rtagent_orch_enter(o, target) != NGX_OK
-                || ngx_http_rtagent_orch_volunteered(o) != NGX_OK)
-            {
+            /* the target's greeting announces the switch (and the
+             * dialogue gives it the facts in the words that chose it) */
+            if (ngx_http_rtagent_orch_enter(o, target) != NGX_OK) {
                 return;
             }
 
