@@ -47,8 +47,10 @@ is($t->[3]{after}, 'listen', 'the call goes on');
 
 # the handoff is logged with the call id
 like(error_log($n),
-     qr/rtagent agents: handoff from "auth" to "support": .*call:route-support/,
+     qr/rtagent agents: handoff from "auth" to "support", call:route-support/,
      'the handoff logged with the call id');
+unlike(error_log($n), qr/handoff from .*(?:87654321|02134)/,
+       'without the summary (the policy and ZIP it may carry)');
 
 # a person asked for: auth's escalation
 $t = turns($n, 'route-human', ['let me talk to a person', 'never heard']);

@@ -725,10 +725,11 @@ ngx_http_rtagent_orch_exec(ngx_http_rtagent_orch_t *o)
                 break;
             }
 
+            /* not the summary: it may carry what the caller said */
             ngx_log_error(NGX_LOG_INFO, turn->log, 0,
-                          "rtagent agents: handoff from \"%V\" to \"%V\": "
-                          "%s, call:%V", &o->agent->name, &target->name,
-                          a->text ? a->text : "", turn->call_id);
+                          "rtagent agents: handoff from \"%V\" to \"%V\", "
+                          "call:%V", &o->agent->name, &target->name,
+                          turn->call_id);
 
             if (a->text && a->text[0]) {
                 o->summary.len = ngx_strlen(a->text);
