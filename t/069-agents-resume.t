@@ -65,6 +65,15 @@ is($t->[0]{agent}, 'fnol', 'by the active agent');
 like($t->[0]{reply},
      qr/\AI am sorry to hear about the accident\..*Please tell me briefly what happened\.\z/,
      'its greeting, then the question still open');
+
+# two failed checks, then the caller calls back in: the third still ends
+# it (a new session gets no new attempts)
+$t = turns($n2, 'resume-auth', ['4 2 7 1 8 3 6 5', '1 1 1 1 1',
+                                 '4 2 7 1 8 3 6 5', '2 2 2 2 2']);
+is($t->[4]{after}, 'listen', 'two failures: the call goes on');
+$t = turns($n2, 'resume-auth', ['4 2 7 1 8 3 6 5', '3 3 3 3 3']);
+is($t->[0]{kind}, 'greeting', 'a new session greets again');
+is($t->[2]{after}, 'transfer', 'the third failure escalates all the same');
 stop_nginx($n2);
 
 # the greeting turn in a call session

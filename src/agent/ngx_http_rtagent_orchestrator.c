@@ -544,8 +544,10 @@ static void
 ngx_http_rtagent_orch_step(ngx_http_rtagent_orch_t *o)
 {
     int                        rc;
+    u_char                    *p;
+    u_char                     key[NGX_HTTP_RTAGENT_AGENT_NAME_MAX + 16];
     ngx_str_t                  piece;
-    const char                *rule;
+    const char                *rule, *failures;
     ngx_http_rtagent_turn_t   *turn = o->turn;
     ngx_http_rtagent_agent_t  *entry;
 
@@ -594,12 +596,31 @@ ngx_http_rtagent_orch_step(ngx_http_rtagent_orch_t *o)
         o->out.n = 0;
 
     } else if (turn->kind == NGX_HTTP_RTAGENT_TURN_GREETING) {
-        /* a new session of a resumed call: the agent greets again and
-         * asks what is still open */
-        if (ngx_http_rtagent_orch_enter(o, o->agent) == NGX_OK) {
-            ngx_http_rtagent_orch_exec(o);
+        /*
+         * a new session of a resumed call: the agent greets again and asks
+         * what is still open; the failed checks so far still count (a
+         * caller does not get new attempts at auth by calling back in)
+         */
+        p = ngx_snprintf(key, sizeof(key) - 1, "_%V.failures",
+                         &o->agent->name);
+        *p = '\0';
+
+        failures = ngx_http_rtagent_dialog_get(&o->fields, (char *) key);
+
+        if (ngx_http_rtagent_orch_enter(o, o->agent) != NGX_OK) {
+            return;
         }
 
+        if (failures
+            && ngx_http_rtagent_dialog_set(&o->dialog, (char *) key,
+                                           failures)
+               != 0)
+        {
+            ngx_http_rtagent_orch_fail(o, "out of memory");
+            return;
+        }
+
+        ngx_http_rtagent_orch_exec(o);
         return;
     }
 
