@@ -17,6 +17,7 @@
 #include <agent/ngx_http_rtagent_agent_module.h>
 #include <agent/ngx_http_rtagent_agent_data.h>
 #include <agent/ngx_http_rtagent_safety.h>
+#include <agent/ngx_http_rtagent_agent_stt.h>
 #include <store/ngx_http_rtagent_registry.h>
 
 
@@ -558,6 +559,11 @@ ngx_http_rtagent_agent_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* what each turn of their local dialogues gives the STT to expect */
+    if (ngx_http_rtagent_agent_stt_register(cf, amcf->agents) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     for (i = 0; i < amcf->agents->nelts; i++) {
         if (agents[i].name.len == amcf->entry_name.len
             && ngx_strncmp(agents[i].name.data, amcf->entry_name.data,
@@ -679,6 +685,17 @@ ngx_http_rtagent_agent_entry(ngx_cycle_t *cycle)
     amcf = ngx_http_rtagent_agent_conf(cycle);
 
     return amcf ? amcf->entry : NULL;
+}
+
+
+ngx_flag_t
+ngx_http_rtagent_agent_redact(ngx_cycle_t *cycle)
+{
+    ngx_http_rtagent_agent_main_conf_t  *amcf;
+
+    amcf = ngx_http_rtagent_agent_conf(cycle);
+
+    return amcf && amcf->redact == 1;
 }
 
 

@@ -70,6 +70,10 @@ struct ngx_http_rtagent_stt_s {
     ngx_uint_t                   rate;         /* of the PCM fed, Hz */
     ngx_str_t                    language;     /* asked for, may be empty */
     void                       **loc_conf;
+    /* set before each begin(): the STT search the utterance is expected
+     * to match (ngx_http_rtagent_stt_search.h; empty: the location's
+     * rtagent_stt_expect, else the generic model); need not outlive it */
+    ngx_str_t                    expect;
     ngx_http_rtagent_stt_result_pt  on_result;
     ngx_http_rtagent_stt_error_pt   on_error;
     void                        *data;

@@ -319,7 +319,6 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
     u_char                           *p;
     size_t                            len;
     ngx_int_t                         rc;
-    ngx_str_t                         json;
     ngx_http_rtagent_json_out_t       j;
     ngx_http_rtagent_store_call_t    *sc;
     ngx_http_rtagent_store_worker_t  *w;
@@ -421,19 +420,7 @@ ngx_http_rtagent_store_call_start(ngx_str_t *call_id, ngx_str_t *agent,
                                          NULL);
     }
 
-    /* the conversation so far, for the LLM; the agent pipeline fills it */
-    if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
-        ngx_http_rtagent_json_out_str(&j, "agent", agent->data,
-                                      agent->len);
-        ngx_http_rtagent_json_out_array(&j, "messages");
-        ngx_http_rtagent_json_out_array_close(&j);
-
-        if (ngx_http_rtagent_json_out_get(&j, &json) == NGX_OK) {
-            ngx_http_rtagent_store_context(sc, &json);
-        }
-
-        ngx_http_rtagent_json_out_free(&j);
-    }
+    /* the context (rtagent:call:{id}:context) is the agents' to write */
 
     rc = ngx_http_rtagent_redis_subscribe(&sc->channel,
                                           ngx_http_rtagent_store_ctl_message,
@@ -1586,16 +1573,39 @@ ngx_http_rtagent_store_hash(ngx_http_rtagent_store_call_t *sc)
     cmd.argc = 0;
     cmd.nnums = 0;
 
+    /*
+     * agent, slots and auth are the orchestrator's once it runs: set here
+     * only when absent, so that neither the end of a session nor a new
+     * session of a resumed call puts the entry agent back
+     */
+    ngx_http_rtagent_store_lit(&cmd, "HSETNX");
+    ngx_http_rtagent_store_str(&cmd, &sc->key);
+    ngx_http_rtagent_store_lit(&cmd, "agent");
+    ngx_http_rtagent_store_str(&cmd, &sc->agent);
+    ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "HSETNX");
+    ngx_http_rtagent_store_str(&cmd, &sc->key);
+    ngx_http_rtagent_store_lit(&cmd, "slots");
+    ngx_http_rtagent_store_lit(&cmd, "{}");
+    ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
+    ngx_http_rtagent_store_lit(&cmd, "HSETNX");
+    ngx_http_rtagent_store_str(&cmd, &sc->key);
+    ngx_http_rtagent_store_lit(&cmd, "auth");
+    ngx_http_rtagent_store_lit(&cmd, "none");
+    ngx_http_rtagent_store_send(sc, &cmd, NULL);
+
+    cmd.argc = 0;
+    cmd.nnums = 0;
     ngx_http_rtagent_store_lit(&cmd, "HSET");
     ngx_http_rtagent_store_str(&cmd, &sc->key);
     ngx_http_rtagent_store_lit(&cmd, "call_id");
     ngx_http_rtagent_store_str(&cmd, &sc->id);
-    ngx_http_rtagent_store_lit(&cmd, "agent");
-    ngx_http_rtagent_store_str(&cmd, &sc->agent);
-    ngx_http_rtagent_store_lit(&cmd, "slots");
-    ngx_http_rtagent_store_lit(&cmd, "{}");
-    ngx_http_rtagent_store_lit(&cmd, "auth");
-    ngx_http_rtagent_store_lit(&cmd, "none");
     ngx_http_rtagent_store_lit(&cmd, "owner_worker");
     ngx_http_rtagent_store_num(&cmd, ngx_pid);
     ngx_http_rtagent_store_lit(&cmd, "owner_instance");

@@ -5,15 +5,19 @@
  * the key names are literal: every key of one call shares the Redis
  * Cluster hash tag {<call id>}.
  *
- *   rtagent:call:{<id>}             hash: agent, slots, auth, owner_worker,
+ *   rtagent:call:{<id>}             hash: agent, slots, auth (set when
+ *                                   absent: the orchestrator owns them),
+ *                                   owner_worker,
  *                                   owner_instance, state, started, ...;
  *                                   24 h, renewed while the call lives and
  *                                   at its end
  *   rtagent:call:{<id>}:transcript  list of JSON entries {"seq", "role",
  *                                   "text" or "dtmf", "ts"}; 1 h after the
  *                                   last entry, renewed while the call lives
- *   rtagent:call:{<id>}:context     string, the LLM context (JSON); renewed
- *                                   while the call lives, 1 h after its end
+ *   rtagent:call:{<id>}:context     the agents' context, written by them
+ *                                   (the orchestrator: a list of JSON
+ *                                   entries); renewed while the call lives,
+ *                                   1 h after its end
  *   rtagent:events                  stream, XADD MAXLEN ~ 100000, fields
  *                                   type, call_id, ts (ms since the epoch),
  *                                   data (JSON)
