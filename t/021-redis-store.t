@@ -1,5 +1,5 @@
 # Call state in a real Redis (docs/architecture.md section 5): the call hash, the
-# transcript list and the context string with their literal-brace hash tag,
+# transcript list (no context: the agents write it) with their literal-brace hash tag,
 # their types and TTLs while the call lives and after it ended, and the
 # events in the rtagent:events stream.  nginx runs 2 workers with a master;
 # the test starts its own redis-server.
@@ -75,12 +75,9 @@ like($hash{started}, qr/^\d{13}$/, 'started in ms since the epoch');
 is($hash{sample_rate}, 16000, 'sample rate');
 
 is(redis($r, 'TYPE', $key), 'hash', 'call key is a hash');
-is(redis($r, 'TYPE', "$key:context"), 'string', 'context is a string');
 ttl_ok($key, $H, 'call hash 24 h');
-ttl_ok("$key:context", $h, 'context 1 h while the call lives');
-
-my $ctx = decode_json(redis($r, 'GET', "$key:context"));
-is($ctx->{agent}, 'echo', 'context names the agent');
+# the context is the agents' (t/065): the echo engine writes none
+is(redis($r, 'EXISTS', "$key:context"), 0, 'no context for the echo engine');
 
 # what is said: two final transcriptions, a partial one (not stored), a
 # tone, and an utterance that the echo engine plays back
@@ -123,7 +120,6 @@ like($hash{ended}, qr/^\d{13}$/, 'ended');
 
 ttl_ok($key, $H, 'call hash 24 h after the end');
 ttl_ok("$key:transcript", $h, 'transcript 1 h after the end');
-ttl_ok("$key:context", $h, 'context 1 h after the end');
 
 # CALL_ENDED is added from its guard's reply, after the hash says "ended"
 my @ev;

@@ -38,6 +38,9 @@ ngx_http_rtagent_agent_t *ngx_http_rtagent_agent_find(ngx_cycle_t *cycle,
 /* the agent every call starts with (rtagent_entry_agent), or NULL */
 ngx_http_rtagent_agent_t *ngx_http_rtagent_agent_entry(ngx_cycle_t *cycle);
 
+/* rtagent_redact on: what is stored of the caller's words is redacted */
+ngx_flag_t ngx_http_rtagent_agent_redact(ngx_cycle_t *cycle);
+
 
 extern ngx_module_t  ngx_http_rtagent_agent_module;
 

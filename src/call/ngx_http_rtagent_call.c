@@ -22,6 +22,8 @@
 #include <call/ngx_http_rtagent_turn.h>
 #include <speech/ngx_http_rtagent_sentence.h>
 #include <store/ngx_http_rtagent_store.h>
+#include <agent/ngx_http_rtagent_agent_module.h>
+#include <agent/ngx_http_rtagent_orchestrator.h>
 
 
 /* audio kept from before the onset, beyond the onset frames themselves */
@@ -89,6 +91,10 @@ struct ngx_http_rtagent_call_s {
     ngx_http_rtagent_timer_t       idle_timer;
     ngx_uint_t                     idle_stage;
 
+    /* what follows the reply once it has been heard (turn->after) */
+    ngx_uint_t                     after;
+    ngx_str_t                      after_target;
+
     ngx_uint_t                     utterances;
     const char                    *hangup;     /* a control hang-up's */
     ngx_str_t                      hangup_reason;
@@ -111,6 +117,8 @@ struct ngx_http_rtagent_call_s {
     unsigned                       apology_rs_on:1;
     unsigned                       apology_ready:1;
     unsigned                       apology_owed:1; /* play when ready */
+    unsigned                       transferred:1;  /* by the responder */
+    unsigned                       agent_ended:1;
 };
 
 
@@ -120,7 +128,8 @@ static ngx_str_t  ngx_http_rtagent_call_agent = ngx_string("echo");
 /* by ngx_http_rtagent_outcome_e */
 static const char  *ngx_http_rtagent_call_outcomes[] = {
     "caller_hung_up", "agent_hung_up", "transferred", "answer_failed",
-    "create_failed", "error", "closed_by_control", "caller_idle", NULL
+    "create_failed", "error", "closed_by_control", "caller_idle",
+    "ended_by_agent", NULL
 };
 
 
@@ -133,11 +142,14 @@ static void ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_idle(ngx_event_t *ev);
 static void ngx_http_rtagent_call_drained(void *data);
+static ngx_uint_t ngx_http_rtagent_call_after(ngx_http_rtagent_call_t *call);
 static ngx_int_t ngx_http_rtagent_call_turn_start(
     ngx_http_rtagent_call_t *call, ngx_uint_t kind);
 static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_said(ngx_http_rtagent_call_t *call,
+    ngx_uint_t agent, ngx_str_t *text);
 static void ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
     const int16_t *pcm, size_t samples, ngx_uint_t rate);
@@ -245,17 +257,21 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+    if ((conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS)
         && (conf->stt.provider == NULL || conf->tts.provider == NULL))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_engine say_back needs rtagent_stt and "
-                           "rtagent_tts");
+                           "rtagent_engine %s needs rtagent_stt and "
+                           "rtagent_tts",
+                           conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+                           ? "agents" : "say_back");
         return NGX_CONF_ERROR;
     }
 
     /* the apology is said by the local TTS, whatever the location's is */
-    if (conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+    if ((conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS)
         && conf->tts.provider != &ngx_http_rtagent_tts_local
         && ngx_http_rtagent_tts_local.configure(cf) != NGX_CONF_OK)
     {
@@ -338,7 +354,8 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
         return NGX_ERROR;
     }
 
-    if (call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+    if ((call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+         || call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS)
         && ngx_http_rtagent_call_speech_open(call) != NGX_OK)
     {
         return NGX_ERROR;
@@ -354,6 +371,13 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
                   rate, call->frame_ms, &call->channel->call_id);
 
     (void) ngx_http_rtagent_call_store(call);
+
+    /* the agents speak first: the greeting turn, before any caller's */
+    if (call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS) {
+        ngx_http_rtagent_call_timings_reset(call);
+        (void) ngx_http_rtagent_call_turn_start(call,
+                                              NGX_HTTP_RTAGENT_TURN_GREETING);
+    }
 
     /* a caller who never speaks is asked too */
     ngx_http_rtagent_call_idle_check(call);
@@ -498,6 +522,12 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
     } else if (call->idle_closed) {
         how = ngx_http_rtagent_outcome_name(
                   NGX_HTTP_RTAGENT_OUTCOME_CALLER_IDLE);
+        reason = NULL;
+
+    } else if (call->transferred || call->agent_ended) {
+        how = ngx_http_rtagent_outcome_name(call->transferred
+                  ? NGX_HTTP_RTAGENT_OUTCOME_TRANSFERRED
+                  : NGX_HTTP_RTAGENT_OUTCOME_ENDED_BY_AGENT);
         reason = NULL;
 
     } else if (outcome == NGX_HTTP_RTAGENT_CALL_HUNG_UP) {
@@ -873,13 +903,27 @@ ngx_http_rtagent_call_stop_audio(ngx_http_rtagent_call_t *call)
 static ngx_http_rtagent_store_call_t *
 ngx_http_rtagent_call_store(ngx_http_rtagent_call_t *call)
 {
+    ngx_str_t                 *agent;
+    ngx_http_rtagent_agent_t  *entry;
+
     if (!call->stored) {
         call->stored = 1;
+
+        agent = call->channel->agent.len ? &call->channel->agent
+                                         : &ngx_http_rtagent_call_agent;
+
+        /* the agents' calls start at the entry agent */
+        if (call->channel->agent.len == 0
+            && call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+            && (entry = ngx_http_rtagent_agent_entry((ngx_cycle_t *)
+                                                     ngx_cycle))
+               != NULL)
+        {
+            agent = &entry->name;
+        }
+
         call->store = ngx_http_rtagent_store_call_start(
-                          &call->channel->call_id,
-                          call->channel->agent.len
-                              ? &call->channel->agent
-                              : &ngx_http_rtagent_call_agent, call->rate,
+                          &call->channel->call_id, agent, call->rate,
                           call->channel->log,
                           ngx_http_rtagent_call_control, call);
     }
@@ -1022,7 +1066,9 @@ ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
     call->turn.on_text = ngx_http_rtagent_call_turn_text;
     call->turn.on_done = ngx_http_rtagent_call_turn_done;
     call->turn.data = call;
-    call->turn.responder = &ngx_http_rtagent_say_back;
+    call->turn.responder =
+        call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+        ? &ngx_http_rtagent_orchestrator : &ngx_http_rtagent_say_back;
 
     call->speech = 1;
 
@@ -1109,6 +1155,8 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
         ngx_http_rtagent_call_store(call), &res->text, res->confidence, &none,
         &call->timings);
 
+    ngx_http_rtagent_call_said(call, 0, &res->text);
+
     tr = &call->turn.transcript;
 
     /* the provider's text is valid during this callback only */
@@ -1137,6 +1185,10 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
     call->turn.number++;
     call->reply_done = 0;
 
+    ngx_str_null(&call->turn.expect);
+    call->turn.after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
+    ngx_str_null(&call->turn.target);
+
     if (call->turn.responder->start(&call->turn) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
                       "rtagent call: responder \"%V\" failed to start, "
@@ -1164,6 +1216,7 @@ ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call)
     ngx_msec_t  t;
 
     if (!call->speech || call->conf->idle_reprompt == 0
+        || call->after != NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN
         || call->idle_timer.event.timer_set
         || call->turn_on || call->tts_busy || call->reply != NULL
         || call->hearing || call->vad.speech || call->barge
@@ -1255,7 +1308,68 @@ ngx_http_rtagent_call_drained(void *data)
 {
     ngx_http_rtagent_call_t  *call = data;
 
+    if (ngx_http_rtagent_call_after(call)) {
+        return;
+    }
+
     ngx_http_rtagent_call_idle_check(call);
+}
+
+
+/*
+ * The reply has been heard (synthesised, sent and drained): what the
+ * responder asked to follow it.  A transfer leaves the call up until the
+ * channel's far end takes it away (ACS: CallTransferAccepted, then the
+ * media stream closes); the end closes the channel as the idle goodbye
+ * does.  1 when something was done.
+ */
+
+static ngx_uint_t
+ngx_http_rtagent_call_after(ngx_http_rtagent_call_t *call)
+{
+    ngx_uint_t                   after;
+    ngx_http_rtagent_channel_t  *ch;
+
+    ch = call->channel;
+    after = call->after;
+
+    if (after == NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN
+        || call->turn_on || call->tts_busy || call->reply != NULL
+        || ngx_http_rtagent_playout_active(&call->playout))
+    {
+        return 0;
+    }
+
+    call->after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
+
+    if (after == NGX_HTTP_RTAGENT_TURN_AFTER_TRANSFER) {
+        ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                      "rtagent call: the agent transfers the call to "
+                      "\"%V\", call:%V", &call->after_target, &ch->call_id);
+
+        if (ch->transfer == NULL
+            || ch->transfer(ch, &call->after_target) != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, ch->log, 0,
+                          "rtagent call: transfer to \"%V\" not sent, "
+                          "call:%V", &call->after_target, &ch->call_id);
+            ngx_http_rtagent_store_error(call->store, "transfer not sent",
+                                         "target", &call->after_target);
+            return 0;
+        }
+
+        call->transferred = 1;
+        return 1;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ch->log, 0,
+                  "rtagent call: the agent ends the call, call:%V",
+                  &ch->call_id);
+
+    call->agent_ended = 1;
+    ch->close(ch, NGX_HTTP_RTAGENT_CHANNEL_NORMAL, "ended by the agent");
+
+    return 1;
 }
 
 
@@ -1343,6 +1457,17 @@ ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
                                      NULL, NULL);
     }
 
+    if (rc == NGX_OK
+        && turn->after != NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN
+        && (turn->after != NGX_HTTP_RTAGENT_TURN_AFTER_TRANSFER
+            || (call->after_target.data = ngx_pstrdup(call->pool,
+                                                      &turn->target))
+               != NULL))
+    {
+        call->after = turn->after;
+        call->after_target.len = turn->target.len;
+    }
+
     /* AGENT_RESPONSE_GENERATED goes out once the reply has been
      * synthesised, with the timings of its audio */
     call->reply_done = 1;
@@ -1376,7 +1501,9 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
                 call->reply_cap = 0;
                 call->reply_sent = 0;
 
-                ngx_http_rtagent_call_idle_check(call);
+                if (!ngx_http_rtagent_call_after(call)) {
+                    ngx_http_rtagent_call_idle_check(call);
+                }
             }
 
             return;
@@ -1438,6 +1565,9 @@ ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
     call->reply_cap = 0;
     call->reply_sent = 0;
     call->reply_done = 0;
+
+    /* what was to follow the reply goes with it */
+    call->after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
 }
 
 
@@ -1573,6 +1703,31 @@ ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
     ngx_http_rtagent_store_agent_text_timed(call->store, &text,
                                    (char *) call->turn.responder->name.data,
                                    &call->timings);
+
+    ngx_http_rtagent_call_said(call, 1, &text);
+}
+
+
+/* the channel shows the conversation (the browser's transcript) */
+
+static void
+ngx_http_rtagent_call_said(ngx_http_rtagent_call_t *call, ngx_uint_t agent,
+    ngx_str_t *text)
+{
+    ngx_http_rtagent_channel_said_t  said;
+
+    if (call->channel->said == NULL) {
+        return;
+    }
+
+    said.turn = call->timings.turn;
+    said.agent = agent;
+    said.text = *text;
+    said.name = call->turn.responder ? call->turn.responder->name
+                                     : ngx_http_rtagent_call_agent;
+    said.latency = agent ? call->timings.first_audio : -1;
+
+    call->channel->said(call->channel, &said);
 }
 
 

@@ -25,7 +25,9 @@
 /* what answers a caller's utterances (rtagent_engine) */
 typedef enum {
     NGX_HTTP_RTAGENT_ENGINE_ECHO = 1,
-    NGX_HTTP_RTAGENT_ENGINE_SAY_BACK       /* STT, a responder, TTS */
+    NGX_HTTP_RTAGENT_ENGINE_SAY_BACK,      /* STT, a responder, TTS */
+    NGX_HTTP_RTAGENT_ENGINE_AGENTS         /* the same, the orchestrator
+                                            * answers, and greets first */
 } ngx_http_rtagent_engine_e;
 
 
@@ -42,7 +44,8 @@ typedef enum {
     NGX_HTTP_RTAGENT_OUTCOME_CREATE_FAILED,
     NGX_HTTP_RTAGENT_OUTCOME_ERROR,
     NGX_HTTP_RTAGENT_OUTCOME_CLOSED_BY_CONTROL,
-    NGX_HTTP_RTAGENT_OUTCOME_CALLER_IDLE      /* rtagent_idle_hangup */
+    NGX_HTTP_RTAGENT_OUTCOME_CALLER_IDLE,     /* rtagent_idle_hangup */
+    NGX_HTTP_RTAGENT_OUTCOME_ENDED_BY_AGENT   /* the responder's AFTER_END */
 } ngx_http_rtagent_outcome_e;
 
 

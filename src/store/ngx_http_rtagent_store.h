@@ -5,15 +5,19 @@
  * the key names are literal: every key of one call shares the Redis
  * Cluster hash tag {<call id>}.
  *
- *   rtagent:call:{<id>}             hash: agent, slots, auth, owner_worker,
+ *   rtagent:call:{<id>}             hash: agent, slots, auth (set when
+ *                                   absent: the orchestrator owns them),
+ *                                   owner_worker,
  *                                   owner_instance, state, started, ...;
  *                                   24 h, renewed while the call lives and
  *                                   at its end
  *   rtagent:call:{<id>}:transcript  list of JSON entries {"seq", "role",
  *                                   "text" or "dtmf", "ts"}; 1 h after the
  *                                   last entry, renewed while the call lives
- *   rtagent:call:{<id>}:context     string, the LLM context (JSON); renewed
- *                                   while the call lives, 1 h after its end
+ *   rtagent:call:{<id>}:context     the agents' context, written by them
+ *                                   (the orchestrator: a list of JSON
+ *                                   entries); renewed while the call lives,
+ *                                   1 h after its end
  *   rtagent:events                  stream, XADD MAXLEN ~ 100000, fields
  *                                   type, call_id, ts (ms since the epoch),
  *                                   data (JSON)
@@ -133,6 +137,18 @@ void ngx_http_rtagent_store_agent_text_timed(
 /* DTMF tones: a caller entry {"role":"caller","dtmf":...} */
 void ngx_http_rtagent_store_caller_dtmf(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *tones);
+
+/*
+ * rtagent_redact: what redacts the text of the caller and agent entries
+ * and their events before they are stored (a pure function with the
+ * signature of ngx_http_rtagent_safety_redact), NULL for none; the agent
+ * module sets it in each worker
+ */
+typedef size_t (*ngx_http_rtagent_store_redact_pt)(const u_char *text,
+    size_t len, u_char *out, size_t outlen, unsigned *count);
+
+void ngx_http_rtagent_store_redact_with(
+    ngx_http_rtagent_store_redact_pt redact);
 
 /* the agent's words: an agent entry and AGENT_RESPONSE_GENERATED */
 void ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
