@@ -69,6 +69,20 @@ like($c->[0]{text}, $greeting, "context: the agent's words");
 my $cttl = redis($r, 'PTTL', 'rtagent:call:{auth-ok}:context');
 ok($cttl > 3500000 && $cttl <= 3600000, "context: 1 h TTL ($cttl)");
 
+# auth first: a need said before the check waits for it, then routes
+$t = turns($n, 'auth-need', ['I want to report a car accident',
+                             '4 2 7 1 8 3 6 5', '9 8 1 0 1']);
+like($t->[1]{reply},
+     qr/\AI can help with that as soon as I have verified who you are\. Please tell me your eight digit policy number/,
+     'no handoff before the check: the policy is asked');
+is($t->[1]{agent}, 'auth', 'still at the entry agent');
+is($t->[1]{expect}, 'auth.policy', 'expects the policy');
+like($t->[3]{reply},
+     qr/\AThank you, Alice Johnson, you are verified\. I am sorry to hear about the accident\./,
+     'verified, then straight to the need heard first: the fnol greeting');
+is($t->[3]{agent}, 'fnol', 'handed off to fnol after the check');
+is(hash_of($r, 'auth-need')->{auth}, 'verified', 'hash: verified first');
+
 # failure: three wrong ZIP codes, then the escalation
 $t = turns($n, 'auth-fail', ['4 2 7 1 8 3 6 5', '1 1 1 1 1',
                               '4 2 7 1 8 3 6 5', '2 2 2 2 2',

@@ -14,6 +14,10 @@
  *   failures  failed on_complete tools (auth_failed)
  *   pending   the tool being waited for: "complete" or "intent:<name>"
  *   resume    the stage to go back to after an intent's tool
+ *   complete  "1" once the on_complete tool has succeeded
+ *   need      a handoff intent heard before that, in an agent that
+ *             verifies the caller (auth first): taken as soon as the
+ *             check succeeds, instead of the agent's "ask"
  *
  * One field is shared by the agents: "_handoff.said", the caller's words
  * that chose a handoff, from which the next agent takes the typed facts
@@ -63,6 +67,10 @@
 #define SLOT_CONFIRM_TAIL ". Is that right?"
 
 #define HANDOFF_SAID      "_handoff.said"
+
+/* said when a verifying agent hears a need before the check succeeded */
+#define VERIFY_FIRST_TEXT                                                   \
+    "I can help with that as soon as I have verified who you are."
 
 
 typedef ngx_http_rtagent_dialog_t        dialog_t;
@@ -1248,12 +1256,42 @@ is_tool(const intent_t *it, const char *name)
 
 
 static int
+handoff(dialog_t *d, out_t *out, const intent_t *it)
+{
+    const char  *s;
+
+    s = summary(d, it);
+
+    if (s == NULL || say(d, out, &it->say) != 0) {
+        return -1;
+    }
+
+    push(out, NGX_HTTP_RTAGENT_DIALOG_HANDOFF, S(it->handoff), s);
+    out->expect = NULL;
+
+    return bk_set(d, "stage", "done");
+}
+
+
+/*
+ * An agent that verifies the caller (its escalation covers auth_failed and
+ * it has an on_complete tool) routes nobody before that tool succeeded.
+ */
+static int
+unverified(dialog_t *d)
+{
+    return (d->agent->escalation.when & NGX_HTTP_RTAGENT_ESC_AUTH_FAILED)
+           && LOCAL(d)->on_complete.tool.data
+           && strcmp(bk_get(d, "complete"), "1") != 0;
+}
+
+
+static int
 run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage,
     const char *text, size_t len)
 {
     char           pending[NGX_HTTP_RTAGENT_AGENT_NAME_MAX + 8];
     char           said[VALUE_MAX];
-    const char    *s;
     const slot_t  *next;
 
     if (bk_set(d, "attempts", "0") != 0) {
@@ -1261,12 +1299,6 @@ run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage,
     }
 
     if (it->handoff.data) {
-        s = summary(d, it);
-
-        if (s == NULL || say(d, out, &it->say) != 0) {
-            return -1;
-        }
-
         if (len > VALUE_MAX - 1) {
             len = VALUE_MAX - 1;
         }
@@ -1278,10 +1310,18 @@ run_intent(dialog_t *d, out_t *out, const intent_t *it, const char *stage,
             return -1;
         }
 
-        push(out, NGX_HTTP_RTAGENT_DIALOG_HANDOFF, S(it->handoff), s);
-        out->expect = NULL;
+        if (unverified(d)) {
+            /* auth first: the need waits for the check to succeed */
+            if (bk_set(d, "need", S(it->name)) != 0) {
+                return -1;
+            }
 
-        return bk_set(d, "stage", "done");
+            push(out, NGX_HTTP_RTAGENT_DIALOG_SAY, VERIFY_FIRST_TEXT, NULL);
+
+            return reask(d, out, stage);
+        }
+
+        return handoff(d, out, it);
     }
 
     if (is_tool(it, "transfer_to_human")) {
@@ -1695,9 +1735,23 @@ ngx_http_rtagent_dialog_tool_done(ngx_http_rtagent_dialog_t *d, int ok,
 
     if (ok && !verified_false(d)) {
         if (bk_set(d, "failures", "0") != 0
+            || bk_set(d, "complete", "1") != 0
             || say(d, out, &l->on_complete.say) != 0)
         {
             return -1;
+        }
+
+        snprintf(pending, sizeof(pending), "%s", bk_get(d, "need"));
+
+        for (i = 0; pending[0] && i < l->nintents; i++) {
+            if (strcmp(S(l->intents[i].name), pending) == 0) {
+                /* the need heard before the check: route it now */
+                if (bk_set(d, "need", "") != 0) {
+                    return -1;
+                }
+
+                return handoff(d, out, &l->intents[i]);
+            }
         }
 
         return after_complete(d, out);

@@ -269,6 +269,35 @@ test_handoff_facts(void **state)
 }
 
 
+/* auth first: a need heard before the check waits for it, then routes */
+static void
+test_auth_need_first(void **state)
+{
+    call_t  c = { 0 };
+
+    enter(&c, "auth");
+    turn(&c, "I want to report a car accident");
+    said(&c, "SAY I can help with that as soon as I have verified who you "
+             "are. | " AUTH_POLICY " => auth.policy");
+
+    verify(&c, "four two seven one eight three six five",
+           "nine eight one zero one");
+
+    /* a failed check routes nobody */
+    tool_done(&c, 0);
+    says(&c, "SAY I could not match those details.");
+    assert_null(strstr(c.said, "HANDOFF"));
+
+    verify(&c, "four two seven one eight three six five",
+           "nine eight one zero one");
+    set(&c, "verified", "true");
+    set(&c, "name", "Alice");
+    tool_done(&c, 1);
+    said(&c, "SAY Thank you, Alice, you are verified. | "
+             "HANDOFF fnol (report_claim; policy=42718365; zip=98101) => -");
+}
+
+
 static void
 test_auth_volunteered(void **state)
 {
@@ -772,6 +801,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_teardown(test_auth_success, arena_free),
         cmocka_unit_test_teardown(test_handoff_facts, arena_free),
+        cmocka_unit_test_teardown(test_auth_need_first, arena_free),
         cmocka_unit_test_teardown(test_auth_volunteered, arena_free),
         cmocka_unit_test_teardown(test_auth_failure, arena_free),
         cmocka_unit_test_teardown(test_auth_reprompt, arena_free),
