@@ -62,6 +62,8 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_multipart.c \
                src/speech/ngx_http_rtagent_stt_openai_parse.c \
                src/speech/ngx_http_rtagent_usp.c
+# the WebSocket client's check of the upgrade's answer (src/io)
+CODEC_SRCS  += src/io/ngx_http_rtagent_wsc_upgrade.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
