@@ -464,3 +464,23 @@ partial: heard 100 ms
 final: heard 100 ms at 16000 Hz confidence=0.93 duration=100 language=en-US
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: a TLS server that never answers the hello: timeout within rtagent_upstream_connect_timeout, not network
+--- config
+    location /t {
+        rtagent_stt azure;
+        rtagent_upstream_connect_timeout 300ms;
+        rtagent_azure_stt_url wss://127.0.0.1:$TEST_NGINX_SPEECH_HOLD_PORT/speech/recognition/conversation/cognitiveservices/v1;
+        rtagent_test_stt;
+    }
+--- request
+GET /t?tone=100&call=call-a18
+--- response_body
+error: timeout: TLS handshake timed out
+--- error_log
+rtagent wsc: 127.0.0.1 timed out in the TLS handshake
+rtagent stt azure: timeout: TLS handshake timed out, call: call-a18
+--- no_error_log eval
+qr/\[error\].*rtagent wsc/

@@ -522,6 +522,17 @@ ngx_http_rtagent_wsc_ssl_done(ngx_connection_t *c)
     long                     rc;
     ngx_http_rtagent_wsc_t  *wsc = c->data;
 
+    /* ngx_ssl's handler calls us on its timer too: a server that never
+     * answers the hello is slow, not broken */
+    if (c->read->timedout || c->write->timedout) {
+        ngx_log_error(NGX_LOG_INFO, wsc->conf.log, NGX_ETIMEDOUT,
+                      "rtagent wsc: %V timed out in the TLS handshake",
+                      &wsc->url.host);
+        ngx_http_rtagent_wsc_finish(wsc, NGX_HTTP_RTAGENT_WSC_TIMEOUT, 0,
+                                    "TLS handshake timed out");
+        return;
+    }
+
     if (!c->ssl->handshaked) {
         ngx_http_rtagent_wsc_finish(wsc, NGX_HTTP_RTAGENT_WSC_NETWORK, 0,
                                     "TLS handshake failed");

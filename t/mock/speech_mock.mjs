@@ -8,7 +8,9 @@
 //   node speech_mock.mjs [--port N] [--cert server.pem --key server.key]
 //
 // prints one JSON line {"port":N} when it listens; with --cert also
-// "tls_port":M, the same routes over TLS (for wss://).
+// "tls_port":M, the same routes over TLS (for wss://); "hold_port":H is a
+// TCP port that takes connections and never says a byte (a TLS server
+// that never answers the hello).
 //
 // A request's behaviour comes from an optional path prefix
 // /m/<k=v,k=v,...>/ before the service's own path (the providers are
@@ -64,6 +66,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 
 const args = Object.fromEntries(
@@ -569,10 +572,18 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 30000;
 server.on('upgrade', upgrade);
 
+const hold = net.createServer((s) => {
+    s.on('data', () => {});
+    s.on('error', () => {});
+});
+
 function listening() {
     const out = { port: server.address().port };
     if (tls) out.tls_port = tls.address().port;
-    process.stdout.write(JSON.stringify(out) + '\n');
+    hold.listen(0, '127.0.0.1', () => {
+        out.hold_port = hold.address().port;
+        process.stdout.write(JSON.stringify(out) + '\n');
+    });
 }
 
 let tls = null;
