@@ -52,6 +52,8 @@
 //        detailed phrase (NBest[0], Confidence 0.93), speech.endDetected,
 //        turn.end.  code=C refuses the upgrade with C; nomatch=1 /
 //        silence=1 answer a NoMatch / InitialSilenceTimeout phrase;
+//        early=N closes (1000) the first N connections at the turn's
+//        speech.context, before taking it (no turn.start);
 //        close=1 closes (1011) after turn.start; bye=1 closes (1000)
 //        after turn.end; hang=1 answers nothing after the audio; stall=1
 //        never answers the upgrade.  The record: the upgrade's path and headers, then
@@ -446,6 +448,7 @@ function sttAzure(ws, o, st, lines) {
     };
 
     ws.on('message', (data, binary) => {
+        if (ws.readyState !== ws.OPEN) return;    // what crossed our close
         const m = uspParse(Buffer.from(data), binary);
         if (!m) return bad('no header end');
         const path = m.h.path;
@@ -462,6 +465,12 @@ function sttAzure(ws, o, st, lines) {
         if (!/^[0-9A-F]{32}$/i.test(rid)) return bad(`request id of ${path}`);
         if (path === 'speech.context') {
             if (configs !== 1) bad(`speech.config sent ${configs} times`);
+            if (st.conns <= Number(o.early ?? 0)) {
+                // gone as the turn begins, before it is taken
+                lines.push(`early.closed=${st.conns}`);
+                ws.close(1000, 'idle');
+                return;
+            }
             let ctx;
             try { ctx = JSON.parse(m.body); } catch { return bad('context'); }
             turn = { rid, msgs: 0, bytes: 0, format: ctx?.phraseOutput?.format };
