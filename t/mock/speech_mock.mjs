@@ -52,6 +52,8 @@
 //        detailed phrase (NBest[0], Confidence 0.93), speech.endDetected,
 //        turn.end.  code=C refuses the upgrade with C; nomatch=1 /
 //        silence=1 answer a NoMatch / InitialSilenceTimeout phrase;
+//        partial=N sends a hypothesis (the text's first three words) at
+//        the turn's Nth audio message, while the audio still comes;
 //        early=N closes (1000) the first N connections at the turn's
 //        speech.context, before taking it (no turn.start);
 //        close=1 closes (1011) after turn.start; bye=1 closes (1000)
@@ -493,6 +495,13 @@ function sttAzure(ws, o, st, lines) {
         if (m.h['content-type'] !== undefined) bad('type on a later chunk');
         if (m.body.length > 0) {
             turn.bytes += m.body.length;
+            if (turn.msgs === Number(o.partial)) {
+                // recognised while the caller still talks
+                const said = o.text ? decodeURIComponent(o.text) : 'heard';
+                send('speech.hypothesis', JSON.stringify({
+                    Text: said.split(' ').slice(0, 3).join(' '),
+                    Offset: 100000, Duration: turn.bytes * 10000 / 32 }));
+            }
             return;
         }
         // the end of the turn's audio

@@ -1,0 +1,92 @@
+# Barge-in confirmed by a partial transcript: with rtagent_stt azure the
+# service's speech.hypothesis messages come while the caller still talks
+# (the mock's partial=N sends one mid-utterance), and one of
+# rtagent_barge_in_min_chars characters confirms an interruption of the
+# reply long before rtagent_barge_in_min of speech would.  The caller's
+# audio is paced in real time, as ACS sends it, so the partial can come
+# back before the utterance ends.  The same interruption without the
+# mid-utterance partial is not confirmed: the reply resumes.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/helpers";
+use lib "$FindBin::Bin/mock";
+use RtagentTest;
+use RtagentNginx;
+use RtagentRedis;
+use RtagentSpeech;
+use SpeechMock ();
+
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
+    unless rtagent_module();
+plan skip_all => 'espeak-ng and sox are needed (debian-packages.txt)'
+    unless -x '/usr/bin/espeak-ng' && -x '/usr/bin/sox';
+my $why = SpeechMock::_start();
+plan skip_all => $why if $why;
+
+my $mock = $ENV{TEST_NGINX_SPEECH_PORT};
+
+# a call on a fresh nginx whose STT URL has the mock's options $opts
+sub interrupt {
+    my ($opts, $id) = @_;
+    my $n = start_nginx(
+        main => 'thread_pool rtagent_speech threads=1;',
+        http => 'rtagent_azure_speech_key test-azure-key;',
+        server => "location = /ws/acs/media {
+                       rtagent_acs_media;
+                       rtagent_engine say_back;
+                       rtagent_stt azure;
+                       rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=$id,$opts,text=I%20want%20to%20report%20an%20accident/speech/recognition/conversation/cognitiveservices/v1;
+                       rtagent_tts local;
+                       rtagent_barge_in_min 5s;
+                       rtagent_barge_in_resume 5s;
+                   }");
+
+    my $s = open_call($n->{port}, $id, acs_metadata(16000));
+    send_msgs($s, acs_audio(silence(200) . tone(600) . silence(1000)));
+
+    my ($pcm) = reply_of($s, 30, 5, sub { length $_[0] >= 640 * 10 });
+    ok(length $pcm >= 640 * 10, "$id: the reply is playing")
+        or diag error_log($n);
+
+    # 400 ms of speech over it, then silence, a 20 ms frame at a time
+    my $talk = tone(400) . silence(1000);
+    my @frames = map { acs_audio(substr($talk, $_ * 640, 640)) }
+                 0 .. length($talk) / 640 - 1;
+    my $t = time;
+    for my $i (0 .. $#frames) {
+        send_msgs($s, $frames[$i]);
+        my $wait = $t + ($i + 1) * 0.02 - time;
+        sleep $wait if $wait > 0;
+    }
+
+    my (undef, $stops) = reply_of($s, 10, 1.5);
+    close $s;
+    wait_for(sub { error_log($n) =~ /outcome \S+, call:\Q$id\E/ }, 5);
+    my $log = error_log($n);
+    stop_nginx($n);
+    return $log;
+}
+
+my $log = interrupt('partial=5', 'bp-mid');
+like($log, qr/barge-in, stopping playback, call:bp-mid/,
+     'mid-utterance partial: StopAudio at the onset');
+like($log, qr/barge-in confirmed by a partial transcript after \d+ ms, reply cancelled, call:bp-mid/,
+     'mid-utterance partial: confirmed by it, well before 5 s of speech');
+unlike($log, qr/not confirmed/, 'mid-utterance partial: no resume');
+like($log, qr/rtagent call: utterance 2,/, 'the interruption is the next utterance');
+unlike($log, qr/\[(?:alert|emerg|error)\]/, 'no errors') or diag $log;
+
+$log = interrupt('partial=0', 'bp-late');
+like($log, qr/barge-in, stopping playback, call:bp-late/,
+     'partials at the end only: StopAudio at the onset');
+like($log, qr/barge-in not confirmed in \d+ ms, reply resumed, call:bp-late/,
+     'partials at the end only: not confirmed, the reply resumes');
+unlike($log, qr/confirmed by/, 'partials at the end only: no confirmation');
+
+done_testing();
