@@ -89,4 +89,40 @@ like($log, qr/barge-in not confirmed in \d+ ms, reply resumed, call:bp-late/,
      'partials at the end only: not confirmed, the reply resumes');
 unlike($log, qr/confirmed by/, 'partials at the end only: no confirmation');
 
+# A pause longer than rtagent_vad_end_silence mid-sentence while the words
+# before it are still in STT (the mock answers 1.5 s after the audio
+# ends): the first utterance is heard again with the second, one turn.
+{
+    my $id = 'pause-1';
+    my $n = start_nginx(
+        main => 'thread_pool rtagent_speech threads=1;',
+        http => 'rtagent_azure_speech_key test-azure-key;',
+        server => "location = /ws/acs/media {
+                       rtagent_acs_media;
+                       rtagent_engine say_back;
+                       rtagent_stt azure;
+                       rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=$id,slow=1500/speech/recognition/conversation/cognitiveservices/v1;
+                       rtagent_tts local;
+                   }");
+
+    my $s = open_call($n->{port}, $id, acs_metadata(16000));
+    send_msgs($s, acs_audio(silence(200) . tone(600) . silence(800)
+                            . tone(600) . silence(1000)));
+    ok(wait_for(sub { error_log($n) =~ /caller said/ }, 10),
+       'pause: a transcript') or diag error_log($n);
+    sleep 2;
+    close $s;
+    my $log = error_log($n);
+    stop_nginx($n);
+
+    like($log, qr/rtagent call: \d+ ms before a pause not transcribed yet, heard again with what follows, call:pause-1/,
+         'pause: the first utterance goes again with the second');
+    my @said = $log =~ /caller said "heard (\d+) ms/g;
+    is(scalar @said, 1, 'pause: one transcript, one turn') or diag $log;
+    # both tones (1200 ms) and the pause between them, pre-rolls included
+    ok(($said[0] // 0) >= 1900, "pause: the words of both ($said[0] ms)")
+        or diag $log;
+    unlike($log, qr/\[(?:alert|emerg|error)\]/, 'pause: no errors') or diag $log;
+}
+
 done_testing();

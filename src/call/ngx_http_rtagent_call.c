@@ -43,6 +43,9 @@ struct ngx_http_rtagent_call_s {
     ngx_http_rtagent_vad_t         vad;
     ngx_http_rtagent_ring_t        preroll;
     ngx_http_rtagent_ring_t        utterance;  /* buf NULL when idle */
+    ngx_http_rtagent_ring_t        heard;      /* the one in STT: kept
+                                                  until its final result */
+    ngx_msec_t                     heard_start;
     size_t                         utterance_size;
     u_char                        *frame;      /* frame_bytes of scratch */
     ngx_http_rtagent_playout_t     playout;
@@ -130,6 +133,8 @@ static void ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     const char *by);
 static void ngx_http_rtagent_call_barge_resume(ngx_event_t *ev);
 static void ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call);
+static ngx_int_t ngx_http_rtagent_call_join(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_heard_free(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_idle(ngx_event_t *ev);
 static void ngx_http_rtagent_call_drained(void *data);
@@ -489,6 +494,8 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
     }
 
+    ngx_http_rtagent_call_heard_free(call);
+
     if (call->hung_up) {
         how = call->hangup ? call->hangup
                            : ngx_http_rtagent_outcome_name(
@@ -630,11 +637,26 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
 
         } else {
             call->stt.provider->cancel(&call->stt);
+
+            /* a caller who paused while the words before the pause were
+             * still in STT goes on: heard again, with these */
+            if (call->hearing && ngx_http_rtagent_call_join(call) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
             call->hearing = 0;
 
             if (call->stt.provider->begin(&call->stt) == NGX_OK) {
                 call->hearing = 1;
+
                 call->speech_start = ngx_current_msec;
+
+                if (call->utterance.buf != NULL) {
+                    call->speech_start = call->heard_start;
+                    (void) call->stt.provider->feed(&call->stt,
+                                                    call->utterance.buf,
+                                                    call->utterance.len);
+                }
             }
         }
     }
@@ -679,6 +701,7 @@ static void
 ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     const char *by)
 {
+    ngx_msec_t                   start;
     ngx_http_rtagent_playout_t  *pl;
 
     pl = &call->playout;
@@ -713,14 +736,21 @@ ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     ngx_http_rtagent_call_reply_cancel(call);
 
     if (call->barge_stt) {
-        /* the earlier utterance gives way; this one is heard whole */
+        /* the earlier utterance, still in STT, is heard again with this
+         * one from its start: its words are not lost */
         call->barge_stt = 0;
         call->stt.provider->cancel(&call->stt);
         call->hearing = 0;
 
+        start = call->heard.buf ? call->heard_start : call->barge_onset;
+
+        if (ngx_http_rtagent_call_join(call) != NGX_OK) {
+            return;
+        }
+
         if (call->stt.provider->begin(&call->stt) == NGX_OK) {
             call->hearing = 1;
-            call->speech_start = call->barge_onset;
+            call->speech_start = start;
             (void) call->stt.provider->feed(&call->stt, call->utterance.buf,
                                             call->utterance.len);
         }
@@ -773,6 +803,68 @@ ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call)
     } else if (call->hearing) {
         call->stt.provider->cancel(&call->stt);
         call->hearing = 0;
+    }
+}
+
+
+/*
+ * Words are not lost to a pause.  An utterance whose transcript has not
+ * come yet when the caller speaks again (a pause longer than
+ * rtagent_vad_end_silence mid-sentence, or an interruption confirmed
+ * meanwhile) has its STT given up for one on both: its audio goes before
+ * the one under way, and the two are one turn, one transcript.
+ */
+
+static ngx_int_t
+ngx_http_rtagent_call_join(ngx_http_rtagent_call_t *call)
+{
+    u_char                   *buf;
+    size_t                    size;
+    ngx_http_rtagent_ring_t   r;
+
+    if (call->heard.buf == NULL) {
+        return NGX_OK;
+    }
+
+    size = call->heard.len + (call->utterance.buf ? call->utterance.size
+                                                  : call->utterance_size);
+
+    buf = ngx_http_rtagent_audio_alloc(size, call->channel->log);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* an utterance ring never wraps: it is sized for the longest one */
+    ngx_http_rtagent_ring_init(&r, buf, size);
+    (void) ngx_http_rtagent_ring_write(&r, call->heard.buf, call->heard.len);
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: %uz ms before a pause not transcribed yet, "
+                  "heard again with what follows, call:%V",
+                  call->heard.len / call->frame_bytes * call->frame_ms,
+                  &call->channel->call_id);
+
+    if (call->utterance.buf != NULL) {
+        (void) ngx_http_rtagent_ring_write(&r, call->utterance.buf,
+                                           call->utterance.len);
+        ngx_http_rtagent_audio_free(call->utterance.buf,
+                                    call->utterance.size, call->channel->log);
+    }
+
+    call->utterance = r;
+    ngx_http_rtagent_call_heard_free(call);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtagent_call_heard_free(ngx_http_rtagent_call_t *call)
+{
+    if (call->heard.buf != NULL) {
+        ngx_http_rtagent_audio_free(call->heard.buf, call->heard.size,
+                                    call->channel->log);
+        ngx_memzero(&call->heard, sizeof(ngx_http_rtagent_ring_t));
     }
 }
 
@@ -836,8 +928,20 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
                           &call->channel->call_id);
         }
 
-        ngx_http_rtagent_audio_free(call->utterance.buf,
-                                    call->utterance.size, call->channel->log);
+        /* kept until its words come: heard again if the caller goes on
+         * before (see call_join) */
+        ngx_http_rtagent_call_heard_free(call);
+
+        if (call->hearing) {
+            call->heard = call->utterance;
+            call->heard_start = call->speech_start;
+
+        } else {
+            ngx_http_rtagent_audio_free(call->utterance.buf,
+                                        call->utterance.size,
+                                        call->channel->log);
+        }
+
         ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
         return;
     }
@@ -1088,6 +1192,7 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     }
 
     call->hearing = 0;
+    ngx_http_rtagent_call_heard_free(call);
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
                   "rtagent call: caller said \"%V\" (stt %V, %M ms after "
@@ -1264,6 +1369,7 @@ ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
     ngx_http_rtagent_call_t  *call = stt->data;
 
     call->hearing = 0;
+    ngx_http_rtagent_call_heard_free(call);
 
     if (err == NGX_HTTP_RTAGENT_SPEECH_NOMATCH) {
         ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,

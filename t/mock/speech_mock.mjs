@@ -54,6 +54,7 @@
 //        silence=1 answer a NoMatch / InitialSilenceTimeout phrase;
 //        partial=N sends a hypothesis (the text's first three words) at
 //        the turn's Nth audio message, while the audio still comes;
+//        slow=MS answers the end of the audio MS later;
 //        early=N closes (1000) the first N connections at the turn's
 //        speech.context, before taking it (no turn.start);
 //        close=1 closes (1011) after turn.start; bye=1 closes (1000)
@@ -509,6 +510,18 @@ function sttAzure(ws, o, st, lines) {
             ws.on('close', () => st.aborted++);
             return;
         }
+        if (o.slow) {
+            // the service takes its time; a client that goes meanwhile
+            // (it gave the turn up) gets nothing
+            ws.on('close', () => st.aborted++);
+            setTimeout(answer, Number(o.slow), turn);
+            return;
+        }
+        answer(turn);
+    });
+
+    function answer(turn) {
+        if (ws.readyState !== ws.OPEN) return;
         const ms = Math.round(turn.bytes / 32);
         lines.push(`conns=${st.conns}`, `usp.configs=${configs}`,
                    `usp.format=${turn.format}`,
@@ -539,7 +552,7 @@ function sttAzure(ws, o, st, lines) {
                     + `X-Timestamp: ${new Date().toISOString()}\r\n\r\n`);
         }
         if (o.bye) ws.close(1000, 'bye');
-    });
+    }
 }
 
 function refuse(socket, code) {
