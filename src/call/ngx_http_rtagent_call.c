@@ -79,13 +79,10 @@ struct ngx_http_rtagent_call_s {
     ngx_msec_int_t                 barge_stop;  /* this utterance's, or -1 */
     ngx_msec_int_t                 speech_ms;   /* its audio's length */
 
-    /* the apology for a failing provider, synthesised at the start with
-     * the local TTS (it plays when the cloud TTS is what fails) */
-    ngx_http_rtagent_tts_t         apology_tts;
-    ngx_http_rtagent_resample_t    apology_rs;
-    u_char                        *apology;      /* at the call's rate */
-    size_t                         apology_len;
-    size_t                         apology_cap;
+    /* the apology for a failing provider, the worker's (see
+     * call_apology_get); owed: the call waits in its queue */
+    ngx_http_rtagent_call_apology_t  *apology;
+    ngx_queue_t                    apology_q;
     const char                    *apology_what;   /* the owed one's */
 
     /* a silent caller: reprompted, then said goodbye to (see call_idle) */
@@ -109,10 +106,6 @@ struct ngx_http_rtagent_call_s {
     unsigned                       barge_stt:1; /* its STT waits confirm */
     unsigned                       utt_drop:1;  /* no turn: echo, noise */
     unsigned                       idle_closed:1;  /* caller_idle */
-    unsigned                       apology_on:1;   /* apology_tts open */
-    unsigned                       apology_busy:1; /* being synthesised */
-    unsigned                       apology_rs_on:1;
-    unsigned                       apology_ready:1;
     unsigned                       apology_owed:1; /* play when ready */
 };
 
@@ -143,7 +136,11 @@ static ngx_int_t ngx_http_rtagent_call_turn_start(
 static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
-static void ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call);
+static ngx_http_rtagent_call_apology_t *ngx_http_rtagent_call_apology_get(
+    ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_apology_start(
+    ngx_http_rtagent_call_apology_t *ap);
+static void ngx_http_rtagent_call_apology_cleanup(void *data);
 static void ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
     const int16_t *pcm, size_t samples, ngx_uint_t rate);
 static void ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
@@ -1128,7 +1125,7 @@ ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
 
     call->speech = 1;
 
-    ngx_http_rtagent_call_apology_open(call);
+    call->apology = ngx_http_rtagent_call_apology_get(call);
 
     return NGX_OK;
 }
@@ -1146,21 +1143,12 @@ ngx_http_rtagent_call_speech_close(ngx_http_rtagent_call_t *call)
     call->stt.provider->close(&call->stt);
     call->tts.provider->close(&call->tts);
 
-    if (call->apology_on) {
-        ngx_http_rtagent_tts_local.close(&call->apology_tts);
-        call->apology_on = 0;
-        call->apology_busy = 0;
+    if (call->apology_owed) {
+        call->apology_owed = 0;
+        ngx_queue_remove(&call->apology_q);
     }
 
-    if (call->apology_rs_on) {
-        ngx_http_rtagent_resample_free(&call->apology_rs);
-        call->apology_rs_on = 0;
-    }
-
-    if (call->apology != NULL) {
-        ngx_free(call->apology);
-        call->apology = NULL;
-    }
+    call->apology = NULL;
 
     if (call->tts_rs_on) {
         ngx_http_rtagent_resample_free(&call->tts_rs);
@@ -1245,6 +1233,9 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
                       "rtagent call: responder \"%V\" failed to start, "
                       "call:%V", &call->turn.responder->name,
                       &call->channel->call_id);
+        ngx_http_rtagent_store_error(call->store, "responder failed",
+                                     NULL, NULL);
+        ngx_http_rtagent_call_apologise(call, "responder");
         return NGX_ERROR;
     }
 
@@ -1445,6 +1436,9 @@ ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
                       &call->channel->call_id);
         ngx_http_rtagent_store_error(call->store, "responder failed",
                                      NULL, NULL);
+
+        /* after what it said, if anything: the rest never comes */
+        ngx_http_rtagent_call_apologise(call, "responder");
     }
 
     /* AGENT_RESPONSE_GENERATED goes out once the reply has been
@@ -1680,33 +1674,119 @@ ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
 }
 
 
-/* failures are spoken: the apology is made once per call, at its start */
+/*
+ * Failures are spoken.  The apology is synthesised by the local TTS once
+ * per worker, location and call sample rate, when the first call needs
+ * it (at its start), kept for the worker's life in its cycle's pool, and
+ * played by every call of that rate that meets a provider error; calls
+ * that fail before it is ready wait for it in its queue.
+ */
 
-static void
-ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call)
+struct ngx_http_rtagent_call_apology_s {
+    ngx_http_rtagent_call_apology_t  *next;
+    ngx_uint_t                        rate;       /* the calls' */
+    ngx_http_rtagent_tts_t            tts;
+    ngx_http_rtagent_resample_t       rs;
+    u_char                           *pcm;        /* at rate */
+    size_t                            len;
+    size_t                            cap;
+    ngx_queue_t                       owed;       /* calls waiting */
+    unsigned                          rs_on:1;
+    unsigned                          busy:1;     /* being synthesised */
+    unsigned                          ready:1;
+};
+
+
+static ngx_str_t  ngx_http_rtagent_call_apology_id = ngx_string("-");
+
+
+static ngx_http_rtagent_call_apology_t *
+ngx_http_rtagent_call_apology_get(ngx_http_rtagent_call_t *call)
 {
-    ngx_http_rtagent_tts_t  *tts = &call->apology_tts;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_rtagent_call_apology_t  *ap;
 
-    tts->pool = call->pool;
-    tts->log = call->channel->log;
-    tts->call_id = &call->channel->call_id;
-    tts->loc_conf = call->conf->tts.loc_conf;
-    tts->on_audio = ngx_http_rtagent_call_apology_audio;
-    tts->on_done = ngx_http_rtagent_call_apology_done;
-    tts->data = call;
-    tts->provider = &ngx_http_rtagent_tts_local;
-
-    if (ngx_http_rtagent_tts_local.open(tts) != NGX_OK) {
-        return;
+    for (ap = call->conf->apologies; ap; ap = ap->next) {
+        if (ap->rate == call->rate) {
+            break;
+        }
     }
 
-    call->apology_on = 1;
+    if (ap == NULL) {
+        ap = ngx_pcalloc(ngx_cycle->pool,
+                         sizeof(ngx_http_rtagent_call_apology_t));
+        cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
 
-    if (ngx_http_rtagent_tts_local.synth(tts,
+        if (ap == NULL || cln == NULL) {
+            return NULL;
+        }
+
+        cln->handler = ngx_http_rtagent_call_apology_cleanup;
+        cln->data = ap;
+
+        ap->rate = call->rate;
+        ngx_queue_init(&ap->owed);
+
+        ap->tts.pool = ngx_cycle->pool;
+        ap->tts.log = ngx_cycle->log;
+        ap->tts.call_id = &ngx_http_rtagent_call_apology_id;
+        ap->tts.loc_conf = call->conf->tts.loc_conf;
+        ap->tts.on_audio = ngx_http_rtagent_call_apology_audio;
+        ap->tts.on_done = ngx_http_rtagent_call_apology_done;
+        ap->tts.data = ap;
+        ap->tts.provider = &ngx_http_rtagent_tts_local;
+
+        if (ngx_http_rtagent_tts_local.open(&ap->tts) != NGX_OK) {
+            return NULL;
+        }
+
+        ap->next = call->conf->apologies;
+        call->conf->apologies = ap;
+    }
+
+    /* the first call, or again after a failed synthesis */
+    if (!ap->ready && !ap->busy) {
+        ngx_http_rtagent_call_apology_start(ap);
+    }
+
+    return ap;
+}
+
+
+static void
+ngx_http_rtagent_call_apology_start(ngx_http_rtagent_call_apology_t *ap)
+{
+    ap->len = 0;
+
+    if (ap->rs_on) {
+        ngx_http_rtagent_resample_free(&ap->rs);
+        ap->rs_on = 0;
+    }
+
+    if (ngx_http_rtagent_tts_local.synth(&ap->tts,
                                          &ngx_http_rtagent_call_apology_text)
         == NGX_OK)
     {
-        call->apology_busy = 1;
+        ap->busy = 1;
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apology_cleanup(void *data)
+{
+    ngx_http_rtagent_call_apology_t  *ap = data;
+
+    ngx_http_rtagent_tts_local.close(&ap->tts);
+
+    if (ap->rs_on) {
+        ngx_http_rtagent_resample_free(&ap->rs);
+        ap->rs_on = 0;
+    }
+
+    if (ap->pcm != NULL) {
+        ngx_free(ap->pcm);
+        ap->pcm = NULL;
     }
 }
 
@@ -1715,49 +1795,47 @@ static void
 ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
     const int16_t *pcm, size_t samples, ngx_uint_t rate)
 {
-    long                      n;
-    size_t                    max, cap;
-    u_char                   *p;
-    ngx_http_rtagent_call_t  *call = tts->data;
+    long                              n;
+    size_t                            max, cap;
+    u_char                           *p;
+    ngx_http_rtagent_call_apology_t  *ap = tts->data;
 
-    if (!call->apology_rs_on) {
-        if (ngx_http_rtagent_resample_init(&call->apology_rs,
-                                           (unsigned) rate,
-                                           (unsigned) call->rate, 5)
+    if (!ap->rs_on) {
+        if (ngx_http_rtagent_resample_init(&ap->rs, (unsigned) rate,
+                                           (unsigned) ap->rate, 5)
             != 0)
         {
             return;
         }
 
-        call->apology_rs_on = 1;
+        ap->rs_on = 1;
     }
 
-    max = ngx_http_rtagent_resample_out_max(&call->apology_rs, samples)
+    max = ngx_http_rtagent_resample_out_max(&ap->rs, samples)
           * sizeof(int16_t);
 
-    if (call->apology_len + max > call->apology_cap) {
-        cap = ngx_max(call->apology_cap * 2, call->apology_len + max);
+    if (ap->len + max > ap->cap) {
+        cap = ngx_max(ap->cap * 2, ap->len + max);
 
-        p = ngx_alloc(cap, call->channel->log);
+        p = ngx_alloc(cap, ngx_cycle->log);
         if (p == NULL) {
             return;
         }
 
-        if (call->apology != NULL) {
-            ngx_memcpy(p, call->apology, call->apology_len);
-            ngx_free(call->apology);
+        if (ap->pcm != NULL) {
+            ngx_memcpy(p, ap->pcm, ap->len);
+            ngx_free(ap->pcm);
         }
 
-        call->apology = p;
-        call->apology_cap = cap;
+        ap->pcm = p;
+        ap->cap = cap;
     }
 
-    n = ngx_http_rtagent_resample_run(&call->apology_rs, pcm, samples,
-                                      (int16_t *) (call->apology
-                                                   + call->apology_len),
+    n = ngx_http_rtagent_resample_run(&ap->rs, pcm, samples,
+                                      (int16_t *) (ap->pcm + ap->len),
                                       max / sizeof(int16_t));
     if (n > 0) {
-        call->apology_len += n * sizeof(int16_t);
+        ap->len += n * sizeof(int16_t);
     }
 }
 
@@ -1766,21 +1844,34 @@ static void
 ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
     ngx_http_rtagent_speech_err_e err, const char *detail)
 {
-    ngx_http_rtagent_call_t  *call = tts->data;
+    ngx_queue_t                      *q;
+    ngx_http_rtagent_call_t          *call;
+    ngx_http_rtagent_call_apology_t  *ap = tts->data;
 
-    call->apology_busy = 0;
+    ap->busy = 0;
 
-    if (err != NGX_HTTP_RTAGENT_SPEECH_OK || call->apology_len == 0) {
-        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
-                      "rtagent call: the apology could not be synthesised, "
-                      "call:%V", &call->channel->call_id);
-        return;
+    if (err != NGX_HTTP_RTAGENT_SPEECH_OK || ap->len == 0) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "rtagent call: the apology could not be synthesised "
+                      "for %ui Hz calls", ap->rate);
+
+    } else {
+        ap->ready = 1;
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtagent call: the apology is synthesised for %ui Hz "
+                      "calls (%uz ms), once for this worker", ap->rate,
+                      ap->len / 2 * 1000 / ap->rate);
     }
 
-    call->apology_ready = 1;
+    /* the calls that failed meanwhile get it now, or a warning */
+    while (!ngx_queue_empty(&ap->owed)) {
+        q = ngx_queue_head(&ap->owed);
+        ngx_queue_remove(q);
 
-    if (call->apology_owed) {
+        call = ngx_queue_data(q, ngx_http_rtagent_call_t, apology_q);
         call->apology_owed = 0;
+
         ngx_http_rtagent_call_apologise(call, call->apology_what);
     }
 }
@@ -1790,14 +1881,20 @@ static void
 ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
     const char *what)
 {
-    if (!call->apology_ready && call->apology_busy) {
+    ngx_http_rtagent_call_apology_t  *ap = call->apology;
+
+    if (ap != NULL && !ap->ready && ap->busy) {
         /* failed before the apology was ready: it follows when it is */
-        call->apology_owed = 1;
+        if (!call->apology_owed) {
+            call->apology_owed = 1;
+            ngx_queue_insert_tail(&ap->owed, &call->apology_q);
+        }
+
         call->apology_what = what;
         return;
     }
 
-    if (!call->apology_ready) {
+    if (ap == NULL || !ap->ready) {
         ngx_log_error(NGX_LOG_WARN, call->channel->log, 0,
                       "rtagent call: %s failed and no apology is ready, "
                       "call:%V", what, &call->channel->call_id);
@@ -1808,8 +1905,7 @@ ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
                   "rtagent call: %s failed, apology played, call:%V",
                   what, &call->channel->call_id);
 
-    if (ngx_http_rtagent_playout_append(&call->playout, call->apology,
-                                        call->apology_len)
+    if (ngx_http_rtagent_playout_append(&call->playout, ap->pcm, ap->len)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
