@@ -71,6 +71,7 @@ struct ngx_http_rtagent_call_s {
     ngx_uint_t                     barge_confirmed;   /* counters, */
     ngx_uint_t                     barge_resumed;     /* for metrics */
     ngx_uint_t                     barge_echo;
+    uint64_t                       echo_level;  /* the agent's, at onset */
 
     /* the turn under way: its stage times from t0 (the end of speech or
      * the reprompt), kept for the metrics too */
@@ -105,6 +106,8 @@ struct ngx_http_rtagent_call_s {
     unsigned                       barge_paused:1;  /* the playout by it */
     unsigned                       barge_stt:1; /* its STT waits confirm */
     unsigned                       utt_drop:1;  /* no turn: echo, noise */
+    unsigned                       echo_held:1; /* taken for an echo, so
+                                                   far (see call_onset) */
     unsigned                       idle_closed:1;  /* caller_idle */
     unsigned                       apology_owed:1; /* play when ready */
 };
@@ -126,6 +129,8 @@ static void ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     const char *by);
 static void ngx_http_rtagent_call_barge_resume(ngx_event_t *ev);
 static void ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_interrupt(ngx_http_rtagent_call_t *call);
+static ngx_int_t ngx_http_rtagent_call_hear(ngx_http_rtagent_call_t *call);
 static ngx_int_t ngx_http_rtagent_call_join(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_heard_free(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call);
@@ -227,7 +232,7 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->barge_in_resume, prev->barge_in_resume,
                               800);
     ngx_conf_merge_msec_value(conf->barge_in_echo_guard,
-                              prev->barge_in_echo_guard, 0);
+                              prev->barge_in_echo_guard, 500);
     ngx_conf_merge_msec_value(conf->idle_reprompt, prev->idle_reprompt, 0);
     ngx_conf_merge_msec_value(conf->idle_hangup, prev->idle_hangup, 0);
 
@@ -411,6 +416,29 @@ ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
 
     (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
 
+    /* as loud as the agent after all: a caller whose first sound was
+     * soft, not an echo; the interruption starts now, heard from its
+     * onset */
+    if (call->echo_held
+        && ngx_http_rtagent_pcm_energy(pcm, len) >= call->echo_level / 2)
+    {
+        call->echo_held = 0;
+        call->utt_drop = 0;
+        call->barge_echo--;
+
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: as loud as the agent after %M ms, "
+                      "not an echo, call:%V",
+                      ngx_current_msec - call->barge_onset,
+                      &call->channel->call_id);
+
+        ngx_http_rtagent_call_interrupt(call);
+
+        if (call->speech && ngx_http_rtagent_call_hear(call) != NGX_OK) {
+            return;
+        }
+    }
+
     if (call->barge && ngx_http_rtagent_vad_voiced(&call->vad)) {
         call->barge_voiced += call->frame_ms;
 
@@ -545,12 +573,15 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
  * dropped.  While the agent thinks (no audio yet) the same holds, with
  * nothing to stop.
  *
- * The echo guard: in the first rtagent_barge_in_echo_guard of a stretch
- * of agent audio, an onset more than 3 dB quieter than the agent's last
- * frame is taken for the agent's own voice coming back (an echo is
- * attenuated on its way), and ignored with its utterance.  Off by
- * default: a caller whose first syllable is soft is taken for an echo
- * too, and ACS cancels the echo on its side.
+ * The echo guard: in the first rtagent_barge_in_echo_guard (500 ms) of
+ * a stretch of agent audio, when a speakerphone's echo of the agent's
+ * first syllables comes back, an onset more than 3 dB quieter than the
+ * agent's last frame is held for an echo (attenuated on its way): no
+ * StopAudio, no STT.  A frame of the utterance as loud as that (a caller
+ * whose first sound was soft: "s" of "stop") ends the hold, and the
+ * interruption starts then, heard from its onset; an utterance that
+ * stays quieter is dropped when it ends.  A soft caller costs the time
+ * to the first loud frame, an echo nothing.
  */
 
 static ngx_int_t
@@ -559,7 +590,6 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
 {
     size_t                       n;
     u_char                      *buf;
-    ngx_uint_t                   busy;
     ngx_http_rtagent_playout_t  *pl;
 
     pl = &call->playout;
@@ -579,83 +609,32 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
     call->barge_stop = -1;
     call->barge_voiced = call->vad.conf.start_frames * call->frame_ms;
 
-    busy = call->speech
-           && (call->turn_on || call->tts_busy || call->reply != NULL);
+    call->echo_held = 0;
+    call->barge_onset = ngx_current_msec;
 
-    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)) {
+    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)
+        && ngx_current_msec - pl->spoke < call->conf->barge_in_echo_guard
+        && pcm != NULL
+        && ngx_http_rtagent_pcm_energy(pcm, len) < pl->energy / 2)
+    {
+        call->barge_echo++;
+        call->utt_drop = 1;
+        call->echo_held = 1;
+        call->echo_level = pl->energy;
 
-        if (ngx_current_msec - pl->spoke < call->conf->barge_in_echo_guard
-            && pcm != NULL
-            && ngx_http_rtagent_pcm_energy(pcm, len) < pl->energy / 2)
-        {
-            call->barge_echo++;
-            call->utt_drop = 1;
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: barge-in held, quieter than "
+                      "the agent's audio (echo guard), call:%V",
+                      &call->channel->call_id);
 
-            ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                          "rtagent call: barge-in ignored, quieter than "
-                          "the agent's audio (echo guard), call:%V",
-                          &call->channel->call_id);
-
-        } else {
-            ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                          "rtagent call: barge-in, stopping playback, "
-                          "call:%V", &call->channel->call_id);
-
-            if (ngx_http_rtagent_playout_pause(pl) != NGX_OK) {
-                ngx_http_rtagent_playout_stop(pl);
-            }
-
-            (void) call->channel->stop_audio(call->channel);
-
-            /* from the loop's time, when the onset frame was read: both
-             * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
-            call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
-                               - (ngx_msec_int_t) ngx_current_msec;
-
-            call->barge = 1;
-            call->barge_paused = 1;
-        }
-
-    } else if (call->conf->barge_in && busy) {
-        call->barge = 1;
+    } else {
+        ngx_http_rtagent_call_interrupt(call);
     }
 
-    if (call->barge) {
-        call->barge_onset = ngx_current_msec;
-        ngx_add_timer(&call->barge_timer.event,
-                      call->conf->barge_in_resume);
-    }
-
-    if (call->speech && !call->utt_drop) {
-        if (call->barge && call->hearing) {
-            /* an earlier utterance is still in STT: it is not given up
-             * for what may be a cough */
-            call->barge_stt = 1;
-
-        } else {
-            call->stt.provider->cancel(&call->stt);
-
-            /* a caller who paused while the words before the pause were
-             * still in STT goes on: heard again, with these */
-            if (call->hearing && ngx_http_rtagent_call_join(call) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            call->hearing = 0;
-
-            if (call->stt.provider->begin(&call->stt) == NGX_OK) {
-                call->hearing = 1;
-
-                call->speech_start = ngx_current_msec;
-
-                if (call->utterance.buf != NULL) {
-                    call->speech_start = call->heard_start;
-                    (void) call->stt.provider->feed(&call->stt,
-                                                    call->utterance.buf,
-                                                    call->utterance.len);
-                }
-            }
-        }
+    if (call->speech && !call->utt_drop
+        && ngx_http_rtagent_call_hear(call) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (call->utterance.buf == NULL) {
@@ -686,6 +665,95 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
 
     if (call->barge && call->barge_voiced >= call->conf->barge_in_min) {
         ngx_http_rtagent_call_barge_confirm(call, "speech");
+    }
+
+    return NGX_OK;
+}
+
+
+/* caller speech over the agent: it stops at once, until confirmed */
+
+static void
+ngx_http_rtagent_call_interrupt(ngx_http_rtagent_call_t *call)
+{
+    ngx_uint_t                   busy;
+    ngx_http_rtagent_playout_t  *pl;
+
+    pl = &call->playout;
+
+    busy = call->speech
+           && (call->turn_on || call->tts_busy || call->reply != NULL);
+
+    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)) {
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: barge-in, stopping playback, "
+                      "call:%V", &call->channel->call_id);
+
+        if (ngx_http_rtagent_playout_pause(pl) != NGX_OK) {
+            ngx_http_rtagent_playout_stop(pl);
+        }
+
+        (void) call->channel->stop_audio(call->channel);
+
+        /* from the loop's time, when the onset frame was read: both
+         * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
+        call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
+                           - (ngx_msec_int_t) ngx_current_msec;
+
+        call->barge = 1;
+        call->barge_paused = 1;
+
+    } else if (call->conf->barge_in && busy) {
+        call->barge = 1;
+    }
+
+    if (call->barge) {
+        ngx_add_timer(&call->barge_timer.event,
+                      call->conf->barge_in_resume);
+    }
+}
+
+
+/* the utterance goes to STT (what of it there is so far too) */
+
+static ngx_int_t
+ngx_http_rtagent_call_hear(ngx_http_rtagent_call_t *call)
+{
+    ngx_msec_t  start;
+
+    if (call->barge && call->hearing) {
+        /* an earlier utterance is still in STT: it is not given up
+         * for what may be a cough */
+        call->barge_stt = 1;
+        return NGX_OK;
+    }
+
+    call->stt.provider->cancel(&call->stt);
+
+    start = call->barge_onset;
+
+    /* a caller who paused while the words before the pause were
+     * still in STT goes on: heard again, with these */
+    if (call->hearing && call->heard.buf != NULL) {
+        start = call->heard_start;
+
+        if (ngx_http_rtagent_call_join(call) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    call->hearing = 0;
+
+    if (call->stt.provider->begin(&call->stt) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    call->hearing = 1;
+    call->speech_start = start;
+
+    if (call->utterance.buf != NULL) {
+        (void) call->stt.provider->feed(&call->stt, call->utterance.buf,
+                                        call->utterance.len);
     }
 
     return NGX_OK;
