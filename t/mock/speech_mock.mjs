@@ -36,7 +36,8 @@
 //        X-Microsoft-OutputFormat raw-16khz- or raw-24khz-16bit-mono-pcm;
 //        User-Agent; SSML with <speak xml:lang> and <voice name>)
 //   POST .../sts/v1.0/issueToken                Azure token (the key in
-//        Ocp-Apim-Subscription-Key; answers "test-azure-token" as text)
+//        Ocp-Apim-Subscription-Key; answers "test-azure-token" as text;
+//        ttl=S: a JWT whose claims say it lasts S seconds, good as well)
 //   POST .../audio/speech                       OpenAI TTS (JSON, pcm)
 //   POST .../audio/transcriptions               OpenAI STT (multipart)
 //        Both: "Authorization: Bearer test-openai-key", or with the path
@@ -85,6 +86,10 @@ const AZURE_TOKEN = 'test-azure-token';
 const OPENAI_KEY = 'test-openai-key';
 
 const keys = new Map();
+const issued = new Set();      // JWTs of ttl=S, good as AZURE_TOKEN
+
+const bearerOk = (h) => h === `Bearer ${AZURE_TOKEN}`
+    || (h?.startsWith('Bearer ') && issued.has(h.slice(7)));
 
 function state(key) {
     if (!keys.has(key)) {
@@ -246,6 +251,16 @@ const routes = {
             return reply(res, 401, '');
         }
         if (o.code) return reply(res, Number(o.code), '');
+        if (o.ttl) {
+            // a JWT as the service issues, claiming a lifetime of ttl s
+            const b64 = (j) => Buffer.from(JSON.stringify(j)).toString('base64url');
+            const now = Math.floor(Date.now() / 1000);
+            const jwt = `${b64({ alg: 'none', typ: 'JWT' })}.`
+                + `${b64({ region: 'mock', iat: now,
+                           exp: now + Number(o.ttl) })}.c2ln`;
+            issued.add(jwt);
+            return reply(res, 200, jwt, 'application/jwt; charset=us-ascii');
+        }
         return reply(res, 200, AZURE_TOKEN, 'application/jwt; charset=us-ascii');
     },
 
@@ -253,7 +268,7 @@ const routes = {
         const body = (await readBody(req)).toString();
         lines.push(`body=${body}`);
         const auth = req.headers['ocp-apim-subscription-key'] === AZURE_KEY
-            || req.headers.authorization === `Bearer ${AZURE_TOKEN}`;
+            || bearerOk(req.headers.authorization);
         if (!auth) return reply(res, 401, '');
         if (req.headers['content-type'] !== 'application/ssml+xml') {
             return reply(res, 415, '');
@@ -581,7 +596,7 @@ function upgrade(req, socket, head) {
     const lines = [`path=${url.pathname}${url.search}`, ...headerLines(req)];
     st.last = lines;
     const auth = req.headers['ocp-apim-subscription-key'] === AZURE_KEY
-        || req.headers.authorization === `Bearer ${AZURE_TOKEN}`;
+        || bearerOk(req.headers.authorization);
     if (!auth) return refuse(socket, 401);
     if (o.times !== undefined && st.hits > Number(o.times)) delete o.code;
     if (o.code) return refuse(socket, Number(o.code));
