@@ -125,4 +125,46 @@ unlike($log, qr/confirmed by/, 'partials at the end only: no confirmation');
     unlike($log, qr/\[(?:alert|emerg|error)\]/, 'pause: no errors') or diag $log;
 }
 
+# A reply streamed by the TTS in pieces shorter than a frame (the Azure
+# TTS mock: 50 pieces of 10 ms, no delay) goes out paced, whole frames
+# with no silence padded between the pieces; a caller onset while it
+# plays stops it (StopAudio), as it is still being sent.
+{
+    my $id = 'stream-1';
+    my $n = start_nginx(
+        main => 'thread_pool rtagent_speech threads=1;',
+        http => 'rtagent_azure_speech_key test-azure-key;',
+        server => "location = /ws/acs/media {
+                       rtagent_acs_media;
+                       rtagent_engine say_back;
+                       rtagent_stt azure;
+                       rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=$id/speech/recognition/conversation/cognitiveservices/v1;
+                       rtagent_tts azure;
+                       rtagent_azure_tts_url http://127.0.0.1:$mock/m/key=${id}t,chunks=50,delay=0/cognitiveservices/v1;
+                   }");
+
+    my $s = open_call($n->{port}, $id, acs_metadata(16000));
+    send_msgs($s, acs_audio(silence(200) . tone(400) . silence(1000)));
+    my ($pcm) = reply_of($s, 10, 1.5);
+    # 50 x 480 samples at 24 kHz: 1 s, 16000 samples at 16 kHz
+    my @s = unpack 's<*', $pcm;
+    ok(@s >= 15800, 'stream: the whole reply (' . scalar(@s) . ' samples)');
+    # the mock's samples are all 513: away from the resampler's edges,
+    # no sample is silence
+    my $gaps = grep { abs($_) < 100 } @s[200 .. 15600];
+    is($gaps, 0, 'stream: no silence padded between the pieces');
+
+    send_msgs($s, acs_audio(silence(200) . tone(400) . silence(1000)));
+    ($pcm) = reply_of($s, 10, 0, sub { length $_[0] >= 640 * 3 });
+    send_msgs($s, acs_audio(tone(60) . silence(700)));
+    my (undef, $stops) = reply_of($s, 10, 1.5);
+    ok($stops >= 1, 'stream: an onset while it plays gets a StopAudio');
+    close $s;
+    my $log = error_log($n);
+    stop_nginx($n);
+    like($log, qr/barge-in, stopping playback, call:stream-1/,
+         'stream: the reply was still being sent');
+    unlike($log, qr/\[(?:alert|emerg|error)\]/, 'stream: no errors') or diag $log;
+}
+
 done_testing();

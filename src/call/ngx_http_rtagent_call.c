@@ -1535,6 +1535,7 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
         if (n == 0) {
             if (call->reply_done) {
                 /* all said (or being said by the playout) */
+                ngx_http_rtagent_playout_end(&call->playout);
                 ngx_http_rtagent_call_reply_store(call);
                 ngx_free(call->reply);
                 call->reply = NULL;
@@ -1647,6 +1648,11 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
     }
 
     n = ngx_http_rtagent_resample_run(&call->tts_rs, pcm, samples, out, max);
+
+    /* the reply streams in: its stretch stays open until it is all said
+     * (reply_pump ends it), so pieces that are not whole frames are not
+     * padded with silence, nor sent unpaced */
+    call->playout.hold = 1;
 
     if (n > 0
         && ngx_http_rtagent_playout_append(&call->playout, (u_char *) out,
