@@ -31,21 +31,27 @@ plan skip_all => $why if $why;
 
 my $mock = $ENV{TEST_NGINX_SPEECH_PORT};
 
-# a call on a fresh nginx whose STT URL has the mock's options $opts
-sub interrupt {
-    my ($opts, $id) = @_;
-    my $n = start_nginx(
+# nginx with say_back on STT azure, the mock's options $opts for the STT
+# URL, and $extra (the TTS, barge-in settings) in the media location
+sub speech_nginx {
+    my ($opts, $extra) = @_;
+    return start_nginx(
         main => 'thread_pool rtagent_speech threads=1;',
         http => 'rtagent_azure_speech_key test-azure-key;',
         server => "location = /ws/acs/media {
                        rtagent_acs_media;
                        rtagent_engine say_back;
                        rtagent_stt azure;
-                       rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=$id,$opts,text=I%20want%20to%20report%20an%20accident/speech/recognition/conversation/cognitiveservices/v1;
-                       rtagent_tts local;
-                       rtagent_barge_in_min 5s;
-                       rtagent_barge_in_resume 5s;
+                       rtagent_azure_stt_url ws://127.0.0.1:$mock/m/$opts/speech/recognition/conversation/cognitiveservices/v1;
+                       $extra
                    }");
+}
+
+# a call on a fresh nginx whose STT URL has the mock's options $opts
+sub interrupt {
+    my ($opts, $id) = @_;
+    my $n = speech_nginx("key=$id,$opts,text=I%20want%20to%20report%20an%20accident",
+        "rtagent_tts local; rtagent_barge_in_min 5s; rtagent_barge_in_resume 5s;");
 
     my $s = open_call($n->{port}, $id, acs_metadata(16000));
     send_msgs($s, acs_audio(silence(200) . tone(600) . silence(1000)));
@@ -94,16 +100,8 @@ unlike($log, qr/confirmed by/, 'partials at the end only: no confirmation');
 # ends): the first utterance is heard again with the second, one turn.
 {
     my $id = 'pause-1';
-    my $n = start_nginx(
-        main => 'thread_pool rtagent_speech threads=1;',
-        http => 'rtagent_azure_speech_key test-azure-key;',
-        server => "location = /ws/acs/media {
-                       rtagent_acs_media;
-                       rtagent_engine say_back;
-                       rtagent_stt azure;
-                       rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=$id,slow=1500/speech/recognition/conversation/cognitiveservices/v1;
-                       rtagent_tts local;
-                   }");
+    my $n = speech_nginx("key=$id,slow=1500",
+        "rtagent_tts local;");
 
     my $s = open_call($n->{port}, $id, acs_metadata(16000));
     send_msgs($s, acs_audio(silence(200) . tone(600) . silence(800)
@@ -131,17 +129,8 @@ unlike($log, qr/confirmed by/, 'partials at the end only: no confirmation');
 # plays stops it (StopAudio), as it is still being sent.
 {
     my $id = 'stream-1';
-    my $n = start_nginx(
-        main => 'thread_pool rtagent_speech threads=1;',
-        http => 'rtagent_azure_speech_key test-azure-key;',
-        server => "location = /ws/acs/media {
-                       rtagent_acs_media;
-                       rtagent_engine say_back;
-                       rtagent_stt azure;
-                       rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=$id/speech/recognition/conversation/cognitiveservices/v1;
-                       rtagent_tts azure;
-                       rtagent_azure_tts_url http://127.0.0.1:$mock/m/key=${id}t,chunks=50,delay=0/cognitiveservices/v1;
-                   }");
+    my $n = speech_nginx("key=$id",
+        "rtagent_tts azure; rtagent_azure_tts_url http://127.0.0.1:$mock/m/key=${id}t,chunks=50,delay=0/cognitiveservices/v1;");
 
     my $s = open_call($n->{port}, $id, acs_metadata(16000));
     send_msgs($s, acs_audio(silence(200) . tone(400) . silence(1000)));

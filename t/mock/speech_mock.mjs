@@ -642,7 +642,8 @@ if (args.cert) {
     tls.on('upgrade', upgrade);
 }
 
-server.listen(Number(args.port ?? 0), '127.0.0.1', () => {
+// a deep backlog: bench/speech-turns opens 1,000 calls' STT at once
+server.listen(Number(args.port ?? 0), '127.0.0.1', 4096, () => {
     if (!tls) return listening();
     tls.listen(0, '127.0.0.1', listening);
 });
