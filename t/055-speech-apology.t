@@ -252,3 +252,27 @@ rtagent stt azure: auth: HTTP 401 at the upgrade
 rtagent call: stt failed, apology played, call:call-ap11
 --- no_error_log
 [alert]
+
+
+
+=== TEST 12: the cloud TTS cuts its stream after some audio: the apology follows what was said, to its last frame, and the call goes on (the idle reprompt comes once it has been heard)
+--- mock_key: key=ap12,text=hello
+--- tts: rtagent_tts azure; rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=ap12t,close=2/cognitiveservices/v1;
+--- loc_extra: rtagent_idle_reprompt 1s;
+--- raw_request eval
+[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap12')
+ . cframe('text', acs_metadata(16000))
+ . acs_audio(silence(1000) . tone(400) . silence(700)),
+ cclose(1000)]
+--- raw_request_middle_delay: 7
+--- timeout: 15
+--- error_code: 101
+--- response_body_like eval
+my $close = quotemeta sclose(1000);
+qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+--- error_log
+rtagent tts azure: server
+rtagent call: tts failed, apology played, call:call-ap12
+rtagent call: caller silent for 1000 ms, reprompt, call:call-ap12
+--- no_error_log
+[alert]

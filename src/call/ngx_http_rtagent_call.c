@@ -1591,6 +1591,9 @@ ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
         call->tts_busy = 0;
     }
 
+    /* no more of it comes: what is queued plays out, to its last frame */
+    ngx_http_rtagent_playout_end(&call->playout);
+
     if (call->reply != NULL) {
         if (call->reply_done) {
             /* generated, if not all heard */
