@@ -65,6 +65,8 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_multipart.c \
                src/speech/ngx_http_rtagent_stt_openai_parse.c \
                src/speech/ngx_http_rtagent_usp.c
+# the WebSocket client's check of the upgrade's answer (src/io)
+CODEC_SRCS  += src/io/ngx_http_rtagent_wsc_upgrade.c
 # the local dialogue engine, its extractors, the safety screen (src/agent)
 CODEC_SRCS  += src/agent/ngx_http_rtagent_dialog.c \
                src/agent/ngx_http_rtagent_extract.c \

@@ -99,8 +99,8 @@ not confirmed
 
 
 
-=== TEST 4: the echo guard: a sound 15 dB quieter than the answer, at its start, interrupts nothing and is no utterance
---- acs_config: rtagent_barge_in_min 100ms; rtagent_barge_in_echo_guard 200ms;
+=== TEST 4: the echo guard (on by default): a sound 15 dB quieter than the answer, at its start, interrupts nothing and is no utterance
+--- acs_config: rtagent_barge_in_min 100ms;
 --- raw_request eval
 [ws_handshake(undef, 'x-ms-call-connection-id' => 'call-echo')
  . cframe('text', acs_metadata(16000))
@@ -112,15 +112,17 @@ not confirmed
 --- response_body eval
 acs_echo(tone(400) . silence(40)) . sclose(1000)
 --- error_log
-rtagent call: barge-in ignored, quieter than the agent's audio (echo guard), call:call-echo
+rtagent call: barge-in held, quieter than the agent's audio (echo guard), call:call-echo
+ms of sound over the agent dropped, call:call-echo
 rtagent call: ended after 1 utterances, call:call-echo
 --- no_error_log
 stopping playback
+not an echo
 [error]
 
 
 
-=== TEST 5: with rtagent_barge_in_echo_guard 0 (the default) the same quiet sound barges in
+=== TEST 5: with rtagent_barge_in_echo_guard 0 the same quiet sound barges in
 --- acs_config: rtagent_barge_in_min 100ms; rtagent_barge_in_echo_guard 0;
 --- raw_request eval
 [ws_handshake()
@@ -138,6 +140,31 @@ acs_echo(substr(tone(400), 0, 5 * 640)) . acs_stop()
 rtagent call: barge-in confirmed by speech after
 --- no_error_log
 echo guard
+[error]
+
+
+
+=== TEST 5b: the echo guard: a soft start that turns as loud as the answer is a caller, not an echo: the barge-in starts at the loud frame, and the utterance is answered from its onset
+--- acs_config: rtagent_barge_in_min 100ms;
+--- raw_request eval
+[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-soft')
+ . cframe('text', acs_metadata(16000))
+ . acs_audio(tone(400) . silence(620) . tone(60, 16000, 1400)
+             . tone(400) . silence(600)),
+ cclose(1000)]
+--- raw_request_middle_delay: 1
+--- error_code: 101
+--- response_body eval
+acs_echo(substr(tone(400), 0, 5 * 640)) . acs_stop()
+. acs_echo(silence(20) . tone(60, 16000, 1400) . tone(400) . silence(40))
+. sclose(1000)
+--- error_log
+rtagent call: barge-in held, quieter than the agent's audio (echo guard), call:call-soft
+ms, not an echo, call:call-soft
+rtagent call: barge-in, stopping playback, call:call-soft
+rtagent call: barge-in confirmed by speech after
+--- no_error_log
+dropped
 [error]
 
 

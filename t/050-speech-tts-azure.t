@@ -390,6 +390,27 @@ h\.content-type=application/x-www-form-urlencoded
 
 
 
+=== TEST 18b: a token is fetched again once nine tenths of the lifetime its JWT claims have passed: 4 s, so the second piece (2.5 s on) reuses it, the third (5 s on) gets a new one
+--- config
+    location /t {
+        rtagent_tts azure;
+        rtagent_azure_speech_token_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t18btok,ttl=4/sts/v1.0/issueToken;
+        rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=t18b,chunks=6,delay=500/cognitiveservices/v1;
+        rtagent_test_tts;
+    }
+--- request
+GET /t?text=Hi&pieces=3
+--- timeout: 20
+--- response_body_like eval
+"^piece 1: [^\n]*\ndone: ok\npiece 2: [^\n]*\ndone: ok\npiece 3: [^\n]*\ndone: ok\n\\z"
+--- mock_record: t18btok
+--- mock_record_like
+(?s:.*)hits=2 aborted=0
+--- no_error_log
+[error]
+
+
+
 === TEST 19: issueToken refusing the key: the piece fails as auth, logged, nothing goes to the TTS endpoint
 --- http_config
     rtagent_azure_speech_key wrong-key;

@@ -171,6 +171,53 @@ usp\.configs=1
 
 
 
+=== TEST 5b: the service closed the connection as the turn began, before taking it: the turn goes on a new one with all its audio
+--- config
+    location /t {
+        rtagent_stt azure;
+        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a5b,early=1/speech/recognition/conversation/cognitiveservices/v1;
+        rtagent_test_stt;
+    }
+--- request
+GET /t?tone=300&call=call-a5b
+--- response_body
+partial: heard
+partial: heard 300 ms
+final: heard 300 ms at 16000 Hz confidence=0.93 duration=300 language=en-US
+--- error_log
+rtagent stt azure: closed before the turn was taken (closed, 1000), connecting again, call: call-a5b
+--- mock_record: a5b
+--- mock_record_like
+conns=2
+usp\.configs=1
+(?s:.*)wav\.rate=16000
+(?s:.*)audio\.bytes=9600
+--- no_error_log
+[error]
+
+
+
+=== TEST 5c: closed again before the turn is taken: connected again only once, then the error
+--- config
+    location /t {
+        rtagent_stt azure;
+        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a5c,early=2/speech/recognition/conversation/cognitiveservices/v1;
+        rtagent_test_stt;
+    }
+--- request
+GET /t?tone=300&call=call-a5c
+--- response_body
+error: server: closed mid-turn (1000)
+--- error_log
+connecting again, call: call-a5c
+rtagent stt azure: server: closed mid-turn (1000), call: call-a5c
+--- mock_record: a5c
+--- mock_record_like
+early\.closed=2
+hits=2
+
+
+
 === TEST 6: NoMatch is nomatch
 --- config
     location /t {
@@ -464,3 +511,23 @@ partial: heard 100 ms
 final: heard 100 ms at 16000 Hz confidence=0.93 duration=100 language=en-US
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: a TLS server that never answers the hello: timeout within rtagent_upstream_connect_timeout, not network
+--- config
+    location /t {
+        rtagent_stt azure;
+        rtagent_upstream_connect_timeout 300ms;
+        rtagent_azure_stt_url wss://127.0.0.1:$TEST_NGINX_SPEECH_HOLD_PORT/speech/recognition/conversation/cognitiveservices/v1;
+        rtagent_test_stt;
+    }
+--- request
+GET /t?tone=100&call=call-a18
+--- response_body
+error: timeout: TLS handshake timed out
+--- error_log
+rtagent wsc: 127.0.0.1 timed out in the TLS handshake
+rtagent stt azure: timeout: TLS handshake timed out, call: call-a18
+--- no_error_log eval
+qr/\[error\].*rtagent wsc/

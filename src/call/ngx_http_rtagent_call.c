@@ -45,6 +45,9 @@ struct ngx_http_rtagent_call_s {
     ngx_http_rtagent_vad_t         vad;
     ngx_http_rtagent_ring_t        preroll;
     ngx_http_rtagent_ring_t        utterance;  /* buf NULL when idle */
+    ngx_http_rtagent_ring_t        heard;      /* the one in STT: kept
+                                                  until its final result */
+    ngx_msec_t                     heard_start;
     size_t                         utterance_size;
     u_char                        *frame;      /* frame_bytes of scratch */
     ngx_http_rtagent_playout_t     playout;
@@ -70,6 +73,7 @@ struct ngx_http_rtagent_call_s {
     ngx_uint_t                     barge_confirmed;   /* counters, */
     ngx_uint_t                     barge_resumed;     /* for metrics */
     ngx_uint_t                     barge_echo;
+    uint64_t                       echo_level;  /* the agent's, at onset */
 
     /* the turn under way: its stage times from t0 (the end of speech or
      * the reprompt), kept for the metrics too */
@@ -78,13 +82,10 @@ struct ngx_http_rtagent_call_s {
     ngx_msec_int_t                 barge_stop;  /* this utterance's, or -1 */
     ngx_msec_int_t                 speech_ms;   /* its audio's length */
 
-    /* the apology for a failing provider, synthesised at the start with
-     * the local TTS (it plays when the cloud TTS is what fails) */
-    ngx_http_rtagent_tts_t         apology_tts;
-    ngx_http_rtagent_resample_t    apology_rs;
-    u_char                        *apology;      /* at the call's rate */
-    size_t                         apology_len;
-    size_t                         apology_cap;
+    /* the apology for a failing provider, the worker's (see
+     * call_apology_get); owed: the call waits in its queue */
+    ngx_http_rtagent_call_apology_t  *apology;
+    ngx_queue_t                    apology_q;
     const char                    *apology_what;   /* the owed one's */
 
     /* a silent caller: reprompted, then said goodbye to (see call_idle) */
@@ -111,11 +112,9 @@ struct ngx_http_rtagent_call_s {
     unsigned                       barge_paused:1;  /* the playout by it */
     unsigned                       barge_stt:1; /* its STT waits confirm */
     unsigned                       utt_drop:1;  /* no turn: echo, noise */
+    unsigned                       echo_held:1; /* taken for an echo, so
+                                                   far (see call_onset) */
     unsigned                       idle_closed:1;  /* caller_idle */
-    unsigned                       apology_on:1;   /* apology_tts open */
-    unsigned                       apology_busy:1; /* being synthesised */
-    unsigned                       apology_rs_on:1;
-    unsigned                       apology_ready:1;
     unsigned                       apology_owed:1; /* play when ready */
     unsigned                       transferred:1;  /* by the responder */
     unsigned                       agent_ended:1;
@@ -139,6 +138,10 @@ static void ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     const char *by);
 static void ngx_http_rtagent_call_barge_resume(ngx_event_t *ev);
 static void ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_interrupt(ngx_http_rtagent_call_t *call);
+static ngx_int_t ngx_http_rtagent_call_hear(ngx_http_rtagent_call_t *call);
+static ngx_int_t ngx_http_rtagent_call_join(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_heard_free(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_idle_check(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_idle(ngx_event_t *ev);
 static void ngx_http_rtagent_call_drained(void *data);
@@ -148,9 +151,13 @@ static ngx_int_t ngx_http_rtagent_call_turn_start(
 static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
+static ngx_http_rtagent_call_apology_t *ngx_http_rtagent_call_apology_get(
+    ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_apology_start(
+    ngx_http_rtagent_call_apology_t *ap);
+static void ngx_http_rtagent_call_apology_cleanup(void *data);
 static void ngx_http_rtagent_call_said(ngx_http_rtagent_call_t *call,
     ngx_uint_t agent, ngx_str_t *text);
-static void ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
     const int16_t *pcm, size_t samples, ngx_uint_t rate);
 static void ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
@@ -237,7 +244,7 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->barge_in_resume, prev->barge_in_resume,
                               800);
     ngx_conf_merge_msec_value(conf->barge_in_echo_guard,
-                              prev->barge_in_echo_guard, 0);
+                              prev->barge_in_echo_guard, 500);
     ngx_conf_merge_msec_value(conf->idle_reprompt, prev->idle_reprompt, 0);
     ngx_conf_merge_msec_value(conf->idle_hangup, prev->idle_hangup, 0);
 
@@ -433,6 +440,29 @@ ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
 
     (void) ngx_http_rtagent_ring_write(&call->utterance, pcm, len);
 
+    /* as loud as the agent after all: a caller whose first sound was
+     * soft, not an echo; the interruption starts now, heard from its
+     * onset */
+    if (call->echo_held
+        && ngx_http_rtagent_pcm_energy(pcm, len) >= call->echo_level / 2)
+    {
+        call->echo_held = 0;
+        call->utt_drop = 0;
+        call->barge_echo--;
+
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: as loud as the agent after %M ms, "
+                      "not an echo, call:%V",
+                      ngx_current_msec - call->barge_onset,
+                      &call->channel->call_id);
+
+        ngx_http_rtagent_call_interrupt(call);
+
+        if (call->speech && ngx_http_rtagent_call_hear(call) != NGX_OK) {
+            return;
+        }
+    }
+
     if (call->barge && ngx_http_rtagent_vad_voiced(&call->vad)) {
         call->barge_voiced += call->frame_ms;
 
@@ -513,6 +543,8 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
         ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
     }
 
+    ngx_http_rtagent_call_heard_free(call);
+
     if (call->hung_up) {
         how = call->hangup ? call->hangup
                            : ngx_http_rtagent_outcome_name(
@@ -571,12 +603,15 @@ ngx_http_rtagent_call_end(ngx_http_rtagent_call_t *call,
  * dropped.  While the agent thinks (no audio yet) the same holds, with
  * nothing to stop.
  *
- * The echo guard: in the first rtagent_barge_in_echo_guard of a stretch
- * of agent audio, an onset more than 3 dB quieter than the agent's last
- * frame is taken for the agent's own voice coming back (an echo is
- * attenuated on its way), and ignored with its utterance.  Off by
- * default: a caller whose first syllable is soft is taken for an echo
- * too, and ACS cancels the echo on its side.
+ * The echo guard: in the first rtagent_barge_in_echo_guard (500 ms) of
+ * a stretch of agent audio, when a speakerphone's echo of the agent's
+ * first syllables comes back, an onset more than 3 dB quieter than the
+ * agent's last frame is held for an echo (attenuated on its way): no
+ * StopAudio, no STT.  A frame of the utterance as loud as that (a caller
+ * whose first sound was soft: "s" of "stop") ends the hold, and the
+ * interruption starts then, heard from its onset; an utterance that
+ * stays quieter is dropped when it ends.  A soft caller costs the time
+ * to the first loud frame, an echo nothing.
  */
 
 static ngx_int_t
@@ -585,7 +620,6 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
 {
     size_t                       n;
     u_char                      *buf;
-    ngx_uint_t                   busy;
     ngx_http_rtagent_playout_t  *pl;
 
     pl = &call->playout;
@@ -605,69 +639,32 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
     call->barge_stop = -1;
     call->barge_voiced = call->vad.conf.start_frames * call->frame_ms;
 
-    busy = call->speech
-           && (call->turn_on || call->tts_busy || call->reply != NULL);
+    call->echo_held = 0;
+    call->barge_onset = ngx_current_msec;
 
-    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)) {
+    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)
+        && ngx_current_msec - pl->spoke < call->conf->barge_in_echo_guard
+        && pcm != NULL
+        && ngx_http_rtagent_pcm_energy(pcm, len) < pl->energy / 2)
+    {
+        call->barge_echo++;
+        call->utt_drop = 1;
+        call->echo_held = 1;
+        call->echo_level = pl->energy;
 
-        if (ngx_current_msec - pl->spoke < call->conf->barge_in_echo_guard
-            && pcm != NULL
-            && ngx_http_rtagent_pcm_energy(pcm, len) < pl->energy / 2)
-        {
-            call->barge_echo++;
-            call->utt_drop = 1;
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: barge-in held, quieter than "
+                      "the agent's audio (echo guard), call:%V",
+                      &call->channel->call_id);
 
-            ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                          "rtagent call: barge-in ignored, quieter than "
-                          "the agent's audio (echo guard), call:%V",
-                          &call->channel->call_id);
-
-        } else {
-            ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
-                          "rtagent call: barge-in, stopping playback, "
-                          "call:%V", &call->channel->call_id);
-
-            if (ngx_http_rtagent_playout_pause(pl) != NGX_OK) {
-                ngx_http_rtagent_playout_stop(pl);
-            }
-
-            (void) call->channel->stop_audio(call->channel);
-
-            /* from the loop's time, when the onset frame was read: both
-             * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
-            call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
-                               - (ngx_msec_int_t) ngx_current_msec;
-
-            call->barge = 1;
-            call->barge_paused = 1;
-        }
-
-    } else if (call->conf->barge_in && busy) {
-        call->barge = 1;
+    } else {
+        ngx_http_rtagent_call_interrupt(call);
     }
 
-    if (call->barge) {
-        call->barge_onset = ngx_current_msec;
-        ngx_add_timer(&call->barge_timer.event,
-                      call->conf->barge_in_resume);
-    }
-
-    if (call->speech && !call->utt_drop) {
-        if (call->barge && call->hearing) {
-            /* an earlier utterance is still in STT: it is not given up
-             * for what may be a cough */
-            call->barge_stt = 1;
-
-        } else {
-            call->stt.provider->cancel(&call->stt);
-            call->hearing = 0;
-            call->stt.expect = call->turn.expect;
-
-            if (call->stt.provider->begin(&call->stt) == NGX_OK) {
-                call->hearing = 1;
-                call->speech_start = ngx_current_msec;
-            }
-        }
+    if (call->speech && !call->utt_drop
+        && ngx_http_rtagent_call_hear(call) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (call->utterance.buf == NULL) {
@@ -704,12 +701,103 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
 }
 
 
+/* caller speech over the agent: it stops at once, until confirmed */
+
+static void
+ngx_http_rtagent_call_interrupt(ngx_http_rtagent_call_t *call)
+{
+    ngx_uint_t                   busy;
+    ngx_http_rtagent_playout_t  *pl;
+
+    pl = &call->playout;
+
+    busy = call->speech
+           && (call->turn_on || call->tts_busy || call->reply != NULL);
+
+    if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)) {
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: barge-in, stopping playback, "
+                      "call:%V", &call->channel->call_id);
+
+        if (ngx_http_rtagent_playout_pause(pl) != NGX_OK) {
+            ngx_http_rtagent_playout_stop(pl);
+        }
+
+        (void) call->channel->stop_audio(call->channel);
+
+        /* from the loop's time, when the onset frame was read: both
+         * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
+        call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
+                           - (ngx_msec_int_t) ngx_current_msec;
+
+        call->barge = 1;
+        call->barge_paused = 1;
+
+    } else if (call->conf->barge_in && busy) {
+        call->barge = 1;
+    }
+
+    if (call->barge) {
+        ngx_add_timer(&call->barge_timer.event,
+                      call->conf->barge_in_resume);
+    }
+}
+
+
+/* the utterance goes to STT (what of it there is so far too) */
+
+static ngx_int_t
+ngx_http_rtagent_call_hear(ngx_http_rtagent_call_t *call)
+{
+    ngx_msec_t  start;
+
+    if (call->barge && call->hearing) {
+        /* an earlier utterance is still in STT: it is not given up
+         * for what may be a cough */
+        call->barge_stt = 1;
+        return NGX_OK;
+    }
+
+    call->stt.provider->cancel(&call->stt);
+
+    start = call->barge_onset;
+
+    /* a caller who paused while the words before the pause were
+     * still in STT goes on: heard again, with these */
+    if (call->hearing && call->heard.buf != NULL) {
+        start = call->heard_start;
+
+        if (ngx_http_rtagent_call_join(call) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    call->hearing = 0;
+    call->stt.expect = call->turn.expect;
+
+    if (call->stt.provider->begin(&call->stt) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    call->hearing = 1;
+    call->speech_start = start;
+
+    if (call->utterance.buf != NULL) {
+        (void) call->stt.provider->feed(&call->stt, call->utterance.buf,
+                                        call->utterance.len);
+    }
+
+    return NGX_OK;
+}
+
+
 /* the caller does interrupt: what the agent was saying is dropped */
 
 static void
 ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     const char *by)
 {
+    ngx_msec_t                   start;
     ngx_http_rtagent_playout_t  *pl;
 
     pl = &call->playout;
@@ -744,15 +832,22 @@ ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     ngx_http_rtagent_call_reply_cancel(call);
 
     if (call->barge_stt) {
-        /* the earlier utterance gives way; this one is heard whole */
+        /* the earlier utterance, still in STT, is heard again with this
+         * one from its start: its words are not lost */
         call->barge_stt = 0;
         call->stt.provider->cancel(&call->stt);
         call->hearing = 0;
         call->stt.expect = call->turn.expect;
 
+        start = call->heard.buf ? call->heard_start : call->barge_onset;
+
+        if (ngx_http_rtagent_call_join(call) != NGX_OK) {
+            return;
+        }
+
         if (call->stt.provider->begin(&call->stt) == NGX_OK) {
             call->hearing = 1;
-            call->speech_start = call->barge_onset;
+            call->speech_start = start;
             (void) call->stt.provider->feed(&call->stt, call->utterance.buf,
                                             call->utterance.len);
         }
@@ -805,6 +900,68 @@ ngx_http_rtagent_call_barge_end(ngx_http_rtagent_call_t *call)
     } else if (call->hearing) {
         call->stt.provider->cancel(&call->stt);
         call->hearing = 0;
+    }
+}
+
+
+/*
+ * Words are not lost to a pause.  An utterance whose transcript has not
+ * come yet when the caller speaks again (a pause longer than
+ * rtagent_vad_end_silence mid-sentence, or an interruption confirmed
+ * meanwhile) has its STT given up for one on both: its audio goes before
+ * the one under way, and the two are one turn, one transcript.
+ */
+
+static ngx_int_t
+ngx_http_rtagent_call_join(ngx_http_rtagent_call_t *call)
+{
+    u_char                   *buf;
+    size_t                    size;
+    ngx_http_rtagent_ring_t   r;
+
+    if (call->heard.buf == NULL) {
+        return NGX_OK;
+    }
+
+    size = call->heard.len + (call->utterance.buf ? call->utterance.size
+                                                  : call->utterance_size);
+
+    buf = ngx_http_rtagent_audio_alloc(size, call->channel->log);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* an utterance ring never wraps: it is sized for the longest one */
+    ngx_http_rtagent_ring_init(&r, buf, size);
+    (void) ngx_http_rtagent_ring_write(&r, call->heard.buf, call->heard.len);
+
+    ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                  "rtagent call: %uz ms before a pause not transcribed yet, "
+                  "heard again with what follows, call:%V",
+                  call->heard.len / call->frame_bytes * call->frame_ms,
+                  &call->channel->call_id);
+
+    if (call->utterance.buf != NULL) {
+        (void) ngx_http_rtagent_ring_write(&r, call->utterance.buf,
+                                           call->utterance.len);
+        ngx_http_rtagent_audio_free(call->utterance.buf,
+                                    call->utterance.size, call->channel->log);
+    }
+
+    call->utterance = r;
+    ngx_http_rtagent_call_heard_free(call);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtagent_call_heard_free(ngx_http_rtagent_call_t *call)
+{
+    if (call->heard.buf != NULL) {
+        ngx_http_rtagent_audio_free(call->heard.buf, call->heard.size,
+                                    call->channel->log);
+        ngx_memzero(&call->heard, sizeof(ngx_http_rtagent_ring_t));
     }
 }
 
@@ -868,8 +1025,20 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
                           &call->channel->call_id);
         }
 
-        ngx_http_rtagent_audio_free(call->utterance.buf,
-                                    call->utterance.size, call->channel->log);
+        /* kept until its words come: heard again if the caller goes on
+         * before (see call_join) */
+        ngx_http_rtagent_call_heard_free(call);
+
+        if (call->hearing) {
+            call->heard = call->utterance;
+            call->heard_start = call->speech_start;
+
+        } else {
+            ngx_http_rtagent_audio_free(call->utterance.buf,
+                                        call->utterance.size,
+                                        call->channel->log);
+        }
+
         ngx_memzero(&call->utterance, sizeof(ngx_http_rtagent_ring_t));
         return;
     }
@@ -1072,7 +1241,7 @@ ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
 
     call->speech = 1;
 
-    ngx_http_rtagent_call_apology_open(call);
+    call->apology = ngx_http_rtagent_call_apology_get(call);
 
     return NGX_OK;
 }
@@ -1090,21 +1259,12 @@ ngx_http_rtagent_call_speech_close(ngx_http_rtagent_call_t *call)
     call->stt.provider->close(&call->stt);
     call->tts.provider->close(&call->tts);
 
-    if (call->apology_on) {
-        ngx_http_rtagent_tts_local.close(&call->apology_tts);
-        call->apology_on = 0;
-        call->apology_busy = 0;
+    if (call->apology_owed) {
+        call->apology_owed = 0;
+        ngx_queue_remove(&call->apology_q);
     }
 
-    if (call->apology_rs_on) {
-        ngx_http_rtagent_resample_free(&call->apology_rs);
-        call->apology_rs_on = 0;
-    }
-
-    if (call->apology != NULL) {
-        ngx_free(call->apology);
-        call->apology = NULL;
-    }
+    call->apology = NULL;
 
     if (call->tts_rs_on) {
         ngx_http_rtagent_resample_free(&call->tts_rs);
@@ -1136,6 +1296,7 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     }
 
     call->hearing = 0;
+    ngx_http_rtagent_call_heard_free(call);
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
                   "rtagent call: caller said \"%V\" (stt %V, %M ms after "
@@ -1194,6 +1355,9 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
                       "rtagent call: responder \"%V\" failed to start, "
                       "call:%V", &call->turn.responder->name,
                       &call->channel->call_id);
+        ngx_http_rtagent_store_error(call->store, "responder failed",
+                                     NULL, NULL);
+        ngx_http_rtagent_call_apologise(call, "responder");
         return NGX_ERROR;
     }
 
@@ -1380,6 +1544,7 @@ ngx_http_rtagent_call_stt_error(ngx_http_rtagent_stt_t *stt,
     ngx_http_rtagent_call_t  *call = stt->data;
 
     call->hearing = 0;
+    ngx_http_rtagent_call_heard_free(call);
 
     if (err == NGX_HTTP_RTAGENT_SPEECH_NOMATCH) {
         ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
@@ -1455,6 +1620,9 @@ ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
                       &call->channel->call_id);
         ngx_http_rtagent_store_error(call->store, "responder failed",
                                      NULL, NULL);
+
+        /* after what it said, if anything: the rest never comes */
+        ngx_http_rtagent_call_apologise(call, "responder");
     }
 
     if (rc == NGX_OK
@@ -1494,6 +1662,7 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
         if (n == 0) {
             if (call->reply_done) {
                 /* all said (or being said by the playout) */
+                ngx_http_rtagent_playout_end(&call->playout);
                 ngx_http_rtagent_call_reply_store(call);
                 ngx_free(call->reply);
                 call->reply = NULL;
@@ -1550,6 +1719,9 @@ ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
         call->tts.provider->cancel(&call->tts);
         call->tts_busy = 0;
     }
+
+    /* no more of it comes: what is queued plays out, to its last frame */
+    ngx_http_rtagent_playout_end(&call->playout);
 
     if (call->reply != NULL) {
         if (call->reply_done) {
@@ -1611,6 +1783,11 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
     }
 
     n = ngx_http_rtagent_resample_run(&call->tts_rs, pcm, samples, out, max);
+
+    /* the reply streams in: its stretch stays open until it is all said
+     * (reply_pump ends it), so pieces that are not whole frames are not
+     * padded with silence, nor sent unpaced */
+    call->playout.hold = 1;
 
     if (n > 0
         && ngx_http_rtagent_playout_append(&call->playout, (u_char *) out,
@@ -1731,33 +1908,119 @@ ngx_http_rtagent_call_said(ngx_http_rtagent_call_t *call, ngx_uint_t agent,
 }
 
 
-/* failures are spoken: the apology is made once per call, at its start */
+/*
+ * Failures are spoken.  The apology is synthesised by the local TTS once
+ * per worker, location and call sample rate, when the first call needs
+ * it (at its start), kept for the worker's life in its cycle's pool, and
+ * played by every call of that rate that meets a provider error; calls
+ * that fail before it is ready wait for it in its queue.
+ */
 
-static void
-ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call)
+struct ngx_http_rtagent_call_apology_s {
+    ngx_http_rtagent_call_apology_t  *next;
+    ngx_uint_t                        rate;       /* the calls' */
+    ngx_http_rtagent_tts_t            tts;
+    ngx_http_rtagent_resample_t       rs;
+    u_char                           *pcm;        /* at rate */
+    size_t                            len;
+    size_t                            cap;
+    ngx_queue_t                       owed;       /* calls waiting */
+    unsigned                          rs_on:1;
+    unsigned                          busy:1;     /* being synthesised */
+    unsigned                          ready:1;
+};
+
+
+static ngx_str_t  ngx_http_rtagent_call_apology_id = ngx_string("-");
+
+
+static ngx_http_rtagent_call_apology_t *
+ngx_http_rtagent_call_apology_get(ngx_http_rtagent_call_t *call)
 {
-    ngx_http_rtagent_tts_t  *tts = &call->apology_tts;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_rtagent_call_apology_t  *ap;
 
-    tts->pool = call->pool;
-    tts->log = call->channel->log;
-    tts->call_id = &call->channel->call_id;
-    tts->loc_conf = call->conf->tts.loc_conf;
-    tts->on_audio = ngx_http_rtagent_call_apology_audio;
-    tts->on_done = ngx_http_rtagent_call_apology_done;
-    tts->data = call;
-    tts->provider = &ngx_http_rtagent_tts_local;
-
-    if (ngx_http_rtagent_tts_local.open(tts) != NGX_OK) {
-        return;
+    for (ap = call->conf->apologies; ap; ap = ap->next) {
+        if (ap->rate == call->rate) {
+            break;
+        }
     }
 
-    call->apology_on = 1;
+    if (ap == NULL) {
+        ap = ngx_pcalloc(ngx_cycle->pool,
+                         sizeof(ngx_http_rtagent_call_apology_t));
+        cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
 
-    if (ngx_http_rtagent_tts_local.synth(tts,
+        if (ap == NULL || cln == NULL) {
+            return NULL;
+        }
+
+        cln->handler = ngx_http_rtagent_call_apology_cleanup;
+        cln->data = ap;
+
+        ap->rate = call->rate;
+        ngx_queue_init(&ap->owed);
+
+        ap->tts.pool = ngx_cycle->pool;
+        ap->tts.log = ngx_cycle->log;
+        ap->tts.call_id = &ngx_http_rtagent_call_apology_id;
+        ap->tts.loc_conf = call->conf->tts.loc_conf;
+        ap->tts.on_audio = ngx_http_rtagent_call_apology_audio;
+        ap->tts.on_done = ngx_http_rtagent_call_apology_done;
+        ap->tts.data = ap;
+        ap->tts.provider = &ngx_http_rtagent_tts_local;
+
+        if (ngx_http_rtagent_tts_local.open(&ap->tts) != NGX_OK) {
+            return NULL;
+        }
+
+        ap->next = call->conf->apologies;
+        call->conf->apologies = ap;
+    }
+
+    /* the first call, or again after a failed synthesis */
+    if (!ap->ready && !ap->busy) {
+        ngx_http_rtagent_call_apology_start(ap);
+    }
+
+    return ap;
+}
+
+
+static void
+ngx_http_rtagent_call_apology_start(ngx_http_rtagent_call_apology_t *ap)
+{
+    ap->len = 0;
+
+    if (ap->rs_on) {
+        ngx_http_rtagent_resample_free(&ap->rs);
+        ap->rs_on = 0;
+    }
+
+    if (ngx_http_rtagent_tts_local.synth(&ap->tts,
                                          &ngx_http_rtagent_call_apology_text)
         == NGX_OK)
     {
-        call->apology_busy = 1;
+        ap->busy = 1;
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_apology_cleanup(void *data)
+{
+    ngx_http_rtagent_call_apology_t  *ap = data;
+
+    ngx_http_rtagent_tts_local.close(&ap->tts);
+
+    if (ap->rs_on) {
+        ngx_http_rtagent_resample_free(&ap->rs);
+        ap->rs_on = 0;
+    }
+
+    if (ap->pcm != NULL) {
+        ngx_free(ap->pcm);
+        ap->pcm = NULL;
     }
 }
 
@@ -1766,49 +2029,47 @@ static void
 ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
     const int16_t *pcm, size_t samples, ngx_uint_t rate)
 {
-    long                      n;
-    size_t                    max, cap;
-    u_char                   *p;
-    ngx_http_rtagent_call_t  *call = tts->data;
+    long                              n;
+    size_t                            max, cap;
+    u_char                           *p;
+    ngx_http_rtagent_call_apology_t  *ap = tts->data;
 
-    if (!call->apology_rs_on) {
-        if (ngx_http_rtagent_resample_init(&call->apology_rs,
-                                           (unsigned) rate,
-                                           (unsigned) call->rate, 5)
+    if (!ap->rs_on) {
+        if (ngx_http_rtagent_resample_init(&ap->rs, (unsigned) rate,
+                                           (unsigned) ap->rate, 5)
             != 0)
         {
             return;
         }
 
-        call->apology_rs_on = 1;
+        ap->rs_on = 1;
     }
 
-    max = ngx_http_rtagent_resample_out_max(&call->apology_rs, samples)
+    max = ngx_http_rtagent_resample_out_max(&ap->rs, samples)
           * sizeof(int16_t);
 
-    if (call->apology_len + max > call->apology_cap) {
-        cap = ngx_max(call->apology_cap * 2, call->apology_len + max);
+    if (ap->len + max > ap->cap) {
+        cap = ngx_max(ap->cap * 2, ap->len + max);
 
-        p = ngx_alloc(cap, call->channel->log);
+        p = ngx_alloc(cap, ngx_cycle->log);
         if (p == NULL) {
             return;
         }
 
-        if (call->apology != NULL) {
-            ngx_memcpy(p, call->apology, call->apology_len);
-            ngx_free(call->apology);
+        if (ap->pcm != NULL) {
+            ngx_memcpy(p, ap->pcm, ap->len);
+            ngx_free(ap->pcm);
         }
 
-        call->apology = p;
-        call->apology_cap = cap;
+        ap->pcm = p;
+        ap->cap = cap;
     }
 
-    n = ngx_http_rtagent_resample_run(&call->apology_rs, pcm, samples,
-                                      (int16_t *) (call->apology
-                                                   + call->apology_len),
+    n = ngx_http_rtagent_resample_run(&ap->rs, pcm, samples,
+                                      (int16_t *) (ap->pcm + ap->len),
                                       max / sizeof(int16_t));
     if (n > 0) {
-        call->apology_len += n * sizeof(int16_t);
+        ap->len += n * sizeof(int16_t);
     }
 }
 
@@ -1817,21 +2078,34 @@ static void
 ngx_http_rtagent_call_apology_done(ngx_http_rtagent_tts_t *tts,
     ngx_http_rtagent_speech_err_e err, const char *detail)
 {
-    ngx_http_rtagent_call_t  *call = tts->data;
+    ngx_queue_t                      *q;
+    ngx_http_rtagent_call_t          *call;
+    ngx_http_rtagent_call_apology_t  *ap = tts->data;
 
-    call->apology_busy = 0;
+    ap->busy = 0;
 
-    if (err != NGX_HTTP_RTAGENT_SPEECH_OK || call->apology_len == 0) {
-        ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
-                      "rtagent call: the apology could not be synthesised, "
-                      "call:%V", &call->channel->call_id);
-        return;
+    if (err != NGX_HTTP_RTAGENT_SPEECH_OK || ap->len == 0) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "rtagent call: the apology could not be synthesised "
+                      "for %ui Hz calls", ap->rate);
+
+    } else {
+        ap->ready = 1;
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "rtagent call: the apology is synthesised for %ui Hz "
+                      "calls (%uz ms), once for this worker", ap->rate,
+                      ap->len / 2 * 1000 / ap->rate);
     }
 
-    call->apology_ready = 1;
+    /* the calls that failed meanwhile get it now, or a warning */
+    while (!ngx_queue_empty(&ap->owed)) {
+        q = ngx_queue_head(&ap->owed);
+        ngx_queue_remove(q);
 
-    if (call->apology_owed) {
+        call = ngx_queue_data(q, ngx_http_rtagent_call_t, apology_q);
         call->apology_owed = 0;
+
         ngx_http_rtagent_call_apologise(call, call->apology_what);
     }
 }
@@ -1841,14 +2115,20 @@ static void
 ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
     const char *what)
 {
-    if (!call->apology_ready && call->apology_busy) {
+    ngx_http_rtagent_call_apology_t  *ap = call->apology;
+
+    if (ap != NULL && !ap->ready && ap->busy) {
         /* failed before the apology was ready: it follows when it is */
-        call->apology_owed = 1;
+        if (!call->apology_owed) {
+            call->apology_owed = 1;
+            ngx_queue_insert_tail(&ap->owed, &call->apology_q);
+        }
+
         call->apology_what = what;
         return;
     }
 
-    if (!call->apology_ready) {
+    if (ap == NULL || !ap->ready) {
         ngx_log_error(NGX_LOG_WARN, call->channel->log, 0,
                       "rtagent call: %s failed and no apology is ready, "
                       "call:%V", what, &call->channel->call_id);
@@ -1859,8 +2139,7 @@ ngx_http_rtagent_call_apologise(ngx_http_rtagent_call_t *call,
                   "rtagent call: %s failed, apology played, call:%V",
                   what, &call->channel->call_id);
 
-    if (ngx_http_rtagent_playout_append(&call->playout, call->apology,
-                                        call->apology_len)
+    if (ngx_http_rtagent_playout_append(&call->playout, ap->pcm, ap->len)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,

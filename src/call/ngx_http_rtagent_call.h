@@ -49,6 +49,11 @@ typedef enum {
 } ngx_http_rtagent_outcome_e;
 
 
+/* the spoken apology, synthesised once per worker (see call.c) */
+typedef struct ngx_http_rtagent_call_apology_s
+    ngx_http_rtagent_call_apology_t;
+
+
 typedef struct {
     ngx_uint_t                    engine;
     ngx_int_t                     vad_threshold;   /* dBFS */
@@ -65,6 +70,7 @@ typedef struct {
     ngx_msec_t                    idle_hangup;     /* after the reprompt */
     ngx_http_rtagent_speech_pick_t  stt;         /* provider NULL: none */
     ngx_http_rtagent_speech_pick_t  tts;
+    ngx_http_rtagent_call_apology_t  *apologies;  /* the worker's, by rate */
 } ngx_http_rtagent_call_conf_t;
 
 

@@ -88,7 +88,24 @@ ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl)
     }
 
     pl->paused = 0;
+    pl->hold = 0;
     ngx_http_rtagent_playout_free(pl);
+}
+
+
+void
+ngx_http_rtagent_playout_end(ngx_http_rtagent_playout_t *pl)
+{
+    if (!pl->hold) {
+        return;
+    }
+
+    pl->hold = 0;
+
+    /* what waited for more: the last part of a frame, or nothing */
+    if (pl->audio.buf != NULL && !pl->paused && !pl->timer.event.timer_set) {
+        ngx_http_rtagent_playout_tick(&pl->timer.event);
+    }
 }
 
 
@@ -183,7 +200,16 @@ ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
     (void) ngx_http_rtagent_ring_write(&pl->audio, pcm, len);
 
     if (!pl->timer.event.timer_set && !pl->paused) {
-        ngx_http_rtagent_playout_begin(pl);
+
+        if (pl->frames
+            && pl->frames * pl->frame_ms > ngx_current_msec - pl->start)
+        {
+            /* a gap the far end has not reached yet: the same stretch */
+            ngx_http_rtagent_playout_tick(&pl->timer.event);
+
+        } else {
+            ngx_http_rtagent_playout_begin(pl);
+        }
     }
 
     return NGX_OK;
@@ -204,7 +230,8 @@ ngx_http_rtagent_playout_tick(ngx_event_t *ev)
     /* milliseconds of audio that may have left by now */
     due = ngx_current_msec - pl->start + pl->lead;
 
-    while (ngx_http_rtagent_ring_len(&pl->audio) > 0
+    while (ngx_http_rtagent_ring_len(&pl->audio)
+           >= (pl->hold ? pl->frame_bytes : 1)
            && pl->frames * pl->frame_ms < due)
     {
         n = ngx_http_rtagent_ring_read(&pl->audio, pl->frame,
@@ -227,6 +254,13 @@ ngx_http_rtagent_playout_tick(ngx_event_t *ev)
         (void) ngx_http_rtagent_ring_push_evict(&pl->history, pl->frame,
                                                 pl->frame_bytes);
         pl->frames++;
+    }
+
+    if (pl->hold
+        && ngx_http_rtagent_ring_len(&pl->audio) < pl->frame_bytes)
+    {
+        /* more is coming: append() or end() goes on */
+        return;
     }
 
     if (ngx_http_rtagent_ring_len(&pl->audio) == 0) {

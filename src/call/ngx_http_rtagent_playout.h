@@ -35,6 +35,10 @@ typedef struct {
     ngx_msec_t                   spoke;      /* this stretch of audio began */
     uint64_t                     energy;     /* of the last frame sent */
     unsigned                     paused:1;
+    /* more audio of this stretch is coming (TTS streaming a reply): a
+     * part of a frame waits for the rest, and running dry is a gap, not
+     * the end (see playout_end) */
+    unsigned                     hold:1;
     /* all queued audio has been sent; may not free the playout */
     void                       (*drained)(void *data);
     void                        *data;
@@ -48,7 +52,8 @@ void ngx_http_rtagent_playout_play(ngx_http_rtagent_playout_t *pl,
     ngx_http_rtagent_ring_t *audio);
 void ngx_http_rtagent_playout_stop(ngx_http_rtagent_playout_t *pl);
 /* queues audio after what is playing (TTS pieces as they come); a playout
- * that had run dry starts again, paced from now */
+ * that had run dry starts again, paced from now (unless the far end still
+ * has audio of the stretch held open to play: then it goes on) */
 ngx_int_t ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
     const u_char *pcm, size_t len);
 /* halts sending and keeps what the far end had not played by now (it is
@@ -56,6 +61,8 @@ ngx_int_t ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
  * audio appended while paused is queued */
 ngx_int_t ngx_http_rtagent_playout_pause(ngx_http_rtagent_playout_t *pl);
 void ngx_http_rtagent_playout_resume(ngx_http_rtagent_playout_t *pl);
+/* no more audio comes after what is queued (pl->hold ends) */
+void ngx_http_rtagent_playout_end(ngx_http_rtagent_playout_t *pl);
 
 #define ngx_http_rtagent_playout_active(pl)  ((pl)->audio.buf != NULL)
 /* audio is going out now */

@@ -19,6 +19,7 @@
 #include <wslay/wslay.h>
 
 #include <io/ngx_http_rtagent_wsc.h>
+#include <io/ngx_http_rtagent_wsc_upgrade.h>
 #include <ws/ngx_http_rtagent_ws.h>
 #include <ws/ngx_http_rtagent_ws_hs.h>
 
@@ -85,8 +86,6 @@ static ngx_int_t ngx_http_rtagent_wsc_request(ngx_http_rtagent_wsc_t *wsc);
 static void ngx_http_rtagent_wsc_handler(ngx_event_t *ev);
 static void ngx_http_rtagent_wsc_handshake(ngx_http_rtagent_wsc_t *wsc,
     ngx_event_t *ev);
-static ngx_int_t ngx_http_rtagent_wsc_answer(ngx_http_rtagent_wsc_t *wsc,
-    u_char *end, const char **detail, ngx_uint_t *code);
 static void ngx_http_rtagent_wsc_io(ngx_http_rtagent_wsc_t *wsc);
 static void ngx_http_rtagent_wsc_finish(ngx_http_rtagent_wsc_t *wsc,
     ngx_http_rtagent_wsc_end_e end, ngx_uint_t code, const char *detail);
@@ -523,6 +522,17 @@ ngx_http_rtagent_wsc_ssl_done(ngx_connection_t *c)
     long                     rc;
     ngx_http_rtagent_wsc_t  *wsc = c->data;
 
+    /* ngx_ssl's handler calls us on its timer too: a server that never
+     * answers the hello is slow, not broken */
+    if (c->read->timedout || c->write->timedout) {
+        ngx_log_error(NGX_LOG_INFO, wsc->conf.log, NGX_ETIMEDOUT,
+                      "rtagent wsc: %V timed out in the TLS handshake",
+                      &wsc->url.host);
+        ngx_http_rtagent_wsc_finish(wsc, NGX_HTTP_RTAGENT_WSC_TIMEOUT, 0,
+                                    "TLS handshake timed out");
+        return;
+    }
+
     if (!c->ssl->handshaked) {
         ngx_http_rtagent_wsc_finish(wsc, NGX_HTTP_RTAGENT_WSC_NETWORK, 0,
                                     "TLS handshake failed");
@@ -625,13 +635,13 @@ ngx_http_rtagent_wsc_handler(ngx_event_t *ev)
 static void
 ngx_http_rtagent_wsc_handshake(ngx_http_rtagent_wsc_t *wsc, ngx_event_t *ev)
 {
-    u_char                          *end;
     ssize_t                          n;
     ngx_buf_t                       *b;
-    ngx_uint_t                       code, i;
-    const char                      *detail;
+    ngx_uint_t                       i;
     ngx_connection_t                *c = wsc->c;
     struct wslay_event_msg           msg;
+    ngx_http_rtagent_wsc_upgrade_t   up;
+    ngx_http_rtagent_wsc_upgrade_e   rc;
     ngx_http_rtagent_wsc_pending_t  *pm;
 
     if (wsc->state == ngx_http_rtagent_wsc_st_write) {
@@ -698,27 +708,29 @@ ngx_http_rtagent_wsc_handshake(ngx_http_rtagent_wsc_t *wsc, ngx_event_t *ev)
 
         b->last += n;
 
-        end = ngx_strlcasestrn(b->pos, b->last, (u_char *) "\r\n\r\n", 4 - 1);
-        if (end) {
+        rc = ngx_http_rtagent_wsc_upgrade_parse(b->pos, b->last - b->pos,
+                                                (char *) wsc->accept,
+                                                NGX_HTTP_RTAGENT_WS_ACCEPT_LEN,
+                                                &up);
+        if (rc != NGX_HTTP_RTAGENT_WSC_UPGRADE_AGAIN) {
             break;
         }
     }
 
-    end += 4;
-
-    if (ngx_http_rtagent_wsc_answer(wsc, end, &detail, &code) != NGX_OK) {
+    if (rc != NGX_HTTP_RTAGENT_WSC_UPGRADE_OK) {
         ngx_log_error(NGX_LOG_INFO, wsc->conf.log, 0,
                       "rtagent wsc: %V refused the upgrade: %s",
-                      &wsc->url.host, detail);
-        ngx_http_rtagent_wsc_finish(wsc, code
-                                         ? NGX_HTTP_RTAGENT_WSC_REFUSED
-                                         : NGX_HTTP_RTAGENT_WSC_PROTOCOL,
-                                    code, detail);
+                      &wsc->url.host, up.detail);
+        ngx_http_rtagent_wsc_finish(wsc,
+                                    rc == NGX_HTTP_RTAGENT_WSC_UPGRADE_REFUSED
+                                    ? NGX_HTTP_RTAGENT_WSC_REFUSED
+                                    : NGX_HTTP_RTAGENT_WSC_PROTOCOL,
+                                    up.status, up.detail);
         return;
     }
 
     /* frames behind the answer stay in the buffer for wslay */
-    b->pos = end;
+    b->pos += up.head;
 
     if (c->read->timer_set) {
         ngx_del_timer(c->read);
@@ -773,103 +785,6 @@ network:
 
     ngx_http_rtagent_wsc_finish(wsc, NGX_HTTP_RTAGENT_WSC_NETWORK, 0,
                                 "connection lost in the upgrade");
-}
-
-
-/* the status line and the headers that say the upgrade is done */
-
-static ngx_int_t
-ngx_http_rtagent_wsc_answer(ngx_http_rtagent_wsc_t *wsc, u_char *end,
-    const char **detail, ngx_uint_t *code)
-{
-    u_char      *p, *line, *colon, *v, *ve;
-    size_t       nlen;
-    ngx_int_t    status;
-    ngx_uint_t   upgrade, connection, accept;
-
-    *code = 0;
-    p = wsc->in->pos;
-
-    if (end - p < 12 || ngx_strncmp(p, "HTTP/1.1 ", 9) != 0) {
-        *detail = "not an HTTP/1.1 answer";
-        return NGX_ERROR;
-    }
-
-    status = ngx_atoi(p + 9, 3);
-    if (status < 100) {
-        *detail = "a bad status line";
-        return NGX_ERROR;
-    }
-
-    if (status != 101) {
-        *code = status;
-        *detail = "not 101 Switching Protocols";
-        return NGX_ERROR;
-    }
-
-    upgrade = 0;
-    connection = 0;
-    accept = 0;
-
-    p = ngx_strlcasestrn(p, end, (u_char *) "\r\n", 2 - 1) + 2;
-
-    while (p < end - 2) {
-        line = p;
-        p = ngx_strlcasestrn(line, end, (u_char *) "\r\n", 2 - 1);
-        ve = p;
-        p += 2;
-
-        colon = ngx_strlchr(line, ve, ':');
-        if (colon == NULL) {
-            *detail = "a bad header line";
-            return NGX_ERROR;
-        }
-
-        nlen = colon - line;
-
-        for (v = colon + 1; v < ve && (*v == ' ' || *v == '\t'); v++) {
-            /* void */
-        }
-
-        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) {
-            ve--;
-        }
-
-        if (nlen == 7 && ngx_strncasecmp(line, (u_char *) "Upgrade", 7) == 0)
-        {
-            upgrade = (ve - v == 9
-                       && ngx_strncasecmp(v, (u_char *) "websocket", 9) == 0);
-
-        } else if (nlen == 10
-                   && ngx_strncasecmp(line, (u_char *) "Connection", 10)
-                      == 0)
-        {
-            connection = ngx_http_rtagent_ws_hs_has_token((char *) v,
-                                                          ve - v, "upgrade",
-                                                          7);
-
-        } else if (nlen == 20
-                   && ngx_strncasecmp(line,
-                                      (u_char *) "Sec-WebSocket-Accept", 20)
-                      == 0)
-        {
-            accept = (ve - v == NGX_HTTP_RTAGENT_WS_ACCEPT_LEN
-                      && ngx_memcmp(v, wsc->accept,
-                                    NGX_HTTP_RTAGENT_WS_ACCEPT_LEN) == 0);
-        }
-    }
-
-    if (!upgrade || !connection) {
-        *detail = "no Upgrade: websocket, Connection: upgrade";
-        return NGX_ERROR;
-    }
-
-    if (!accept) {
-        *detail = "a wrong Sec-WebSocket-Accept";
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 

@@ -12,6 +12,7 @@
 #include <speech/ngx_http_rtagent_speech_cloud.h>
 #include <speech/ngx_http_rtagent_ssml.h>
 #include <speech/ngx_http_rtagent_stt_openai_parse.h>
+#include <json/ngx_http_rtagent_json.h>
 
 
 static void *ngx_http_rtagent_speech_cloud_create_conf(ngx_conf_t *cf);
@@ -23,7 +24,11 @@ static char *ngx_http_rtagent_speech_ssml_post(ngx_conf_t *cf, void *post,
     void *data);
 
 
-/* a token is fetched again once this old (it lasts 10 minutes) */
+/*
+ * A token is fetched again once this old (it lasts 10 minutes), or once
+ * nine tenths of the lifetime its JWT claims (exp - iat) have passed,
+ * whichever comes first
+ */
 #define NGX_HTTP_RTAGENT_SPEECH_TOKEN_TTL  (9 * 60 * 1000)
 
 
@@ -31,12 +36,15 @@ struct ngx_http_rtagent_speech_token_s {
     u_char                        *token;        /* "Bearer ...", heap */
     size_t                         len;
     ngx_msec_t                     fetched;
+    ngx_msec_t                     life;         /* reused this long */
     ngx_http_rtagent_http_job_t   *job;
     ngx_queue_t                    waiters;
     ngx_http_rtagent_speech_cloud_conf_t  *scf;
 };
 
 
+static ngx_msec_t ngx_http_rtagent_speech_token_life(u_char *token,
+    size_t len);
 static void ngx_http_rtagent_speech_token_done(
     ngx_http_rtagent_http_job_t *job);
 
@@ -572,9 +580,7 @@ ngx_http_rtagent_speech_azure_token(ngx_http_rtagent_speech_cloud_conf_t *scf,
 
     t = scf->azure_tokens;
 
-    if (t->token && ngx_current_msec - t->fetched
-                    < NGX_HTTP_RTAGENT_SPEECH_TOKEN_TTL)
-    {
+    if (t->token && ngx_current_msec - t->fetched < t->life) {
         return NGX_OK;
     }
 
@@ -625,6 +631,71 @@ ngx_http_rtagent_speech_azure_token(ngx_http_rtagent_speech_cloud_conf_t *scf,
     w->waiting = 1;
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * How long a token is reused: the issueToken answer is a JWT whose claims
+ * (the part between the dots, base64url) say when it expires; what is not
+ * a JWT with exp after iat (or after now) gets the 9 minutes.
+ */
+
+static ngx_msec_t
+ngx_http_rtagent_speech_token_life(u_char *token, size_t len)
+{
+    u_char     *dot, *end;
+    int64_t     exp, iat;
+    ngx_str_t   src, dst;
+    yajl_val    claims, v;
+    ngx_msec_t  life;
+    u_char      buf[2048];
+
+    life = NGX_HTTP_RTAGENT_SPEECH_TOKEN_TTL;
+    end = token + len;
+
+    dot = ngx_strlchr(token, end, '.');
+    if (dot == NULL) {
+        return life;
+    }
+
+    src.data = dot + 1;
+    dot = ngx_strlchr(src.data, end, '.');
+    if (dot == NULL) {
+        return life;
+    }
+
+    src.len = dot - src.data;
+
+    if (ngx_base64_decoded_length(src.len) > sizeof(buf)) {
+        return life;
+    }
+
+    dst.data = buf;
+
+    if (ngx_decode_base64url(&dst, &src) != NGX_OK) {
+        return life;
+    }
+
+    claims = ngx_http_rtagent_json_parse((char *) dst.data, dst.len, 8,
+                                         NGX_HTTP_RTAGENT_JSON_TERSE,
+                                         NULL, 0);
+    if (claims == NULL) {
+        return life;
+    }
+
+    v = ngx_http_rtagent_json_get(claims, "exp", NULL);
+    exp = (v && YAJL_IS_INTEGER(v)) ? YAJL_GET_INTEGER(v) : 0;
+
+    v = ngx_http_rtagent_json_get(claims, "iat", NULL);
+    iat = (v && YAJL_IS_INTEGER(v)) ? YAJL_GET_INTEGER(v) : ngx_time();
+
+    yajl_tree_free(claims);
+
+    if (exp > iat && (exp - iat) < (int64_t) life / 1000 * 10 / 9) {
+        life = (ngx_msec_t) (exp - iat) * 900;
+    }
+
+    return life;
 }
 
 
@@ -692,6 +763,12 @@ ngx_http_rtagent_speech_token_done(ngx_http_rtagent_http_job_t *job)
             t->token = p;
             t->len = job->body.len + 7;
             t->fetched = ngx_current_msec;
+            t->life = ngx_http_rtagent_speech_token_life(job->body.data,
+                                                         job->body.len);
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "rtagent azure speech: a token for %M ms",
+                           t->life);
         }
     }
 

@@ -58,6 +58,10 @@ typedef struct {
     unsigned                                finished:1;
     unsigned                                waiting:1;     /* a token */
     unsigned                                first:1;       /* audio msg */
+    unsigned                                taken:1;       /* by the
+                                                              service */
+    unsigned                                retried:1;     /* reconnected */
+    unsigned                                unkept:1;      /* held full */
 
     ngx_http_rtagent_speech_token_waiter_t  waiter;
     ngx_event_t                             timer;
@@ -66,7 +70,12 @@ typedef struct {
     int16_t                                *resampled;
     size_t                                  resampled_max;
 
-    /* audio held while the connection waits for a token */
+    /*
+     * The turn's audio until the service has taken the turn (its first
+     * message of it): held while the connection waits for a token, and
+     * kept when sent, so that a connection the service closed before it
+     * took the turn is opened again and given all of it.
+     */
     u_char                                 *held;
     size_t                                  held_len;
     size_t                                  held_size;
@@ -98,6 +107,12 @@ static ngx_int_t ngx_http_rtagent_stt_azure_connect(
 static void ngx_http_rtagent_stt_azure_token(void *data,
     ngx_http_rtagent_speech_err_e err, const char *detail);
 static ngx_int_t ngx_http_rtagent_stt_azure_start(
+    ngx_http_rtagent_stt_azure_t *ctx);
+static ngx_int_t ngx_http_rtagent_stt_azure_replay(
+    ngx_http_rtagent_stt_azure_t *ctx);
+static ngx_int_t ngx_http_rtagent_stt_azure_hold(
+    ngx_http_rtagent_stt_azure_t *ctx, const u_char *pcm, size_t len);
+static void ngx_http_rtagent_stt_azure_unhold(
     ngx_http_rtagent_stt_azure_t *ctx);
 static ngx_int_t ngx_http_rtagent_stt_azure_text(
     ngx_http_rtagent_stt_azure_t *ctx, const char *path, const char *type,
@@ -252,6 +267,16 @@ ngx_http_rtagent_stt_azure_drop(ngx_http_rtagent_stt_azure_t *ctx)
         ngx_del_timer(&ctx->timer);
     }
 
+    ngx_http_rtagent_stt_azure_unhold(ctx);
+
+    ctx->active = 0;
+    ctx->finished = 0;
+}
+
+
+static void
+ngx_http_rtagent_stt_azure_unhold(ngx_http_rtagent_stt_azure_t *ctx)
+{
     if (ctx->held) {
         ngx_free(ctx->held);
         ctx->held = NULL;
@@ -259,8 +284,6 @@ ngx_http_rtagent_stt_azure_drop(ngx_http_rtagent_stt_azure_t *ctx)
 
     ctx->held_len = 0;
     ctx->held_size = 0;
-    ctx->active = 0;
-    ctx->finished = 0;
 }
 
 
@@ -284,6 +307,9 @@ ngx_http_rtagent_stt_azure_begin(ngx_http_rtagent_stt_t *stt)
 
     ctx->active = 1;
     ctx->first = 1;
+    ctx->taken = 0;
+    ctx->retried = 0;
+    ctx->unkept = 0;
     ctx->phrases_len = 0;
     ctx->confidence = -1;
     ctx->offset = -1;
@@ -329,10 +355,6 @@ ngx_http_rtagent_stt_azure_token(void *data,
 {
     ngx_http_rtagent_stt_azure_t  *ctx = data;
 
-    u_char    *held;
-    size_t     len;
-    ngx_uint_t finished;
-
     ctx->waiting = 0;
 
     if (err != NGX_HTTP_RTAGENT_SPEECH_OK) {
@@ -340,41 +362,39 @@ ngx_http_rtagent_stt_azure_token(void *data,
         return;
     }
 
+    if (ngx_http_rtagent_stt_azure_replay(ctx) != NGX_OK) {
+        ngx_http_rtagent_stt_azure_fail(ctx, NGX_HTTP_RTAGENT_SPEECH_INTERNAL,
+                                        "the connection did not start");
+    }
+}
+
+
+/* a new connection for the turn, given what it holds of the audio */
+
+static ngx_int_t
+ngx_http_rtagent_stt_azure_replay(ngx_http_rtagent_stt_azure_t *ctx)
+{
     if (ngx_http_rtagent_stt_azure_connect(ctx) != NGX_OK
         || ngx_http_rtagent_stt_azure_start(ctx) != NGX_OK)
     {
-        ngx_http_rtagent_stt_azure_fail(ctx, NGX_HTTP_RTAGENT_SPEECH_INTERNAL,
-                                        "the connection did not start");
-        return;
+        return NGX_ERROR;
     }
 
-    held = ctx->held;
-    len = ctx->held_len;
-    finished = ctx->finished;
+    ctx->first = 1;
 
-    ctx->held = NULL;
-    ctx->held_len = 0;
-    ctx->held_size = 0;
-    ctx->finished = 0;
-
-    if (held) {
-        if (ngx_http_rtagent_stt_azure_audio(ctx, held, len) != NGX_OK) {
-            ngx_free(held);
-            ngx_http_rtagent_stt_azure_fail(ctx,
-                                            NGX_HTTP_RTAGENT_SPEECH_INTERNAL,
-                                            "the audio was not sent");
-            return;
-        }
-
-        ngx_free(held);
-    }
-
-    if (finished
-        && ngx_http_rtagent_stt_azure_finish(ctx->stt) != NGX_OK)
+    if (ctx->held_len
+        && ngx_http_rtagent_stt_azure_audio(ctx, ctx->held, ctx->held_len)
+           != NGX_OK)
     {
-        ngx_http_rtagent_stt_azure_fail(ctx, NGX_HTTP_RTAGENT_SPEECH_INTERNAL,
-                                        "the audio was not ended");
+        return NGX_ERROR;
     }
+
+    if (ctx->finished) {
+        ctx->finished = 0;
+        return ngx_http_rtagent_stt_azure_finish(ctx->stt);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -675,9 +695,8 @@ static ngx_int_t
 ngx_http_rtagent_stt_azure_feed(ngx_http_rtagent_stt_t *stt,
     const u_char *pcm, size_t len)
 {
-    u_char                        *p;
     long                           n;
-    size_t                         max, samples, size;
+    size_t                         max, samples;
     ngx_http_rtagent_stt_azure_t  *ctx = stt->ctx;
 
     if (!ctx->active || ctx->finished) {
@@ -720,15 +739,33 @@ ngx_http_rtagent_stt_azure_feed(ngx_http_rtagent_stt_t *stt,
         return NGX_OK;
     }
 
-    if (!ctx->waiting) {
-        return ngx_http_rtagent_stt_azure_audio(ctx, pcm, len);
+    if (!ctx->waiting
+        && ngx_http_rtagent_stt_azure_audio(ctx, pcm, len) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    /* held until the token comes */
+    if (ctx->taken) {
+        return NGX_OK;
+    }
+
+    return ngx_http_rtagent_stt_azure_hold(ctx, pcm, len);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_stt_azure_hold(ngx_http_rtagent_stt_azure_t *ctx,
+    const u_char *pcm, size_t len)
+{
+    u_char  *p;
+    size_t   max, size;
+
     max = NGX_HTTP_RTAGENT_STT_AZURE_HELD_SEC * NGX_HTTP_RTAGENT_STT_AZURE_RATE
           * 2;
 
-    if (ctx->held_len + len > max) {
+    if (ctx->unkept || ctx->held_len + len > max) {
+        /* sent audio is lost to a reconnect; unsent, it is dropped */
+        ctx->unkept = 1;
         return NGX_OK;
     }
 
@@ -736,7 +773,7 @@ ngx_http_rtagent_stt_azure_feed(ngx_http_rtagent_stt_t *stt,
         size = ngx_max(ctx->held_size * 2, ctx->held_len + len);
         size = ngx_max(size, 64 * 1024);
 
-        p = ngx_alloc(size, stt->log);
+        p = ngx_alloc(size, ctx->stt->log);
         if (p == NULL) {
             return NGX_ERROR;
         }
@@ -870,6 +907,12 @@ ngx_http_rtagent_stt_azure_message(ngx_http_rtagent_wsc_t *wsc,
         return;
     }
 
+    if (!ctx->taken) {
+        /* the service has the turn: what it was sent need not be kept */
+        ctx->taken = 1;
+        ngx_http_rtagent_stt_azure_unhold(ctx);
+    }
+
     if (ngx_http_rtagent_usp_is(&msg, "turn.end")) {
         ngx_http_rtagent_stt_azure_end_turn(ctx);
         return;
@@ -980,6 +1023,7 @@ ngx_http_rtagent_stt_azure_closed(ngx_http_rtagent_wsc_t *wsc,
     ngx_http_rtagent_stt_azure_t  *ctx = ngx_http_rtagent_wsc_data(wsc);
 
     u_char                         *p, *q;
+    ngx_int_t                       rc;
     ngx_http_rtagent_speech_err_e   err;
     u_char                          buf[128];
 
@@ -990,6 +1034,52 @@ ngx_http_rtagent_stt_azure_closed(ngx_http_rtagent_wsc_t *wsc,
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->stt->log, 0,
                        "rtagent stt azure: closed between turns (%ui), "
                        "call: %V", code, ctx->stt->call_id);
+        return;
+    }
+
+    /*
+     * Closed (or cut) before the service took the turn: an idle
+     * connection it gave up as the turn began.  Once, the turn goes on a
+     * new connection with all its audio; the caller notices nothing.
+     */
+    if ((end == NGX_HTTP_RTAGENT_WSC_CLOSED
+         || end == NGX_HTTP_RTAGENT_WSC_NETWORK)
+        && !ctx->taken && !ctx->retried && !ctx->unkept && !ctx->waiting)
+    {
+        ctx->retried = 1;
+
+        ngx_log_error(NGX_LOG_INFO, ctx->stt->log, 0,
+                      "rtagent stt azure: closed before the turn was taken "
+                      "(%s, %ui), connecting again, call: %V",
+                      end == NGX_HTTP_RTAGENT_WSC_CLOSED ? "closed" : detail,
+                      code, ctx->stt->call_id);
+
+        if (ctx->scf->azure_tokens) {
+            ctx->waiter.handler = ngx_http_rtagent_stt_azure_token;
+            ctx->waiter.data = ctx;
+
+            rc = ngx_http_rtagent_speech_azure_token(ctx->scf,
+                                                     ctx->stt->loc_conf,
+                                                     &ctx->waiter);
+            if (rc == NGX_AGAIN) {
+                ctx->waiting = 1;
+                return;
+            }
+
+            if (rc != NGX_OK) {
+                ngx_http_rtagent_stt_azure_fail(ctx,
+                                                NGX_HTTP_RTAGENT_SPEECH_AUTH,
+                                                "no token");
+                return;
+            }
+        }
+
+        if (ngx_http_rtagent_stt_azure_replay(ctx) != NGX_OK) {
+            ngx_http_rtagent_stt_azure_fail(ctx,
+                                            NGX_HTTP_RTAGENT_SPEECH_INTERNAL,
+                                            "the connection did not start");
+        }
+
         return;
     }
 

@@ -58,6 +58,7 @@ sub _start {
         unless defined $line && $line =~ /"port":(\d+)/;
 
     $ENV{TEST_NGINX_SPEECH_PORT} = $1;
+    $ENV{TEST_NGINX_SPEECH_HOLD_PORT} = $1 if $line =~ /"hold_port":(\d+)/;
 
     if (@tls) {
         die "the speech mock has no TLS port\n"

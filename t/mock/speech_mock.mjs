@@ -8,7 +8,9 @@
 //   node speech_mock.mjs [--port N] [--cert server.pem --key server.key]
 //
 // prints one JSON line {"port":N} when it listens; with --cert also
-// "tls_port":M, the same routes over TLS (for wss://).
+// "tls_port":M, the same routes over TLS (for wss://); "hold_port":H is a
+// TCP port that takes connections and never says a byte (a TLS server
+// that never answers the hello).
 //
 // A request's behaviour comes from an optional path prefix
 // /m/<k=v,k=v,...>/ before the service's own path (the providers are
@@ -34,7 +36,8 @@
 //        X-Microsoft-OutputFormat raw-16khz- or raw-24khz-16bit-mono-pcm;
 //        User-Agent; SSML with <speak xml:lang> and <voice name>)
 //   POST .../sts/v1.0/issueToken                Azure token (the key in
-//        Ocp-Apim-Subscription-Key; answers "test-azure-token" as text)
+//        Ocp-Apim-Subscription-Key; answers "test-azure-token" as text;
+//        ttl=S: a JWT whose claims say it lasts S seconds, good as well)
 //   POST .../audio/speech                       OpenAI TTS (JSON, pcm)
 //   POST .../audio/transcriptions               OpenAI STT (multipart)
 //        Both: "Authorization: Bearer test-openai-key", or with the path
@@ -50,6 +53,11 @@
 //        detailed phrase (NBest[0], Confidence 0.93), speech.endDetected,
 //        turn.end.  code=C refuses the upgrade with C; nomatch=1 /
 //        silence=1 answer a NoMatch / InitialSilenceTimeout phrase;
+//        partial=N sends a hypothesis (the text's first three words) at
+//        the turn's Nth audio message, while the audio still comes;
+//        slow=MS answers the end of the audio MS later;
+//        early=N closes (1000) the first N connections at the turn's
+//        speech.context, before taking it (no turn.start);
 //        close=1 closes (1011) after turn.start; bye=1 closes (1000)
 //        after turn.end; hang=1 answers nothing after the audio; stall=1
 //        never answers the upgrade.  The record: the upgrade's path and headers, then
@@ -64,6 +72,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 
 const args = Object.fromEntries(
@@ -77,6 +86,10 @@ const AZURE_TOKEN = 'test-azure-token';
 const OPENAI_KEY = 'test-openai-key';
 
 const keys = new Map();
+const issued = new Set();      // JWTs of ttl=S, good as AZURE_TOKEN
+
+const bearerOk = (h) => h === `Bearer ${AZURE_TOKEN}`
+    || (h?.startsWith('Bearer ') && issued.has(h.slice(7)));
 
 function state(key) {
     if (!keys.has(key)) {
@@ -238,6 +251,16 @@ const routes = {
             return reply(res, 401, '');
         }
         if (o.code) return reply(res, Number(o.code), '');
+        if (o.ttl) {
+            // a JWT as the service issues, claiming a lifetime of ttl s
+            const b64 = (j) => Buffer.from(JSON.stringify(j)).toString('base64url');
+            const now = Math.floor(Date.now() / 1000);
+            const jwt = `${b64({ alg: 'none', typ: 'JWT' })}.`
+                + `${b64({ region: 'mock', iat: now,
+                           exp: now + Number(o.ttl) })}.c2ln`;
+            issued.add(jwt);
+            return reply(res, 200, jwt, 'application/jwt; charset=us-ascii');
+        }
         return reply(res, 200, AZURE_TOKEN, 'application/jwt; charset=us-ascii');
     },
 
@@ -245,7 +268,7 @@ const routes = {
         const body = (await readBody(req)).toString();
         lines.push(`body=${body}`);
         const auth = req.headers['ocp-apim-subscription-key'] === AZURE_KEY
-            || req.headers.authorization === `Bearer ${AZURE_TOKEN}`;
+            || bearerOk(req.headers.authorization);
         if (!auth) return reply(res, 401, '');
         if (req.headers['content-type'] !== 'application/ssml+xml') {
             return reply(res, 415, '');
@@ -443,6 +466,7 @@ function sttAzure(ws, o, st, lines) {
     };
 
     ws.on('message', (data, binary) => {
+        if (ws.readyState !== ws.OPEN) return;    // what crossed our close
         const m = uspParse(Buffer.from(data), binary);
         if (!m) return bad('no header end');
         const path = m.h.path;
@@ -459,6 +483,12 @@ function sttAzure(ws, o, st, lines) {
         if (!/^[0-9A-F]{32}$/i.test(rid)) return bad(`request id of ${path}`);
         if (path === 'speech.context') {
             if (configs !== 1) bad(`speech.config sent ${configs} times`);
+            if (st.conns <= Number(o.early ?? 0)) {
+                // gone as the turn begins, before it is taken
+                lines.push(`early.closed=${st.conns}`);
+                ws.close(1000, 'idle');
+                return;
+            }
             let ctx;
             try { ctx = JSON.parse(m.body); } catch { return bad('context'); }
             turn = { rid, msgs: 0, bytes: 0, format: ctx?.phraseOutput?.format };
@@ -481,6 +511,13 @@ function sttAzure(ws, o, st, lines) {
         if (m.h['content-type'] !== undefined) bad('type on a later chunk');
         if (m.body.length > 0) {
             turn.bytes += m.body.length;
+            if (turn.msgs === Number(o.partial)) {
+                // recognised while the caller still talks
+                const said = o.text ? decodeURIComponent(o.text) : 'heard';
+                send('speech.hypothesis', JSON.stringify({
+                    Text: said.split(' ').slice(0, 3).join(' '),
+                    Offset: 100000, Duration: turn.bytes * 10000 / 32 }));
+            }
             return;
         }
         // the end of the turn's audio
@@ -488,6 +525,18 @@ function sttAzure(ws, o, st, lines) {
             ws.on('close', () => st.aborted++);
             return;
         }
+        if (o.slow) {
+            // the service takes its time; a client that goes meanwhile
+            // (it gave the turn up) gets nothing
+            ws.on('close', () => st.aborted++);
+            setTimeout(answer, Number(o.slow), turn);
+            return;
+        }
+        answer(turn);
+    });
+
+    function answer(turn) {
+        if (ws.readyState !== ws.OPEN) return;
         const ms = Math.round(turn.bytes / 32);
         lines.push(`conns=${st.conns}`, `usp.configs=${configs}`,
                    `usp.format=${turn.format}`,
@@ -518,7 +567,7 @@ function sttAzure(ws, o, st, lines) {
                     + `X-Timestamp: ${new Date().toISOString()}\r\n\r\n`);
         }
         if (o.bye) ws.close(1000, 'bye');
-    });
+    }
 }
 
 function refuse(socket, code) {
@@ -547,7 +596,7 @@ function upgrade(req, socket, head) {
     const lines = [`path=${url.pathname}${url.search}`, ...headerLines(req)];
     st.last = lines;
     const auth = req.headers['ocp-apim-subscription-key'] === AZURE_KEY
-        || req.headers.authorization === `Bearer ${AZURE_TOKEN}`;
+        || bearerOk(req.headers.authorization);
     if (!auth) return refuse(socket, 401);
     if (o.times !== undefined && st.hits > Number(o.times)) delete o.code;
     if (o.code) return refuse(socket, Number(o.code));
@@ -569,10 +618,18 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 30000;
 server.on('upgrade', upgrade);
 
+const hold = net.createServer((s) => {
+    s.on('data', () => {});
+    s.on('error', () => {});
+});
+
 function listening() {
     const out = { port: server.address().port };
     if (tls) out.tls_port = tls.address().port;
-    process.stdout.write(JSON.stringify(out) + '\n');
+    hold.listen(0, '127.0.0.1', () => {
+        out.hold_port = hold.address().port;
+        process.stdout.write(JSON.stringify(out) + '\n');
+    });
 }
 
 let tls = null;
@@ -585,7 +642,8 @@ if (args.cert) {
     tls.on('upgrade', upgrade);
 }
 
-server.listen(Number(args.port ?? 0), '127.0.0.1', () => {
+// a deep backlog: bench/speech-turns opens 1,000 calls' STT at once
+server.listen(Number(args.port ?? 0), '127.0.0.1', 4096, () => {
     if (!tls) return listening();
     tls.listen(0, '127.0.0.1', listening);
 });
