@@ -62,6 +62,9 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_multipart.c \
                src/speech/ngx_http_rtagent_stt_openai_parse.c \
                src/speech/ngx_http_rtagent_usp.c
+# the LLM engine's codecs (src/llm): SSE and chat completions
+CODEC_SRCS  += src/llm/ngx_http_rtagent_sse.c \
+               src/llm/ngx_http_rtagent_chat.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -78,6 +81,8 @@ FUZZ_SEEDS.fuzz_acs_events := $(FIXTURES)/eventgrid_*.json \
                               $(FIXTURES)/callback_*.json
 # a message up to the 64 KiB limit, in fragments with their headers
 FUZZ_MAX_LEN.fuzz_ws_frames := 72000
+# the recorded chat streams whole (the largest is 7.7 KB)
+FUZZ_MAX_LEN.fuzz_chat := 12000
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
