@@ -51,6 +51,7 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/audio/ngx_http_rtagent_vad.c \
                src/agent/ngx_http_rtagent_agent_def.c \
                src/agent/ngx_http_rtagent_agent_data.c \
+               src/agent/ngx_http_rtagent_tool_template.c \
                src/io/ngx_http_rtagent_retry_after.c \
                src/audio/ngx_http_rtagent_resample.c \
                src/speech/ngx_http_rtagent_sentence.c

@@ -206,6 +206,22 @@ const routes = {
         req.socket.destroy();
     },
 
+    // the request as JSON (the tool store's http tools): method, url as
+    // sent (still percent-encoded), headers, body, and the body parsed
+    '/json'(req, res, q) {
+        const pieces = [];
+        req.on('data', (d) => pieces.push(d));
+        req.on('end', () => {
+            const body = Buffer.concat(pieces).toString();
+            let json = null;
+            try { json = JSON.parse(body); } catch (e) { json = null; }
+            res.writeHead(Number(q.get('code') ?? 200),
+                          { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ method: req.method, url: req.url,
+                                     headers: req.headers, body, json }));
+        });
+    },
+
     '/big'(req, res, q) {
         reply(res, 200, 'b'.repeat(Number(q.get('size') ?? 1024)));
     },

@@ -57,6 +57,16 @@
  *       op=count                        ..._control_count {"action":"ping"}
  *       op=dedupe                       ..._dedupe (id is the event's), 24 h
  *     Arguments are taken as they are in the URL (not unescaped).
+ *
+ *   rtagent_test_tool;     POST /tool?agent=A&tool=T[&call=ID][&cancel=MS]
+ *                          with the arguments (JSON) as the body: runs the
+ *                          tool store's tool T as agent A would and replies
+ *                          {"rc":"ok"|"error"|"declined","act":"none"|
+ *                          "transfer"|"end","target":"...","result":...};
+ *                          with cancel, the tool is cancelled MS ms after
+ *                          its start and the reply is {"rc":"cancelled"}.
+ *                          done() logs "rtagent test: tool done, call:ID".
+ *                          The body must fit client_body_buffer_size.
  */
 
 
@@ -69,6 +79,7 @@
 #include <ngx_http_rtagent_module.h>
 #include <io/ngx_http_rtagent_http.h>
 #include <store/ngx_http_rtagent_store.h>
+#include <agent/ngx_http_rtagent_tools.h>
 
 
 #define NGX_HTTP_RTAGENT_TEST_NO_CANCEL   0
@@ -147,6 +158,7 @@ static ngx_int_t ngx_http_rtagent_test_fetch_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_test_fanout_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_test_stats_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtagent_test_store_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtagent_test_tool_handler(ngx_http_request_t *r);
 
 
 static ngx_command_t  ngx_http_rtagent_test_commands[] = {
@@ -178,6 +190,13 @@ static ngx_command_t  ngx_http_rtagent_test_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_rtagent_test_store_handler },
+
+    { ngx_string("rtagent_test_tool"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_rtagent_test_set,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_rtagent_test_tool_handler },
 
     { ngx_string("rtagent_test_exit_fetch"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -1599,4 +1618,225 @@ ngx_http_rtagent_test_store_handler(ngx_http_request_t *r)
 
     return ngx_http_rtagent_test_reply(r, NGX_HTTP_OK, (u_char *) "error\n",
                                        6);
+}
+
+
+/* rtagent_test_tool */
+
+typedef struct {
+    ngx_http_request_t            *r;
+    ngx_http_rtagent_tool_call_t   tc;
+    ngx_str_t                      call_id;
+    ngx_msec_t                     cancel;
+    ngx_http_rtagent_timer_t       timer;
+    unsigned                       running:1;
+} ngx_http_rtagent_test_tool_t;
+
+
+static void
+ngx_http_rtagent_test_tool_json(ngx_http_request_t *r, ngx_str_t *json)
+{
+    ngx_int_t  rc;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = json->len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_rtagent_test_finalize(r, rc);
+        return;
+    }
+
+    ngx_http_rtagent_test_finalize(r, ngx_http_rtagent_test_send(r,
+                                          json->data, json->len, 1));
+}
+
+
+static void
+ngx_http_rtagent_test_tool_done(ngx_http_rtagent_tool_call_t *tc)
+{
+    ngx_http_rtagent_test_tool_t *t = tc->data;
+
+    u_char              *p;
+    size_t               len;
+    ngx_str_t            json;
+    ngx_http_request_t  *r;
+
+    static const char  *acts[] = { "none", "transfer", "end" };
+
+    r = t->r;
+    t->running = 0;
+
+    if (t->timer.event.timer_set) {
+        ngx_del_timer(&t->timer.event);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "rtagent test: tool done, call:%V", &t->call_id);
+
+    len = sizeof("{\"rc\":\"error\",\"act\":\"transfer\",\"target\":\"\","
+                 "\"result\":}") + tc->target.len + tc->result.len;
+
+    json.data = ngx_pnalloc(r->pool, len);
+    if (json.data == NULL) {
+        ngx_http_rtagent_test_finalize(r, NGX_ERROR);
+        return;
+    }
+
+    p = ngx_snprintf(json.data, len, "{\"rc\":\"%s\",\"act\":\"%s\","
+                     "\"target\":\"%V\",\"result\":%V}",
+                     tc->rc == NGX_OK ? "ok" : "error",
+                     acts[tc->act <= 2 ? tc->act : 0], &tc->target,
+                     &tc->result);
+    json.len = p - json.data;
+
+    ngx_http_rtagent_test_tool_json(r, &json);
+}
+
+
+static void
+ngx_http_rtagent_test_tool_cancel(ngx_event_t *ev)
+{
+    ngx_http_rtagent_timer_t      *timer = ev->data;
+    ngx_http_rtagent_test_tool_t  *t = timer->data;
+
+    ngx_str_t  json = ngx_string("{\"rc\":\"cancelled\"}");
+
+    ngx_http_rtagent_tool_cancel(&t->tc);
+    t->running = 0;
+
+    ngx_log_error(NGX_LOG_INFO, t->r->connection->log, 0,
+                  "rtagent test: tool cancelled, call:%V", &t->call_id);
+
+    ngx_http_rtagent_test_tool_json(t->r, &json);
+}
+
+
+/* the client went away: the tool must not answer into a freed pool */
+static void
+ngx_http_rtagent_test_tool_gone(void *data)
+{
+    ngx_http_rtagent_test_tool_t  *t = data;
+
+    if (t->running) {
+        ngx_http_rtagent_tool_cancel(&t->tc);
+        t->running = 0;
+    }
+
+    if (t->timer.event.timer_set) {
+        ngx_del_timer(&t->timer.event);
+    }
+}
+
+
+static void
+ngx_http_rtagent_test_tool_body(ngx_http_request_t *r)
+{
+    u_char                        *p;
+    size_t                         len;
+    ngx_int_t                      rc;
+    ngx_str_t                      value, json;
+    ngx_chain_t                   *cl;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_rtagent_test_tool_t  *t;
+
+    t = ngx_pcalloc(r->pool, sizeof(ngx_http_rtagent_test_tool_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (t == NULL || cln == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    t->r = r;
+    cln->handler = ngx_http_rtagent_test_tool_gone;
+    cln->data = t;
+
+    len = 0;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        if (cl->buf->in_file) {
+            ngx_http_finalize_request(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
+            return;
+        }
+
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    t->tc.args.data = ngx_pnalloc(r->pool, len + 1);
+    if (t->tc.args.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = t->tc.args.data;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    t->tc.args.len = len;
+
+    if (ngx_http_arg(r, (u_char *) "agent", 5, &t->tc.agent) != NGX_OK
+        || ngx_http_arg(r, (u_char *) "tool", 4, &t->tc.name) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_BAD_REQUEST);
+        return;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "call", 4, &t->call_id) == NGX_OK) {
+        t->tc.call_id = &t->call_id;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "cancel", 6, &value) == NGX_OK) {
+        t->cancel = ngx_atoi(value.data, value.len);
+    }
+
+    t->tc.pool = r->pool;
+    t->tc.log = r->connection->log;
+    t->tc.done = ngx_http_rtagent_test_tool_done;
+    t->tc.data = t;
+
+    rc = ngx_http_rtagent_tool_run(&t->tc);
+
+    if (rc == NGX_DECLINED) {
+        ngx_str_set(&json, "{\"rc\":\"declined\"}");
+        ngx_http_rtagent_test_tool_json(r, &json);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    t->running = 1;
+
+    if (t->cancel && t->cancel != (ngx_msec_t) NGX_ERROR) {
+        ngx_http_rtagent_timer_init(&t->timer,
+                                    ngx_http_rtagent_test_tool_cancel, t,
+                                    r->connection->log);
+        ngx_add_timer(&t->timer.event, t->cancel);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_test_tool_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_rtagent_test_tool_body);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
 }

@@ -1,0 +1,158 @@
+# The tool store's templates are compiled when nginx reads its
+# configuration: a bad template, or a header from an environment variable
+# that is not set, stops nginx -t with the file, the line and the field
+# named; good ones load.
+
+use FindBin;
+use lib "$FindBin::Bin/helpers";
+use Test::Nginx::Socket 'no_plan';
+
+$ENV{RTAGENT_TOOLS_TEST_KEY} = 'k3y';
+delete $ENV{RTAGENT_TOOLS_UNSET};
+
+repeat_each(1);
+no_shuffle();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => '') unless defined $block->config;
+    $block->set_value(http_config => "rtagent_agents html/a;\n"
+                                   . "rtagent_entry_agent front;\n")
+        unless defined $block->http_config;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: good templates load, the shipped example's included
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: weather
+    description: The weather.
+    http:
+      url: https://api.example.com/v1/{zip}?units={units}
+      headers:
+        X-Key: env:RTAGENT_TOOLS_TEST_KEY
+        X-Both: "{env:RTAGENT_TOOLS_TEST_KEY}/{call_id}"
+  - name: post
+    description: A JSON body.
+    http:
+      method: POST
+      url: https://api.example.com/v1/items
+      body: '{"a": "{a}", "b": {b}, "c": [{c}, "x{c}y"], "d": {"e": "{{e}}"}}'
+  - name: note
+    description: A redis tool.
+    redis:
+      command: [HSET, "rtagent:notes:{{call_id}}", "{agent}", "{note}"]
+--- config
+location = /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body
+ok
+--- no_error_log
+[emerg]
+
+
+
+=== TEST 2: a placeholder in the host
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: weather
+    description: The weather.
+    http:
+      url: https://{host}.example.com/v1
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*rtagent_agents: \S+/html/a/front\.yaml:9: tools\[0\]\.http\.url: a placeholder in the URL's host: the host must be written out}
+
+
+
+=== TEST 3: not an http URL
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: weather
+    description: The weather.
+    http:
+      url: "{base}/v1"
+--- must_die
+--- error_log eval
+qr{rtagent_agents: \S+/front\.yaml:9: tools\[0\]\.http\.url: not an http:// or https:// URL}
+
+
+
+=== TEST 4: a body that is not JSON once filled
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: ok_first
+    description: Fine.
+    redis:
+      command: [GET, "x"]
+  - name: post
+    description: A JSON body.
+    http:
+      method: POST
+      url: https://api.example.com/v1/items
+      body: '{"a": {a} {b}}'
+--- must_die
+--- error_log eval
+qr{rtagent_agents: \S+/front\.yaml:15: tools\[1\]\.http\.body: not a JSON template \(malformed JSON: }
+
+
+
+=== TEST 5: a header from an environment variable that is not set
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: weather
+    description: The weather.
+    http:
+      url: https://api.example.com/v1
+      headers:
+        Authorization: env:RTAGENT_TOOLS_UNSET
+--- must_die
+--- error_log eval
+qr{rtagent_agents: \S+/front\.yaml:11: tools\[0\]\.http\.headers: the environment variable "RTAGENT_TOOLS_UNSET" is not set}
+
+
+
+=== TEST 6: a space in the URL
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: weather
+    description: The weather.
+    http:
+      url: "https://api.example.com/v1?q=a b"
+--- must_die
+--- error_log eval
+qr{tools\[0\]\.http\.url: a space, control or non-ASCII byte in the URL}
