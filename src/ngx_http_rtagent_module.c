@@ -32,6 +32,7 @@ static ngx_int_t ngx_http_rtagent_init_process(ngx_cycle_t *cycle);
 static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
     { ngx_string("echo"), NGX_HTTP_RTAGENT_ENGINE_ECHO },
     { ngx_string("say_back"), NGX_HTTP_RTAGENT_ENGINE_SAY_BACK },
+    { ngx_string("llm"), NGX_HTTP_RTAGENT_ENGINE_LLM },
     { ngx_null_string, 0 }
 };
 

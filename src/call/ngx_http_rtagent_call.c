@@ -174,6 +174,7 @@ static void ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
 
 
 extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back;
+extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_llm_responder;
 extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_local;
 
 static ngx_str_t  ngx_http_rtagent_call_apology_text =
@@ -245,17 +246,21 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+    if ((conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM)
         && (conf->stt.provider == NULL || conf->tts.provider == NULL))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "rtagent_engine say_back needs rtagent_stt and "
-                           "rtagent_tts");
+                           "rtagent_engine %s needs rtagent_stt and "
+                           "rtagent_tts",
+                           conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM
+                           ? "llm" : "say_back");
         return NGX_CONF_ERROR;
     }
 
     /* the apology is said by the local TTS, whatever the location's is */
-    if (conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+    if ((conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM)
         && conf->tts.provider != &ngx_http_rtagent_tts_local
         && ngx_http_rtagent_tts_local.configure(cf) != NGX_CONF_OK)
     {
@@ -338,7 +343,8 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
         return NGX_ERROR;
     }
 
-    if (call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+    if ((call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
+         || call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM)
         && ngx_http_rtagent_call_speech_open(call) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1020,7 +1026,9 @@ ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
     call->turn.on_text = ngx_http_rtagent_call_turn_text;
     call->turn.on_done = ngx_http_rtagent_call_turn_done;
     call->turn.data = call;
-    call->turn.responder = &ngx_http_rtagent_say_back;
+    call->turn.responder =
+        call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM
+        ? &ngx_http_rtagent_llm_responder : &ngx_http_rtagent_say_back;
 
     call->speech = 1;
 

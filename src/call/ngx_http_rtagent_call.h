@@ -25,7 +25,8 @@
 /* what answers a caller's utterances (rtagent_engine) */
 typedef enum {
     NGX_HTTP_RTAGENT_ENGINE_ECHO = 1,
-    NGX_HTTP_RTAGENT_ENGINE_SAY_BACK       /* STT, a responder, TTS */
+    NGX_HTTP_RTAGENT_ENGINE_SAY_BACK,      /* STT, a responder, TTS */
+    NGX_HTTP_RTAGENT_ENGINE_LLM            /* the same, the LLM engine */
 } ngx_http_rtagent_engine_e;
 
 
