@@ -88,6 +88,7 @@ my %script = (
     barge  => 'key=s-barge,stream=say,delay=150,'
               . 'text=one%20two%20three%20four%20five%20six%20seven%20eight',
     down   => 'key=s-down,code=500',
+    budget => 'key=s-budget,stream=say',
 );
 
 my $http = '';
@@ -98,6 +99,7 @@ for my $s (sort keys %script) {
     $server .= "location = /$s { rtagent_llm_route $s;"
              . " rtagent_llm_max_tool_rounds 3;"
              . " rtagent_tool_filler_after 300ms;"
+             . ($s eq 'budget' ? ' rtagent_llm_context_budget 100;' : '')
              . " rtagent_test_llm_turns; }\n";
 }
 
@@ -171,6 +173,18 @@ like($t->[0], qr/\| ok$/, 'a resumed call answers');
 $rec = rec('s-greet');
 like($rec, qr/^msg\.1=user:Earlier words\nmsg\.2=assistant:Earlier reply\nmsg\.3=user:Again$/m,
      'the stored context comes before the new words');
+
+# the token budget: bytes / 4 a token, 4 a message; the newest entries go
+my ($e1, $e2, $e3) = map { "$_ " . ('x' x 198) } qw(a1 b2 c3);
+redis($r, 'RPUSH', 'rtagent:call:{c-budget}:context',
+      map { encode_json({ agent => 'front', role => 'agent', text => $_ }) }
+          $e1, $e2, $e3);
+$t = turns('budget', 'c-budget', ['Now']);
+like($t->[0], qr/\| ok$/, 'a turn with a long context answers');
+$rec = rec('s-budget');
+like($rec, qr/^msg\.0=system:You verify callers\.\nmsg\.1=assistant:c3 x+\nmsg\.2=user:Now$/m,
+     'only what fits rtagent_llm_context_budget 100: the newest entry');
+unlike($rec, qr/a1 x|b2 x/, 'the older entries are left out');
 
 # ---- a tool round -----------------------------------------------------------
 
