@@ -25,6 +25,10 @@
 //   stall=1      send the headers, then nothing (no first token)
 //   hang=1       never answer
 //   close=N      drop the connection after N events (a cut stream)
+//   cycle=1      lists go round (item i mod length) instead of repeating
+//                the last; cycle=tool: the second item when the last
+//                message is a tool result, else the first (for benchmarks:
+//                a tool round every turn, whatever the concurrency)
 // Service routes (POST):
 //   .../chat/completions                "Authorization: Bearer
 //        test-openai-key"; or .../openai/deployments/<d>/chat/completions
@@ -80,10 +84,12 @@ function reply(res, code, body, type = 'text/plain', headers = {}) {
     res.end(body);
 }
 
+let cycle = false;
+
 function pick(v, i) {
     if (v === undefined) return undefined;
     const list = String(v).split('+');
-    return list[Math.min(i, list.length - 1)];
+    return cycle ? list[i % list.length] : list[Math.min(i, list.length - 1)];
 }
 
 function chunk(delta, finish = null) {
@@ -155,7 +161,7 @@ function describe(json) {
 }
 
 async function chat(req, res, o, st, url, lines) {
-    const i = st.hits - 1;
+    let i = st.hits - 1;
     let body = '';
     for await (const c of req) body += c;
     lines.push(`body=${body}`);
@@ -181,6 +187,9 @@ async function chat(req, res, o, st, url, lines) {
             message: `bad JSON: ${e.message}` } }), 'application/json');
     }
     lines.push(...describe(json));
+    if (o.cycle === 'tool') {
+        i = json.messages?.at(-1)?.role === 'tool' ? 1 : 0;
+    }
     if (!Array.isArray(json.messages) || json.stream !== true) {
         return reply(res, 400, JSON.stringify({ error: {
             message: 'messages and stream:true expected' } }),
@@ -258,6 +267,7 @@ async function handle(req, res) {
 
     const st = state(o.key ?? '-');
     st.hits++;
+    cycle = o.cycle === '1';
     const lines = [`path=${url.pathname}${url.search}`,
                    ...Object.keys(req.headers).sort()
                        .map((k) => `h.${k}=${req.headers[k]}`)];
