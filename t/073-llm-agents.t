@@ -89,6 +89,9 @@ my %script = (
               . 'text=one%20two%20three%20four%20five%20six%20seven%20eight',
     down   => 'key=s-down,code=500',
     budget => 'key=s-budget,stream=say',
+    cap    => 'key=s-cap,stream=call+say,name=verify_identity,'
+              . 'args=%7B%22policy%22%3A%2212345678%22%2C%22zip%22%3A%2260614%22%7D,'
+              . 'text=Ok.',
 );
 
 my $http = '';
@@ -100,6 +103,7 @@ for my $s (sort keys %script) {
              . " rtagent_llm_max_tool_rounds 3;"
              . " rtagent_tool_filler_after 300ms;"
              . ($s eq 'budget' ? ' rtagent_llm_context_budget 100;' : '')
+             . ($s eq 'cap' ? ' rtagent_llm_tool_result_max 16;' : '')
              . " rtagent_test_llm_turns; }\n";
 }
 
@@ -198,6 +202,12 @@ like($rec, qr/^msg\.3=tool:\[call_mock_0\]:\{[^\n]*"verified":"yes"[^\n]*"name":
      "and the tool store's result for it");
 is(scalar(() = rec('s-tool') =~ /^hits=2/mg), 1, 'two requests in the turn');
 
+# a result over rtagent_llm_tool_result_max is cut, and says so
+$t = turns('cap', 'c-cap', ['My policy is 12345678, zip 60614']);
+like($t->[0], qr/\| ok$/, 'a turn with a big tool result answers');
+like(rec('s-cap', 2), qr/^msg\.3=tool:\[call_mock_0\]:(.{16})\.\.\.\(cut\)$/m,
+     'the result is cut at 16 bytes');
+
 # ---- a handoff ------------------------------------------------------------
 
 $t = turns('hand', 'c-hand', ['I had a car accident', 'It was yesterday']);
@@ -271,12 +281,14 @@ is($t->[0], '1 caller: Connecting~ you. | after=transfer target=queue:front | ok
 # ---- barge-in: the unspoken rest stays out of the context -------------------
 
 $t = turns('barge', 'c-barge', ['Tell me a long story', 'Stop'], 'cancel=1:500');
-like($t->[0], qr/^1 caller: one~ two~ three.* \| cancelled$/, 'the turn is cancelled mid-reply');
+my ($heard) = $t->[0] =~ /^1 caller: (one~ .*?) \| after=listen target= \| cancelled$/;
+ok(defined $heard, 'the turn is cancelled mid-reply') or diag $t->[0];
 ok(!grep({ $_ eq 'late' } @$t), 'no callback after the cancel');
+$heard =~ s/~//g if defined $heard;
 $rec = rec('s-barge', 2);
 my ($partial) = $rec =~ /^msg\.2=assistant:(.*)$/m;
-like($partial, qr/^one two three/, 'the next request has what was said');
-unlike($partial, qr/eight/, 'not the unspoken rest');
+is($partial, $heard, 'the next request has what was handed to the session');
+unlike($partial // '', qr/eight/, 'not the unspoken rest');
 like($rec, qr/^msg\.3=user:Stop$/m, "then the caller's words");
 
 diag error_log($n) if $ENV{T073_LOG};

@@ -43,6 +43,8 @@ ngx_http_rtagent_llm_start(ngx_http_rtagent_llm_req_t *req)
     req->next = 0;
     req->job = NULL;
     req->running = 0;
+    req->cancelled = 0;
+    req->feeding = 0;
 
     req->rt = ngx_http_rtagent_llm_route(&req->route);
 
@@ -88,11 +90,13 @@ ngx_http_rtagent_llm_cancel(ngx_http_rtagent_llm_req_t *req)
         ngx_delete_posted_event(&req->finish);
     }
 
-    if (req->chat_init) {
+    /* cancelled by on_text from inside the decoder: it frees on return */
+    if (req->chat_init && !req->feeding) {
         ngx_http_rtagent_chat_free(&req->chat);
         req->chat_init = 0;
     }
 
+    req->cancelled = 1;
     req->running = 0;
 }
 
@@ -388,6 +392,7 @@ static void
 ngx_http_rtagent_llm_on_data(ngx_http_rtagent_http_job_t *job, u_char *data,
     size_t len)
 {
+    int                          rc;
     size_t                       n;
     ngx_http_rtagent_llm_req_t  *req = job->data;
 
@@ -403,7 +408,21 @@ ngx_http_rtagent_llm_on_data(ngx_http_rtagent_http_job_t *job, u_char *data,
         return;
     }
 
-    if (ngx_http_rtagent_chat_feed(&req->chat, (char *) data, len) != 0) {
+    req->feeding = 1;
+    rc = ngx_http_rtagent_chat_feed(&req->chat, (char *) data, len);
+    req->feeding = 0;
+
+    if (req->cancelled) {
+        /* on_text cancelled the request: nothing more of it runs */
+        if (req->chat_init) {
+            ngx_http_rtagent_chat_free(&req->chat);
+            req->chat_init = 0;
+        }
+
+        return;
+    }
+
+    if (rc != 0) {
         /*
          * A bad stream or an error event: the job goes at once (from
          * inside libcurl, cancel is deferred), the end is posted.

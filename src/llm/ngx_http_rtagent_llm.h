@@ -132,6 +132,8 @@ struct ngx_http_rtagent_llm_req_s {
     unsigned                      chat_init:1;
     unsigned                      running:1;
     unsigned                      stream_failed:1;
+    unsigned                      feeding:1;     /* inside chat_feed */
+    unsigned                      cancelled:1;
 };
 
 

@@ -70,6 +70,7 @@ struct ngx_http_rtagent_llm_ctx_s {
     ngx_uint_t                      tc_mask;     /* which of them */
     ngx_http_rtagent_timer_t        filler;
     ngx_event_t                     posted;
+    ngx_str_t                       line;        /* said without a model */
     const char                     *posted_err;
     ngx_int_t                       posted_rc;
 
@@ -117,7 +118,6 @@ const ngx_http_rtagent_responder_t  ngx_http_rtagent_llm_responder = {
 static ngx_int_t
 ngx_http_rtagent_llm_resp_start(ngx_http_rtagent_turn_t *turn)
 {
-    ngx_str_t                    s;
     ngx_http_rtagent_llm_ctx_t  *ctx;
 
     ctx = turn->ctx;
@@ -167,31 +167,25 @@ ngx_http_rtagent_llm_resp_start(ngx_http_rtagent_turn_t *turn)
         return NGX_ERROR;
     }
 
+    /* a line without the model: said from a posted event, as every
+     * callback (none from inside start()) */
+    ctx->line.len = 0;
+
     switch (turn->kind) {
 
     case NGX_HTTP_RTAGENT_TURN_GREETING:
-        s.data = ctx->agent->def->greeting.data;
-        s.len = ctx->agent->def->greeting.len;
-
-        if (s.len) {
-            ngx_http_rtagent_llm_say(ctx, s.data, s.len);
-            (void) ngx_http_rtagent_llm_remember(ctx,
-                                               NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
-                                               s.data, s.len);
-        }
-
+        ctx->line.data = ctx->agent->def->greeting.data;
+        ctx->line.len = ctx->agent->def->greeting.len;
         ngx_http_rtagent_llm_post(ctx, NGX_OK, NULL);
         return NGX_OK;
 
     case NGX_HTTP_RTAGENT_TURN_REPROMPT:
-        ngx_str_set(&s, "Are you still there?");
-        ngx_http_rtagent_llm_say(ctx, s.data, s.len);
+        ngx_str_set(&ctx->line, "Are you still there?");
         ngx_http_rtagent_llm_post(ctx, NGX_OK, NULL);
         return NGX_OK;
 
     case NGX_HTTP_RTAGENT_TURN_GOODBYE:
-        ngx_str_set(&s, "I cannot hear you. Goodbye.");
-        ngx_http_rtagent_llm_say(ctx, s.data, s.len);
+        ngx_str_set(&ctx->line, "I cannot hear you. Goodbye.");
         turn->after = NGX_HTTP_RTAGENT_TURN_AFTER_END;
         ngx_http_rtagent_llm_post(ctx, NGX_OK, NULL);
         return NGX_OK;
@@ -963,7 +957,22 @@ ngx_http_rtagent_llm_end_posted(ngx_event_t *ev)
         return;
     }
 
-    /* a line said from start(): its text went already, without a model */
+    /* a line without the model; the greeting goes into the context */
+    if (ctx->line.len) {
+        ngx_http_rtagent_llm_say(ctx, ctx->line.data, ctx->line.len);
+
+        /* on_text may have cancelled the turn */
+        if (!ctx->active) {
+            return;
+        }
+
+        if (ctx->turn->kind == NGX_HTTP_RTAGENT_TURN_GREETING) {
+            (void) ngx_http_rtagent_llm_remember(ctx,
+                                               NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
+                                               ctx->line.data, ctx->line.len);
+        }
+    }
+
     ctx->active = 0;
     ctx->turn->on_done(ctx->turn, ctx->posted_rc, ctx->posted_err);
 }
