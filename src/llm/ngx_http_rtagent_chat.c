@@ -761,7 +761,8 @@ static const ngx_http_rtagent_chat_str_t  ngx_http_rtagent_chat_a_policy[] = {
     S("policy")
 };
 static const ngx_http_rtagent_chat_str_t  ngx_http_rtagent_chat_a_claim[] = {
-    S("when"), S("where"), S("what"), S("injuries"), S("vehicles")
+    S("policy"), S("date"), S("location"), S("description"), S("injuries"),
+    S("vehicles")
 };
 static const ngx_http_rtagent_chat_str_t  ngx_http_rtagent_chat_a_appt[] = {
     S("reason"), S("date"), S("period")

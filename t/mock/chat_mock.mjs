@@ -18,7 +18,8 @@
 //                length, azure, filter, error: the recorded files), or
 //                "say" (the words of text=T as deltas, then stop), or
 //                "call" (a tool call name=N with args=A, URI-escaped,
-//                then tool_calls); default text
+//                then tool_calls; ';' in both: parallel calls); default
+//                text.  text, name and args are lists like stream
 //   code=C       answer status C with an error body (0: answer normally);
 //                retry=S adds Retry-After: S, retryms=MS retry-after-ms
 //   delay=MS     between events (default 0)
@@ -101,7 +102,7 @@ function chunk(delta, finish = null) {
 }
 
 // the events of a stream: an array of data strings
-function events(name, o) {
+function events(name, o, i) {
     if (FILES[name]) {
         const text = fs.readFileSync(path.join(fixtures, FILES[name]), 'utf8');
         return text.split('\n\n').filter((e) => e.length)
@@ -109,13 +110,13 @@ function events(name, o) {
     }
     const out = [JSON.stringify(chunk({ role: 'assistant', content: '' }))];
     if (name === 'say') {
-        const words = decodeURIComponent(o.text ?? 'Hello there.')
+        const words = decodeURIComponent(pick(o.text, i) ?? 'Hello there.')
             .split(/(?= )/);
         for (const w of words) out.push(JSON.stringify(chunk({ content: w })));
         out.push(JSON.stringify(chunk({}, 'stop')));
     } else if (name === 'call') {
-        const names = decodeURIComponent(o.name ?? 'end_call').split(';');
-        const argv = decodeURIComponent(o.args ?? '{}').split(';');
+        const names = decodeURIComponent(pick(o.name, i) ?? 'end_call').split(';');
+        const argv = decodeURIComponent(pick(o.args, i) ?? '{}').split(';');
         names.forEach((n, i) => {
             const a = argv[Math.min(i, argv.length - 1)];
             out.push(JSON.stringify(chunk({ tool_calls: [{
@@ -213,7 +214,7 @@ async function chat(req, res, o, st, url, lines) {
         return;
     }
 
-    const evs = events(pick(o.stream, i) ?? 'text', o);
+    const evs = events(pick(o.stream, i) ?? 'text', o, i);
     const delay = Number(o.delay ?? 0);
     const close = pick(o.close, i);
     for (let k = 0; k < evs.length; k++) {
