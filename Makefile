@@ -82,8 +82,10 @@ FUZZ_SEEDS.fuzz_acs_events := $(FIXTURES)/eventgrid_*.json \
                               $(FIXTURES)/callback_*.json
 # a message up to the 64 KiB limit, in fragments with their headers
 FUZZ_MAX_LEN.fuzz_ws_frames := 72000
-# SSE events are bounded at 64 bytes there: longer inputs add little
+# SSE events are bounded at 64 bytes there: longer inputs add little;
+# the chat decoder parses every chunk twice (in pieces and whole)
 FUZZ_MAX_LEN.fuzz_sse := 2048
+FUZZ_MAX_LEN.fuzz_chat := 4096
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
