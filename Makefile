@@ -55,6 +55,8 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/io/ngx_http_rtagent_retry_after.c \
                src/audio/ngx_http_rtagent_resample.c \
                src/speech/ngx_http_rtagent_sentence.c
+# the browser channel's control messages (src/web)
+CODEC_SRCS  += src/web/ngx_http_rtagent_web_msg.c
 CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lspeexdsp -lm
 # the cloud speech providers' codecs (src/speech)
@@ -63,6 +65,10 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
                src/speech/ngx_http_rtagent_multipart.c \
                src/speech/ngx_http_rtagent_stt_openai_parse.c \
                src/speech/ngx_http_rtagent_usp.c
+# the local dialogue engine, its extractors, the safety screen (src/agent)
+CODEC_SRCS  += src/agent/ngx_http_rtagent_dialog.c \
+               src/agent/ngx_http_rtagent_extract.c \
+               src/agent/ngx_http_rtagent_safety.c
 # the LLM engine's codecs (src/llm): SSE and chat completions
 CODEC_SRCS  += src/llm/ngx_http_rtagent_sse.c \
                src/llm/ngx_http_rtagent_chat.c
@@ -82,6 +88,10 @@ FUZZ_SEEDS.fuzz_acs_events := $(FIXTURES)/eventgrid_*.json \
                               $(FIXTURES)/callback_*.json
 # a message up to the 64 KiB limit, in fragments with their headers
 FUZZ_MAX_LEN.fuzz_ws_frames := 72000
+# a few caller turns: the engine's cost is per turn, not per byte; each
+# input is a whole call (~800 runs/s): a fifth of FUZZ_RUNS
+FUZZ_MAX_LEN.fuzz_dialog := 1024
+FUZZ_RUNS.fuzz_dialog = $(shell echo $$(( $(FUZZ_RUNS) / 5 )))
 # SSE events are bounded at 64 bytes there: longer inputs add little;
 # the chat decoder parses every chunk twice (in pieces and whole)
 FUZZ_MAX_LEN.fuzz_sse := 2048
@@ -132,11 +142,56 @@ REDIS_PORT ?= 6390
 run: deps $(MODULE)
 	@mkdir -p $(BUILD)/run
 	@echo "rtagent: http://127.0.0.1:8080/ (conf: $(CONF)); Ctrl-C stops"
+	@echo "rtagent: place a simulated call with 'make call' in another terminal"
 	@redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --save '' \
 	    --appendonly no --daemonize yes --pidfile $(CURDIR)/$(BUILD)/run/redis.pid \
 	    --logfile $(CURDIR)/$(BUILD)/run/redis.log; \
 	trap 'kill $$(cat $(CURDIR)/$(BUILD)/run/redis.pid) 2>/dev/null' EXIT; \
 	$(NGINX_BIN) -p $(CURDIR)/ -c $(CURDIR)/$(CONF) -g 'daemon off;'
+
+# ---- rtagent-call: the ACS caller simulator (tools/rtagent-call) --------
+#   make call        a bundled FNOL caller into the `make run` gateway
+#   make bench-calls 200 concurrent simulated calls (bench/calls/run)
+
+CALL_TOOL   := $(BUILD)/rtagent-call
+CALL_OWN    := $(filter-out tools/rtagent-call/test_%,$(wildcard tools/rtagent-call/*.c))
+CALL_SRCS   := $(CALL_OWN) \
+               src/acs/ngx_http_rtagent_acs_sign.c \
+               src/acs/ngx_http_rtagent_acs_text.c \
+               src/json/ngx_http_rtagent_json.c \
+               src/speech/ngx_http_rtagent_wav.c \
+               src/audio/ngx_http_rtagent_resample.c
+CALL_INCS   := -D_GNU_SOURCE -Itools/rtagent-call -Isrc/acs -Isrc/json -Isrc/speech -Isrc/audio
+CALL_LIBS   := -lcurl -lhiredis -lwslay -lyajl -lcrypto -lspeexdsp -lm
+CALL_ARGS   ?= --script tools/rtagent-call/fnol-caller.txt \
+               --redis 127.0.0.1:$(REDIS_PORT) --out $(BUILD)/run/agent.wav
+
+.PHONY: call bench-calls
+all: $(CALL_TOOL)
+# t/080-t/083 run it
+prove: $(CALL_TOOL)
+
+$(CALL_TOOL): $(CALL_SRCS) $(wildcard tools/rtagent-call/*.h) $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(subst -O1,-O2,$(UNIT_CFLAGS)) -pthread $(CALL_INCS) $(CALL_SRCS) \
+	    $(CALL_LIBS) -o $@
+
+# its pure parts' cmocka test, run by `make unit`
+$(BUILD)/unit/test_rc_wav: t/unit/test_rc_wav.c tools/rtagent-call/rc_wav.c \
+                           tools/rtagent-call/rc_wav.h \
+                           src/speech/ngx_http_rtagent_wav.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(UNIT_CFLAGS) $(CALL_INCS) $< tools/rtagent-call/rc_wav.c \
+	    src/speech/ngx_http_rtagent_wav.c -lcmocka -lm -o $@
+
+call: $(CALL_TOOL)
+	@mkdir -p $(BUILD)/run
+	@$(CALL_TOOL) $(CALL_ARGS) \
+	    || { echo "make call: a call failed; is 'make run' up in another terminal?"; exit 1; }
+
+# 200 concurrent simulated calls against a private gateway (bench/calls)
+bench-calls:
+	bench/calls/run
 
 # ---- tests ---------------------------------------------------------------
 
@@ -153,10 +208,12 @@ $(BUILD)/nginx-sanitize: Makefile
 	printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec %s "$$@"\n' '$(SAN_LIBS)' $(NGINX_BIN) > $@
 	chmod +x $@
 
-# the Node clients' one dependency (npm registry); tests skip without node
+# the Node clients' dependencies (npm registry): ws, and playwright-core
+# for the browser test (t/088); tests skip without node
 tools/node_modules/ws: tools/package.json
 	@if command -v npm >/dev/null; then \
-	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error; \
+	    cd tools && npm install --no-package-lock --no-audit --no-fund --loglevel=error \
+	    && touch node_modules/ws; \
 	else echo "npm not found: the Node client tests will be skipped"; fi
 
 # t/*.t, or just the files named in TESTS.  Under RTAGENT_NO_SKIP=1
@@ -210,10 +267,10 @@ fuzz-run-%: $(BUILD)/fuzz/%
 	mkdir -p $$corpus; \
 	if [ -d t/fuzz/seeds/$* ]; then cp t/fuzz/seeds/$*/* $$corpus/; fi; \
 	$(if $(FUZZ_SEEDS.$*),cp $(FUZZ_SEEDS.$*) $$corpus/;) \
-	$< -runs=$(FUZZ_RUNS) -max_len=$(or $(FUZZ_MAX_LEN.$*),$(FUZZ_MAX_LEN)) \
+	$< -runs=$(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) -max_len=$(or $(FUZZ_MAX_LEN.$*),$(FUZZ_MAX_LEN)) \
 	    $$corpus > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
-	grep -q 'Done $(FUZZ_RUNS) runs' $$log \
-	    || { tail -20 $$log; echo "$*: did not run $(FUZZ_RUNS) inputs"; exit 1; }; \
+	grep -q 'Done $(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) runs' $$log \
+	    || { tail -20 $$log; echo "$*: did not run $(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) inputs"; exit 1; }; \
 	echo "$*: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $$log), clean"
 
 clean:

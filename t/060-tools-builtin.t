@@ -77,6 +77,8 @@ is_deeply({ @{ redis($r, 'HGETALL', "rtagent:profile:{$phone}") } },
           { name => 'Bob Martinez', policy => '12345678' },
           'the caller\'s profile has the name and policy');
 is(redis($r, 'TTL', "rtagent:profile:{$phone}"), -1, 'the profile has no TTL');
+is(redis($r, 'HGET', 'rtagent:call:{v1}', 'verified_policy'), '12345678',
+   'the call hash has the verified policy');
 
 $out = tool($n, 'front', 'verify_identity',
             '{"policy":"12345678","zip":"60615"}', call => 'v2');
@@ -113,6 +115,15 @@ is_deeply($out->{result},
           'name and vehicles, no ZIP code or phone');
 $out = tool($n, 'front', 'lookup_policy', '{"policy":"11111111"}');
 is_deeply($out->{result}, { error => 'no such policy' }, 'an unknown policy');
+$out = tool($n, 'front', 'lookup_policy', '{}', call => 'v1');
+is($out->{result}{name}, 'Bob Martinez',
+   'no policy argument: the one verified on the call');
+$out = tool($n, 'front', 'lookup_policy', '{"policy":"42718365"}', call => 'v1');
+is_deeply($out->{result}, { error => 'policy: not the one verified on this call' },
+          'another policy than the verified one: refused');
+$out = tool($n, 'front', 'lookup_policy', '{}', call => 'v9');
+is_deeply($out->{result}, { error => 'policy: missing' },
+          'no policy and none verified');
 
 # ---- create_claim ----------------------------------------------------------
 
@@ -171,6 +182,24 @@ is(redis($r, 'HGET', "rtagent:call:{$call}", 'claim_id'), $id2,
 is_deeply(decode_json(redis($r, 'HGET', "rtagent:profile:{$phone}", 'claims')),
           [$id, $id2], 'the profile lists both, in order');
 
+# the policy verified on the call, for an engine that does not pass it
+redis($r, 'HSET', 'rtagent:call:{fnol-call-2}', 'verified_policy', '87654321');
+$out = tool($n, 'claims', 'create_claim',
+            encode_json({ when => $yesterday, where => 'at the mall',
+                          what => 'a dent', injuries => 'no', vehicles => 1 }),
+            call => 'fnol-call-2');
+is($out->{rc}, 'ok', 'create_claim without a policy: the verified one')
+    or diag $out->{raw};
+is(redis($r, 'HGET', "rtagent:claim:{$out->{result}{claim_id}}", 'policy'),
+   '87654321', '  on the claim');
+$out = tool($n, 'claims', 'create_claim',
+            encode_json({ policy => '12345678', when => $yesterday,
+                          where => 'at the mall', what => 'a dent',
+                          injuries => 'no', vehicles => 1 }),
+            call => 'fnol-call-2');
+is_deeply($out->{result}, { error => 'policy: not the one verified on this call' },
+          'a claim on another policy than the verified one: refused');
+
 my %good = (policy => '12345678', date => $yesterday, location => 'here',
             description => 'a dent', injuries => 'no', vehicles => 1);
 my $tomorrow2 = strftime('%Y-%m-%d', gmtime(time + 3 * 86400));
@@ -189,6 +218,7 @@ for my $bad (
     [ { description => 'x' x 4001 }, 'description: too long' ],
     [ { policy => '99999999' }, 'policy: no such policy' ],
     [ { policy => '1234' }, 'policy: not 8 digits' ],
+    [ { policy => undef }, 'policy: missing' ],
 ) {
     my %a = (%good, %{ $bad->[0] });
     delete $a{$_} for grep { !defined $a{$_} } keys %a;
@@ -198,7 +228,7 @@ for my $bad (
 }
 ok(!redis($r, 'HEXISTS', 'rtagent:call:{bad}', 'claim_id'),
    'no claim id for a refused claim');
-is(scalar @{ redis($r, 'KEYS', 'rtagent:claim:*') }, 2, 'two claims in all');
+is(scalar @{ redis($r, 'KEYS', 'rtagent:claim:*') }, 3, 'three claims in all');
 
 $out = tool($n, 'claims', 'create_claim', '[1, 2]');
 is_deeply($out->{result}, { error => 'arguments: not a JSON object' },
@@ -225,6 +255,21 @@ is_deeply([ @a{qw(appointment_id call_id date period time reason
                   appointment_time)} ],
           [ $apt, 'apt-1', $day, 'afternoon', '14:00', 'a checkup', $spoken ],
           'the appointment hash');
+# a legal callback: its slots' names, the number to call, the morning
+$out = tool($n, 'claims', 'schedule_appointment',
+            encode_json({ callback_date => $day, matter => 'lawsuit',
+                          callback_phone => '3125550111' }), call => 'apt-2');
+is($out->{rc}, 'ok', 'a callback booked') or diag $out->{raw};
+%a = @{ redis($r, 'HGETALL',
+              "rtagent:appointment:{$out->{result}{appointment_id}}") };
+is_deeply([ @a{qw(date period time reason callback_phone)} ],
+          [ $day, 'morning', '09:00', 'lawsuit', '3125550111' ],
+          '  callback_date, matter, callback_phone; the morning by default');
+$out = tool($n, 'claims', 'schedule_appointment',
+            encode_json({ date => $day, reason => 'x',
+                          callback_phone => '555' }));
+is_deeply($out->{result}, { error => 'callback_phone: not 7 to 15 digits' },
+          '  a callback number too short');
 $out = tool($n, 'claims', 'schedule_appointment',
             '{"date":"2001-01-01","reason":"x"}');
 is_deeply($out->{result}, { error => 'date: in the past' }, 'a past date');

@@ -79,10 +79,16 @@ tools:
     description: 404 with JSON.
     http:
       url: $mock/json?code=404
+  - name: secure
+    description: Over TLS.
+    http:
+      url: https://127.0.0.1:$ENV{TEST_NGINX_MOCK_PORT}/json?x={x}
 YAML
 
 my $r = start_redis();
-my $n = start_tool_nginx($r, $dir);
+# the http block's rtagent_upstream_* settings apply to the tools
+my $n = start_tool_nginx($r, $dir, http => "rtagent_upstream_ssl_trusted_certificate"
+                                          . " $ENV{TEST_NGINX_MOCK_CA};");
 $ENV{RTAGENT_TEST_TOKEN} = 'changed';
 
 ok(redis_up($n, 1), 'connected to Redis') or diag error_log($n);
@@ -177,6 +183,10 @@ is_deeply($out->{result}, { error => 'response too large' },
 $out = tool($n, 'front', 'big', '{"size":900}', call => 'h9');
 is($out->{rc}, 'ok', 'under max_response: ok');
 is(length $out->{result}{body}, 900, '  the whole body');
+
+$out = tool($n, 'front', 'secure', '{"x":"1 2"}', call => 'tls-1');
+is($out->{rc}, 'ok', 'https, trusted by the http block\'s CA') or diag $out->{raw};
+is($out->{result}{url}, '/json?x=1%202', '  the request arrived');
 
 # cancelled while the request is under way: no done(), ever
 $out = tool($n, 'front', 'slow', '{"delay":600}', call => 'c1', cancel => 100);

@@ -8,6 +8,15 @@ use lib "$FindBin::Bin/helpers";
 use Test::Nginx::Socket 'no_plan';
 
 $ENV{RTAGENT_TOOLS_TEST_KEY} = 'k3y';
+$ENV{DISPATCH_TOKEN} = 'Bearer t0ken';
+$ENV{TEST_NGINX_AGENTS} = "$FindBin::Bin/../agents";
+
+sub slurp {
+    my ($f) = @_;
+    open my $fh, '<', $f or die "$f: $!";
+    local $/;
+    return <$fh>;
+}
 delete $ENV{RTAGENT_TOOLS_UNSET};
 
 repeat_each(1);
@@ -25,7 +34,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: good templates load, the shipped example's included
+=== TEST 1: good templates load
 --- user_files
 >>> a/front.yaml
 name: front
@@ -61,7 +70,27 @@ ok
 
 
 
-=== TEST 2: a placeholder in the host
+=== TEST 2: the shipped custom example (an http and a redis tool) compiles
+--- user_files eval
+[ map { [ "a/$_.yaml",
+          main::slurp("$ENV{TEST_NGINX_AGENTS}/"
+                      . ($_ eq 'roadside' ? 'examples/' : '') . "$_.yaml") ] }
+      qw(roadside support fnol) ]
+--- http_config
+rtagent_agents html/a;
+rtagent_entry_agent roadside;
+--- config
+location = /t { return 200 "ok\n"; }
+--- request
+GET /t
+--- response_body
+ok
+--- no_error_log
+[emerg]
+
+
+
+=== TEST 3: a placeholder in the host
 --- user_files
 >>> a/front.yaml
 name: front
@@ -79,7 +108,7 @@ qr{\[emerg\] .*rtagent_agents: \S+/html/a/front\.yaml:9: tools\[0\]\.http\.url: 
 
 
 
-=== TEST 3: not an http URL
+=== TEST 4: not an http URL
 --- user_files
 >>> a/front.yaml
 name: front
@@ -97,7 +126,7 @@ qr{rtagent_agents: \S+/front\.yaml:9: tools\[0\]\.http\.url: not an http:// or h
 
 
 
-=== TEST 4: a body that is not JSON once filled
+=== TEST 5: a body that is not JSON once filled
 --- user_files
 >>> a/front.yaml
 name: front
@@ -121,7 +150,7 @@ qr{rtagent_agents: \S+/front\.yaml:15: tools\[1\]\.http\.body: not a JSON templa
 
 
 
-=== TEST 5: a header from an environment variable that is not set
+=== TEST 6: a header from an environment variable that is not set
 --- user_files
 >>> a/front.yaml
 name: front
@@ -141,7 +170,7 @@ qr{rtagent_agents: \S+/front\.yaml:11: tools\[0\]\.http\.headers: the environmen
 
 
 
-=== TEST 6: a space in the URL
+=== TEST 7: a space in the URL
 --- user_files
 >>> a/front.yaml
 name: front
@@ -156,3 +185,23 @@ tools:
 --- must_die
 --- error_log eval
 qr{tools\[0\]\.http\.url: a space, control or non-ASCII byte in the URL}
+
+
+
+=== TEST 8: a header name that is not a token
+--- user_files
+>>> a/front.yaml
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+  - name: weather
+    description: The weather.
+    http:
+      url: https://api.example.com/v1
+      headers:
+        "X-A: b\r\nX-Evil": v
+--- must_die
+--- error_log eval
+qr{rtagent_agents: \S+/front\.yaml:11: tools\[0\]\.http\.headers: a header name with a space, control or separator byte}

@@ -16,6 +16,7 @@
 #include <ngx_http_rtagent_core.h>
 #include <agent/ngx_http_rtagent_agent_module.h>
 #include <agent/ngx_http_rtagent_agent_data.h>
+#include <agent/ngx_http_rtagent_safety.h>
 #include <store/ngx_http_rtagent_registry.h>
 
 
@@ -38,6 +39,7 @@ typedef struct {
     ngx_array_t               *agents;        /* ngx_http_rtagent_agent_t */
     ngx_http_rtagent_agent_t  *entry;
     ngx_msec_t                 heartbeat;     /* rtagent_agents_heartbeat */
+    ngx_flag_t                 redact;        /* rtagent_redact */
 
     /* rtagent_agent_data: the demo policyholders, written once at start */
     ngx_str_t                  data;
@@ -117,6 +119,13 @@ static ngx_command_t  ngx_http_rtagent_agent_commands[] = {
       ngx_http_rtagent_agent_data,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("rtagent_redact"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_rtagent_agent_main_conf_t, redact),
       NULL },
 
     { ngx_string("rtagent_agents_api"),
@@ -481,6 +490,7 @@ ngx_http_rtagent_agent_create_main_conf(ngx_conf_t *cf)
      */
 
     amcf->heartbeat = NGX_CONF_UNSET_MSEC;
+    amcf->redact = NGX_CONF_UNSET;
 
     return amcf;
 }
@@ -499,6 +509,7 @@ ngx_http_rtagent_agent_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_rtagent_agent_def_t  **defs;
 
     ngx_conf_init_msec_value(amcf->heartbeat, 10000);
+    ngx_conf_init_value(amcf->redact, 0);
 
     if (amcf->heartbeat == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -689,6 +700,11 @@ ngx_http_rtagent_agent_init_process(ngx_cycle_t *cycle)
     ngx_http_rtagent_agent_main_conf_t  *amcf;
 
     amcf = ngx_http_rtagent_agent_conf(cycle);
+
+    /* every worker stores caller text: redact it there when asked to */
+    ngx_http_rtagent_store_redact_with(amcf && amcf->redact == 1
+                                       ? ngx_http_rtagent_safety_redact
+                                       : NULL);
 
     if (amcf == NULL || (amcf->agents == NULL && amcf->policies == NULL)
         || !((ngx_process == NGX_PROCESS_WORKER && ngx_worker == 0)

@@ -5,6 +5,7 @@
  */
 
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,16 @@ static void ngx_http_rtagent_tpl_escape(ngx_http_rtagent_tpl_buf_t *b,
     const unsigned char *p, size_t len);
 
 
+/* -1, with the reason in err; a name comes as "%.*s" with (int) len */
 static int
-ngx_http_rtagent_tpl_err(char *err, size_t errlen, const char *fmt,
-    const unsigned char *name, size_t len)
+ngx_http_rtagent_tpl_err(char *err, size_t errlen, const char *fmt, ...)
 {
+    va_list  args;
+
     if (errlen) {
-        snprintf(err, errlen, fmt, (int) len, (const char *) name);
+        va_start(args, fmt);
+        (void) vsnprintf(err, errlen, fmt, args);
+        va_end(args);
     }
 
     return -1;
@@ -184,8 +189,7 @@ ngx_http_rtagent_tpl_compile(const unsigned char *p, size_t len,
     if (t->nsegs) {
         t->segs = alloc(ctx, t->nsegs * sizeof(ngx_http_rtagent_tpl_seg_t));
         if (t->segs == NULL) {
-            return ngx_http_rtagent_tpl_err(err, errlen, "out of memory%.*s",
-                                            p, 0);
+            return ngx_http_rtagent_tpl_err(err, errlen, "out of memory");
         }
 
         (void) ngx_http_rtagent_tpl_scan(p, len, mode, t->segs);
@@ -197,14 +201,14 @@ ngx_http_rtagent_tpl_compile(const unsigned char *p, size_t len,
         {
             return ngx_http_rtagent_tpl_err(err, errlen,
                                             "a line break or NUL in a header"
-                                            " value%.*s", p, 0);
+                                            " value");
         }
 
         if (mode == NGX_HTTP_RTAGENT_TPL_URL && (p[i] <= ' ' || p[i] >= 0x7f))
         {
             return ngx_http_rtagent_tpl_err(err, errlen,
                                             "a space, control or non-ASCII"
-                                            " byte in the URL%.*s", p, 0);
+                                            " byte in the URL");
         }
     }
 
@@ -251,8 +255,7 @@ ngx_http_rtagent_tpl_check_url(const ngx_http_rtagent_tpl_t *t, char *err,
 
     if (skip == 0) {
         return ngx_http_rtagent_tpl_err(err, errlen,
-                                        "not an http:// or https:// URL%.*s",
-                                        (const unsigned char *) "", 0);
+                                        "not an http:// or https:// URL");
     }
 
     if (t->nsegs == 1) {
@@ -262,14 +265,12 @@ ngx_http_rtagent_tpl_check_url(const ngx_http_rtagent_tpl_t *t, char *err,
     for (i = skip; i < s->len; i++) {
         if (s->data[i] == '/' || s->data[i] == '?' || s->data[i] == '#') {
             return i > skip ? 0 : ngx_http_rtagent_tpl_err(err, errlen,
-                                       "the URL has no host%.*s",
-                                       s->data, 0);
+                                       "the URL has no host");
         }
     }
 
     return ngx_http_rtagent_tpl_err(err, errlen, "a placeholder in the URL's"
-                                    " host: the host must be written out%.*s",
-                                    s->data, 0);
+                                    " host: the host must be written out");
 }
 
 
@@ -291,8 +292,7 @@ ngx_http_rtagent_tpl_check_json(const ngx_http_rtagent_tpl_t *t, char *err,
 
     doc = malloc(len + 1);
     if (doc == NULL) {
-        return ngx_http_rtagent_tpl_err(err, errlen, "out of memory%.*s",
-                                        (const unsigned char *) "", 0);
+        return ngx_http_rtagent_tpl_err(err, errlen, "out of memory");
     }
 
     p = doc;
@@ -327,8 +327,7 @@ ngx_http_rtagent_tpl_check_json(const ngx_http_rtagent_tpl_t *t, char *err,
 
     if (tree == NULL) {
         return ngx_http_rtagent_tpl_err(err, errlen, "not a JSON template"
-                                        " (%.*s)", (const unsigned char *) msg,
-                                        strlen(msg));
+                                        " (%s)", msg);
     }
 
     yajl_tree_free(tree);
@@ -388,7 +387,7 @@ ngx_http_rtagent_tpl_fill(const ngx_http_rtagent_tpl_t *t,
 
         if (s->type == NGX_HTTP_RTAGENT_TPL_ENV) {
             return ngx_http_rtagent_tpl_err(err, errlen, "{env:%.*s} was not"
-                                            " resolved", s->data, s->len);
+                                            " resolved", (int) s->len, s->data);
         }
 
         rc = lookup(ctx, s->data, s->len, &v);
@@ -396,14 +395,14 @@ ngx_http_rtagent_tpl_fill(const ngx_http_rtagent_tpl_t *t,
         if (rc == -1) {
             return ngx_http_rtagent_tpl_err(err, errlen,
                                             "missing argument \"%.*s\"",
-                                            s->data, s->len);
+                                            (int) s->len, s->data);
         }
 
         if (rc != 0) {
             return ngx_http_rtagent_tpl_err(err, errlen,
                                             "argument \"%.*s\": not a string,"
                                             " number or boolean",
-                                            s->data, s->len);
+                                            (int) s->len, s->data);
         }
 
         switch (t->mode) {
@@ -432,7 +431,7 @@ ngx_http_rtagent_tpl_fill(const ngx_http_rtagent_tpl_t *t,
             if (!ngx_http_rtagent_tpl_utf8(v.data, v.len)) {
                 return ngx_http_rtagent_tpl_err(err, errlen,
                                                 "argument \"%.*s\": not UTF-8",
-                                                s->data, s->len);
+                                                (int) s->len, s->data);
             }
 
             if (s->quoted) {
@@ -457,7 +456,7 @@ ngx_http_rtagent_tpl_fill(const ngx_http_rtagent_tpl_t *t,
                     return ngx_http_rtagent_tpl_err(err, errlen,
                                                 "argument \"%.*s\": a line"
                                                 " break or NUL in a header",
-                                                s->data, s->len);
+                                                (int) s->len, s->data);
                 }
             }
 
@@ -474,8 +473,7 @@ ngx_http_rtagent_tpl_fill(const ngx_http_rtagent_tpl_t *t,
 
     } else if (b.len != *len) {
         /* the lookup changed its mind between the two calls */
-        return ngx_http_rtagent_tpl_err(err, errlen, "the values changed%.*s",
-                                        (const unsigned char *) "", 0);
+        return ngx_http_rtagent_tpl_err(err, errlen, "the values changed");
     }
 
     return 0;

@@ -93,12 +93,15 @@ static void ngx_http_rtagent_tool_reply(void *data, redisReply *reply);
 static ngx_int_t ngx_http_rtagent_tool_copy(ngx_pool_t *pool,
     redisReply *from, ngx_http_rtagent_tool_reply_t *to, ngx_uint_t depth);
 
+static ngx_int_t ngx_http_rtagent_tool_scalar(yajl_val v, ngx_str_t *value,
+    unsigned *string);
 static int ngx_http_rtagent_tool_lookup(void *data, const unsigned char *name,
     size_t len, ngx_http_rtagent_tpl_value_t *v);
 static ngx_int_t ngx_http_rtagent_tool_fill(ngx_http_rtagent_tool_ctx_t *ctx,
     ngx_http_rtagent_tpl_t *t, ngx_str_t *out);
 static void ngx_http_rtagent_tool_defined(ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_caller(ngx_http_rtagent_tool_ctx_t *ctx);
+static void ngx_http_rtagent_tool_send(ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_http(ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_http_done(ngx_http_rtagent_http_job_t *job);
 static void ngx_http_rtagent_tool_redis_send(ngx_http_rtagent_tool_ctx_t *ctx);
@@ -203,7 +206,7 @@ ngx_http_rtagent_tools_compile(ngx_conf_t *cf, ngx_http_rtagent_agent_t *agent,
     ngx_uint_t index, const ngx_http_rtagent_tool_def_t *def,
     ngx_http_rtagent_tool_t *tool)
 {
-    size_t                           i, n;
+    size_t                           i, k, n;
     ngx_http_rtagent_agent_str_t     env;
     ngx_http_rtagent_agent_header_t *h;
 
@@ -279,8 +282,9 @@ ngx_http_rtagent_tools_compile(ngx_conf_t *cf, ngx_http_rtagent_agent_t *agent,
     }
 
     tool->nheaders = def->http->nheaders;
-    tool->headers = ngx_palloc(cf->pool, def->http->nheaders
-                                         * sizeof(ngx_http_rtagent_tool_header_t));
+    tool->headers = ngx_palloc(cf->pool,
+                               def->http->nheaders
+                               * sizeof(ngx_http_rtagent_tool_header_t));
     if (tool->headers == NULL) {
         return NGX_ERROR;
     }
@@ -290,6 +294,21 @@ ngx_http_rtagent_tools_compile(ngx_conf_t *cf, ngx_http_rtagent_agent_t *agent,
 
         tool->headers[i].name.len = h->name.len;
         tool->headers[i].name.data = h->name.data;
+
+        /* a token (RFC 9110): nothing in a name can end the header */
+        for (k = 0; k < h->name.len; k++) {
+            if (h->name.data[k] <= ' ' || h->name.data[k] >= 0x7f
+                || ngx_strchr("\"(),/:;<=>?@[\\]{}", h->name.data[k]))
+            {
+                /* not quoted: it may hold a line break */
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "rtagent_agents: %V:%ui: tools[%ui].http."
+                              "headers: a header name with a space, control"
+                              " or separator byte", &agent->file,
+                              (ngx_uint_t) h->name.line, index);
+                return NGX_ERROR;
+            }
+        }
 
         if (h->name.len == sizeof("Content-Type") - 1
             && ngx_strncasecmp(h->name.data, (u_char *) "Content-Type",
@@ -525,7 +544,7 @@ ngx_http_rtagent_tool_run(ngx_http_rtagent_tool_call_t *tc)
 
     ctx->pool = pool;
     ctx->tc = tc;
-    ctx->log = tc->log;
+    ctx->log = tc->log ? tc->log : ngx_cycle->log;
     ctx->agent = agent;
     ctx->builtin = b;
     ctx->tool = tool;
@@ -571,12 +590,11 @@ ngx_http_rtagent_tool_run(ngx_http_rtagent_tool_call_t *tc)
     }
 
     if (tc->args.len) {
-        ctx->args = ngx_http_rtagent_json_parse((char *) tc->args.data,
-                                                tc->args.len,
-                                                NGX_HTTP_RTAGENT_TOOL_ARGS_DEPTH,
-                                                NGX_HTTP_RTAGENT_JSON_NO_U0000
-                                                | NGX_HTTP_RTAGENT_JSON_TERSE,
-                                                err, sizeof(err));
+        ctx->args = ngx_http_rtagent_json_parse(
+                        (char *) tc->args.data, tc->args.len,
+                        NGX_HTTP_RTAGENT_TOOL_ARGS_DEPTH,
+                        NGX_HTTP_RTAGENT_JSON_NO_U0000
+                        | NGX_HTTP_RTAGENT_JSON_TERSE, err, sizeof(err));
         if (ctx->args == NULL) {
             ngx_http_rtagent_tool_fail(ctx, "arguments: not JSON",
                                        NGX_LOG_ERR);
@@ -997,11 +1015,24 @@ ngx_http_rtagent_tool_arg(ngx_http_rtagent_tool_ctx_t *ctx, const char *name,
         return NGX_DECLINED;
     }
 
+    return ngx_http_rtagent_tool_scalar(v, value, NULL);
+}
+
+
+/* a string, or a number's, boolean's or null's JSON text; NGX_ERROR else */
+static ngx_int_t
+ngx_http_rtagent_tool_scalar(yajl_val v, ngx_str_t *value, unsigned *string)
+{
+    unsigned  is_string;
+
+    is_string = 0;
+
     if (YAJL_IS_STRING(v)) {
-        value->data = (u_char *) YAJL_GET_STRING(v);
+        value->data = (u_char *) v->u.string;
+        is_string = 1;
 
     } else if (YAJL_IS_NUMBER(v)) {
-        value->data = (u_char *) YAJL_GET_NUMBER(v);
+        value->data = (u_char *) v->u.number.r;
 
     } else if (YAJL_IS_TRUE(v)) {
         value->data = (u_char *) "true";
@@ -1009,11 +1040,18 @@ ngx_http_rtagent_tool_arg(ngx_http_rtagent_tool_ctx_t *ctx, const char *name,
     } else if (YAJL_IS_FALSE(v)) {
         value->data = (u_char *) "false";
 
+    } else if (YAJL_IS_NULL(v)) {
+        value->data = (u_char *) "null";
+
     } else {
         return NGX_ERROR;
     }
 
     value->len = ngx_strlen(value->data);
+
+    if (string) {
+        *string = is_string;
+    }
 
     return NGX_OK;
 }
@@ -1045,15 +1083,46 @@ ngx_http_rtagent_tool_field(ngx_http_rtagent_tool_reply_t *r,
 }
 
 
-ngx_str_t *
-ngx_http_rtagent_tool_target(ngx_http_rtagent_tool_ctx_t *ctx)
+ngx_int_t
+ngx_http_rtagent_tool_replied(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    static ngx_str_t  target;
+    u_char      *p;
+    ngx_uint_t   i;
 
-    target.len = ctx->agent->def->escalation.target.len;
-    target.data = ctx->agent->def->escalation.target.data;
+    for (i = 0; i < ctx->nreplies; i++) {
+        if (ctx->replies[i].type == -1) {
+            ngx_http_rtagent_tool_fail(ctx, "Redis did not answer",
+                                       NGX_LOG_ERR);
+            return NGX_ERROR;
+        }
 
-    return &target;
+        if (ctx->replies[i].type != REDIS_REPLY_ERROR) {
+            continue;
+        }
+
+        p = ngx_pnalloc(ctx->pool, ctx->replies[i].str.len
+                                   + sizeof("Redis: "));
+        if (p == NULL) {
+            ngx_http_rtagent_tool_fail(ctx, "out of memory", NGX_LOG_ERR);
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(p, "Redis: %V%Z", &ctx->replies[i].str);
+        ngx_http_rtagent_tool_fail(ctx, (char *) p, NGX_LOG_ERR);
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_rtagent_tool_target(ngx_http_rtagent_tool_ctx_t *ctx,
+    ngx_str_t *target)
+{
+    target->len = ctx->agent->def->escalation.target.len;
+    target->data = ctx->agent->def->escalation.target.data;
 }
 
 
@@ -1067,8 +1136,7 @@ ngx_http_rtagent_tool_lookup(void *data, const unsigned char *name,
     ngx_http_rtagent_tool_ctx_t *ctx = data;
 
     size_t     i;
-    yajl_val   val;
-    ngx_str_t *s;
+    ngx_str_t *s, str;
 
     s = NULL;
 
@@ -1104,30 +1172,15 @@ ngx_http_rtagent_tool_lookup(void *data, const unsigned char *name,
             continue;
         }
 
-        val = ctx->args->u.object.values[i];
-        v->string = 0;
-
-        if (YAJL_IS_STRING(val)) {
-            v->data = (u_char *) YAJL_GET_STRING(val);
-            v->string = 1;
-
-        } else if (YAJL_IS_NUMBER(val)) {
-            v->data = (u_char *) YAJL_GET_NUMBER(val);
-
-        } else if (YAJL_IS_TRUE(val)) {
-            v->data = (u_char *) "true";
-
-        } else if (YAJL_IS_FALSE(val)) {
-            v->data = (u_char *) "false";
-
-        } else if (YAJL_IS_NULL(val)) {
-            v->data = (u_char *) "null";
-
-        } else {
+        if (ngx_http_rtagent_tool_scalar(ctx->args->u.object.values[i], &str,
+                                         &v->string)
+            != NGX_OK)
+        {
             return -2;
         }
 
-        v->len = ngx_strlen(v->data);
+        v->data = str.data;
+        v->len = str.len;
 
         return 0;
     }
@@ -1196,6 +1249,15 @@ ngx_http_rtagent_tool_defined(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
+    ngx_http_rtagent_tool_send(ctx);
+}
+
+
+static void
+ngx_http_rtagent_tool_send(ngx_http_rtagent_tool_ctx_t *ctx)
+{
+    ngx_http_rtagent_tool_t  *tool = ctx->tool;
+
     if (tool->kind == NGX_HTTP_RTAGENT_TOOL_HTTP) {
         ngx_http_rtagent_tool_http(ctx);
 
@@ -1208,8 +1270,6 @@ ngx_http_rtagent_tool_defined(ngx_http_rtagent_tool_ctx_t *ctx)
 static void
 ngx_http_rtagent_tool_caller(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    ngx_http_rtagent_tool_t  *tool = ctx->tool;
-
     if (ctx->replies[0].type == REDIS_REPLY_STRING) {
         ctx->caller = ctx->replies[0].str;
     }
@@ -1220,12 +1280,7 @@ ngx_http_rtagent_tool_caller(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    if (tool->kind == NGX_HTTP_RTAGENT_TOOL_HTTP) {
-        ngx_http_rtagent_tool_http(ctx);
-
-    } else {
-        ngx_http_rtagent_tool_redis_send(ctx);
-    }
+    ngx_http_rtagent_tool_send(ctx);
 }
 
 
@@ -1255,7 +1310,11 @@ ngx_http_rtagent_tool_http(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    /* the http{} level rtagent_upstream_* settings */
+    /*
+     * the http{} level rtagent_upstream_* settings; nginx merges them into
+     * the servers' only, so one not set there is NGX_CONF_UNSET here: the
+     * connect timeout then is the tool's (below), ssl_verify stays on
+     */
     hc = (ngx_http_conf_ctx_t *) ngx_get_conf(ngx_cycle->conf_ctx,
                                               ngx_http_module);
     conf = hc->loc_conf[ngx_http_rtagent_http_module.ctx_index];
@@ -1419,24 +1478,11 @@ ngx_http_rtagent_tool_redis_done(ngx_http_rtagent_tool_ctx_t *ctx)
     ngx_http_rtagent_json_out_t     j;
     ngx_http_rtagent_tool_reply_t  *r;
 
+    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
+        return;
+    }
+
     r = &ctx->replies[0];
-
-    if (r->type == -1) {
-        ngx_http_rtagent_tool_fail(ctx, "Redis did not answer", NGX_LOG_ERR);
-        return;
-    }
-
-    if (r->type == REDIS_REPLY_ERROR) {
-        p = ngx_pnalloc(ctx->pool, r->str.len + sizeof("Redis: "));
-        if (p == NULL) {
-            ngx_http_rtagent_tool_fail(ctx, "out of memory", NGX_LOG_ERR);
-            return;
-        }
-
-        ngx_sprintf(p, "Redis: %V%Z", &r->str);
-        ngx_http_rtagent_tool_fail(ctx, (char *) p, NGX_LOG_ERR);
-        return;
-    }
 
     if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         ngx_http_rtagent_tool_fail(ctx, "out of memory", NGX_LOG_ERR);

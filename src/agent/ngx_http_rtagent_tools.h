@@ -8,6 +8,12 @@
  * done(), never from inside run(); a failure (bad arguments, an error, a
  * timeout, a response too big) is a result like any other, with rc
  * NGX_ERROR and result {"error": "..."}, never a crash of the turn.
+ *
+ * What each tool takes and returns, the templates of the http and redis
+ * tools, the FNOL record of create_claim and the caller's profile
+ * (rtagent:profile:{<number>}: name, policy, claims as a JSON array) are
+ * documented in agents/README.md ("Tools").  pool must be set: the result
+ * and the target are copied into it before done(); log names the call.
  */
 
 

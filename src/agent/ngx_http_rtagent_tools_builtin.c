@@ -52,6 +52,7 @@ typedef struct {
     ngx_str_t                            vehicles;
     ngx_str_t                            period;
     ngx_str_t                            reason;
+    ngx_str_t                            phone;       /* callback_phone */
     ngx_str_t                            time;        /* "09:00" */
     ngx_str_t                            spoken;      /* appointment_time */
     ngx_str_t                            created_at;
@@ -66,9 +67,13 @@ static void ngx_http_rtagent_tool_verify_done(
     ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_lookup_policy(
     ngx_http_rtagent_tool_ctx_t *ctx);
+static void ngx_http_rtagent_tool_lookup_read(
+    ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_lookup_done(
     ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_claim(ngx_http_rtagent_tool_ctx_t *ctx);
+static void ngx_http_rtagent_tool_claim_policy(
+    ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_claim_write(
     ngx_http_rtagent_tool_ctx_t *ctx);
 static void ngx_http_rtagent_tool_claim_written(
@@ -353,19 +358,23 @@ ngx_http_rtagent_tool_script(ngx_http_rtagent_tool_ctx_t *ctx,
 }
 
 
-/* HGET rtagent:call:{<id>} peer_phone: the caller's number, maybe empty */
+/*
+ * HMGET rtagent:call:{<id>} peer_phone verified_policy: the caller's
+ * number and the policy verify_identity verified on this call (none
+ * without a call id: the step then finds one reply fewer)
+ */
 static ngx_int_t
-ngx_http_rtagent_tool_ask_caller(ngx_http_rtagent_tool_ctx_t *ctx)
+ngx_http_rtagent_tool_ask_call(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    ngx_str_t  w[3];
-
-    ngx_str_set(&w[0], "HGET");
-    ngx_str_set(&w[2], "peer_phone");
+    ngx_str_t  w[4];
 
     if (ctx->call_id.len == 0) {
-        /* no call, no number: the step finds one reply fewer */
         return NGX_OK;
     }
+
+    ngx_str_set(&w[0], "HMGET");
+    ngx_str_set(&w[2], "peer_phone");
+    ngx_str_set(&w[3], "verified_policy");
 
     if (ngx_http_rtagent_tool_key(ctx, "rtagent:call:", &ctx->call_id, &w[1])
         != NGX_OK)
@@ -373,36 +382,114 @@ ngx_http_rtagent_tool_ask_caller(ngx_http_rtagent_tool_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    return ngx_http_rtagent_tool_redis_str(ctx, 3, w);
+    return ngx_http_rtagent_tool_redis_str(ctx, 4, w);
 }
 
 
-/* a reply that is no answer or an error fails the tool */
-static ngx_int_t
-ngx_http_rtagent_tool_replied(ngx_http_rtagent_tool_ctx_t *ctx)
+/* the answer to ask_call, reply i, into ctx->caller and verified */
+static void
+ngx_http_rtagent_tool_call_state(ngx_http_rtagent_tool_ctx_t *ctx,
+    ngx_uint_t i, ngx_str_t *verified)
 {
-    u_char      *p;
-    ngx_uint_t   i;
+    ngx_http_rtagent_tool_reply_t  *r;
 
-    for (i = 0; i < ctx->nreplies; i++) {
-        if (ctx->replies[i].type == -1) {
-            return ngx_http_rtagent_tool_bad(ctx, "Redis did not answer");
+    ngx_str_null(verified);
+
+    if (i >= ctx->nreplies || ctx->replies[i].type != REDIS_REPLY_ARRAY
+        || ctx->replies[i].nelts != 2)
+    {
+        return;
+    }
+
+    r = ctx->replies[i].elts;
+
+    if (r[0].type == REDIS_REPLY_STRING) {
+        ctx->caller = r[0].str;
+    }
+
+    if (r[1].type == REDIS_REPLY_STRING) {
+        *verified = r[1].str;
+    }
+}
+
+
+/*
+ * The policy of a claim or a lookup: the argument, else the one verified
+ * on this call; an argument other than the verified one is refused (no
+ * claim on someone else's policy)
+ */
+static ngx_int_t
+ngx_http_rtagent_tool_policy(ngx_http_rtagent_tool_ctx_t *ctx,
+    ngx_str_t *policy, ngx_str_t *verified)
+{
+    if (policy->len == 0) {
+        if (verified->len == 0) {
+            return ngx_http_rtagent_tool_bad(ctx, "policy: missing");
         }
 
-        if (ctx->replies[i].type == REDIS_REPLY_ERROR) {
-            p = ngx_pnalloc(ctx->pool, ctx->replies[i].str.len
-                                       + sizeof("Redis: "));
-            if (p == NULL) {
-                return ngx_http_rtagent_tool_bad(ctx, "out of memory");
-            }
+        *policy = *verified;
+    }
 
-            ngx_sprintf(p, "Redis: %V%Z", &ctx->replies[i].str);
+    if (!ngx_http_rtagent_tool_digits(policy, 8)) {
+        return ngx_http_rtagent_tool_bad(ctx, "policy: not 8 digits");
+    }
 
-            return ngx_http_rtagent_tool_bad(ctx, (char *) p);
-        }
+    if (verified->len
+        && (verified->len != policy->len
+            || ngx_strncmp(verified->data, policy->data, policy->len) != 0))
+    {
+        return ngx_http_rtagent_tool_bad(ctx, "policy: not the one verified"
+                                              " on this call");
     }
 
     return NGX_OK;
+}
+
+
+/* an optional string argument: NGX_OK (maybe empty), or the tool failed */
+static ngx_int_t
+ngx_http_rtagent_tool_may(ngx_http_rtagent_tool_ctx_t *ctx, const char *name,
+    ngx_str_t *value)
+{
+    u_char  buf[96];
+
+    if (ngx_http_rtagent_tool_arg(ctx, name, value) != NGX_ERROR) {
+        return NGX_OK;
+    }
+
+    ngx_snprintf(buf, sizeof(buf), "%s: not a string%Z", name);
+
+    return ngx_http_rtagent_tool_bad(ctx, (char *) buf);
+}
+
+
+/*
+ * The create script's answer: NGX_OK when the record is written; else the
+ * step is over: again() with a new id when the id was taken (up to
+ * ID_TRIES), or the tool failed
+ */
+static ngx_int_t
+ngx_http_rtagent_tool_created(ngx_http_rtagent_tool_ctx_t *ctx,
+    ngx_http_rtagent_tool_step_pt again, const char *none)
+{
+    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->replies[0].type == REDIS_REPLY_INTEGER
+        && ctx->replies[0].integer == 1)
+    {
+        return NGX_OK;
+    }
+
+    if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
+        again(ctx);
+
+    } else {
+        (void) ngx_http_rtagent_tool_bad(ctx, none);
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -458,7 +545,7 @@ ngx_http_rtagent_tool_verify(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    (void) ngx_http_rtagent_tool_ask_caller(ctx);
+    (void) ngx_http_rtagent_tool_ask_call(ctx);
 }
 
 
@@ -466,7 +553,7 @@ static void
 ngx_http_rtagent_tool_verify_check(ngx_http_rtagent_tool_ctx_t *ctx)
 {
     u_char      *space;
-    ngx_str_t    zip, first, *stored, *name, *policy, w[6];
+    ngx_str_t    zip, first, verified, *stored, *name, *policy, w[6];
     ngx_uint_t   match;
 
     static u_char  none[5] = "?????";
@@ -498,9 +585,7 @@ ngx_http_rtagent_tool_verify_check(ngx_http_rtagent_tool_ctx_t *ctx)
         first.len = space - name->data;
     }
 
-    if (ctx->nreplies > 1 && ctx->replies[1].type == REDIS_REPLY_STRING) {
-        ctx->caller = ctx->replies[1].str;
-    }
+    ngx_http_rtagent_tool_call_state(ctx, 1, &verified);
 
     if (ngx_http_rtagent_json_object(ctx->pool, &ctx->result,
                                      "verified", &(ngx_str_t)
@@ -513,12 +598,36 @@ ngx_http_rtagent_tool_verify_check(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    if (ctx->caller.len == 0) {
-        ngx_http_rtagent_tool_finish(ctx, NGX_OK, &ctx->result);
-        return;
+    ctx->next = ngx_http_rtagent_tool_verify_done;
+
+    /* the call remembers whose policy it verified (create_claim's) */
+
+    if (ctx->call_id.len) {
+        ngx_str_set(&w[0], "HSET");
+        ngx_str_set(&w[2], "verified_policy");
+        w[3] = *policy;
+
+        if (ngx_http_rtagent_tool_key(ctx, "rtagent:call:", &ctx->call_id,
+                                      &w[1])
+            != NGX_OK
+            || ngx_http_rtagent_tool_redis_str(ctx, 4, w) != NGX_OK)
+        {
+            return;
+        }
+
+        ngx_str_set(&w[0], "PEXPIRE");
+        ngx_str_set(&w[2], NGX_HTTP_RTAGENT_TOOL_CALL_TTL);
+
+        if (ngx_http_rtagent_tool_redis_str(ctx, 3, w) != NGX_OK) {
+            return;
+        }
     }
 
     /* the long-term profile of the number the caller called from */
+
+    if (ctx->caller.len == 0) {
+        return;
+    }
 
     ngx_str_set(&w[0], "HSET");
     ngx_str_set(&w[2], "name");
@@ -533,7 +642,6 @@ ngx_http_rtagent_tool_verify_check(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    ctx->next = ngx_http_rtagent_tool_verify_done;
     (void) ngx_http_rtagent_tool_redis_str(ctx, 6, w);
 }
 
@@ -541,11 +649,17 @@ ngx_http_rtagent_tool_verify_check(ngx_http_rtagent_tool_ctx_t *ctx)
 static void
 ngx_http_rtagent_tool_verify_done(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    if (ctx->replies[0].type != REDIS_REPLY_INTEGER) {
-        /* the caller is verified all the same */
-        ngx_log_error(NGX_LOG_WARN, ctx->log, 0,
-                      "rtagent tool: verify_identity: the profile of %V was"
-                      " not written, call:%V", &ctx->caller, &ctx->call_id);
+    ngx_uint_t  i;
+
+    for (i = 0; i < ctx->nreplies; i++) {
+        if (ctx->replies[i].type != REDIS_REPLY_INTEGER) {
+            /* the caller is verified all the same */
+            ngx_log_error(NGX_LOG_WARN, ctx->log, 0,
+                          "rtagent tool: verify_identity: the call or the"
+                          " profile was not updated, call:%V",
+                          &ctx->call_id);
+            break;
+        }
     }
 
     ngx_http_rtagent_tool_finish(ctx, NGX_OK, &ctx->result);
@@ -557,20 +671,43 @@ ngx_http_rtagent_tool_verify_done(ngx_http_rtagent_tool_ctx_t *ctx)
 static void
 ngx_http_rtagent_tool_lookup_policy(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    ngx_str_t  policy, w[2];
+    ngx_str_t  *policy;
 
-    if (ngx_http_rtagent_tool_need(ctx, "policy", NULL, &policy) != NGX_OK) {
+    policy = ngx_pcalloc(ctx->pool, sizeof(ngx_str_t));
+    if (policy == NULL) {
+        (void) ngx_http_rtagent_tool_bad(ctx, "out of memory");
         return;
     }
 
-    if (!ngx_http_rtagent_tool_digits(&policy, 8)) {
-        (void) ngx_http_rtagent_tool_bad(ctx, "policy: not 8 digits");
+    ctx->data = policy;
+
+    if (ngx_http_rtagent_tool_may(ctx, "policy", policy) != NGX_OK) {
+        return;
+    }
+
+    ctx->next = ngx_http_rtagent_tool_lookup_read;
+    (void) ngx_http_rtagent_tool_ask_call(ctx);
+}
+
+
+static void
+ngx_http_rtagent_tool_lookup_read(ngx_http_rtagent_tool_ctx_t *ctx)
+{
+    ngx_str_t   verified, w[2], *policy = ctx->data;
+
+    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
+        return;
+    }
+
+    ngx_http_rtagent_tool_call_state(ctx, 0, &verified);
+
+    if (ngx_http_rtagent_tool_policy(ctx, policy, &verified) != NGX_OK) {
         return;
     }
 
     ngx_str_set(&w[0], "HGETALL");
 
-    if (ngx_http_rtagent_tool_key(ctx, "rtagent:policy:", &policy, &w[1])
+    if (ngx_http_rtagent_tool_key(ctx, "rtagent:policy:", policy, &w[1])
         != NGX_OK)
     {
         return;
@@ -651,7 +788,6 @@ ngx_http_rtagent_tool_claim(ngx_http_rtagent_tool_ctx_t *ctx)
     u_char                          *p;
     yajl_val                         v;
     ngx_int_t                        n, day;
-    ngx_str_t                        w[2];
     ngx_http_rtagent_tool_record_t  *c;
 
     c = ngx_pcalloc(ctx->pool, sizeof(ngx_http_rtagent_tool_record_t));
@@ -664,7 +800,7 @@ ngx_http_rtagent_tool_claim(ngx_http_rtagent_tool_ctx_t *ctx)
 
     /* the local engine's slot names (when, where, what) work too */
 
-    if (ngx_http_rtagent_tool_need(ctx, "policy", NULL, &c->policy) != NGX_OK
+    if (ngx_http_rtagent_tool_may(ctx, "policy", &c->policy) != NGX_OK
         || ngx_http_rtagent_tool_need(ctx, "date", "when", &c->date) != NGX_OK
         || ngx_http_rtagent_tool_need(ctx, "location", "where", &c->location)
            != NGX_OK
@@ -675,7 +811,7 @@ ngx_http_rtagent_tool_claim(ngx_http_rtagent_tool_ctx_t *ctx)
         return;
     }
 
-    if (!ngx_http_rtagent_tool_digits(&c->policy, 8)) {
+    if (c->policy.len && !ngx_http_rtagent_tool_digits(&c->policy, 8)) {
         (void) ngx_http_rtagent_tool_bad(ctx, "policy: not 8 digits");
         return;
     }
@@ -764,7 +900,30 @@ ngx_http_rtagent_tool_claim(ngx_http_rtagent_tool_ctx_t *ctx)
     c->vehicles.len = ngx_sprintf(c->vehicles.data, "%i", n)
                       - c->vehicles.data;
 
-    /* the policy must exist; and whose number is this */
+    /* whose number is this, and which policy did the call verify */
+
+    ctx->next = ngx_http_rtagent_tool_claim_policy;
+    (void) ngx_http_rtagent_tool_ask_call(ctx);
+}
+
+
+static void
+ngx_http_rtagent_tool_claim_policy(ngx_http_rtagent_tool_ctx_t *ctx)
+{
+    ngx_str_t                        verified, w[2];
+    ngx_http_rtagent_tool_record_t  *c = ctx->data;
+
+    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
+        return;
+    }
+
+    ngx_http_rtagent_tool_call_state(ctx, 0, &verified);
+
+    if (ngx_http_rtagent_tool_policy(ctx, &c->policy, &verified) != NGX_OK) {
+        return;
+    }
+
+    /* the policy must exist */
 
     ngx_str_set(&w[0], "EXISTS");
 
@@ -775,12 +934,7 @@ ngx_http_rtagent_tool_claim(ngx_http_rtagent_tool_ctx_t *ctx)
     }
 
     ctx->next = ngx_http_rtagent_tool_claim_write;
-
-    if (ngx_http_rtagent_tool_redis_str(ctx, 2, w) != NGX_OK) {
-        return;
-    }
-
-    (void) ngx_http_rtagent_tool_ask_caller(ctx);
+    (void) ngx_http_rtagent_tool_redis_str(ctx, 2, w);
 }
 
 
@@ -800,11 +954,6 @@ ngx_http_rtagent_tool_claim_write(ngx_http_rtagent_tool_ctx_t *ctx)
         {
             (void) ngx_http_rtagent_tool_bad(ctx, "policy: no such policy");
             return;
-        }
-
-        if (ctx->nreplies > 1 && ctx->replies[1].type == REDIS_REPLY_STRING)
-        {
-            ctx->caller = ctx->replies[1].str;
         }
 
         if (ngx_http_rtagent_tool_now(ctx, &c->created_at) != NGX_OK) {
@@ -855,20 +1004,10 @@ ngx_http_rtagent_tool_claim_written(ngx_http_rtagent_tool_ctx_t *ctx)
     ngx_str_t                        w[5], a[2];
     ngx_http_rtagent_tool_record_t  *c = ctx->data;
 
-    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
-        return;
-    }
-
-    if (ctx->replies[0].type != REDIS_REPLY_INTEGER
-        || ctx->replies[0].integer != 1)
+    if (ngx_http_rtagent_tool_created(ctx, ngx_http_rtagent_tool_claim_write,
+                                      "no free claim id")
+        != NGX_OK)
     {
-        if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
-            /* the id was taken: another one */
-            ngx_http_rtagent_tool_claim_write(ctx);
-            return;
-        }
-
-        (void) ngx_http_rtagent_tool_bad(ctx, "no free claim id");
         return;
     }
 
@@ -1019,6 +1158,22 @@ ngx_http_rtagent_tool_appointment(ngx_http_rtagent_tool_ctx_t *ctx)
         ngx_str_set(&a->period, "morning");
     }
 
+    /* a callback: the number to call, digits (a slot's value) */
+
+    if (ngx_http_rtagent_tool_may(ctx, "callback_phone", &a->phone) != NGX_OK)
+    {
+        return;
+    }
+
+    if (a->phone.len
+        && (a->phone.len < 7 || a->phone.len > 15
+            || !ngx_http_rtagent_tool_digits(&a->phone, a->phone.len)))
+    {
+        (void) ngx_http_rtagent_tool_bad(ctx, "callback_phone: not 7 to 15"
+                                              " digits");
+        return;
+    }
+
     for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
         if (a->period.len == ngx_strlen(slots[i].period)
             && ngx_strncasecmp(a->period.data, (u_char *) slots[i].period,
@@ -1070,7 +1225,8 @@ ngx_http_rtagent_tool_appointment(ngx_http_rtagent_tool_ctx_t *ctx)
 static void
 ngx_http_rtagent_tool_appointment_write(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    ngx_str_t                        w[18];
+    ngx_uint_t                       n;
+    ngx_str_t                        w[20];
     ngx_http_rtagent_tool_record_t  *a = ctx->data;
 
     ctx->attempt++;
@@ -1101,11 +1257,18 @@ ngx_http_rtagent_tool_appointment_write(ngx_http_rtagent_tool_ctx_t *ctx)
     w[15] = a->spoken;
     ngx_str_set(&w[16], "created_at");
     w[17] = a->created_at;
+    n = 18;
+
+    if (a->phone.len) {
+        ngx_str_set(&w[n], "callback_phone");
+        n++;
+        w[n++] = a->phone;
+    }
 
     ctx->next = ngx_http_rtagent_tool_appointment_done;
 
     (void) ngx_http_rtagent_tool_script(ctx, &ngx_http_rtagent_tool_create_lua,
-                                        &a->key, w, 18);
+                                        &a->key, w, n);
 }
 
 
@@ -1114,19 +1277,11 @@ ngx_http_rtagent_tool_appointment_done(ngx_http_rtagent_tool_ctx_t *ctx)
 {
     ngx_http_rtagent_tool_record_t  *a = ctx->data;
 
-    if (ngx_http_rtagent_tool_replied(ctx) != NGX_OK) {
-        return;
-    }
-
-    if (ctx->replies[0].type != REDIS_REPLY_INTEGER
-        || ctx->replies[0].integer != 1)
+    if (ngx_http_rtagent_tool_created(ctx,
+                                      ngx_http_rtagent_tool_appointment_write,
+                                      "no free appointment id")
+        != NGX_OK)
     {
-        if (ctx->attempt < NGX_HTTP_RTAGENT_TOOL_ID_TRIES) {
-            ngx_http_rtagent_tool_appointment_write(ctx);
-            return;
-        }
-
-        (void) ngx_http_rtagent_tool_bad(ctx, "no free appointment id");
         return;
     }
 
@@ -1144,25 +1299,25 @@ ngx_http_rtagent_tool_appointment_done(ngx_http_rtagent_tool_ctx_t *ctx)
 static void
 ngx_http_rtagent_tool_transfer(ngx_http_rtagent_tool_ctx_t *ctx)
 {
-    ngx_str_t                     *target;
+    ngx_str_t                      target;
     ngx_http_rtagent_tool_call_t  *tc = ctx->tc;
 
-    target = ngx_http_rtagent_tool_target(ctx);
+    ngx_http_rtagent_tool_target(ctx, &target);
 
-    if (target->len == 0) {
+    if (target.len == 0) {
         (void) ngx_http_rtagent_tool_bad(ctx, "the agent has no escalation"
                                               " target");
         return;
     }
 
     tc->act = NGX_HTTP_RTAGENT_TOOL_ACT_TRANSFER;
-    tc->target = *target;
+    tc->target = target;
 
     ngx_http_rtagent_tool_result(ctx,
         ngx_http_rtagent_json_object(ctx->pool, &ctx->result,
                                      "transfer", &(ngx_str_t)
                                                  ngx_string("yes"),
-                                     "target", target, NULL));
+                                     "target", &target, NULL));
 }
 
 

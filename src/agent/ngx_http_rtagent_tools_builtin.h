@@ -134,12 +134,16 @@ ngx_int_t ngx_http_rtagent_tool_key(ngx_http_rtagent_tool_ctx_t *ctx,
 ngx_int_t ngx_http_rtagent_tool_arg(ngx_http_rtagent_tool_ctx_t *ctx,
     const char *name, ngx_str_t *value);
 
+/* NGX_OK, or the tool failed: a reply of the step was none or an error */
+ngx_int_t ngx_http_rtagent_tool_replied(ngx_http_rtagent_tool_ctx_t *ctx);
+
 /* a field of an HGETALL reply, or NULL */
 ngx_str_t *ngx_http_rtagent_tool_field(ngx_http_rtagent_tool_reply_t *r,
     const char *name);
 
 /* the escalation target of the calling agent (empty when none) */
-ngx_str_t *ngx_http_rtagent_tool_target(ngx_http_rtagent_tool_ctx_t *ctx);
+void ngx_http_rtagent_tool_target(ngx_http_rtagent_tool_ctx_t *ctx,
+    ngx_str_t *target);
 
 
 #endif /* _NGX_HTTP_RTAGENT_TOOLS_BUILTIN_H_INCLUDED_ */

@@ -138,6 +138,8 @@ static ngx_int_t ngx_http_rtagent_call_turn_start(
 static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_said(ngx_http_rtagent_call_t *call,
+    ngx_uint_t agent, ngx_str_t *text);
 static void ngx_http_rtagent_call_apology_open(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_apology_audio(ngx_http_rtagent_tts_t *tts,
     const int16_t *pcm, size_t samples, ngx_uint_t rate);
@@ -1115,6 +1117,8 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
         ngx_http_rtagent_call_store(call), &res->text, res->confidence, &none,
         &call->timings);
 
+    ngx_http_rtagent_call_said(call, 0, &res->text);
+
     tr = &call->turn.transcript;
 
     /* the provider's text is valid during this callback only */
@@ -1579,6 +1583,31 @@ ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
     ngx_http_rtagent_store_agent_text_timed(call->store, &text,
                                    (char *) call->turn.responder->name.data,
                                    &call->timings);
+
+    ngx_http_rtagent_call_said(call, 1, &text);
+}
+
+
+/* the channel shows the conversation (the browser's transcript) */
+
+static void
+ngx_http_rtagent_call_said(ngx_http_rtagent_call_t *call, ngx_uint_t agent,
+    ngx_str_t *text)
+{
+    ngx_http_rtagent_channel_said_t  said;
+
+    if (call->channel->said == NULL) {
+        return;
+    }
+
+    said.turn = call->timings.turn;
+    said.agent = agent;
+    said.text = *text;
+    said.name = call->turn.responder ? call->turn.responder->name
+                                     : ngx_http_rtagent_call_agent;
+    said.latency = agent ? call->timings.first_audio : -1;
+
+    call->channel->said(call->channel, &said);
 }
 
 

@@ -16,6 +16,17 @@
 
 typedef struct ngx_http_rtagent_channel_s  ngx_http_rtagent_channel_t;
 
+
+/* a line of the conversation, for a channel that shows it (the browser) */
+typedef struct {
+    ngx_uint_t      turn;
+    ngx_uint_t      agent;       /* 1: the agent's reply, 0: the caller */
+    ngx_str_t       text;
+    ngx_str_t       name;        /* the agent's: who answered */
+    ngx_msec_int_t  latency;     /* the caller's end of speech to the first
+                                  * agent frame, ms; -1: not yet known */
+} ngx_http_rtagent_channel_said_t;
+
 struct ngx_http_rtagent_channel_s {
     void         *data;
     ngx_log_t    *log;
@@ -37,6 +48,11 @@ struct ngx_http_rtagent_channel_s {
     /* end the channel; reason is for logs and the peer */
     void        (*close)(ngx_http_rtagent_channel_t *ch, ngx_uint_t code,
                          const char *reason);
+
+    /* a final caller text or an agent's reply (NULL: not shown); the
+     * strings are valid during the call only */
+    void        (*said)(ngx_http_rtagent_channel_t *ch,
+                        ngx_http_rtagent_channel_said_t *said);
 };
 
 

@@ -146,6 +146,7 @@ typedef struct {
     int64_t                        ctl_epoch;      /* ms, at the first */
     unsigned                       init:1;
     unsigned                       exiting:1;      /* no replies to wait */
+    ngx_http_rtagent_store_redact_pt  redact;      /* rtagent_redact on */
 } ngx_http_rtagent_store_worker_t;
 
 
@@ -517,6 +518,50 @@ ngx_http_rtagent_store_participant(ngx_http_rtagent_store_call_t *sc,
 
 
 void
+ngx_http_rtagent_store_redact_with(ngx_http_rtagent_store_redact_pt redact)
+{
+    ngx_http_rtagent_store_worker.redact = redact;
+}
+
+
+/*
+ * The text as it is stored: redacted into an ngx_alloc()ed *buf (freed by
+ * the caller) when redaction is on, else text itself; NGX_ERROR when out
+ * of memory (nothing is stored then rather than the PII).
+ */
+static ngx_int_t
+ngx_http_rtagent_store_redacted(ngx_http_rtagent_store_call_t *sc,
+    ngx_str_t *text, ngx_str_t *out, u_char **buf)
+{
+    size_t  n, size;
+
+    *buf = NULL;
+    *out = *text;
+
+    if (ngx_http_rtagent_store_worker.redact == NULL) {
+        return NGX_OK;
+    }
+
+    /* redaction at most doubles a text: a label (6 bytes at most)
+     * replaces 9 digits or more, or a date after a trigger word */
+    size = 2 * text->len + 16;
+
+    *buf = ngx_alloc(size, sc->log);
+    if (*buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_http_rtagent_store_worker.redact(text->data, text->len, *buf,
+                                             size, NULL);
+
+    out->data = *buf;
+    out->len = n < size ? n : size - 1;
+
+    return NGX_OK;
+}
+
+
+void
 ngx_http_rtagent_store_caller_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, double confidence, ngx_str_t *participant)
 {
@@ -560,9 +605,23 @@ ngx_http_rtagent_store_caller_text_timed(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, double confidence, ngx_str_t *participant,
     const ngx_http_rtagent_store_timings_t *t)
 {
+    u_char                        *buf;
+    ngx_str_t                      said;
     ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
+    if (sc == NULL
+        || ngx_http_rtagent_store_redacted(sc, text, &said, &buf) != NGX_OK)
+    {
+        return;
+    }
+
+    text = &said;
+
+    if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
+        if (buf) {
+            ngx_free(buf);
+        }
+
         return;
     }
 
@@ -598,6 +657,10 @@ ngx_http_rtagent_store_caller_text_timed(ngx_http_rtagent_store_call_t *sc,
     }
 
     sc->refs--;
+
+    if (buf) {
+        ngx_free(buf);
+    }
 }
 
 
@@ -632,9 +695,23 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source,
     const ngx_http_rtagent_store_timings_t *t)
 {
+    u_char                        *buf;
+    ngx_str_t                      said;
     ngx_http_rtagent_json_out_t    j;
 
-    if (sc == NULL || ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
+    if (sc == NULL
+        || ngx_http_rtagent_store_redacted(sc, text, &said, &buf) != NGX_OK)
+    {
+        return;
+    }
+
+    text = &said;
+
+    if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
+        if (buf) {
+            ngx_free(buf);
+        }
+
         return;
     }
 
@@ -673,6 +750,10 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
     }
 
     sc->refs--;
+
+    if (buf) {
+        ngx_free(buf);
+    }
 }
 
 

@@ -134,6 +134,18 @@ void ngx_http_rtagent_store_agent_text_timed(
 void ngx_http_rtagent_store_caller_dtmf(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *tones);
 
+/*
+ * rtagent_redact: what redacts the text of the caller and agent entries
+ * and their events before they are stored (a pure function with the
+ * signature of ngx_http_rtagent_safety_redact), NULL for none; the agent
+ * module sets it in each worker
+ */
+typedef size_t (*ngx_http_rtagent_store_redact_pt)(const u_char *text,
+    size_t len, u_char *out, size_t outlen, unsigned *count);
+
+void ngx_http_rtagent_store_redact_with(
+    ngx_http_rtagent_store_redact_pt redact);
+
 /* the agent's words: an agent entry and AGENT_RESPONSE_GENERATED */
 void ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source);
