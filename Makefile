@@ -76,6 +76,9 @@ CODEC_SRCS  += src/speech/ngx_http_rtagent_lm.c \
                src/agent/ngx_http_rtagent_agent_grammar.c
 # its tests read what it writes with sphinxbase
 CODEC_LIBS  += -lsphinxbase
+# the LLM engine's codecs (src/llm): SSE and chat completions
+CODEC_SRCS  += src/llm/ngx_http_rtagent_sse.c \
+               src/llm/ngx_http_rtagent_chat.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -96,6 +99,10 @@ FUZZ_MAX_LEN.fuzz_ws_frames := 72000
 # input is a whole call (~800 runs/s): a fifth of FUZZ_RUNS
 FUZZ_MAX_LEN.fuzz_dialog := 1024
 FUZZ_RUNS.fuzz_dialog = $(shell echo $$(( $(FUZZ_RUNS) / 5 )))
+# SSE events are bounded at 64 bytes there: longer inputs add little;
+# the chat decoder parses every chunk twice (in pieces and whole)
+FUZZ_MAX_LEN.fuzz_sse := 2048
+FUZZ_MAX_LEN.fuzz_chat := 4096
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)

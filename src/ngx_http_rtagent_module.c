@@ -33,6 +33,7 @@ static ngx_conf_enum_t  ngx_http_rtagent_engines[] = {
     { ngx_string("echo"), NGX_HTTP_RTAGENT_ENGINE_ECHO },
     { ngx_string("say_back"), NGX_HTTP_RTAGENT_ENGINE_SAY_BACK },
     { ngx_string("agents"), NGX_HTTP_RTAGENT_ENGINE_AGENTS },
+    { ngx_string("llm"), NGX_HTTP_RTAGENT_ENGINE_LLM },
     { ngx_null_string, 0 }
 };
 

@@ -193,6 +193,7 @@ static void ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
 
 
 extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back;
+extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_llm_responder;
 extern const ngx_http_rtagent_tts_provider_t  ngx_http_rtagent_tts_local;
 
 static ngx_str_t  ngx_http_rtagent_call_apology_text =
@@ -265,20 +266,24 @@ ngx_http_rtagent_call_merge_conf(ngx_conf_t *cf,
     }
 
     if ((conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
-         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS)
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM)
         && (conf->stt.provider == NULL || conf->tts.provider == NULL))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_engine %s needs rtagent_stt and "
                            "rtagent_tts",
                            conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
-                           ? "agents" : "say_back");
+                           ? "agents"
+                           : conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM
+                           ? "llm" : "say_back");
         return NGX_CONF_ERROR;
     }
 
     /* the apology is said by the local TTS, whatever the location's is */
     if ((conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
-         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS)
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+         || conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM)
         && conf->tts.provider != &ngx_http_rtagent_tts_local
         && ngx_http_rtagent_tts_local.configure(cf) != NGX_CONF_OK)
     {
@@ -362,7 +367,8 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
     }
 
     if ((call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_SAY_BACK
-         || call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS)
+         || call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+         || call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM)
         && ngx_http_rtagent_call_speech_open(call) != NGX_OK)
     {
         return NGX_ERROR;
@@ -380,7 +386,9 @@ ngx_http_rtagent_call_start(ngx_http_rtagent_call_t *call, ngx_uint_t rate,
     (void) ngx_http_rtagent_call_store(call);
 
     /* the agents speak first: the greeting turn, before any caller's */
-    if (call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS) {
+    if (call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
+        || call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM)
+    {
         ngx_http_rtagent_call_timings_reset(call);
         (void) ngx_http_rtagent_call_turn_start(call,
                                               NGX_HTTP_RTAGENT_TURN_GREETING);
@@ -1237,7 +1245,9 @@ ngx_http_rtagent_call_speech_open(ngx_http_rtagent_call_t *call)
     call->turn.data = call;
     call->turn.responder =
         call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_AGENTS
-        ? &ngx_http_rtagent_orchestrator : &ngx_http_rtagent_say_back;
+        ? &ngx_http_rtagent_orchestrator
+        : call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM
+        ? &ngx_http_rtagent_llm_responder : &ngx_http_rtagent_say_back;
 
     call->speech = 1;
 

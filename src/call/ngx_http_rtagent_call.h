@@ -26,8 +26,9 @@
 typedef enum {
     NGX_HTTP_RTAGENT_ENGINE_ECHO = 1,
     NGX_HTTP_RTAGENT_ENGINE_SAY_BACK,      /* STT, a responder, TTS */
-    NGX_HTTP_RTAGENT_ENGINE_AGENTS         /* the same, the orchestrator
+    NGX_HTTP_RTAGENT_ENGINE_AGENTS,        /* the same, the orchestrator
                                             * answers, and greets first */
+    NGX_HTTP_RTAGENT_ENGINE_LLM            /* the same, the LLM engine */
 } ngx_http_rtagent_engine_e;
 
 

@@ -1,0 +1,614 @@
+
+/*
+ * The LLM engine's directives (its own nginx module): the endpoints and
+ * routes of http{}, the timeouts, rounds and budgets of locations.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <llm/ngx_http_rtagent_llm.h>
+
+
+static void *ngx_http_rtagent_llm_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_rtagent_llm_create_conf(ngx_conf_t *cf);
+static char *ngx_http_rtagent_llm_merge_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_rtagent_llm_route_cmd(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_http_rtagent_llm_endpoint_t *ngx_http_rtagent_llm_endpoint_find(
+    ngx_http_rtagent_llm_main_conf_t *lmcf, ngx_str_t *name);
+
+
+static ngx_conf_num_bounds_t  ngx_http_rtagent_llm_rounds_bounds = {
+    ngx_conf_check_num_bounds, 1, 16
+};
+
+
+#define ngx_http_rtagent_llm_offset(f)                                       \
+    offsetof(ngx_http_rtagent_llm_conf_t, f)
+
+
+static ngx_command_t  ngx_http_rtagent_llm_commands[] = {
+
+    { ngx_string("rtagent_llm_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_rtagent_llm_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtagent_model_route"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_rtagent_llm_route_cmd,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtagent_llm_route"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(route),
+      NULL },
+
+    { ngx_string("rtagent_llm_first_token_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(first_token_timeout),
+      NULL },
+
+    { ngx_string("rtagent_llm_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(timeout),
+      NULL },
+
+    { ngx_string("rtagent_llm_max_tool_rounds"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(max_tool_rounds),
+      &ngx_http_rtagent_llm_rounds_bounds },
+
+    { ngx_string("rtagent_llm_context_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(context_budget),
+      NULL },
+
+    { ngx_string("rtagent_llm_tool_result_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(tool_result_max),
+      NULL },
+
+    { ngx_string("rtagent_tool_filler_after"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(tool_filler_after),
+      NULL },
+
+    { ngx_string("rtagent_tool_filler"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(tool_filler),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_rtagent_llm_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_rtagent_llm_create_main_conf, /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_rtagent_llm_create_conf,
+    ngx_http_rtagent_llm_merge_conf
+};
+
+
+ngx_module_t  ngx_http_rtagent_llm_module = {
+    NGX_MODULE_V1,
+    &ngx_http_rtagent_llm_module_ctx,      /* module context */
+    ngx_http_rtagent_llm_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_rtagent_llm_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_rtagent_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_llm_main_conf_t));
+    if (lmcf == NULL) {
+        return NULL;
+    }
+
+    /* pointers: routes point at endpoints, and arrays move when grown */
+    if (ngx_array_init(&lmcf->endpoints, cf->pool, 4,
+                       sizeof(ngx_http_rtagent_llm_endpoint_t *)) != NGX_OK
+        || ngx_array_init(&lmcf->routes, cf->pool, 4,
+                          sizeof(ngx_http_rtagent_llm_route_t *)) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return lmcf;
+}
+
+
+static void *
+ngx_http_rtagent_llm_create_conf(ngx_conf_t *cf)
+{
+    ngx_http_rtagent_llm_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_llm_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /* route, tool_filler: { 0, NULL } */
+
+    conf->first_token_timeout = NGX_CONF_UNSET_MSEC;
+    conf->timeout = NGX_CONF_UNSET_MSEC;
+    conf->max_tool_rounds = NGX_CONF_UNSET_UINT;
+    conf->context_budget = NGX_CONF_UNSET_SIZE;
+    conf->tool_result_max = NGX_CONF_UNSET_SIZE;
+    conf->tool_filler_after = NGX_CONF_UNSET_MSEC;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_rtagent_llm_merge_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_rtagent_llm_conf_t *prev = parent;
+    ngx_http_rtagent_llm_conf_t *conf = child;
+
+    ngx_conf_merge_msec_value(conf->first_token_timeout,
+                              prev->first_token_timeout, 5000);
+    ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 30000);
+    ngx_conf_merge_uint_value(conf->max_tool_rounds, prev->max_tool_rounds,
+                              4);
+    ngx_conf_merge_size_value(conf->context_budget, prev->context_budget,
+                              4000);
+    ngx_conf_merge_size_value(conf->tool_result_max, prev->tool_result_max,
+                              4096);
+    ngx_conf_merge_msec_value(conf->tool_filler_after,
+                              prev->tool_filler_after, 700);
+    ngx_conf_merge_str_value(conf->tool_filler, prev->tool_filler,
+                             "One moment while I check that.");
+    ngx_conf_merge_str_value(conf->route, prev->route, "default");
+
+    if (conf->context_budget < 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_llm_context_budget %uz: at least 100 "
+                           "tokens", conf->context_budget);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_http_rtagent_llm_endpoint_t *
+ngx_http_rtagent_llm_endpoint_find(ngx_http_rtagent_llm_main_conf_t *lmcf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                         i;
+    ngx_http_rtagent_llm_endpoint_t  **ep;
+
+    ep = lmcf->endpoints.elts;
+
+    for (i = 0; i < lmcf->endpoints.nelts; i++) {
+        if (ep[i]->name.len == name->len
+            && ngx_strncmp(ep[i]->name.data, name->data, name->len) == 0)
+        {
+            return ep[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a name of routes and endpoints: what an agent's "model" may say */
+
+static ngx_int_t
+ngx_http_rtagent_llm_name_ok(ngx_str_t *name)
+{
+    u_char  *p;
+
+    if (name->len == 0 || name->len > 64) {
+        return NGX_ERROR;
+    }
+
+    for (p = name->data; p < name->data + name->len; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'
+              || *p == '.'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a header value or URL piece: no controls, spaces or quotes */
+
+static ngx_int_t
+ngx_http_rtagent_llm_token_ok(ngx_str_t *s)
+{
+    u_char  *p;
+
+    for (p = s->data; p < s->data + s->len; p++) {
+        if (*p <= ' ' || *p == 0x7f || *p == '"') {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * rtagent_llm_endpoint <name> <url> [azure|openai] [model=<m>]
+ *     [api_version=<v>] [key=<secret>] [token=<secret>];
+ *
+ * azure: url is the resource (https://<res>.openai.azure.com), model the
+ * deployment; requests go to <url>/openai/deployments/<model>/chat/
+ * completions?api-version=<v> (default 2024-10-21) with "api-key: <key>",
+ * or "Authorization: Bearer <token>".  openai: url is the API base
+ * (https://api.openai.com/v1, or any OpenAI-compatible one), requests go
+ * to <url>/chat/completions with "Authorization: Bearer <key>" and model
+ * in the body.  Secrets take env:NAME and file:PATH.
+ */
+
+static char *
+ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rtagent_llm_main_conf_t *lmcf = conf;
+
+    u_char                           *p;
+    size_t                            len;
+    ngx_str_t                        *value, in, *secret, *s;
+    ngx_uint_t                        i, kind_set;
+    ngx_http_rtagent_llm_endpoint_t  *ep, **slot;
+
+    value = cf->args->elts;
+
+    if (ngx_http_rtagent_llm_name_ok(&value[1]) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_llm_endpoint \"%V\": a name is 1-64 "
+                           "letters, digits, '-', '_' or '.'", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_rtagent_llm_endpoint_find(lmcf, &value[1]) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_llm_endpoint \"%V\" is duplicate",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slot = ngx_array_push(&lmcf->endpoints);
+    ep = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_llm_endpoint_t));
+
+    if (slot == NULL || ep == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *slot = ep;
+    ep->name = value[1];
+    ep->alone.name = value[1];
+    ep->alone.endpoints[0] = ep;
+    ep->alone.n = 1;
+    ep->url = value[2];
+    ep->kind = NGX_HTTP_RTAGENT_LLM_OPENAI;
+    kind_set = 0;
+
+    if (!((ep->url.len > 8 && ngx_strncmp(ep->url.data, "https://", 8) == 0)
+          || (ep->url.len > 7 && ngx_strncmp(ep->url.data, "http://", 7) == 0))
+        || ngx_http_rtagent_llm_token_ok(&ep->url) != NGX_OK
+        || ngx_strlchr(ep->url.data, ep->url.data + ep->url.len, '?'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_llm_endpoint %V: \"%V\" must be an "
+                           "http:// or https:// URL without a query",
+                           &ep->name, &ep->url);
+        return NGX_CONF_ERROR;
+    }
+
+    while (ep->url.len && ep->url.data[ep->url.len - 1] == '/') {
+        ep->url.len--;
+    }
+
+    for (i = 3; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "azure") == 0
+            || ngx_strcmp(value[i].data, "openai") == 0)
+        {
+            if (kind_set++) {
+                return "takes one of azure and openai";
+            }
+
+            ep->kind = (value[i].data[0] == 'a') ? NGX_HTTP_RTAGENT_LLM_AZURE
+                                                 : NGX_HTTP_RTAGENT_LLM_OPENAI;
+            continue;
+        }
+
+        s = NULL;
+        secret = NULL;
+        in.len = 0;
+
+        if (ngx_strncmp(value[i].data, "model=", 6) == 0) {
+            s = &ep->model;
+            in.data = value[i].data + 6;
+
+        } else if (ngx_strncmp(value[i].data, "api_version=", 12) == 0) {
+            s = &ep->api_version;
+            in.data = value[i].data + 12;
+
+        } else if (ngx_strncmp(value[i].data, "key=", 4) == 0) {
+            s = &ep->key;
+            secret = s;
+            in.data = value[i].data + 4;
+
+        } else if (ngx_strncmp(value[i].data, "token=", 6) == 0) {
+            s = &ep->token;
+            secret = s;
+            in.data = value[i].data + 6;
+        }
+
+        if (s == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtagent_llm_endpoint %V: unknown parameter "
+                               "\"%V\"", &ep->name, &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (s->data) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtagent_llm_endpoint %V: a parameter is "
+                               "duplicate", &ep->name);
+            return NGX_CONF_ERROR;
+        }
+
+        in.len = value[i].data + value[i].len - in.data;
+
+        if (secret) {
+            /* a secret: never in a message */
+            if (ngx_http_rtagent_conf_secret(cf, &in, s) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            if (s->len == 0 || ngx_http_rtagent_llm_token_ok(s) != NGX_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtagent_llm_endpoint %V: the key or "
+                                   "token is empty or holds spaces or "
+                                   "control characters", &ep->name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        *s = in;
+
+        if (s->len == 0 || ngx_http_rtagent_llm_token_ok(s) != NGX_OK
+            || ngx_strlchr(s->data, s->data + s->len, '/')
+            || ngx_strlchr(s->data, s->data + s->len, '?')
+            || ngx_strlchr(s->data, s->data + s->len, '&'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtagent_llm_endpoint %V: bad \"%V\"",
+                               &ep->name, &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ep->model.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_llm_endpoint %V: model= is required "
+                           "(the deployment for azure)", &ep->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ep->kind == NGX_HTTP_RTAGENT_LLM_AZURE) {
+        if (ep->key.len == 0 && ep->token.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtagent_llm_endpoint %V: azure needs key= "
+                               "or token=", &ep->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ep->api_version.len == 0) {
+            ngx_str_set(&ep->api_version, "2024-10-21");
+        }
+
+        len = ep->url.len + sizeof("/openai/deployments//chat/completions"
+                                   "?api-version=") - 1
+              + ep->model.len + ep->api_version.len;
+
+    } else {
+        if (ep->token.len || ep->api_version.len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtagent_llm_endpoint %V: token= and "
+                               "api_version= are for azure", &ep->name);
+            return NGX_CONF_ERROR;
+        }
+
+        len = ep->url.len + sizeof("/chat/completions") - 1;
+    }
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ep->full_url.data = p;
+
+    if (ep->kind == NGX_HTTP_RTAGENT_LLM_AZURE) {
+        ep->full_url.len = ngx_sprintf(p, "%V/openai/deployments/%V/chat/"
+                                       "completions?api-version=%V",
+                                       &ep->url, &ep->model,
+                                       &ep->api_version) - p;
+
+    } else {
+        ep->full_url.len = ngx_sprintf(p, "%V/chat/completions", &ep->url)
+                           - p;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* rtagent_model_route <route> <endpoint> [<endpoint> ...]; */
+
+static char *
+ngx_http_rtagent_llm_route_cmd(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_rtagent_llm_main_conf_t *lmcf = conf;
+
+    ngx_str_t                        *value;
+    ngx_uint_t                        i, k;
+    ngx_http_rtagent_llm_route_t     *rt, **rts;
+    ngx_http_rtagent_llm_endpoint_t  *ep;
+
+    value = cf->args->elts;
+
+    if (ngx_http_rtagent_llm_name_ok(&value[1]) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_model_route \"%V\": a name is 1-64 "
+                           "letters, digits, '-', '_' or '.'", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    rts = lmcf->routes.elts;
+
+    for (i = 0; i < lmcf->routes.nelts; i++) {
+        if (rts[i]->name.len == value[1].len
+            && ngx_strncmp(rts[i]->name.data, value[1].data, value[1].len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtagent_model_route \"%V\" is duplicate",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (cf->args->nelts - 2 > NGX_HTTP_RTAGENT_LLM_ROUTE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_model_route %V: at most %d endpoints",
+                           &value[1], NGX_HTTP_RTAGENT_LLM_ROUTE_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    rts = ngx_array_push(&lmcf->routes);
+    rt = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_llm_route_t));
+
+    if (rts == NULL || rt == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *rts = rt;
+    rt->name = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        ep = ngx_http_rtagent_llm_endpoint_find(lmcf, &value[i]);
+
+        if (ep == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "rtagent_model_route %V: no "
+                               "rtagent_llm_endpoint \"%V\" before it",
+                               &value[1], &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        for (k = 0; k < rt->n; k++) {
+            if (rt->endpoints[k] == ep) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtagent_model_route %V: \"%V\" twice",
+                                   &value[1], &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        rt->endpoints[rt->n++] = ep;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_rtagent_llm_route_t *
+ngx_http_rtagent_llm_route(ngx_str_t *name)
+{
+    ngx_uint_t                         i;
+    ngx_http_rtagent_llm_route_t     **rts;
+    ngx_http_rtagent_llm_endpoint_t   *ep;
+    ngx_http_rtagent_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_rtagent_llm_module);
+    if (lmcf == NULL) {
+        return NULL;
+    }
+
+    rts = lmcf->routes.elts;
+
+    for (i = 0; i < lmcf->routes.nelts; i++) {
+        if (rts[i]->name.len == name->len
+            && ngx_strncmp(rts[i]->name.data, name->data, name->len) == 0)
+        {
+            return rts[i];
+        }
+    }
+
+    ep = ngx_http_rtagent_llm_endpoint_find(lmcf, name);
+
+    return ep ? &ep->alone : NULL;
+}
+
+
+ngx_uint_t *
+ngx_http_rtagent_llm_failovers(void)
+{
+    ngx_http_rtagent_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_rtagent_llm_module);
+
+    return lmcf ? &lmcf->failovers : NULL;
+}
