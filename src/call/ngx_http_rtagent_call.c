@@ -24,6 +24,11 @@
 #include <store/ngx_http_rtagent_store.h>
 #include <agent/ngx_http_rtagent_agent_module.h>
 #include <agent/ngx_http_rtagent_orchestrator.h>
+#include <agent/ngx_http_rtagent_safety.h>
+
+
+/* the longest caller text logged when redacted */
+#define NGX_HTTP_RTAGENT_CALL_LOG_TEXT  1024
 
 
 /* audio kept from before the onset, beyond the onset frames themselves */
@@ -503,6 +508,32 @@ ngx_http_rtagent_call_participant(ngx_http_rtagent_call_t *call,
 }
 
 
+/*
+ * The caller's words as they may be logged: with rtagent_redact on, card
+ * numbers, SSNs and dates of birth replaced by labels (in buf, cut at its
+ * size), else the text itself.
+ */
+
+static ngx_str_t *
+ngx_http_rtagent_call_loggable(ngx_str_t *text, ngx_str_t *out, u_char *buf,
+    size_t size)
+{
+    size_t  n;
+
+    if (!ngx_http_rtagent_agent_redact((ngx_cycle_t *) ngx_cycle)) {
+        return text;
+    }
+
+    n = ngx_http_rtagent_safety_redact(text->data, text->len, buf, size,
+                                       NULL);
+
+    out->data = buf;
+    out->len = ngx_min(n, size - 1);
+
+    return out;
+}
+
+
 /* a final transcription of the caller's words (ACS or our own STT) */
 
 void
@@ -510,10 +541,16 @@ ngx_http_rtagent_call_transcription(ngx_http_rtagent_call_t *call,
     ngx_str_t *text, double confidence, ngx_str_t *participant)
 {
     ngx_http_rtagent_store_call_t  *sc;
+#if (NGX_DEBUG)
+    u_char                          buf[NGX_HTTP_RTAGENT_CALL_LOG_TEXT];
+    ngx_str_t                       safe;
+#endif
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->channel->log, 0,
                    "rtagent call: caller said \"%V\", call:%V",
-                   text, &call->channel->call_id);
+                   ngx_http_rtagent_call_loggable(text, &safe, buf,
+                                                  sizeof(buf)),
+                   &call->channel->call_id);
 
     sc = ngx_http_rtagent_call_store(call);
 
@@ -1290,7 +1327,8 @@ static void
 ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     ngx_http_rtagent_stt_result_t *res)
 {
-    ngx_str_t                       none = ngx_null_string;
+    u_char                          buf[NGX_HTTP_RTAGENT_CALL_LOG_TEXT];
+    ngx_str_t                       none = ngx_null_string, safe;
     ngx_http_rtagent_call_t        *call = stt->data;
     ngx_http_rtagent_transcript_t  *tr;
 
@@ -1310,7 +1348,9 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
 
     ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
                   "rtagent call: caller said \"%V\" (stt %V, %M ms after "
-                  "the end of speech), call:%V", &res->text,
+                  "the end of speech), call:%V",
+                  ngx_http_rtagent_call_loggable(&res->text, &safe, buf,
+                                                 sizeof(buf)),
                   &stt->provider->name, ngx_current_msec - call->speech_end,
                   &call->channel->call_id);
 
@@ -1662,6 +1702,10 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
     size_t          n, len;
     ngx_str_t       piece;
     const uint8_t  *p;
+#if (NGX_DEBUG)
+    u_char          buf[NGX_HTTP_RTAGENT_CALL_LOG_TEXT];
+    ngx_str_t       safe;
+#endif
 
     while (!call->tts_busy && call->reply != NULL) {
 
@@ -1700,7 +1744,9 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
 
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->channel->log, 0,
                        "rtagent call: to tts \"%V\", call:%V",
-                       &piece, &call->channel->call_id);
+                       ngx_http_rtagent_call_loggable(&piece, &safe, buf,
+                                                      sizeof(buf)),
+                       &call->channel->call_id);
 
         if (call->tts.provider->synth(&call->tts, &piece) != NGX_OK) {
             ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
