@@ -11,13 +11,15 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential nginx nginx-dev libwslay-dev libyajl-dev libssl-dev \
         libcurl4-openssl-dev libhiredis-dev libyaml-dev libspeexdsp-dev \
-        libespeak-ng-dev libpocketsphinx-dev \
+        libespeak-ng-dev libpocketsphinx-dev libopus-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY config Makefile debian-packages.txt ./
 COPY src src
 # the configure step also names the test driver module (never loaded here)
 COPY t/modules t/modules
+# build/rtagent-call, the caller simulator, comes with it
+COPY tools/rtagent-call tools/rtagent-call
 RUN make
 
 FROM debian:bookworm
@@ -25,10 +27,11 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         nginx libwslay1 libyajl2 libcurl4 libhiredis0.14 libyaml-0-2 \
         libspeexdsp1 libespeak-ng1 espeak-ng-data libpocketsphinx3 \
-        libsphinxbase3 pocketsphinx-en-us curl \
+        libsphinxbase3 pocketsphinx-en-us libopus0 espeak-ng curl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/rtagent
-COPY --from=build /src/build/ngx_http_rtagent_module.so build/
+COPY --from=build /src/build/ngx_http_rtagent_module.so \
+                  /src/build/rtagent-call build/
 COPY conf conf
 COPY agents agents
 # inside a container the gateway listens on every interface
