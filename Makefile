@@ -170,7 +170,7 @@ CALL_SRCS   := $(CALL_OWN) \
                src/audio/ngx_http_rtagent_resample.c
 CALL_INCS   := -D_GNU_SOURCE -Itools/rtagent-call -Isrc/acs -Isrc/json -Isrc/speech -Isrc/audio
 CALL_LIBS   := -lcurl -lhiredis -lwslay -lyajl -lcrypto -lspeexdsp -lm
-CALL_ARGS   ?= --script tools/rtagent-call/fnol-caller.txt \
+CALL_ARGS   ?= --script tools/rtagent-call/fnol-caller.txt --voice en-gb --rate 130 \
                --redis 127.0.0.1:$(REDIS_PORT) --out $(BUILD)/run/agent.wav
 
 .PHONY: call bench-calls
