@@ -23,8 +23,6 @@ worker_connections(4096);
 # debug lines of 2,000 jobs only slow the worker down
 log_level('info');
 
-our $Port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
-
 add_block_preprocessor(sub {
     my $block = shift;
 
@@ -58,7 +56,8 @@ __DATA__
 
 === TEST 1: 1,000 jobs all in flight at once complete; the worker answers a plain location during the load
 --- request eval
-"GET /fanout?n=1000&ping=http://127.0.0.1:$main::Port/ping&release=/release?key=b1&url=/barrier?n=1000&hold=1&key=b1"
+"GET /fanout?n=1000&ping=http://127.0.0.1:" . Test::Nginx::Util::server_port()
+. "/ping&release=/release?key=b1&url=/barrier?n=1000&hold=1&key=b1"
 --- response_body_like
 ^jobs=1000 ok=1000 failed=0 elapsed_ms=\S+ jobs_per_s=\d+ p50_ms=\S+ p99_ms=\S+ max_ms=\S+ ping=during-load
 --- stats_like: ^jobs=0 running=0 
