@@ -228,6 +228,11 @@ tools/node_modules/ws: tools/package.json
 # a skip a failure, and the log (--directives lists every skip) must name no
 # skip either; CI=1 asks for the log check alone.
 TESTS       ?=
+# test files run at once: most of their time is spent waiting (audio at real
+# time, timers), so three at a time on two cores; each on its own random
+# ports and servroot (TEST_NGINX_RANDOMIZE)
+PROVE_JOBS  ?= 3
+PROVE_PAR   := $(filter-out 1,$(PROVE_JOBS))
 NO_SKIP_ENV := $(if $(RTAGENT_NO_SKIP),RTAGENT_NO_SKIP=1 \
                PERL5LIB=$(CURDIR)/t/helpers$${PERL5LIB:+:$$PERL5LIB} \
                PERL5OPT="$${PERL5OPT:+$$PERL5OPT }-MRtagentNoSkip")
@@ -240,7 +245,9 @@ prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	RTAGENT_FIXTURES=$(FIXTURES) \
 	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
-	    prove --directives $(PROVE_INC) $(or $(TESTS),t/*.t) 2>&1 \
+	$(if $(PROVE_PAR),TEST_NGINX_RANDOMIZE=1) \
+	    prove --directives $(if $(PROVE_PAR),-j$(PROVE_JOBS)) $(PROVE_INC) \
+	    $(or $(TESTS),t/*.t) 2>&1 \
 	    | tee $(BUILD)/prove.log; \
 	    test $${PIPESTATUS[0]} -eq 0
 	@# suites skip when node, openssl or redis-server is missing; CI has them
