@@ -32,6 +32,8 @@ sub free_port {
 # start_nginx(main => '...', http => '...', server => '...', workers => N,
 #             listen => 'reuseport', port => P (default: a free one))
 #   -> { pid, port, dir }
+my @started;
+
 sub start_nginx {
     my (%o) = @_;
     my $dir = tempdir(CLEANUP => 1);
@@ -80,7 +82,20 @@ CONF
 
     open my $pf, '<', "$dir/logs/nginx.pid" or die $!;
     chomp(my $pid = <$pf>);
+    push @started, [$pid, $$];
     return { pid => $pid, port => $port, dir => $dir };
+}
+
+# every nginx a test started and did not stop goes with the test (its
+# folder is removed at exit: an nginx left behind would hold its ports)
+END {
+    local $?;
+    for my $s (@started) {
+        my ($pid, $owner) = @$s;
+        next unless $owner == $$ && kill 0, $pid;
+        kill 'QUIT', $pid;
+        wait_gone($pid);
+    }
 }
 
 sub wait_gone {
