@@ -46,7 +46,7 @@ greeting: Front desk. You can say goodbye, or ask for a person.
 prompt: A test agent.
 tools: [transfer_to_human, end_call]
 escalation:
-  target: "+18005550100"
+  target: queue:front-desk
   when: [caller_asks]
   message: One moment, I am connecting you to a colleague.
 local:
@@ -68,6 +68,7 @@ my $n = start_nginx(
     main => 'thread_pool rtagent_speech threads=2;',
     http => "rtagent_redis 127.0.0.1:$r->{port};\n"
           . "rtagent_agents $tmp;\nrtagent_entry_agent front;\n"
+          . "rtagent_acs_transfer_target queue:front-desk +18005550100;\n"
           . "rtagent_acs_connection_string \"$ENV{TEST_NGINX_ACS_CONNECTION_STRING}\";\n"
           . "rtagent_upstream_ssl_trusted_certificate $ENV{TEST_NGINX_ACS_CA};\n",
     server => 'location = /ws/acs/media { rtagent_acs_media;'
@@ -120,7 +121,8 @@ sub agent_lines {
         @$q }, 30), 'call-human: transferToParticipant sent to ACS');
     my ($req) = @{ acs_requests('call-human:transferToParticipant') };
     is($req->{json}{targetParticipant}{phoneNumber}{value}, '+18005550100',
-       "call-human: to the escalation target");
+       "call-human: to the number rtagent_acs_transfer_target gives the "
+       . "escalation target");
     like(join(' ', agent_lines('call-human')),
          qr/connecting you to a colleague/,
          'call-human: after the escalation message');
@@ -137,4 +139,19 @@ sub agent_lines {
 unlike(error_log($n), qr/\[(?:alert|crit|emerg)\]|exited on signal/,
        'no alert, no crash');
 stop_nginx($n);
+
+# a transfer target Call Automation would refuse fails nginx -t
+{
+    open my $c, '>', "$tmp/bad.conf" or die $!;
+    print $c "load_module " . rtagent_module() . ";\n"
+           . "error_log $tmp/bad.log;\npid $tmp/bad.pid;\n"
+           . "events {}\nhttp {\n"
+           . "    rtagent_acs_transfer_target queue:front-desk front-desk;\n}\n";
+    close $c;
+    my $bin = $ENV{TEST_NGINX_BINARY} // "/usr/sbin/nginx";
+    my $out = `$bin -t -p $tmp/ -c $tmp/bad.conf 2>&1`;
+    isnt($?, 0, 'nginx -t fails on a bad transfer target');
+    like($out, qr/rtagent_acs_transfer_target "queue:front-desk": "front-desk" is not a phone number/,
+         'naming the target');
+}
 done_testing();

@@ -31,6 +31,8 @@ static char *ngx_http_rtagent_acs_url_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_rtagent_acs_agent(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_rtagent_acs_transfer_target(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_rtagent_acs_jwks(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_rtagent_acs_handler_slot(ngx_conf_t *cf,
@@ -119,6 +121,13 @@ static ngx_command_t  ngx_http_rtagent_acs_commands[] = {
     { ngx_string("rtagent_acs_agent"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
       ngx_http_rtagent_acs_agent,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtagent_acs_transfer_target"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_rtagent_acs_transfer_target,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -601,6 +610,65 @@ ngx_http_rtagent_acs_agent(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     route->number = value[1];
     route->agent = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "rtagent_acs_transfer_target queue:claims +18005550111;": what an agent's
+ * escalation target (a name of the agents' own) is for Call Automation
+ */
+
+static char *
+ngx_http_rtagent_acs_transfer_target(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_rtagent_acs_main_conf_t *amcf = conf;
+
+    ngx_str_t     *value;
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "needs a name";
+    }
+
+    if (!ngx_http_rtagent_acs_target_valid((char *) value[2].data)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_acs_transfer_target \"%V\": \"%V\" is "
+                           "not a phone number (E.164) or an ACS identity",
+                           &value[1], &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->transfer_targets == NULL) {
+        amcf->transfer_targets = ngx_array_create(cf->pool, 4,
+                                                  sizeof(ngx_keyval_t));
+        if (amcf->transfer_targets == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = amcf->transfer_targets->elts;
+
+    for (i = 0; i < amcf->transfer_targets->nelts; i++) {
+        if (kv[i].key.len == value[1].len
+            && ngx_strncmp(kv[i].key.data, value[1].data, value[1].len) == 0)
+        {
+            return "is duplicate";
+        }
+    }
+
+    kv = ngx_array_push(amcf->transfer_targets);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    kv->key = value[1];
+    kv->value = value[2];
 
     return NGX_CONF_OK;
 }

@@ -46,6 +46,7 @@ typedef struct {
     ngx_str_t                        media_url;
     ngx_str_t                        audio_format;  /* pcm16KMono, ... */
     ngx_array_t                     *routes;        /* of ..._route_t */
+    ngx_array_t                     *transfer_targets; /* of ngx_keyval_t */
     ngx_str_t                        default_agent;
     ngx_str_t                        source_number;
     ngx_str_t                        secret;        /* callback tokens */

@@ -508,12 +508,36 @@ ngx_http_rtagent_acs_media_close(ngx_http_rtagent_channel_t *ch,
 }
 
 
-/* a transfer is a Call Automation request on the call */
+/*
+ * A transfer is a Call Automation request on the call, to the target
+ * rtagent_acs_transfer_target names for it (an agent's "queue:claims"), or
+ * to the target itself (a phone number)
+ */
 
 static ngx_int_t
 ngx_http_rtagent_acs_media_transfer(ngx_http_rtagent_channel_t *ch,
     ngx_str_t *target)
 {
+    ngx_uint_t                         i;
+    ngx_keyval_t                      *kv;
+    ngx_http_rtagent_acs_main_conf_t  *amcf;
+
+    amcf = ngx_http_rtagent_acs_conf();
+
+    if (amcf && amcf->transfer_targets) {
+        kv = amcf->transfer_targets->elts;
+
+        for (i = 0; i < amcf->transfer_targets->nelts; i++) {
+            if (kv[i].key.len == target->len
+                && ngx_strncmp(kv[i].key.data, target->data, target->len)
+                   == 0)
+            {
+                target = &kv[i].value;
+                break;
+            }
+        }
+    }
+
     return ngx_http_rtagent_acs_action(ch->log, &ch->call_id,
                                        NGX_HTTP_RTAGENT_ACS_TRANSFER, target,
                                        NULL, NULL);
