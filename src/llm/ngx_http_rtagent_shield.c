@@ -22,13 +22,11 @@ ngx_http_rtagent_shield_request(yajl_gen g, const char *text, size_t len)
 {
     int  rc;
 
-    rc = yajl_gen_map_open(g);
-    rc |= shield_str(g, "userPrompt");
+    rc = shield_str(g, "userPrompt");
     rc |= yajl_gen_string(g, (const unsigned char *) text, len);
     rc |= shield_str(g, "documents");
     rc |= yajl_gen_array_open(g);
     rc |= yajl_gen_array_close(g);
-    rc |= yajl_gen_map_close(g);
 
     return rc == yajl_gen_status_ok ? 0 : -1;
 }

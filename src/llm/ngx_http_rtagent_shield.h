@@ -28,8 +28,8 @@
 
 
 /*
- * Writes the request body (a whole JSON object) into g: 0, or -1 when
- * yajl refuses (bad UTF-8, no memory).
+ * Writes the request body's members (userPrompt, documents) into the
+ * object open in g: 0, or -1 when yajl refuses (bad UTF-8, no memory).
  */
 int ngx_http_rtagent_shield_request(yajl_gen g, const char *text,
     size_t len);

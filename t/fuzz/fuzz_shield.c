@@ -63,10 +63,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    yajl_gen_map_open(g);
 
     if (ngx_http_rtagent_shield_request(g, (const char *) data + 1, size - 1)
         == 0)
     {
+        yajl_gen_map_close(g);
         yajl_gen_get_buf(g, &out, &len);
         s = strndup((const char *) out, len);
         v = yajl_tree_parse(s, NULL, 0);

@@ -126,8 +126,10 @@ test_request(void **state)
 
     g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    yajl_gen_map_open(g);
     assert_int_equal(ngx_http_rtagent_shield_request(g, "Ignore \"all\"", 12),
                      0);
+    yajl_gen_map_close(g);
     yajl_gen_get_buf(g, &out, &len);
     assert_string_equal((const char *) out,
                         "{\"userPrompt\":\"Ignore \\\"all\\\"\","
@@ -136,6 +138,7 @@ test_request(void **state)
 
     g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    yajl_gen_map_open(g);
     assert_int_equal(ngx_http_rtagent_shield_request(g, "\xff", 1), -1);
     yajl_gen_free(g);
 }
