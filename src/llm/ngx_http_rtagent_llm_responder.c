@@ -983,8 +983,14 @@ ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx)
         *m = extra[i];
     }
 
+    /* a turn's requests after tool results may have a route of their own */
     route.data = ctx->agent->def->model.data;
     route.len = ctx->agent->def->model.len;
+
+    if (ctx->extra.nelts && ctx->agent->def->tool_model.len) {
+        route.data = ctx->agent->def->tool_model.data;
+        route.len = ctx->agent->def->tool_model.len;
+    }
 
     if (route.len == 0 || ngx_http_rtagent_llm_route(&route) == NULL) {
         route = lcf->route;
