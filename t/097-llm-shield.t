@@ -59,10 +59,12 @@ $server .= "location = /refusal { rtagent_llm_route m-refusal;"
          . " rtagent_prompt_shield_refusal 'Let us stay on your claim.';"
          . " rtagent_test_llm_turns; }\n"
          . "location = /none { rtagent_llm_route m-none;"
+         . " rtagent_prompt_shield off; rtagent_test_llm_turns; }\n"
+         . "location = /inherit { rtagent_llm_route m-inherit;"
          . " rtagent_test_llm_turns; }\n";
 
 my $http = '';
-for my $l (sort(keys %loc), 'refusal', 'none') {
+for my $l (sort(keys %loc), 'refusal', 'none', 'inherit') {
     $http .= "rtagent_llm_endpoint m-$l http://127.0.0.1:$cp/m/key=c-$l,"
            . "stream=say,text=Sure./v1 model=gpt-test key=test-openai-key;\n";
 }
@@ -70,7 +72,9 @@ for my $l (sort(keys %loc), 'refusal', 'none') {
 my $m = test_module() or die 'no test module';
 my $n = start_nginx(
     main => "load_module $m;",
-    http => "rtagent_agents $dir;\nrtagent_entry_agent front;\n$http",
+    http => "rtagent_agents $dir;\nrtagent_entry_agent front;\n$http"
+          . "rtagent_prompt_shield $ep/key=sh-http,shield=attack"
+          . " key=test-shield-key;\n",
     server => $server);
 
 sub turns {
@@ -164,7 +168,14 @@ like(error_log($n), qr/prompt shield failed \(HTTP 401\), failing closed, call: 
 
 $t = turns('none', 'call-none', ['Hello']);
 is($t->[0], '1 caller: Sure. | after=listen target= | ok',
-   'no rtagent_prompt_shield: straight to the model');
+   'rtagent_prompt_shield off: straight to the model');
+like(rec('sh-http'), qr/^none\nhits=0 /m, '... the shield is not asked');
+
+$t = turns('inherit', 'call-inherit', ['Hello']);
+is($t->[0], "1 caller: $refusal | after=listen target= | ok",
+   'the http level shield is inherited');
+like(rec('sh-http'), qr/^userPrompt=Hello$/m, '... and asked');
+like(rec('c-inherit'), qr/^none\nhits=0 /m, '... the model is not');
 unlike(error_log($n), qr/test-shield-key/, 'the key is never logged');
 
 stop_nginx($n);
