@@ -79,6 +79,8 @@ CODEC_LIBS  += -lsphinxbase
 # the LLM engine's codecs (src/llm): SSE and chat completions
 CODEC_SRCS  += src/llm/ngx_http_rtagent_sse.c \
                src/llm/ngx_http_rtagent_chat.c
+# Prompt Shields' request and answer (src/llm)
+CODEC_SRCS  += src/llm/ngx_http_rtagent_shield.c
 UNIT_CFLAGS := -std=gnu99 -g -O1 -W -Wall -Wextra -Wpointer-arith \
                -Wno-unused-parameter -Werror $(if $(SANITIZE),$(SAN_FLAGS))
 UNIT_TESTS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -103,6 +105,8 @@ FUZZ_RUNS.fuzz_dialog = $(shell echo $$(( $(FUZZ_RUNS) / 5 )))
 # the chat decoder parses every chunk twice (in pieces and whole)
 FUZZ_MAX_LEN.fuzz_sse := 2048
 FUZZ_MAX_LEN.fuzz_chat := 4096
+# an answer is a small object: longer inputs add little
+FUZZ_MAX_LEN.fuzz_shield := 2048
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)

@@ -1148,6 +1148,7 @@ static const agent_map_t  agent_agent_map = {
         FLD(ngx_http_rtagent_agent_def_t, "prompt", F_STR, prompt),
         FLD(ngx_http_rtagent_agent_def_t, "prompt_file", F_STR, prompt_file),
         FLD(ngx_http_rtagent_agent_def_t, "model", F_STR, model),
+        FLD(ngx_http_rtagent_agent_def_t, "tool_model", F_STR, tool_model),
         FLD(ngx_http_rtagent_agent_def_t, "voice", F_STR, voice),
         FLD(ngx_http_rtagent_agent_def_t, "language", F_STR, language),
         SUB(ngx_http_rtagent_agent_def_t, "tools", F_TOOLS, tools,

@@ -180,6 +180,8 @@ typedef struct {
     ngx_http_rtagent_agent_str_t    prompt;
     ngx_http_rtagent_agent_str_t    prompt_file;
     ngx_http_rtagent_agent_str_t    model;
+    /* the LLM engine's route for the requests after tool results */
+    ngx_http_rtagent_agent_str_t    tool_model;
     ngx_http_rtagent_agent_str_t    voice;
     ngx_http_rtagent_agent_str_t    language;
     ngx_http_rtagent_tool_def_t    *tools;

@@ -85,6 +85,14 @@ typedef struct {
     ngx_str_t                     tool_filler;
     ngx_str_t                     route;            /* when the agent
                                                      * names none */
+
+    /* rtagent_prompt_shield: the caller's words before the model */
+    ngx_str_t                     shield_url;       /* whole; len 0: off,
+                                                     * data NULL: unset */
+    ngx_str_t                     shield_key;
+    ngx_msec_t                    shield_timeout;
+    ngx_uint_t                    shield_open;      /* fail=open */
+    ngx_str_t                     shield_refusal;
 } ngx_http_rtagent_llm_conf_t;
 
 

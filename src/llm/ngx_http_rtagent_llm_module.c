@@ -20,6 +20,8 @@ static char *ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_rtagent_llm_route_cmd(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_rtagent_llm_shield(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_http_rtagent_llm_endpoint_t *ngx_http_rtagent_llm_endpoint_find(
     ngx_http_rtagent_llm_main_conf_t *lmcf, ngx_str_t *name);
 
@@ -105,6 +107,20 @@ static ngx_command_t  ngx_http_rtagent_llm_commands[] = {
       ngx_http_rtagent_llm_offset(tool_filler),
       NULL },
 
+    { ngx_string("rtagent_prompt_shield"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_rtagent_llm_shield,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtagent_prompt_shield_refusal"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      ngx_http_rtagent_llm_offset(shield_refusal),
+      NULL },
+
       ngx_null_command
 };
 
@@ -181,6 +197,8 @@ ngx_http_rtagent_llm_create_conf(ngx_conf_t *cf)
     conf->context_budget = NGX_CONF_UNSET_SIZE;
     conf->tool_result_max = NGX_CONF_UNSET_SIZE;
     conf->tool_filler_after = NGX_CONF_UNSET_MSEC;
+    conf->shield_timeout = NGX_CONF_UNSET_MSEC;
+    conf->shield_open = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -206,6 +224,22 @@ ngx_http_rtagent_llm_merge_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->tool_filler, prev->tool_filler,
                              "One moment while I check that.");
     ngx_conf_merge_str_value(conf->route, prev->route, "default");
+
+    /* the shield is one directive: inherited whole */
+    if (conf->shield_url.data == NULL) {
+        conf->shield_url = prev->shield_url;
+        conf->shield_key = prev->shield_key;
+        conf->shield_timeout = prev->shield_timeout;
+        conf->shield_open = prev->shield_open;
+    }
+
+    ngx_conf_merge_msec_value(conf->shield_timeout, prev->shield_timeout,
+                              2000);
+    ngx_conf_merge_uint_value(conf->shield_open, prev->shield_open, 0);
+    ngx_conf_merge_str_value(conf->shield_refusal, prev->shield_refusal,
+                             "I am sorry, I cannot help with that. "
+                             "Is there anything else about your policy "
+                             "or a claim?");
 
     if (conf->context_budget < 100) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -487,6 +521,131 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ep->full_url.len = ngx_sprintf(p, "%V/chat/completions", &ep->url)
                            - p;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * rtagent_prompt_shield <url> key=<secret> [fail=closed|open]
+ *     [timeout=<time>];  or  rtagent_prompt_shield off;
+ *
+ * url is the Content Safety resource (https://<res>.cognitiveservices.
+ * azure.com); requests go to <url>/contentsafety/text:shieldPrompt
+ * ?api-version=2024-09-01 with "Ocp-Apim-Subscription-Key: <key>".
+ */
+
+static char *
+ngx_http_rtagent_llm_shield(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rtagent_llm_conf_t *lcf = conf;
+
+    u_char      *p;
+    ngx_str_t   *value, url, in, s;
+    ngx_int_t    t;
+    ngx_uint_t   i;
+
+    static ngx_str_t  path = ngx_string("/contentsafety/text:shieldPrompt"
+                                        "?api-version=2024-09-01");
+
+    if (lcf->shield_url.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&lcf->shield_url, "");
+        return NGX_CONF_OK;
+    }
+
+    url = value[1];
+
+    if (!((url.len > 8 && ngx_strncmp(url.data, "https://", 8) == 0)
+          || (url.len > 7 && ngx_strncmp(url.data, "http://", 7) == 0))
+        || ngx_http_rtagent_llm_token_ok(&url) != NGX_OK
+        || ngx_strlchr(url.data, url.data + url.len, '?'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_prompt_shield: \"%V\" must be an "
+                           "http:// or https:// URL without a query", &url);
+        return NGX_CONF_ERROR;
+    }
+
+    while (url.data[url.len - 1] == '/') {
+        url.len--;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "key=", 4) == 0) {
+            if (lcf->shield_key.data) {
+                return "has key= twice";
+            }
+
+            in.data = value[i].data + 4;
+            in.len = value[i].len - 4;
+
+            /* a secret: never in a message */
+            if (ngx_http_rtagent_conf_secret(cf, &in, &s) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            if (s.len == 0 || ngx_http_rtagent_llm_token_ok(&s) != NGX_OK) {
+                return "has a key that is empty or holds spaces or control "
+                       "characters";
+            }
+
+            lcf->shield_key = s;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "fail=closed") == 0
+            || ngx_strcmp(value[i].data, "fail=open") == 0)
+        {
+            if (lcf->shield_open != NGX_CONF_UNSET_UINT) {
+                return "has fail= twice";
+            }
+
+            lcf->shield_open = (value[i].data[5] == 'o');
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+            t = ngx_parse_time(&s, 0);
+
+            if (t == NGX_ERROR || t == 0
+                || lcf->shield_timeout != NGX_CONF_UNSET_MSEC)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "rtagent_prompt_shield: bad or repeated "
+                                   "\"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            lcf->shield_timeout = (ngx_msec_t) t;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_prompt_shield: unknown parameter \"%V\" "
+                           "(key=, fail=closed|open, timeout=)", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (lcf->shield_key.len == 0) {
+        return "needs key=";
+    }
+
+    p = ngx_pnalloc(cf->pool, url.len + path.len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->shield_url.data = p;
+    lcf->shield_url.len = ngx_sprintf(p, "%V%V", &url, &path) - p;
 
     return NGX_CONF_OK;
 }

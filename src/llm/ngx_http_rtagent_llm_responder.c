@@ -17,6 +17,7 @@
 #include <agent/ngx_http_rtagent_tools.h>
 #include <llm/ngx_http_rtagent_llm.h>
 #include <llm/ngx_http_rtagent_llm_responder.h>
+#include <llm/ngx_http_rtagent_shield.h>
 
 
 /* entries read back from Redis at most (the budget trims further) */
@@ -51,6 +52,7 @@ struct ngx_http_rtagent_llm_ctx_s {
     ngx_str_t                       summary;     /* of the last handoff */
     ngx_array_t                     history;     /* llm_item_t */
     ngx_http_rtagent_llm_read_t    *read;
+    ngx_http_rtagent_http_job_t    *shield;      /* Prompt Shields */
 
     /* the turn */
     ngx_http_rtagent_llm_req_t      req;
@@ -86,6 +88,11 @@ static void ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn);
 static void ngx_http_rtagent_llm_load(ngx_http_rtagent_llm_ctx_t *ctx);
 static void ngx_http_rtagent_llm_loaded(void *data, redisReply *reply);
 static void ngx_http_rtagent_llm_caller(ngx_http_rtagent_llm_ctx_t *ctx);
+static void ngx_http_rtagent_llm_model(ngx_http_rtagent_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_rtagent_llm_shield_start(
+    ngx_http_rtagent_llm_ctx_t *ctx);
+static void ngx_http_rtagent_llm_shield_done(ngx_http_rtagent_http_job_t *job);
+static void ngx_http_rtagent_llm_refuse(ngx_http_rtagent_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx);
 static void ngx_http_rtagent_llm_text(ngx_http_rtagent_llm_req_t *req,
     const char *p, size_t len);
@@ -224,6 +231,11 @@ ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn)
     if (ctx->read) {
         ctx->read->ctx = NULL;
         ctx->read = NULL;
+    }
+
+    if (ctx->shield) {
+        ngx_http_rtagent_http_cancel(ctx->shield);
+        ctx->shield = NULL;
     }
 
     if (ctx->llm_on) {
@@ -444,10 +456,198 @@ ngx_http_rtagent_llm_loaded(void *data, redisReply *reply)
 }
 
 
-/* the caller's turn, the context at hand */
+/*
+ * The caller's turn, the context at hand: first past Prompt Shields when
+ * configured.  An attack (or a failing service with fail=closed) is
+ * refused without the model, and the words stay out of the context.
+ */
 
 static void
 ngx_http_rtagent_llm_caller(ngx_http_rtagent_llm_ctx_t *ctx)
+{
+    ngx_http_rtagent_llm_conf_t  *lcf;
+
+    lcf = ngx_http_rtagent_llm_conf(ctx->turn->loc_conf);
+
+    if (lcf->shield_url.len && ctx->turn->transcript.text.len) {
+
+        if (ngx_http_rtagent_llm_shield_start(ctx) == NGX_OK) {
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, ctx->turn->log, 0,
+                      "rtagent llm: prompt shield failed (the request "
+                      "could not start), failing %s, call: %V",
+                      lcf->shield_open ? "open" : "closed",
+                      ctx->turn->call_id);
+
+        if (!lcf->shield_open) {
+            ngx_http_rtagent_llm_refuse(ctx);
+            return;
+        }
+    }
+
+    ngx_http_rtagent_llm_model(ctx);
+}
+
+
+static ngx_int_t
+ngx_http_rtagent_llm_shield_start(ngx_http_rtagent_llm_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                     body, method, name, value;
+    ngx_http_rtagent_turn_t      *turn = ctx->turn;
+    ngx_http_rtagent_llm_conf_t  *lcf;
+    ngx_http_rtagent_json_out_t   j;
+    ngx_http_rtagent_http_job_t  *job;
+
+    lcf = ngx_http_rtagent_llm_conf(turn->loc_conf);
+
+    ngx_str_set(&method, "POST");
+
+    job = ngx_http_rtagent_http_create(
+              turn->loc_conf[ngx_http_rtagent_http_module.ctx_index],
+              turn->log, turn->call_id, &method, &lcf->shield_url);
+    if (job == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a verdict late is no verdict: fail= decides, not a retry */
+    job->retries = 0;
+    job->timeout = lcf->shield_timeout;
+    job->connect_timeout = ngx_min(job->connect_timeout, lcf->shield_timeout);
+
+    if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
+        ngx_http_rtagent_http_cancel(job);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_rtagent_shield_request(j.g,
+                                   (char *) turn->transcript.text.data,
+                                   turn->transcript.text.len) != 0)
+    {
+        j.failed = 1;
+    }
+
+    rc = ngx_http_rtagent_json_out_get(&j, &body);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_rtagent_http_set_body(job, body.data, body.len);
+    }
+
+    ngx_http_rtagent_json_out_free(&j);
+
+    ngx_str_set(&name, "Content-Type");
+    ngx_str_set(&value, "application/json");
+    rc |= ngx_http_rtagent_http_add_header(job, &name, &value);
+
+    ngx_str_set(&name, "Ocp-Apim-Subscription-Key");
+    rc |= ngx_http_rtagent_http_add_header(job, &name, &lcf->shield_key);
+
+    if (rc != NGX_OK) {
+        ngx_http_rtagent_http_cancel(job);
+        return NGX_ERROR;
+    }
+
+    job->data = ctx;
+    job->on_done = ngx_http_rtagent_llm_shield_done;
+
+    if (ngx_http_rtagent_http_start(job) != NGX_OK) {
+        /* logged; the job is freed */
+        return NGX_ERROR;
+    }
+
+    ctx->shield = job;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtagent_llm_shield_done(ngx_http_rtagent_http_job_t *job)
+{
+    int                           v;
+    char                          err[128], why[160];
+    ngx_http_rtagent_llm_ctx_t   *ctx = job->data;
+    ngx_http_rtagent_llm_conf_t  *lcf;
+
+    ctx->shield = NULL;
+
+    if (!ctx->active) {
+        return;
+    }
+
+    lcf = ngx_http_rtagent_llm_conf(ctx->turn->loc_conf);
+    v = NGX_HTTP_RTAGENT_SHIELD_INVALID;
+
+    if (job->rc != NGX_OK) {
+        ngx_snprintf((u_char *) why, sizeof(why) - 1, "%s%Z",
+                     job->timedout ? "timed out"
+                     : job->error ? job->error : "no response");
+
+    } else if (job->status < 200 || job->status >= 300) {
+        ngx_snprintf((u_char *) why, sizeof(why) - 1, "HTTP %ui%Z",
+                     job->status);
+
+    } else {
+        v = ngx_http_rtagent_shield_parse((char *) job->body.data,
+                                          job->body.len, err, sizeof(err));
+        ngx_snprintf((u_char *) why, sizeof(why) - 1, "%s%Z", err);
+    }
+
+    if (v == NGX_HTTP_RTAGENT_SHIELD_CLEAN) {
+        ngx_http_rtagent_llm_model(ctx);
+        return;
+    }
+
+    if (v == NGX_HTTP_RTAGENT_SHIELD_ATTACK) {
+        ngx_log_error(NGX_LOG_WARN, ctx->turn->log, 0,
+                      "rtagent llm: prompt shield: an attack in the "
+                      "caller's words, refused without the model (agent "
+                      "%V), call: %V", &ctx->agent->name,
+                      ctx->turn->call_id);
+        ngx_http_rtagent_llm_refuse(ctx);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ctx->turn->log, 0,
+                  "rtagent llm: prompt shield failed (%s), failing %s, "
+                  "call: %V", why, lcf->shield_open ? "open" : "closed",
+                  ctx->turn->call_id);
+
+    if (lcf->shield_open) {
+        ngx_http_rtagent_llm_model(ctx);
+        return;
+    }
+
+    ngx_http_rtagent_llm_refuse(ctx);
+}
+
+
+/* the refusal is said and the turn ends well: the call goes on */
+
+static void
+ngx_http_rtagent_llm_refuse(ngx_http_rtagent_llm_ctx_t *ctx)
+{
+    ngx_http_rtagent_llm_conf_t  *lcf;
+
+    lcf = ngx_http_rtagent_llm_conf(ctx->turn->loc_conf);
+
+    ngx_http_rtagent_llm_say(ctx, lcf->shield_refusal.data,
+                             lcf->shield_refusal.len);
+
+    /* on_text may have cancelled the turn */
+    if (!ctx->active) {
+        return;
+    }
+
+    ctx->active = 0;
+    ctx->turn->on_done(ctx->turn, NGX_OK, NULL);
+}
+
+
+static void
+ngx_http_rtagent_llm_model(ngx_http_rtagent_llm_ctx_t *ctx)
 {
     ngx_http_rtagent_turn_t  *turn = ctx->turn;
 
@@ -783,8 +983,14 @@ ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx)
         *m = extra[i];
     }
 
+    /* a turn's requests after tool results may have a route of their own */
     route.data = ctx->agent->def->model.data;
     route.len = ctx->agent->def->model.len;
+
+    if (ctx->extra.nelts && ctx->agent->def->tool_model.len) {
+        route.data = ctx->agent->def->tool_model.data;
+        route.len = ctx->agent->def->tool_model.len;
+    }
 
     if (route.len == 0 || ngx_http_rtagent_llm_route(&route) == NULL) {
         route = lcf->route;

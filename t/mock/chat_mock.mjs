@@ -35,6 +35,12 @@
 //        test-openai-key"; or .../openai/deployments/<d>/chat/completions
 //        ?api-version=V with "api-key: test-openai-key" (or the bearer)
 //   The body must be JSON with messages and stream true.
+//   .../contentsafety/text:shieldPrompt?api-version=2024-09-01  Azure AI
+//        Content Safety Prompt Shields, "Ocp-Apim-Subscription-Key:
+//        test-shield-key", a body {"userPrompt":...,"documents":[...]};
+//        shield=attack answers attackDetected true (default false);
+//        code=, stall= (no body after the headers) and hang= as above;
+//        recorded like a chat request (path, headers, body=)
 // Test routes:
 //   GET /__last?key=K[&n=I][&aborted=1]   request I of K (1-based; the
 //        last by default) as text lines: path=, h.<name>=, body=, then
@@ -231,6 +237,48 @@ async function chat(req, res, o, st, url, lines) {
     res.end();
 }
 
+async function shield(req, res, o, st, url, lines) {
+    const i = st.hits - 1;
+    let body = '';
+    for await (const c of req) body += c;
+    lines.push(`body=${body}`);
+
+    if (req.headers['ocp-apim-subscription-key'] !== 'test-shield-key') {
+        return reply(res, 401, JSON.stringify({ error: {
+            code: '401', message: 'Access denied due to invalid '
+            + 'subscription key.' } }), 'application/json');
+    }
+    let json;
+    try {
+        json = JSON.parse(body);
+    } catch (e) {
+        json = null;
+    }
+    if (url.searchParams.get('api-version') !== '2024-09-01'
+        || typeof json?.userPrompt !== 'string'
+        || !Array.isArray(json?.documents)) {
+        return reply(res, 400, JSON.stringify({ error: {
+            code: 'InvalidRequestBody', message: 'bad request' } }),
+            'application/json');
+    }
+    lines.push(`userPrompt=${json.userPrompt}`);
+
+    const code = Number(pick(o.code, i) ?? 0);
+    if (code) {
+        return reply(res, code, JSON.stringify({ error: {
+            code: String(code), message: `mock error ${code}` } }),
+            'application/json');
+    }
+    if (pick(o.stall, i)) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        return;
+    }
+    reply(res, 200, JSON.stringify({
+        userPromptAnalysis: { attackDetected: pick(o.shield, i) === 'attack' },
+        documentsAnalysis: [] }), 'application/json');
+}
+
 async function handle(req, res) {
     const url = new URL(req.url, 'http://x');
     let p = url.pathname;
@@ -262,7 +310,9 @@ async function handle(req, res) {
         p = m[2];
     }
 
-    if (req.method !== 'POST' || !/\/chat\/completions$/.test(p)) {
+    const isShield = /\/contentsafety\/text:shieldPrompt$/.test(p);
+    if (req.method !== 'POST'
+        || !(isShield || /\/chat\/completions$/.test(p))) {
         return reply(res, 404, 'no route\n');
     }
 
@@ -280,7 +330,7 @@ async function handle(req, res) {
 
     if (pick(o.hang, st.hits - 1)) return;
 
-    await chat(req, res, o, st, url, lines);
+    await (isShield ? shield : chat)(req, res, o, st, url, lines);
 }
 
 const server = http.createServer((req, res) => {

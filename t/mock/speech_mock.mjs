@@ -24,6 +24,8 @@
 //   close=N      drop the connection after N chunks (a cut stream)
 //   hang=1       never answer
 //   text=T       the transcript (URI-escaped; default "heard N ms at R Hz")
+//   texts=A|B|C  OpenAI STT: the transcripts of K's transcriptions in
+//                order, one each (URI-escaped; the last repeats)
 //
 // Audio is 16-bit little-endian PCM whose every sample is 0x0201 (513), so
 // a sample cut in two or misaligned shows in the sum of what arrives; the
@@ -68,6 +70,8 @@
 //        (path, h.<name>=<value>, then what the route read: ssml.*,
 //        json.*, field.*, wav.*), "hits=N aborted=A"; aborted=1 waits
 //        (up to 3 s) for a client of K to go away.  Forgets K.
+//   GET /__said?key=K   the input of every OpenAI TTS request of K so
+//        far, one a line (does not forget K)
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -94,7 +98,7 @@ const bearerOk = (h) => h === `Bearer ${AZURE_TOKEN}`
 function state(key) {
     if (!keys.has(key)) {
         keys.set(key, { hits: 0, aborted: 0, last: null, signalled: false,
-                        waiters: [] });
+                        waiters: [], heard: 0, said: [] });
     }
     return keys.get(key);
 }
@@ -297,6 +301,7 @@ const routes = {
         if (!j.model || !j.input || !j.voice || j.response_format !== 'pcm') {
             return openaiError(res, 400, 'model, input, voice, pcm wanted');
         }
+        st.said.push(String(j.input).replace(/\n/g, ' '));
         if (o.code) {
             return openaiError(res, Number(o.code),
                                o.code === '429' ? 'Rate limit reached'
@@ -330,8 +335,11 @@ const routes = {
                                                 : 'The server had an error');
         }
         const ms = Math.round(wav.data / 2 / wav.rate * 1000);
-        const text = o.text !== undefined ? decodeURIComponent(o.text)
-                                          : `heard ${ms} ms at ${wav.rate} Hz`;
+        const list = o.texts?.split('|');
+        const text = list ? decodeURIComponent(
+                                list[Math.min(st.heard++, list.length - 1)])
+            : o.text !== undefined ? decodeURIComponent(o.text)
+                                   : `heard ${ms} ms at ${wav.rate} Hz`;
         const delay = Number(o.delay ?? 20);
 
         if (parts.stream?.data.toString() !== 'true') {
@@ -378,6 +386,11 @@ async function handle(req, res) {
         st.signalled = true;
         st.waiters.splice(0).forEach((r) => r());
         return reply(res, 200, 'signalled\n');
+    }
+
+    if (path === '/__said') {
+        const st = state(url.searchParams.get('key'));
+        return reply(res, 200, st.said.map((s) => `${s}\n`).join(''));
     }
 
     if (path === '/__last') {

@@ -199,6 +199,23 @@ static const char  full[] =
     "      next: policy\n";
 
 
+/* the route after tool results: optional, a string */
+static void
+test_tool_model(void **state)
+{
+    def_t  *def;
+
+    def = parse(MINIMAL "model: fast\ntool_model: reasoning\n");
+    if (def == NULL) {
+        fail_msg("%s", err);
+    }
+
+    assert_string_equal((char *) def->model.data, "fast");
+    assert_string_equal((char *) def->tool_model.data, "reasoning");
+    assert_int_equal(def->tool_model.len, 9);
+}
+
+
 static void
 test_full(void **state)
 {
@@ -212,6 +229,7 @@ test_full(void **state)
     }
 
     assert_string_equal((char *) def->model.data, "reasoning");
+    assert_null(def->tool_model.data);
     assert_string_equal((char *) def->language.data, "en-GB");
 
     assert_int_equal(def->ntools, 3);
@@ -298,6 +316,8 @@ test_wrong_type(void **state)
             "a.yaml:5: handoffs: expected a list, got no value");
     refused(MINIMAL "model:\n",
             "a.yaml:5: model: expected a string, got no value");
+    refused(MINIMAL "tool_model: [a]\n",
+            "a.yaml:5: tool_model: expected a string, got a list");
     refused(MINIMAL "voice: \"\"\n",
             "a.yaml:5: voice: empty string");
     refused(MINIMAL "voice: \"a\\0b\"\n",
@@ -735,6 +755,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_teardown(test_minimal, arena_free),
         cmocka_unit_test_teardown(test_full, arena_free),
+        cmocka_unit_test_teardown(test_tool_model, arena_free),
         cmocka_unit_test_teardown(test_unknown_key, arena_free),
         cmocka_unit_test_teardown(test_wrong_type, arena_free),
         cmocka_unit_test_teardown(test_missing, arena_free),
