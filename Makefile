@@ -237,6 +237,10 @@ TESTS       ?=
 # ports and servroot (TEST_NGINX_RANDOMIZE)
 PROVE_JOBS  ?= 3
 PROVE_PAR   := $(filter-out 1,$(PROVE_JOBS))
+# the longest files first, so that the others run beside them
+PROVE_SLOW  := t/072-spoken-fnol.t
+PROVE_FILES := $(or $(TESTS),$(filter $(PROVE_SLOW),$(wildcard t/*.t)) \
+               $(filter-out $(PROVE_SLOW),$(wildcard t/*.t)))
 NO_SKIP_ENV := $(if $(RTAGENT_NO_SKIP),RTAGENT_NO_SKIP=1 \
                PERL5LIB=$(CURDIR)/t/helpers$${PERL5LIB:+:$$PERL5LIB} \
                PERL5OPT="$${PERL5OPT:+$$PERL5OPT }-MRtagentNoSkip")
@@ -251,7 +255,7 @@ prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
 	$(if $(PROVE_PAR),TEST_NGINX_RANDOMIZE=1) \
 	    prove --directives $(if $(PROVE_PAR),-j$(PROVE_JOBS)) $(PROVE_INC) \
-	    $(or $(TESTS),t/*.t) 2>&1 \
+	    $(PROVE_FILES) 2>&1 \
 	    | tee $(BUILD)/prove.log; \
 	    test $${PIPESTATUS[0]} -eq 0
 	@# suites skip when node, openssl or redis-server is missing; CI has them
