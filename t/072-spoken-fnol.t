@@ -79,6 +79,8 @@ sub fnol_call {
     ok($id, "$name: the claim number is read back")
         or diag "$res->{out}\n", $res->{err};
     $id //= '';
+    like($res->{out}, qr/^agent\[auth\]: Thank you for calling Contoso Insurance\./m,
+         "$name: the greeting is auth's, in the transcript");
 
     my $claim = { @{ redis($r, 'HGETALL', "rtagent:claim:{$id}") } };
     is($claim->{claim_id}, $id, "$name: claim_id");

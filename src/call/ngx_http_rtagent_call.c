@@ -100,6 +100,7 @@ struct ngx_http_rtagent_call_s {
     /* what follows the reply once it has been heard (turn->after) */
     ngx_uint_t                     after;
     ngx_str_t                      after_target;
+    ngx_str_t                      speaker;     /* reply_store's agent */
 
     ngx_uint_t                     utterances;
     const char                    *hangup;     /* a control hang-up's */
@@ -156,6 +157,7 @@ static ngx_int_t ngx_http_rtagent_call_turn_start(
 static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
+static ngx_str_t *ngx_http_rtagent_call_speaker(ngx_http_rtagent_call_t *call);
 static ngx_http_rtagent_call_apology_t *ngx_http_rtagent_call_apology_get(
     ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_apology_start(
@@ -1935,9 +1937,28 @@ ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
 
     ngx_http_rtagent_store_agent_text_timed(call->store, &text,
                                    (char *) call->turn.responder->name.data,
+                                   ngx_http_rtagent_call_speaker(call),
                                    &call->timings);
 
     ngx_http_rtagent_call_said(call, 1, &text);
+}
+
+
+/*
+ * The agent that spoke the reply: the orchestrator's active agent (a
+ * handoff changes it), else none (the entry agent is named)
+ */
+
+static ngx_str_t *
+ngx_http_rtagent_call_speaker(ngx_http_rtagent_call_t *call)
+{
+    if (call->conf->engine != NGX_HTTP_RTAGENT_ENGINE_AGENTS) {
+        return NULL;
+    }
+
+    ngx_http_rtagent_orchestrator_agent(&call->turn, &call->speaker);
+
+    return &call->speaker;
 }
 
 
@@ -1958,6 +1979,10 @@ ngx_http_rtagent_call_said(ngx_http_rtagent_call_t *call, ngx_uint_t agent,
     said.text = *text;
     said.name = call->turn.responder ? call->turn.responder->name
                                      : ngx_http_rtagent_call_agent;
+
+    if (agent && call->speaker.len) {
+        said.name = call->speaker;     /* set by reply_store just before */
+    }
     said.latency = agent ? call->timings.first_audio : -1;
 
     call->channel->said(call->channel, &said);

@@ -673,13 +673,13 @@ void
 ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source)
 {
-    ngx_http_rtagent_store_agent_text_timed(sc, text, source, NULL);
+    ngx_http_rtagent_store_agent_text_timed(sc, text, source, NULL, NULL);
 }
 
 
 void
 ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
-    ngx_str_t *text, const char *source,
+    ngx_str_t *text, const char *source, ngx_str_t *agent,
     const ngx_http_rtagent_store_timings_t *t)
 {
     u_char                        *buf;
@@ -693,6 +693,10 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
     }
 
     text = &said;
+
+    if (agent == NULL || agent->len == 0) {
+        agent = &sc->agent;
+    }
 
     if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
         if (buf) {
@@ -709,6 +713,10 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
     ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
     ngx_http_rtagent_json_out_int(&j, "ts", ngx_http_rtagent_now_ms());
 
+    if (agent->len) {
+        ngx_http_rtagent_json_out_str(&j, "agent", agent->data, agent->len);
+    }
+
     if (source) {
         ngx_http_rtagent_json_out_str(&j, "source", (u_char *) source,
                                       ngx_strlen(source));
@@ -717,8 +725,7 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
     ngx_http_rtagent_store_append(sc, &j);
 
     if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
-        ngx_http_rtagent_json_out_str(&j, "agent", sc->agent.data,
-                                      sc->agent.len);
+        ngx_http_rtagent_json_out_str(&j, "agent", agent->data, agent->len);
         ngx_http_rtagent_json_out_int(&j, "seq", sc->seq);
         ngx_http_rtagent_json_out_str(&j, "text", text->data, text->len);
 

@@ -130,9 +130,10 @@ typedef struct {
 void ngx_http_rtagent_store_caller_text_timed(
     ngx_http_rtagent_store_call_t *sc, ngx_str_t *text, double confidence,
     ngx_str_t *participant, const ngx_http_rtagent_store_timings_t *t);
+/* agent: the agent that spoke (NULL or empty: the call's entry agent) */
 void ngx_http_rtagent_store_agent_text_timed(
     ngx_http_rtagent_store_call_t *sc, ngx_str_t *text, const char *source,
-    const ngx_http_rtagent_store_timings_t *t);
+    ngx_str_t *agent, const ngx_http_rtagent_store_timings_t *t);
 
 /* DTMF tones: a caller entry {"role":"caller","dtmf":...} */
 void ngx_http_rtagent_store_caller_dtmf(ngx_http_rtagent_store_call_t *sc,
