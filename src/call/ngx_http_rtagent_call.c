@@ -1401,6 +1401,7 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
     ngx_str_null(&call->turn.expect);
     call->turn.after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
     ngx_str_null(&call->turn.target);
+    call->turn.heard = NGX_HTTP_RTAGENT_TURN_HEARD_ALL;
 
     if (call->turn.responder->start(&call->turn) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,

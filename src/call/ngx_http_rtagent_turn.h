@@ -44,6 +44,9 @@ typedef enum {
 } ngx_http_rtagent_turn_after_e;
 
 
+#define NGX_HTTP_RTAGENT_TURN_HEARD_ALL  ((size_t) -1)
+
+
 /* what the caller said; times are ngx_current_msec */
 typedef struct {
     ngx_str_t                    text;
@@ -93,6 +96,16 @@ struct ngx_http_rtagent_turn_s {
     ngx_str_t                       expect;
     ngx_uint_t                      after;       /* turn_after_e */
     ngx_str_t                       target;      /* AFTER_TRANSFER's */
+
+    /*
+     * set by the session before cancel() when a confirmed barge-in cuts
+     * the reply: how many bytes of the reply text (the pieces handed to
+     * on_text, concatenated in order) the caller heard, cut after a whole
+     * word; the responder keeps that much of its reply in its context, not
+     * the unspoken rest.  NGX_HTTP_RTAGENT_TURN_HEARD_ALL (the session sets
+     * it before each start()) for any other cancel, e.g. a hang-up.
+     */
+    size_t                          heard;
 
     const ngx_http_rtagent_responder_t  *responder;
     void                           *ctx;         /* the responder's */
