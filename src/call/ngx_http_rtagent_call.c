@@ -122,6 +122,7 @@ struct ngx_http_rtagent_call_s {
                                                    far (see call_onset) */
     unsigned                       idle_closed:1;  /* caller_idle */
     unsigned                       apology_owed:1; /* play when ready */
+    unsigned                       reply_failed:1; /* apology after it */
     unsigned                       transferred:1;  /* by the responder */
     unsigned                       agent_ended:1;
 };
@@ -1675,7 +1676,12 @@ ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
                                      NULL, NULL);
 
         /* after what it said, if anything: the rest never comes */
-        ngx_http_rtagent_call_apologise(call, "responder");
+        if (call->reply == NULL) {
+            ngx_http_rtagent_call_apologise(call, "responder");
+
+        } else {
+            call->reply_failed = 1;
+        }
     }
 
     if (rc == NGX_OK
@@ -1720,6 +1726,12 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
             if (call->reply_done) {
                 /* all said (or being said by the playout) */
                 ngx_http_rtagent_playout_end(&call->playout);
+
+                if (call->reply_failed) {
+                    call->reply_failed = 0;
+                    ngx_http_rtagent_call_apologise(call, "responder");
+                }
+
                 ngx_http_rtagent_call_reply_store(call);
                 ngx_free(call->reply);
                 call->reply = NULL;
@@ -1796,6 +1808,7 @@ ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
     call->reply_cap = 0;
     call->reply_sent = 0;
     call->reply_done = 0;
+    call->reply_failed = 0;
 
     /* what was to follow the reply goes with it */
     call->after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
