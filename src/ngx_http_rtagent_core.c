@@ -40,6 +40,14 @@ static void ngx_http_rtagent_json_out_key(ngx_http_rtagent_json_out_t *j,
     const char *key);
 static void ngx_http_rtagent_json_out_check(ngx_http_rtagent_json_out_t *j,
     yajl_gen_status st);
+static size_t ngx_http_rtagent_secret_line(u_char *data, size_t len);
+static const char *ngx_http_rtagent_secret_refused(
+    ngx_http_rtagent_conf_secret_rule_t *rule, u_char *data, size_t len);
+static char *ngx_http_rtagent_conf_secret_check(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *secret);
+static void ngx_http_rtagent_secret_cleanup(void *data);
+static void ngx_http_rtagent_secret_reread(ngx_http_rtagent_secret_t *s,
+    ngx_log_t *log);
 
 
 static ngx_http_rtagent_core_worker_t  ngx_http_rtagent_core_worker;
@@ -454,6 +462,51 @@ ngx_http_rtagent_json_object(ngx_pool_t *pool, ngx_str_t *out, ...)
 }
 
 
+/* the length of the first line of a secret's file, without its end */
+
+static size_t
+ngx_http_rtagent_secret_line(u_char *data, size_t len)
+{
+    u_char  *last;
+
+    last = ngx_strlchr(data, data + len, '\n');
+    if (last == NULL) {
+        last = data + len;
+    }
+
+    while (last > data && (last[-1] == '\r' || last[-1] == ' ')) {
+        last--;
+    }
+
+    return last - data;
+}
+
+
+/* what is wrong with a secret by the rule, NULL when nothing */
+
+static const char *
+ngx_http_rtagent_secret_refused(ngx_http_rtagent_conf_secret_rule_t *rule,
+    u_char *data, size_t len)
+{
+    if (rule == NULL) {
+        return NULL;
+    }
+
+    if (len < rule->min_len) {
+        return "it is too short";
+    }
+
+    if (rule->no_line_end
+        && (ngx_strlchr(data, data + len, '\r')
+            || ngx_strlchr(data, data + len, '\n')))
+    {
+        return "it has a line end";
+    }
+
+    return NULL;
+}
+
+
 /*
  * A secret is "env:NAME" (read when the configuration is read, by the
  * master), "file:PATH" (its first line), or the value itself.  Secrets are
@@ -464,8 +517,7 @@ ngx_int_t
 ngx_http_rtagent_conf_secret(ngx_conf_t *cf, ngx_str_t *in, ngx_str_t *out)
 {
     char       *env;
-    u_char     *name, *last;
-    size_t      n;
+    u_char     *name;
     ngx_str_t   path;
 
     if (in->len > 4 && ngx_strncmp(in->data, "env:", 4) == 0) {
@@ -504,19 +556,7 @@ ngx_http_rtagent_conf_secret(ngx_conf_t *cf, ngx_str_t *in, ngx_str_t *out)
         return NGX_ERROR;
     }
 
-    n = out->len;
-
-    /* the first line, without its end */
-    last = ngx_strlchr(out->data, out->data + n, '\n');
-    if (last == NULL) {
-        last = out->data + n;
-    }
-
-    while (last > out->data && (last[-1] == '\r' || last[-1] == ' ')) {
-        last--;
-    }
-
-    out->len = last - out->data;
+    out->len = ngx_http_rtagent_secret_line(out->data, out->len);
     out->data[out->len] = '\0';
 
     if (out->len == 0) {
@@ -534,8 +574,7 @@ ngx_http_rtagent_conf_set_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     char  *p = conf;
 
-    ngx_str_t                            *field, *value;
-    ngx_http_rtagent_conf_secret_rule_t  *rule;
+    ngx_str_t  *field, *value;
 
     field = (ngx_str_t *) (p + cmd->offset);
 
@@ -549,29 +588,222 @@ ngx_http_rtagent_conf_set_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    return ngx_http_rtagent_conf_secret_check(cf, cmd, field);
+}
+
+
+static char *
+ngx_http_rtagent_conf_secret_check(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *secret)
+{
+    const char                           *why;
+    ngx_http_rtagent_conf_secret_rule_t  *rule;
+
     rule = cmd->post;
 
-    if (rule == NULL) {
+    why = ngx_http_rtagent_secret_refused(rule, secret->data, secret->len);
+
+    if (why == NULL) {
         return NGX_CONF_OK;
     }
 
-    if (field->len < rule->min_len) {
+    if (secret->len < rule->min_len) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": the secret is shorter than %uz bytes",
                            &cmd->name, rule->min_len);
-        return NGX_CONF_ERROR;
-    }
 
-    if (rule->no_line_end
-        && (ngx_strlchr(field->data, field->data + field->len, '\r')
-            || ngx_strlchr(field->data, field->data + field->len, '\n')))
-    {
+    } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": the secret has a line end", &cmd->name);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_rtagent_conf_set_live_secret_slot(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    char                       *rv;
+    ngx_str_t                  *value;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_rtagent_secret_t  *s, **field;
+
+    field = (ngx_http_rtagent_secret_t **) (p + cmd->offset);
+
+    if (*field != NULL && *field != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    s = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_secret_t));
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+
+    if (s == NULL || cln == NULL) {
         return NGX_CONF_ERROR;
     }
 
+    cln->handler = ngx_http_rtagent_secret_cleanup;
+    cln->data = s;
+
+    value = cf->args->elts;
+
+    if (ngx_http_rtagent_conf_secret(cf, &value[1], &s->value) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    rv = ngx_http_rtagent_conf_secret_check(cf, cmd, &s->value);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    s->rule = cmd->post;
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "file:", 5) == 0) {
+        s->path.data = value[1].data + 5;
+        s->path.len = value[1].len - 5;
+
+        /* NUL-terminated: the argument, or its full name by nginx */
+        if (ngx_conf_full_name(cf->cycle, &s->path, 1) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    *field = s;
+
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_rtagent_secret_cleanup(void *data)
+{
+    ngx_http_rtagent_secret_t  *s = data;
+
+    if (s->heap != NULL) {
+        ngx_explicit_memzero(s->heap, s->value.len);
+        ngx_free(s->heap);
+        s->heap = NULL;
+    }
+}
+
+
+ngx_str_t *
+ngx_http_rtagent_secret_value(ngx_http_rtagent_secret_t *s)
+{
+    if (s->path.len
+        && (s->checked == 0
+            || ngx_current_msec - s->checked >= NGX_HTTP_RTAGENT_SECRET_CHECK))
+    {
+        s->checked = ngx_current_msec;
+        ngx_http_rtagent_secret_reread(s, ngx_cycle->log);
+    }
+
+    return &s->value;
+}
+
+
+/* the file again: a new value replaces the old one, a failure keeps it */
+
+static void
+ngx_http_rtagent_secret_reread(ngx_http_rtagent_secret_t *s, ngx_log_t *log)
+{
+    u_char       buf[NGX_HTTP_RTAGENT_SECRET_MAX + 1], *p;
+    size_t       len;
+    ssize_t      n;
+    ngx_fd_t     fd;
+    ngx_err_t    err;
+    const char  *why;
+
+    err = 0;
+    n = 0;
+
+    fd = ngx_open_file(s->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+        why = ngx_open_file_n " failed";
+        goto failed;
+    }
+
+    /* one byte more than allowed: a file over the size is refused */
+    n = ngx_read_fd(fd, buf, sizeof(buf));
+    err = ngx_errno;
+
+    (void) ngx_close_file(fd);
+
+    if (n == -1) {
+        why = ngx_read_fd_n " failed";
+        n = 0;
+        goto failed;
+    }
+
+    err = 0;
+
+    if ((size_t) n > NGX_HTTP_RTAGENT_SECRET_MAX) {
+        why = "it is over the size";
+        goto failed;
+    }
+
+    len = ngx_http_rtagent_secret_line(buf, n);
+
+    if (len == 0) {
+        why = "it is empty";
+        goto failed;
+    }
+
+    why = ngx_http_rtagent_secret_refused(s->rule, buf, len);
+    if (why != NULL) {
+        goto failed;
+    }
+
+    if (len == s->value.len && ngx_memcmp(buf, s->value.data, len) == 0) {
+        if (s->failed) {
+            s->failed = 0;
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "rtagent: the secret in \"%V\" can be read again",
+                          &s->path);
+        }
+
+        ngx_explicit_memzero(buf, n);
+        return;
+    }
+
+    p = ngx_alloc(len + 1, log);
+    if (p == NULL) {
+        why = "no memory";
+        goto failed;
+    }
+
+    ngx_memcpy(p, buf, len);
+    p[len] = '\0';
+    ngx_explicit_memzero(buf, n);
+
+    ngx_http_rtagent_secret_cleanup(s);
+
+    s->heap = p;
+    s->value.data = p;
+    s->value.len = len;
+    s->failed = 0;
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "rtagent: the secret in \"%V\" has changed, read again",
+                  &s->path);
+
+    return;
+
+failed:
+
+    ngx_explicit_memzero(buf, n);
+
+    if (!s->failed) {
+        s->failed = 1;
+        ngx_log_error(NGX_LOG_ERR, log, err,
+                      "rtagent: the secret in \"%V\" cannot be read again "
+                      "(%s), the one read before is kept", &s->path, why);
+    }
 }
 
 

@@ -132,6 +132,35 @@ typedef struct {
 char *ngx_http_rtagent_conf_set_secret_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
+/*
+ * A secret that follows its file: "file:PATH" (a token that a sidecar or a
+ * managed identity agent rewrites before it expires) is read when the
+ * configuration is read, then again when the secret is asked for, at most
+ * every NGX_HTTP_RTAGENT_SECRET_CHECK ms, on the event loop of the worker
+ * that asks (each keeps its own).  A read that fails (no file, empty, over
+ * the size, against the rule) keeps the value read before and is logged.
+ * The other forms never change.
+ */
+#define NGX_HTTP_RTAGENT_SECRET_CHECK  5000
+
+typedef struct {
+    ngx_str_t                             value;   /* NUL-terminated */
+    ngx_str_t                             path;    /* empty: not a file */
+    ngx_http_rtagent_conf_secret_rule_t  *rule;
+    u_char                               *heap;    /* value, once re-read */
+    ngx_msec_t                            checked;
+    unsigned                              failed:1;
+} ngx_http_rtagent_secret_t;
+
+/*
+ * The slot of such a secret: an ngx_http_rtagent_secret_t * at cmd->offset
+ * (NULL or NGX_CONF_UNSET_PTR until set: merge it as a pointer, so that
+ * the locations that inherit it share one), the rule in cmd->post
+ */
+char *ngx_http_rtagent_conf_set_live_secret_slot(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+ngx_str_t *ngx_http_rtagent_secret_value(ngx_http_rtagent_secret_t *s);
+
 /* a whole file named in the configuration, NUL-terminated, in cf->pool */
 ngx_int_t ngx_http_rtagent_conf_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);

@@ -107,7 +107,7 @@ static ngx_command_t  ngx_http_rtagent_speech_cloud_commands[] = {
 
     { ngx_string("rtagent_azure_speech_token"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_rtagent_conf_set_secret_slot,
+      ngx_http_rtagent_conf_set_live_secret_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       ngx_http_rtagent_speech_offset(azure_token),
       &ngx_http_rtagent_speech_secret_rule },
@@ -269,6 +269,7 @@ ngx_http_rtagent_speech_cloud_create_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    conf->azure_token = NGX_CONF_UNSET_PTR;
     conf->azure_tts_hz = NGX_CONF_UNSET_UINT;
     conf->openai_stt_stream = NGX_CONF_UNSET;
 
@@ -287,7 +288,7 @@ ngx_http_rtagent_speech_cloud_merge_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_str_value(conf->azure_region, prev->azure_region, "");
     ngx_conf_merge_str_value(conf->azure_key, prev->azure_key, "");
-    ngx_conf_merge_str_value(conf->azure_token, prev->azure_token, "");
+    ngx_conf_merge_ptr_value(conf->azure_token, prev->azure_token, NULL);
     ngx_conf_merge_str_value(conf->azure_tts_url, prev->azure_tts_url, "");
 
     /* the tokens of a key and URL: shared with the parent when both are */
@@ -452,6 +453,8 @@ ngx_http_rtagent_speech_azure_auth_header(
     ngx_http_rtagent_speech_cloud_conf_t *scf, ngx_pool_t *pool,
     ngx_keyval_t *kv)
 {
+    ngx_str_t  *token;
+
     if (scf->azure_tokens && scf->azure_tokens->token) {
         ngx_str_set(&kv->key, "Authorization");
         kv->value.data = scf->azure_tokens->token;
@@ -459,16 +462,18 @@ ngx_http_rtagent_speech_azure_auth_header(
         return NGX_OK;
     }
 
-    if (scf->azure_token.len) {
-        /* the bearer token goes with "Bearer ": at most a few KiB */
-        kv->value.data = ngx_pnalloc(pool, scf->azure_token.len + 7);
+    if (scf->azure_token) {
+        /* as its file says now; with "Bearer ": at most a few KiB */
+        token = ngx_http_rtagent_secret_value(scf->azure_token);
+
+        kv->value.data = ngx_pnalloc(pool, token->len + 7);
         if (kv->value.data == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_memcpy(ngx_cpymem(kv->value.data, "Bearer ", 7),
-                   scf->azure_token.data, scf->azure_token.len);
-        kv->value.len = scf->azure_token.len + 7;
+        ngx_memcpy(ngx_cpymem(kv->value.data, "Bearer ", 7), token->data,
+                   token->len);
+        kv->value.len = token->len + 7;
         ngx_str_set(&kv->key, "Authorization");
         return NGX_OK;
     }

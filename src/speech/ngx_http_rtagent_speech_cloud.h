@@ -42,7 +42,7 @@ typedef struct {
     /* Azure Speech */
     ngx_str_t                    azure_region;
     ngx_str_t                    azure_key;
-    ngx_str_t                    azure_token;
+    ngx_http_rtagent_secret_t   *azure_token;      /* file: re-read */
     ngx_str_t                    azure_token_url;
     ngx_http_rtagent_speech_token_t  *azure_tokens;
     ngx_str_t                    azure_tts_url;

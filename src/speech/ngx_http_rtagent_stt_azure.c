@@ -159,7 +159,7 @@ ngx_http_rtagent_stt_azure_open(ngx_http_rtagent_stt_t *stt)
 
     scf = ngx_http_rtagent_speech_cloud_conf(stt->loc_conf);
 
-    if (scf->azure_key.len == 0 && scf->azure_token.len == 0) {
+    if (scf->azure_key.len == 0 && scf->azure_token == NULL) {
         ngx_log_error(NGX_LOG_ERR, stt->log, 0,
                       "rtagent stt azure: no rtagent_azure_speech_key or "
                       "rtagent_azure_speech_token, call: %V", stt->call_id);

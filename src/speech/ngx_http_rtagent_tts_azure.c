@@ -46,7 +46,7 @@ ngx_http_rtagent_tts_azure_open(ngx_http_rtagent_tts_t *tts)
     scf = ngx_http_rtagent_speech_cloud_conf(tts->loc_conf);
 
     if (scf->azure_tts_url.len == 0
-        || (scf->azure_key.len == 0 && scf->azure_token.len == 0)
+        || (scf->azure_key.len == 0 && scf->azure_token == NULL)
         || (scf->azure_tokens && scf->azure_key.len == 0))
     {
         ngx_log_error(NGX_LOG_ERR, tts->log, 0,
