@@ -70,3 +70,28 @@ rtagent call: outcome caller_hung_up, call:call-quiet
 --- no_error_log
 reprompt
 [error]
+
+
+
+=== TEST 3: a caller who answers the reprompt starts the count again: the next silence gets a reprompt, not the goodbye
+--- acs_config: rtagent_idle_reprompt 300ms; rtagent_idle_hangup 5s;
+--- raw_request eval
+[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-idle-back')
+ . cframe('text', acs_metadata(16000))
+ . acs_audio(silence(200)),
+ acs_audio(tone(400) . silence(700)),
+ cclose(1000)]
+--- raw_request_middle_delay: 4
+--- timeout: 20
+--- error_code: 101
+--- grep_error_log eval
+qr/rtagent call: caller silent for \d+ ms[\w ]*, \w+/
+--- grep_error_log_out
+rtagent call: caller silent for 300 ms, reprompt
+rtagent call: caller silent for 300 ms, reprompt
+--- error_log
+rtagent call: utterance 1
+rtagent call: outcome caller_hung_up, call:call-idle-back
+--- no_error_log
+goodbye
+[error]
