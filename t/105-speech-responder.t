@@ -1,12 +1,15 @@
-# Failures are spoken, the responder's too: an LLM call (rtagent_engine
-# llm, the shipped entry agent) whose model fails on every route of its
-# agent (the chat mock answers 500, then 503) gives the caller the
-# apology, an ERROR_OCCURRED "responder failed" in Redis and a log line
-# with the call id; one whose reply stream is cut after "Let me" plays
-# what it had said first, then the apology.  The agent's voice is the
-# speech mock's (OpenAI TTS: every sample 513), the apology espeak-ng's
-# (speech swings far below zero), so the caller's audio shows which is
-# which and in what order.
+# The responder's side of the speech pipeline, in LLM calls
+# (rtagent_engine llm, the shipped entry agent).  Failures are spoken, the
+# responder's too: a model that fails on every route of its agent (the
+# chat mock answers 500, then 503) gives the caller the apology, an
+# ERROR_OCCURRED "responder failed" in Redis and a log line with the call
+# id; a reply stream cut after "Let me" plays what it had said first, then
+# the apology.  The agent's voice is the speech mock's (OpenAI TTS: every
+# sample 513), the apology espeak-ng's (speech swings far below zero), so
+# the caller's audio shows which is which and in what order.  Sentence
+# pipelining: a reply streamed a word a second is heard from its first
+# sentence on, while the model is still writing the second; each sentence
+# goes to TTS on its own, in order.
 
 use strict;
 use warnings;
@@ -64,15 +67,23 @@ sub voices {
     return $out;
 }
 
-# a call: the greeting is heard, the caller speaks, the reply is heard
+# a call: the greeting is heard, the caller speaks, the reply is heard;
+# $o{greeted} is called before the caller speaks, $o{first} once the
+# reply's first audio has come
 sub call {
-    my ($n, $id) = @_;
+    my ($n, $id, %o) = @_;
     my $s = open_call($n->{port}, $id, acs_metadata(16000));
     my ($greeting) = reply_of($s, 15, 1);
+    $o{greeted}->() if $o{greeted};
     send_msgs($s, acs_audio(silence(500) . tone(400) . silence(800)));
-    my ($reply) = reply_of($s, 20, 1.5);
+    my $reply = '';
+    if ($o{first}) {
+        ($reply) = reply_of($s, 10, 10, sub { length $_[0] });
+        $o{first}->();
+    }
+    my ($rest) = reply_of($s, 20, 1.5);
     close $s;
-    return (voices($greeting), voices($reply));
+    return (voices($greeting), voices($reply . $rest));
 }
 
 sub gateway {
@@ -156,6 +167,31 @@ like($log, qr/rtagent call: responder "llm" failed: .*call:\Q$id\E/,
 like($log, qr/rtagent call: responder failed, apology played, call:\Q$id\E/,
      'and the apology');
 unlike($log, qr/\[(?:alert|emerg)\]/, 'no alerts');
+stop_nginx($n);
+
+# ---- a reply streamed slowly is heard as it comes ---------------------------
+
+$n = gateway("rtagent_llm_endpoint slow $ep/key=r-slow,stream=say,delay=1000,"
+             . "text=Hello%20there.%20How%20are%20you%20today%3F/v1 $key;
+              rtagent_model_route fast slow;");
+
+sub said { SpeechMock::speech_mock_get('/__said?key=rsp') }
+
+my ($before, $early);
+$id = 'resp-slow';
+($greeting, $reply) = call($n, $id,
+                          greeted => sub { $before = said() },
+                          first => sub { $early = said() });
+
+is(substr($early, length $before), "Hello there.\n", 'the first sentence is heard while the model '
+   . 'is still writing the second, which TTS has not had yet');
+my $all = said();
+like($all, qr/\nHello there\.\nHow are you today\?\n\z/,
+     'then the second, on its own');
+like($reply, qr/\A[^s]*\z/, 'no apology') or diag $reply;
+
+$log = error_log($n);
+unlike($log, qr/\[(?:alert|emerg|error)\]/, 'no errors') or diag $log;
 diag $log unless Test::More->builder->is_passing;
 
 stop_nginx($n);
