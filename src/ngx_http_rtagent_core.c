@@ -807,6 +807,31 @@ failed:
 }
 
 
+ngx_int_t
+ngx_http_rtagent_conf_base_url(ngx_str_t *url)
+{
+    u_char  *p;
+
+    if (!((url->len > 8 && ngx_strncmp(url->data, "https://", 8) == 0)
+          || (url->len > 7 && ngx_strncmp(url->data, "http://", 7) == 0)))
+    {
+        return NGX_ERROR;
+    }
+
+    for (p = url->data; p < url->data + url->len; p++) {
+        if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '?' || *p == '#') {
+            return NGX_ERROR;
+        }
+    }
+
+    while (url->data[url->len - 1] == '/') {
+        url->len--;
+    }
+
+    return NGX_OK;
+}
+
+
 /* a whole file named in the configuration, NUL-terminated, in cf->pool */
 
 ngx_int_t

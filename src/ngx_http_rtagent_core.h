@@ -161,6 +161,13 @@ char *ngx_http_rtagent_conf_set_live_secret_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 ngx_str_t *ngx_http_rtagent_secret_value(ngx_http_rtagent_secret_t *s);
 
+/*
+ * An http:// or https:// URL of the configuration that paths are added to:
+ * no query, fragment, spaces, controls or quotes; its trailing slashes are
+ * cut off.  NGX_ERROR when it is not one (the caller says so).
+ */
+ngx_int_t ngx_http_rtagent_conf_base_url(ngx_str_t *url);
+
 /* a whole file named in the configuration, NUL-terminated, in cf->pool */
 ngx_int_t ngx_http_rtagent_conf_file(ngx_conf_t *cf, ngx_str_t *name,
     size_t max, ngx_str_t *out);

@@ -4,7 +4,9 @@
 # send the token the file holds now, re-read at most every few seconds on
 # the event loop; a file that cannot be read (gone, empty) keeps the token
 # read before, with a log line, until it can be read again.  A fixed
-# token (the value itself) is sent as it is.
+# token (the value itself) is sent as it is.  What nginx -t refuses: a
+# token with a line end, a file that is not there or empty, a token given
+# twice; and the base URLs of the speech and LLM endpoints.
 
 use strict;
 use warnings;
@@ -193,5 +195,18 @@ like(conf_test("rtagent_azure_speech_token fixed;
                 server { location / { rtagent_azure_speech_token file:$dir/x.txt; } }"),
      qr/open\(\) "\Q$dir\E\/x.txt" failed/,
      'a location may set its own');
+
+# the endpoints' base URLs, speech's and the LLM's alike (one check)
+like(conf_test('rtagent_openai_audio_url http://127.0.0.1/v1?x=1;'),
+     qr/rtagent_openai_audio_url "http:\/\/127.0.0.1\/v1\?x=1": must be an http:\/\/ or https:\/\/ URL without query, fragment, spaces or quotes/,
+     'a speech URL with a query is refused');
+like(conf_test('rtagent_azure_tts_url ftp://127.0.0.1/tts;'),
+     qr/rtagent_azure_tts_url "ftp:\/\/127.0.0.1\/tts": must be an http:\/\/ or https:\/\/ URL/,
+     'so is one that is not http');
+like(conf_test('rtagent_llm_endpoint a http://127.0.0.1/v1#x model=m;'),
+     qr/rtagent_llm_endpoint a: "http:\/\/127.0.0.1\/v1#x" must be an http:\/\/ or https:\/\/ URL without a query/,
+     'an LLM endpoint with a fragment is refused');
+like(conf_test('rtagent_openai_audio_url http://127.0.0.1/v1/;'),
+     qr/test is successful/, 'a trailing slash is fine');
 
 done_testing();

@@ -370,20 +370,12 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ep->kind = NGX_HTTP_RTAGENT_LLM_OPENAI;
     kind_set = 0;
 
-    if (!((ep->url.len > 8 && ngx_strncmp(ep->url.data, "https://", 8) == 0)
-          || (ep->url.len > 7 && ngx_strncmp(ep->url.data, "http://", 7) == 0))
-        || ngx_http_rtagent_llm_token_ok(&ep->url) != NGX_OK
-        || ngx_strlchr(ep->url.data, ep->url.data + ep->url.len, '?'))
-    {
+    if (ngx_http_rtagent_conf_base_url(&ep->url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_llm_endpoint %V: \"%V\" must be an "
                            "http:// or https:// URL without a query",
-                           &ep->name, &ep->url);
+                           &ep->name, &value[2]);
         return NGX_CONF_ERROR;
-    }
-
-    while (ep->url.len && ep->url.data[ep->url.len - 1] == '/') {
-        ep->url.len--;
     }
 
     for (i = 3; i < cf->args->nelts; i++) {
@@ -561,19 +553,12 @@ ngx_http_rtagent_llm_shield(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     url = value[1];
 
-    if (!((url.len > 8 && ngx_strncmp(url.data, "https://", 8) == 0)
-          || (url.len > 7 && ngx_strncmp(url.data, "http://", 7) == 0))
-        || ngx_http_rtagent_llm_token_ok(&url) != NGX_OK
-        || ngx_strlchr(url.data, url.data + url.len, '?'))
-    {
+    if (ngx_http_rtagent_conf_base_url(&url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_prompt_shield: \"%V\" must be an "
-                           "http:// or https:// URL without a query", &url);
+                           "http:// or https:// URL without a query",
+                           &value[1]);
         return NGX_CONF_ERROR;
-    }
-
-    while (url.data[url.len - 1] == '/') {
-        url.len--;
     }
 
     for (i = 2; i < cf->args->nelts; i++) {

@@ -370,8 +370,7 @@ ngx_http_rtagent_speech_url_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     char  *p = conf;
 
-    u_char     *c;
-    ngx_str_t  *field, *value;
+    ngx_str_t  *field, *value, url;
 
     field = (ngx_str_t *) (p + cmd->offset);
 
@@ -380,32 +379,17 @@ ngx_http_rtagent_speech_url_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     value = cf->args->elts;
+    url = value[1];
 
-    if (!((value[1].len > 8 && ngx_strncmp(value[1].data, "https://", 8) == 0)
-          || (value[1].len > 7
-              && ngx_strncmp(value[1].data, "http://", 7) == 0)))
-    {
+    if (ngx_http_rtagent_conf_base_url(&url) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%V \"%V\": must be an http:// or https:// URL",
+                           "%V \"%V\": must be an http:// or https:// URL "
+                           "without query, fragment, spaces or quotes",
                            &cmd->name, &value[1]);
         return NGX_CONF_ERROR;
     }
 
-    for (c = value[1].data; c < value[1].data + value[1].len; c++) {
-        if (*c == '?' || *c == '#' || *c <= ' ' || *c == '"') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V \"%V\": no query, fragment, spaces or "
-                               "quotes", &cmd->name, &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    *field = value[1];
-
-    /* a base URL: without its trailing slash */
-    while (field->len && field->data[field->len - 1] == '/') {
-        field->len--;
-    }
+    *field = url;
 
     return NGX_CONF_OK;
 }
