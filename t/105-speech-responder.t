@@ -24,7 +24,6 @@ use RtagentSpeech;
 use SpeechMock ();
 use ChatMock ();
 
-use JSON::PP;
 use Test::More;
 
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
@@ -40,18 +39,6 @@ my $cp = $ENV{TEST_NGINX_CHAT_PORT};
 my $agents = "$FindBin::Bin/../agents";
 
 my $r = start_redis();
-
-sub events_of {
-    my ($id, $type) = @_;
-    my $all = redis($r, 'XRANGE', 'rtagent:events', '-', '+');
-    my @ev;
-    for my $e (@$all) {
-        my %f = @{ $e->[1] };
-        next unless $f{call_id} eq $id && $f{type} eq $type;
-        push @ev, decode_json($f{data});
-    }
-    return @ev;
-}
 
 # the 20 ms frames of PCM at 16 kHz as a string of letters: m (the mock's
 # voice), s (speech: the apology), . (anything else)
@@ -108,6 +95,24 @@ sub gateway {
     return $n;
 }
 
+# the responder's failure in Redis and in the log, with the call id
+sub reported {
+    my ($n, $id) = @_;
+    my @err;
+    ok(wait_for(sub { @err = call_events($r, $id, 'ERROR_OCCURRED') }),
+       "$id: ERROR_OCCURRED in Redis");
+    is_deeply([ map { $_->{error} } @err ], ['responder failed'],
+              "$id: once, responder failed");
+
+    my $log = error_log($n);
+    like($log, qr/rtagent call: responder "llm" failed: .*call:\Q$id\E/,
+         "$id: the failure is logged with the call id");
+    like($log,
+         qr/rtagent call: responder failed, apology played, call:\Q$id\E/,
+         "$id: and the apology");
+    unlike($log, qr/\[(?:alert|emerg)\]/, "$id: no alerts");
+}
+
 my $ep = "http://127.0.0.1:$cp/m";
 my $key = 'model=gpt-4o-mini key=test-openai-key';
 
@@ -128,18 +133,7 @@ ok(($reply =~ tr/s//) * 20 >= 1000,
    'a second of it at least (' . ($reply =~ tr/s//) * 20 . ' ms)');
 unlike($reply, qr/m/, 'and nothing else');
 
-my @err;
-ok(wait_for(sub { @err = events_of($id, 'ERROR_OCCURRED') }),
-   'ERROR_OCCURRED in Redis');
-is_deeply([ map { $_->{error} } @err ], ['responder failed'],
-          'once: responder failed');
-
-my $log = error_log($n);
-like($log, qr/rtagent call: responder "llm" failed: .*call:\Q$id\E/,
-     'the failure is logged with the call id');
-like($log, qr/rtagent call: responder failed, apology played, call:\Q$id\E/,
-     'and the apology');
-unlike($log, qr/\[(?:alert|emerg)\]/, 'no alerts');
+reported($n, $id);
 stop_nginx($n);
 
 # ---- the reply stream is cut after "Let me" ---------------------------------
@@ -156,17 +150,7 @@ like($reply, qr/s{10}/, 'and the apology') or diag $reply;
 like($reply, qr/\A[^s]*m[^s]*s[^m]*\z/,
      'the apology after it, not over or before it') or diag $reply;
 
-ok(wait_for(sub { @err = events_of($id, 'ERROR_OCCURRED') }),
-   'ERROR_OCCURRED in Redis');
-is_deeply([ map { $_->{error} } @err ], ['responder failed'],
-          'once: responder failed');
-
-$log = error_log($n);
-like($log, qr/rtagent call: responder "llm" failed: .*call:\Q$id\E/,
-     'the failure is logged with the call id');
-like($log, qr/rtagent call: responder failed, apology played, call:\Q$id\E/,
-     'and the apology');
-unlike($log, qr/\[(?:alert|emerg)\]/, 'no alerts');
+reported($n, $id);
 stop_nginx($n);
 
 # ---- a reply streamed slowly is heard as it comes ---------------------------
@@ -190,7 +174,7 @@ like($all, qr/\nHello there\.\nHow are you today\?\n\z/,
      'then the second, on its own');
 like($reply, qr/\A[^s]*\z/, 'no apology') or diag $reply;
 
-$log = error_log($n);
+my $log = error_log($n);
 unlike($log, qr/\[(?:alert|emerg|error)\]/, 'no errors') or diag $log;
 diag $log unless Test::More->builder->is_passing;
 

@@ -164,21 +164,6 @@ stop_nginx($n);
 
 # ---- refused when the configuration is read ---------------------------------
 
-# nginx -t of an http{} holding $http: its output
-sub conf_test {
-    my ($http) = @_;
-    my $d = tempdir(CLEANUP => 1);
-    mkdir "$d/logs";
-    open my $fh, '>', "$d/nginx.conf" or die $!;
-    print $fh "load_module " . rtagent_module() . ";\n"
-              . "error_log $d/logs/error.log;\n"
-              . "events { worker_connections 16; }\n"
-              . "http { $http }\n";
-    close $fh;
-    my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
-    return scalar `$bin -t -p $d/ -c $d/nginx.conf 2>&1`;
-}
-
 like(conf_test(qq{rtagent_azure_speech_token "abc\\r\\nX-Injected: 1";}),
      qr/"rtagent_azure_speech_token": the secret has a line end/,
      'a token with a line end is refused');

@@ -14,7 +14,7 @@ use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 
 our @EXPORT = qw(rtagent_module free_port start_nginx stop_nginx
-                 wait_gone error_log);
+                 wait_gone error_log conf_test);
 
 sub rtagent_module {
     my ($m) = grep { /rtagent/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
@@ -119,6 +119,20 @@ sub error_log {
     open my $log, '<', "$n->{dir}/logs/error.log" or return '';
     local $/;
     return <$log>;
+}
+
+# nginx -t of a configuration whose http{} holds $http: what it printed
+sub conf_test {
+    my ($http) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    my $module = rtagent_module() or die 'no rtagent module';
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    mkdir "$dir/logs";
+    open my $fh, '>', "$dir/nginx.conf" or die $!;
+    print $fh "load_module $module;\nerror_log $dir/logs/error.log;\n"
+              . "events { worker_connections 16; }\nhttp { $http }\n";
+    close $fh;
+    return scalar `$nginx -t -p $dir/ -c $dir/nginx.conf 2>&1`;
 }
 
 1;
