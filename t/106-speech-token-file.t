@@ -85,6 +85,13 @@ my $n = start_nginx(
                    rtagent_azure_speech_token fixed-token-value;
                    rtagent_azure_tts_url $tts;
                    rtagent_test_tts;
+               }
+               location = /key {
+                   rtagent_tts azure;
+                   rtagent_azure_speech_token \"\";
+                   rtagent_azure_speech_key test-azure-key;
+                   rtagent_azure_tts_url $tts;
+                   rtagent_test_tts;
                }");
 
 # what a TTS or STT request sent, and what came back
@@ -156,6 +163,14 @@ my $fixed = HttpMock::_get($n->{port}, '/fixed?text=Hi');
 ($auth) = SpeechMock::speech_mock_get('/__last?key=tf-tts')
           =~ /^h\.authorization=(.*)$/m;
 is($auth, 'Bearer fixed-token-value', 'a fixed token is sent as it is');
+
+# "" turns the inherited token off: the key goes instead
+$out = HttpMock::_get($n->{port}, '/key?text=Hi');
+my $rec = SpeechMock::speech_mock_get('/__last?key=tf-tts');
+like($rec, qr/^h\.ocp-apim-subscription-key=test-azure-key$/m,
+     'an empty token in a location: the key is sent');
+unlike($rec, qr/^h\.authorization=/m, 'and no token');
+like($out, qr/^done: ok$/m, 'synthesised with the key') or diag $out;
 
 my $log = error_log($n);
 unlike($log, qr/\[(?:alert|emerg|crit)\]/, 'no alerts') or diag $log;

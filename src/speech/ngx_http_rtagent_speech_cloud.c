@@ -289,6 +289,12 @@ ngx_http_rtagent_speech_cloud_merge_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(conf->azure_region, prev->azure_region, "");
     ngx_conf_merge_str_value(conf->azure_key, prev->azure_key, "");
     ngx_conf_merge_ptr_value(conf->azure_token, prev->azure_token, NULL);
+
+    /* "" turns an inherited token off: the key is sent */
+    if (conf->azure_token && conf->azure_token->value.len == 0) {
+        conf->azure_token = NULL;
+    }
+
     ngx_conf_merge_str_value(conf->azure_tts_url, prev->azure_tts_url, "");
 
     /* the tokens of a key and URL: shared with the parent when both are */
