@@ -26,8 +26,9 @@
  * A slot is filled when its field is there and not empty: a failed
  * verification empties the agent's slots to ask them again.  An
  * on_complete tool that succeeded but merged "verified" false ("false",
- * "no", "0") counts as failed.  TRANSFER's target is NULL for an agent
- * without an escalation (the orchestrator's default then).
+ * "no", "0") counts as failed.  TRANSFER's target is the escalation's: an
+ * agent without one never escalates (its definition is refused when an
+ * intent asks for transfer_to_human).
  *
  * Matching, per turn (agents/README.md says the same for agent authors):
  * intents first, scored on their keywords (1 per keyword or phrase found,
