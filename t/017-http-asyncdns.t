@@ -7,7 +7,9 @@ use strict;
 use warnings;
 
 use FindBin;
+use lib "$FindBin::Bin/helpers";
 use File::Temp qw(tempdir);
+use RtagentNginx;
 use Test::More;
 
 my ($module) = grep { /ngx_http_rtagent_module\.so$/ }
@@ -16,22 +18,8 @@ plan skip_all => 'TEST_NGINX_LOAD_MODULES names no ngx_http_rtagent_module.so'
     unless $module;
 
 my $dir = tempdir(CLEANUP => 1);
-my $shim = "$dir/curl_no_asynchdns.so";
-system('gcc', '-shared', '-fPIC', '-o', $shim,
-       "$FindBin::Bin/mock/curl_no_asynchdns.c", '-ldl') == 0
-    or BAIL_OUT('cannot build the shim');
-
-# the sanitizer build's nginx is a script that sets LD_PRELOAD and execs
-# the real binary: keep its libraries ahead of the shim
-my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
-my $preload = '';
-if (-T $nginx) {
-    open my $fh, '<', $nginx or die "$nginx: $!";
-    local $/;
-    my $script = <$fh>;
-    ($preload) = $script =~ /LD_PRELOAD="([^"]*)"/;
-    ($nginx) = $script =~ /^exec (\S+)/m or die "$nginx: no exec line";
-}
+my ($nginx, $with, $without) =
+    preload_shim("$FindBin::Bin/mock/curl_no_asynchdns.c");
 
 mkdir "$dir/logs";
 open my $fh, '>', "$dir/nginx.conf" or die $!;
@@ -46,8 +34,7 @@ close $fh;
 
 sub nginx_t {
     my ($with_shim) = @_;
-    local $ENV{LD_PRELOAD} = join ' ', grep { length }
-                             ($preload // '', $with_shim ? $shim : ());
+    local $ENV{LD_PRELOAD} = $with_shim ? $with : $without;
     my $out = `$nginx -t -p $dir/ -c $dir/nginx.conf 2>&1`;
     return ($? >> 8, $out);
 }

@@ -1260,6 +1260,16 @@ agent_check_local(agent_ctx_t *ctx, ngx_http_rtagent_agent_def_t *def)
                                 " this agent's tools", in->tool.data);
         }
 
+        /* the dialogue transfers to the escalation's target: there must
+         * be one (the tool alone, for a model, answers an error instead) */
+        if (in->tool.len && def->escalation.target.data == NULL
+            && strcmp((char *) in->tool.data, "transfer_to_human") == 0)
+        {
+            (void) snprintf(rel, sizeof(rel), "local.intents[%zu].tool", i);
+            return agent_err_at(ctx, in->tool.line, rel, "transfer_to_human"
+                                " needs the agent's escalation.target");
+        }
+
         if (in->next.len) {
             for (j = 0; j < l->nslots; j++) {
                 if (strcmp((char *) l->slots[j].name.data,

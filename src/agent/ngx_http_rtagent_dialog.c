@@ -26,8 +26,9 @@
  * A slot is filled when its field is there and not empty: a failed
  * verification empties the agent's slots to ask them again.  An
  * on_complete tool that succeeded but merged "verified" false ("false",
- * "no", "0") counts as failed.  TRANSFER's target is NULL for an agent
- * without an escalation (the orchestrator's default then).
+ * "no", "0") counts as failed.  TRANSFER's target is the escalation's: an
+ * agent without one never escalates (its definition is refused when an
+ * intent asks for transfer_to_human).
  *
  * Matching, per turn (agents/README.md says the same for agent authors):
  * intents first, scored on their keywords (1 per keyword or phrase found,
@@ -82,6 +83,7 @@ typedef ngx_http_rtagent_words_t         words_t;
 
 static int advance(dialog_t *d, out_t *out);
 static int reask(dialog_t *d, out_t *out, const char *stage);
+static int free_text(dialog_t *d, words_t *ws, char *v, size_t len);
 
 
 /* ---- fields ------------------------------------------------------------ */
@@ -819,8 +821,37 @@ extract(dialog_t *d, const slot_t *s, words_t *ws, char *v, size_t len)
         return ngx_http_rtagent_extract_choice(ws, choice, clen, n, v, len);
 
     default: /* NGX_HTTP_RTAGENT_SLOT_FREE_TEXT */
-        return ngx_http_rtagent_extract_free_text(ws, v, len);
+        return free_text(d, ws, v, len);
     }
+}
+
+
+/* free text, redacted when the dialogue is asked to (d->redact) */
+static int
+free_text(dialog_t *d, words_t *ws, char *v, size_t len)
+{
+    size_t         n;
+    unsigned char  buf[2 * VALUE_MAX + 16];
+
+    if (ngx_http_rtagent_extract_free_text(ws, v, len) != 0) {
+        return -1;
+    }
+
+    if (d->redact == NULL) {
+        return 0;
+    }
+
+    n = d->redact((const unsigned char *) v, strlen(v), buf, sizeof(buf),
+                  NULL);
+
+    /* a label at most doubles what it replaces; cut to what v holds */
+    n = n < sizeof(buf) ? n : sizeof(buf) - 1;
+    n = n < len ? n : len - 1;
+
+    memcpy(v, buf, n);
+    v[n] = '\0';
+
+    return 0;
 }
 
 
@@ -1055,7 +1086,7 @@ volunteer(dialog_t *d, words_t *ws, const slot_t *skip, int overwrite,
             continue;
         }
 
-        if (ngx_http_rtagent_extract_free_text(ws, v, sizeof(v)) == 0) {
+        if (free_text(d, ws, v, sizeof(v)) == 0) {
             if (ngx_http_rtagent_dialog_set(d, S(s->name), v) != 0) {
                 return -1;
             }
@@ -1439,11 +1470,10 @@ answer_slot(dialog_t *d, out_t *out, words_t *ws, const char *text,
             return -1;
         }
 
-        if (ngx_http_rtagent_extract_free_text(ws, v, sizeof(v)) != 0) {
+        if (free_text(d, ws, v, sizeof(v)) != 0) {
             ngx_http_rtagent_words(&all, (const unsigned char *) text, len);
 
-            if (ngx_http_rtagent_extract_free_text(&all, v, sizeof(v)) != 0)
-            {
+            if (free_text(d, &all, v, sizeof(v)) != 0) {
                 return no_match(d, out, "slot");
             }
         }

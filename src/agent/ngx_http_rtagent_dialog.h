@@ -88,6 +88,9 @@ typedef struct {
 
 
 typedef void *(*ngx_http_rtagent_dialog_alloc_pt)(void *ctx, size_t size);
+/* ngx_http_rtagent_safety_redact()'s shape */
+typedef size_t (*ngx_http_rtagent_dialog_redact_pt)(const unsigned char *text,
+    size_t len, unsigned char *out, size_t outlen, unsigned *count);
 
 typedef struct {
     ngx_http_rtagent_dialog_alloc_pt    alloc;
@@ -96,6 +99,10 @@ typedef struct {
     ngx_http_rtagent_dialog_fields_t   *fields;   /* the call's */
     /* the call's date, "YYYY-MM-DD", for relative dates ("yesterday") */
     const char                         *today;
+    /* rtagent_redact on: free text is kept (in the fields, and so in the
+     * call's slots, summaries and tool arguments) as it redacts it; NULL:
+     * as said */
+    ngx_http_rtagent_dialog_redact_pt   redact;
 } ngx_http_rtagent_dialog_t;
 
 

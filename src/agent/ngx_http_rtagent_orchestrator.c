@@ -187,6 +187,8 @@ ngx_http_rtagent_orch_start(ngx_http_rtagent_turn_t *turn)
         o->dialog.alloc_ctx = turn->pool;
         o->dialog.fields = &o->fields;
         o->dialog.today = o->today;
+        o->dialog.redact = ngx_http_rtagent_agent_redact(o->cycle)
+                           ? ngx_http_rtagent_safety_redact : NULL;
 
         o->event.handler = ngx_http_rtagent_orch_run;
         o->event.data = o;

@@ -14,7 +14,7 @@ use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 
 our @EXPORT = qw(rtagent_module free_port start_nginx stop_nginx
-                 wait_gone error_log conf_test);
+                 wait_gone error_log preload_shim conf_test);
 
 sub rtagent_module {
     my ($m) = grep { /rtagent/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
@@ -29,8 +29,39 @@ sub free_port {
     return $p;
 }
 
+# preload_shim("$FindBin::Bin/mock/x.c", @libs)
+#   -> ($nginx, $ld_preload, $ld_preload_without_the_shim):
+# builds an LD_PRELOAD shim from one C file (linked with @libs) and gives
+# the nginx binary to run with LD_PRELOAD=$ld_preload so that the shim is
+# loaded.  The sanitizer build's nginx is a script that sets LD_PRELOAD
+# and execs the real binary: then the real binary is given, with the
+# script's libraries ahead of the shim.
+sub preload_shim {
+    my ($src, @libs) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    (my $so = $src) =~ s{.*/}{};
+    $so =~ s/\.c\z/.so/;
+    $so = "$dir/$so";
+    system('gcc', '-shared', '-fPIC', '-o', $so, $src, '-ldl', @libs) == 0
+        or die "cannot build the shim $src";
+
+    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    my $preload = '';
+    if (-T $nginx) {
+        open my $fh, '<', $nginx or die "$nginx: $!";
+        local $/;
+        my $script = <$fh>;
+        ($preload) = $script =~ /LD_PRELOAD="([^"]*)"/;
+        ($nginx) = $script =~ /^exec (\S+)/m or die "$nginx: no exec line";
+    }
+
+    $preload //= '';
+    return ($nginx, join(' ', grep { length } $preload, $so), $preload);
+}
+
 # start_nginx(main => '...', http => '...', server => '...', workers => N,
-#             listen => 'reuseport', port => P (default: a free one))
+#             listen => 'reuseport', port => P (default: a free one),
+#             nginx => binary (default: TEST_NGINX_BINARY))
 #   -> { pid, port, dir }
 my @started;
 
@@ -39,7 +70,7 @@ sub start_nginx {
     my $dir = tempdir(CLEANUP => 1);
     my $port = $o{port} // free_port();
     my $module = rtagent_module() or die 'no rtagent module';
-    my $nginx = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    my $nginx = $o{nginx} // $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my $user = $> == 0 ? 'user root;' : '';
     my $main = $o{main} // '';
     my $server = $o{server} // '';

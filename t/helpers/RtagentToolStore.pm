@@ -49,6 +49,7 @@ sub start_tool_nginx {
     my $m = test_module() or die 'no test module';
     return start_nginx(
         workers => $o{workers} // 1,
+        nginx => $o{nginx},
         main => "load_module $m;",
         http => ($r ? "rtagent_redis 127.0.0.1:$r->{port};\n" : '')
               . "rtagent_agents $dir;\n"

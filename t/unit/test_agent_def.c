@@ -406,6 +406,15 @@ test_semantics(void **state)
             "a.yaml:10: local.intents[0].tool: \"create_claim\" is not in"
             " this agent's tools");
     refused(MINIMAL
+            "tools: [transfer_to_human]\n"
+            "local:\n"
+            "  intents:\n"
+            "    - name: human\n"
+            "      keywords: [person]\n"
+            "      tool: transfer_to_human\n",
+            "a.yaml:10: local.intents[0].tool: transfer_to_human needs the"
+            " agent's escalation.target");
+    refused(MINIMAL
             "local:\n"
             "  intents:\n"
             "    - name: again\n"

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "agent/ngx_http_rtagent_dialog.h"
+#include "agent/ngx_http_rtagent_safety.h"
 #include "test_fixtures.h"
 
 
@@ -795,6 +796,46 @@ test_no_state(void **state)
 }
 
 
+/* rtagent_redact on: free text is kept redacted, and so is the summary */
+static void
+test_fnol_redact(void **state)
+{
+    call_t  c = { 0 };
+
+    c.d.alloc = arena_alloc;
+    c.d.fields = &c.fields;
+    c.d.redact = ngx_http_rtagent_safety_redact;
+    set(&c, "policy", "42718365");
+
+    enter(&c, "fnol");
+    turn(&c, "yesterday on highway ten");
+    said(&c, FNOL_WHAT " => fnol.what");
+
+    turn(&c, "they took my wallet and my card four one one one one one one "
+             "one one one one one one one one one");
+    said(&c, FNOL_HURT " => fnol.injuries");
+    assert_string_equal(get(&c, "what"),
+                        "they took my wallet and my card [card]");
+
+    /* the typed slots are not touched */
+    assert_string_equal(get(&c, "when"), "2026-12-02");
+    assert_string_equal(get(&c, "policy"), "42718365");
+
+    /* without the hook, as said */
+    memset(&c, 0, sizeof(call_t));
+    c.d.alloc = arena_alloc;
+    c.d.fields = &c.fields;
+    set(&c, "policy", "42718365");
+    enter(&c, "fnol");
+    turn(&c, "yesterday on highway ten");
+    turn(&c, "they took my wallet and my card four one one one one one one "
+             "one one one one one one one one one");
+    assert_string_equal(get(&c, "what"),
+                        "they took my wallet and my card four one one one one "
+                        "one one one one one one one one one one one");
+}
+
+
 int
 main(void)
 {
@@ -808,6 +849,7 @@ main(void)
         cmocka_unit_test_teardown(test_auth_goodbye, arena_free),
         cmocka_unit_test_teardown(test_fnol, arena_free),
         cmocka_unit_test_teardown(test_fnol_volunteered, arena_free),
+        cmocka_unit_test_teardown(test_fnol_redact, arena_free),
         cmocka_unit_test_teardown(test_fnol_correct, arena_free),
         cmocka_unit_test_teardown(test_fnol_human, arena_free),
         cmocka_unit_test_teardown(test_healthcare, arena_free),
