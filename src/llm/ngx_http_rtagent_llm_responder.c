@@ -85,6 +85,8 @@ struct ngx_http_rtagent_llm_ctx_s {
 
 static ngx_int_t ngx_http_rtagent_llm_resp_start(ngx_http_rtagent_turn_t *turn);
 static void ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn);
+static ngx_int_t ngx_http_rtagent_llm_resp_agent(
+    ngx_http_rtagent_turn_t *turn, ngx_str_t *name);
 static void ngx_http_rtagent_llm_load(ngx_http_rtagent_llm_ctx_t *ctx);
 static void ngx_http_rtagent_llm_loaded(void *data, redisReply *reply);
 static void ngx_http_rtagent_llm_caller(ngx_http_rtagent_llm_ctx_t *ctx);
@@ -118,7 +120,8 @@ static ngx_str_t *ngx_http_rtagent_llm_key(ngx_http_rtagent_llm_ctx_t *ctx,
 const ngx_http_rtagent_responder_t  ngx_http_rtagent_llm_responder = {
     ngx_string("llm"),
     ngx_http_rtagent_llm_resp_start,
-    ngx_http_rtagent_llm_resp_cancel
+    ngx_http_rtagent_llm_resp_cancel,
+    ngx_http_rtagent_llm_resp_agent
 };
 
 
@@ -266,6 +269,24 @@ ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn)
                                              NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
                                              ctx->said, ctx->said_len);
     }
+}
+
+
+/* the active agent: the entry agent, the call hash's, or a handoff's */
+
+static ngx_int_t
+ngx_http_rtagent_llm_resp_agent(ngx_http_rtagent_turn_t *turn,
+    ngx_str_t *name)
+{
+    ngx_http_rtagent_llm_ctx_t  *ctx = turn->ctx;
+
+    if (ctx == NULL || ctx->agent == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *name = ctx->agent->name;
+
+    return NGX_OK;
 }
 
 
