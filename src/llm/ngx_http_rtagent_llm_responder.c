@@ -942,12 +942,16 @@ ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx)
 
     /*
      * The budget: tokens estimated from bytes (4 a token) plus 4 a
-     * message; the system prompt and this turn's tool messages always go,
-     * the context from the newest entry back while it fits, and at most
-     * the agent's memory.context_turns turns (two entries each).
+     * message; the system prompt, the tools (their JSON as sent) and this
+     * turn's tool messages always go, the context from the newest entry
+     * back while it fits, and at most the agent's memory.context_turns
+     * turns (two entries each).
      */
     budget = lcf->context_budget;
-    used = ngx_http_rtagent_llm_tokens(ctx->system.len) + 4;
+    used = ngx_http_rtagent_llm_tokens(ctx->system.len) + 4
+           + ngx_http_rtagent_llm_tokens(ngx_http_rtagent_chat_tools_size(
+                                            ctx->tools.elts,
+                                            ctx->tools.nelts));
     extra = ctx->extra.elts;
 
     for (i = 0; i < ctx->extra.nelts; i++) {
