@@ -13,6 +13,19 @@ $ENV{TEST_NGINX_AGENTS} = "$FindBin::Bin/../agents";
 repeat_each(1);
 no_shuffle();
 
+# --- llm_location: a location /ws answered by rtagent_engine llm (speech
+# by OpenAI, never reached), with these directives besides
+add_block_preprocessor(sub {
+    my $block = shift;
+    my $extra = $block->llm_location // return;
+    $block->set_value(main_config => 'thread_pool rtagent_speech threads=1;');
+    $block->set_value(http_config => "rtagent_openai_audio_key k;\n"
+                                     . ($block->http_config // ''));
+    $block->set_value(config => "location = /ws { rtagent_engine llm;"
+                                . " rtagent_stt openai; rtagent_tts openai;"
+                                . " $extra return 200 \"ok\\n\"; }");
+});
+
 run_tests();
 
 __DATA__
@@ -168,18 +181,9 @@ ok
 
 
 === TEST 13: rtagent_engine llm without agents
---- main_config
-    thread_pool rtagent_speech threads=1;
 --- http_config
-    rtagent_openai_audio_key k;
     rtagent_llm_endpoint default https://x/v1 model=m key=k;
---- config
-    location = /ws {
-        rtagent_engine llm;
-        rtagent_stt openai;
-        rtagent_tts openai;
-        return 200;
-    }
+--- llm_location
 --- must_die
 --- error_log
 rtagent_engine llm in location "/ws": no agents to answer (rtagent_agents)
@@ -187,20 +191,11 @@ rtagent_engine llm in location "/ws": no agents to answer (rtagent_agents)
 
 
 === TEST 14: rtagent_engine llm with no route for the entry agent's model
---- main_config
-    thread_pool rtagent_speech threads=1;
 --- http_config
-    rtagent_openai_audio_key k;
     rtagent_agents $TEST_NGINX_AGENTS;
     rtagent_entry_agent auth;
     rtagent_llm_endpoint reasoning https://x/v1 model=m key=k;
---- config
-    location = /ws {
-        rtagent_engine llm;
-        rtagent_stt openai;
-        rtagent_tts openai;
-        return 200;
-    }
+--- llm_location
 --- must_die
 --- error_log
 rtagent_engine llm in location "/ws": no model route for the entry agent "auth": neither its model "fast" nor rtagent_llm_route "default" is an rtagent_model_route or rtagent_llm_endpoint
@@ -208,21 +203,12 @@ rtagent_engine llm in location "/ws": no model route for the entry agent "auth":
 
 
 === TEST 15: rtagent_llm_route naming no endpoint or route
---- main_config
-    thread_pool rtagent_speech threads=1;
 --- http_config
-    rtagent_openai_audio_key k;
     rtagent_agents $TEST_NGINX_AGENTS;
     rtagent_entry_agent support;
     rtagent_llm_endpoint reasoning https://x/v1 model=m key=k;
---- config
-    location = /ws {
-        rtagent_engine llm;
-        rtagent_stt openai;
-        rtagent_tts openai;
-        rtagent_llm_route mini;
-        return 200;
-    }
+--- llm_location
+rtagent_llm_route mini;
 --- must_die
 --- error_log
 rtagent_engine llm in location "/ws": no model route for the entry agent "support": neither its model "fast" nor rtagent_llm_route "mini"
@@ -230,21 +216,12 @@ rtagent_engine llm in location "/ws": no model route for the entry agent "suppor
 
 
 === TEST 16: the location's rtagent_llm_route answers for every agent
---- main_config
-    thread_pool rtagent_speech threads=1;
 --- http_config
-    rtagent_openai_audio_key k;
     rtagent_agents $TEST_NGINX_AGENTS;
     rtagent_entry_agent auth;
     rtagent_llm_endpoint mini https://x/v1 model=m key=k;
---- config
-    location = /ws {
-        rtagent_engine llm;
-        rtagent_stt openai;
-        rtagent_tts openai;
-        rtagent_llm_route mini;
-        return 200 "ok\n";
-    }
+--- llm_location
+rtagent_llm_route mini;
 --- request
 GET /ws
 --- response_body
@@ -255,8 +232,6 @@ no model route
 
 
 === TEST 17: the entry agent's tool_model with no route
---- main_config
-    thread_pool rtagent_speech threads=1;
 --- user_files
 >>> llm17/front.yaml
 name: front
@@ -267,17 +242,10 @@ model: mini
 tool_model: big
 tools: [end_call]
 --- http_config
-    rtagent_openai_audio_key k;
     rtagent_agents html/llm17;
     rtagent_entry_agent front;
     rtagent_llm_endpoint mini https://x/v1 model=m key=k;
---- config
-    location = /ws {
-        rtagent_engine llm;
-        rtagent_stt openai;
-        rtagent_tts openai;
-        return 200;
-    }
+--- llm_location
 --- must_die
 --- error_log
 rtagent_engine llm in location "/ws": no model route for the entry agent "front": neither its tool_model "big" nor rtagent_llm_route "default"
