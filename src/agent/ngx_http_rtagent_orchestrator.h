@@ -45,5 +45,4 @@
 extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_orchestrator;
 
 
-
 #endif /* _NGX_HTTP_RTAGENT_ORCHESTRATOR_H_INCLUDED_ */

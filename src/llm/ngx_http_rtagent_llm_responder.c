@@ -906,7 +906,7 @@ ngx_http_rtagent_llm_tools_of(ngx_http_rtagent_llm_ctx_t *ctx)
 static ngx_int_t
 ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx)
 {
-    size_t                         budget, used, cost, max;
+    size_t                         budget, used, cost, max, tools;
     ngx_uint_t                     i, first, n;
     ngx_str_t                      route;
     ngx_http_rtagent_turn_t       *turn = ctx->turn;
@@ -948,10 +948,10 @@ ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx)
      * turns (two entries each).
      */
     budget = lcf->context_budget;
+    tools = ngx_http_rtagent_chat_tools_size(ctx->tools.elts,
+                                             ctx->tools.nelts);
     used = ngx_http_rtagent_llm_tokens(ctx->system.len) + 4
-           + ngx_http_rtagent_llm_tokens(ngx_http_rtagent_chat_tools_size(
-                                            ctx->tools.elts,
-                                            ctx->tools.nelts));
+           + ngx_http_rtagent_llm_tokens(tools);
     extra = ctx->extra.elts;
 
     for (i = 0; i < ctx->extra.nelts; i++) {
