@@ -1,13 +1,30 @@
 # The LLM engine's directives refused at nginx -t (src/llm/
 # ngx_http_rtagent_llm_module.c), each naming what is wrong and never a
-# secret's value.
+# secret's value; and rtagent_engine llm in a location whose calls could
+# not be answered (no agents, no model route for the entry agent).
 
+use FindBin;
 use Test::Nginx::Socket;
 
 plan 'no_plan';
 
+$ENV{TEST_NGINX_AGENTS} = "$FindBin::Bin/../agents";
+
 repeat_each(1);
 no_shuffle();
+
+# --- llm_location: a location /ws answered by rtagent_engine llm (speech
+# by OpenAI, never reached), with these directives besides
+add_block_preprocessor(sub {
+    my $block = shift;
+    my $extra = $block->llm_location // return;
+    $block->set_value(main_config => 'thread_pool rtagent_speech threads=1;');
+    $block->set_value(http_config => "rtagent_openai_audio_key k;\n"
+                                     . ($block->http_config // ''));
+    $block->set_value(config => "location = /ws { rtagent_engine llm;"
+                                . " rtagent_stt openai; rtagent_tts openai;"
+                                . " $extra return 200 \"ok\\n\"; }");
+});
 
 run_tests();
 
@@ -160,3 +177,75 @@ rtagent_llm_context_budget 50: at least 100 tokens
 GET /t
 --- response_body
 ok
+
+
+
+=== TEST 13: rtagent_engine llm without agents
+--- http_config
+    rtagent_llm_endpoint default https://x/v1 model=m key=k;
+--- llm_location
+--- must_die
+--- error_log
+rtagent_engine llm in location "/ws": no agents to answer (rtagent_agents)
+
+
+
+=== TEST 14: rtagent_engine llm with no route for the entry agent's model
+--- http_config
+    rtagent_agents $TEST_NGINX_AGENTS;
+    rtagent_entry_agent auth;
+    rtagent_llm_endpoint reasoning https://x/v1 model=m key=k;
+--- llm_location
+--- must_die
+--- error_log
+rtagent_engine llm in location "/ws": no model route for the entry agent "auth": neither its model "fast" nor rtagent_llm_route "default" is an rtagent_model_route or rtagent_llm_endpoint
+
+
+
+=== TEST 15: rtagent_llm_route naming no endpoint or route
+--- http_config
+    rtagent_agents $TEST_NGINX_AGENTS;
+    rtagent_entry_agent support;
+    rtagent_llm_endpoint reasoning https://x/v1 model=m key=k;
+--- llm_location
+rtagent_llm_route mini;
+--- must_die
+--- error_log
+rtagent_engine llm in location "/ws": no model route for the entry agent "support": neither its model "fast" nor rtagent_llm_route "mini"
+
+
+
+=== TEST 16: the location's rtagent_llm_route answers for every agent
+--- http_config
+    rtagent_agents $TEST_NGINX_AGENTS;
+    rtagent_entry_agent auth;
+    rtagent_llm_endpoint mini https://x/v1 model=m key=k;
+--- llm_location
+rtagent_llm_route mini;
+--- request
+GET /ws
+--- response_body
+ok
+--- no_error_log
+no model route
+
+
+
+=== TEST 17: the entry agent's tool_model with no route
+--- user_files
+>>> llm17/front.yaml
+name: front
+description: Answers first.
+greeting: Hello.
+prompt: Help the caller.
+model: mini
+tool_model: big
+tools: [end_call]
+--- http_config
+    rtagent_agents html/llm17;
+    rtagent_entry_agent front;
+    rtagent_llm_endpoint mini https://x/v1 model=m key=k;
+--- llm_location
+--- must_die
+--- error_log
+rtagent_engine llm in location "/ws": no model route for the entry agent "front": neither its tool_model "big" nor rtagent_llm_route "default"

@@ -102,7 +102,7 @@ for my $s (sort keys %script) {
     $server .= "location = /$s { rtagent_llm_route $s;"
              . " rtagent_llm_max_tool_rounds 3;"
              . " rtagent_tool_filler_after 300ms;"
-             . ($s eq 'budget' ? ' rtagent_llm_context_budget 100;' : '')
+             . ($s eq 'budget' ? ' rtagent_llm_context_budget 340;' : '')
              . ($s eq 'cap' ? ' rtagent_llm_tool_result_max 16;' : '')
              . " rtagent_test_llm_turns; }\n";
 }
@@ -178,7 +178,8 @@ $rec = rec('s-greet');
 like($rec, qr/^msg\.1=user:Earlier words\nmsg\.2=assistant:Earlier reply\nmsg\.3=user:Again$/m,
      'the stored context comes before the new words');
 
-# the token budget: bytes / 4 a token, 4 a message; the newest entries go
+# the token budget: bytes / 4 a token, 4 a message, front's tools (their
+# JSON: 987 bytes, 247 tokens) always; the newest entries go
 my ($e1, $e2, $e3) = map { "$_ " . ('x' x 198) } qw(a1 b2 c3);
 redis($r, 'RPUSH', 'rtagent:call:{c-budget}:context',
       map { encode_json({ agent => 'front', role => 'agent', text => $_ }) }
@@ -187,7 +188,7 @@ $t = turns('budget', 'c-budget', ['Now']);
 like($t->[0], qr/\| ok$/, 'a turn with a long context answers');
 $rec = rec('s-budget');
 like($rec, qr/^msg\.0=system:You verify callers\.\nmsg\.1=assistant:c3 x+\nmsg\.2=user:Now$/m,
-     'only what fits rtagent_llm_context_budget 100: the newest entry');
+     'only what fits rtagent_llm_context_budget 340: the newest entry');
 unlike($rec, qr/a1 x|b2 x/, 'the older entries are left out');
 
 # ---- a tool round -----------------------------------------------------------

@@ -84,6 +84,8 @@ struct ngx_http_rtagent_orch_s {
 
 static ngx_int_t ngx_http_rtagent_orch_start(ngx_http_rtagent_turn_t *turn);
 static void ngx_http_rtagent_orch_cancel(ngx_http_rtagent_turn_t *turn);
+static ngx_int_t ngx_http_rtagent_orch_agent(ngx_http_rtagent_turn_t *turn,
+    ngx_str_t *name);
 static void ngx_http_rtagent_orch_run(ngx_event_t *ev);
 static ngx_int_t ngx_http_rtagent_orch_read(ngx_http_rtagent_orch_t *o,
     ngx_str_t *key, ngx_http_rtagent_redis_reply_pt handler);
@@ -113,7 +115,8 @@ static void *ngx_http_rtagent_orch_alloc(void *ctx, size_t size);
 const ngx_http_rtagent_responder_t  ngx_http_rtagent_orchestrator = {
     ngx_string("agents"),
     ngx_http_rtagent_orch_start,
-    ngx_http_rtagent_orch_cancel
+    ngx_http_rtagent_orch_cancel,
+    ngx_http_rtagent_orch_agent
 };
 
 
@@ -128,18 +131,20 @@ static ngx_str_t  ngx_http_rtagent_orch_goodbye =
     ngx_string("I cannot hear you. Goodbye.");
 
 
-void
-ngx_http_rtagent_orchestrator_agent(ngx_http_rtagent_turn_t *turn,
-    ngx_str_t *name)
+/* the call's active agent after the turn (none before the first one) */
+
+static ngx_int_t
+ngx_http_rtagent_orch_agent(ngx_http_rtagent_turn_t *turn, ngx_str_t *name)
 {
     ngx_http_rtagent_orch_t  *o = turn->ctx;
 
     if (o == NULL || o->agent == NULL) {
-        ngx_str_null(name);
-        return;
+        return NGX_DECLINED;
     }
 
     *name = o->agent->name;
+
+    return NGX_OK;
 }
 
 

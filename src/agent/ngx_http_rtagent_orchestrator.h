@@ -45,9 +45,4 @@
 extern const ngx_http_rtagent_responder_t  ngx_http_rtagent_orchestrator;
 
 
-/* the call's active agent after the turn (empty before the first one) */
-void ngx_http_rtagent_orchestrator_agent(ngx_http_rtagent_turn_t *turn,
-    ngx_str_t *name);
-
-
 #endif /* _NGX_HTTP_RTAGENT_ORCHESTRATOR_H_INCLUDED_ */

@@ -1959,18 +1959,21 @@ ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
 
 
 /*
- * The agent that spoke the reply: the orchestrator's active agent (a
- * handoff changes it), else none (the entry agent is named)
+ * The agent that spoke the reply: the responder's active agent (a handoff
+ * changes it), else none (the entry agent is named)
  */
 
 static ngx_str_t *
 ngx_http_rtagent_call_speaker(ngx_http_rtagent_call_t *call)
 {
-    if (call->conf->engine != NGX_HTTP_RTAGENT_ENGINE_AGENTS) {
+    const ngx_http_rtagent_responder_t  *r = call->turn.responder;
+
+    if (r == NULL || r->agent == NULL
+        || r->agent(&call->turn, &call->speaker) != NGX_OK)
+    {
+        ngx_str_null(&call->speaker);
         return NULL;
     }
-
-    ngx_http_rtagent_orchestrator_agent(&call->turn, &call->speaker);
 
     return &call->speaker;
 }

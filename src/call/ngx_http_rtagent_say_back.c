@@ -31,7 +31,8 @@ static void ngx_http_rtagent_say_back_reply(ngx_event_t *ev);
 const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back = {
     ngx_string("say_back"),
     ngx_http_rtagent_say_back_start,
-    ngx_http_rtagent_say_back_cancel
+    ngx_http_rtagent_say_back_cancel,
+    NULL
 };
 
 

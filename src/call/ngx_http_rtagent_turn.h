@@ -70,6 +70,15 @@ typedef struct {
     ngx_str_t                    name;         /* "say_back", "agents" */
     ngx_int_t                  (*start)(ngx_http_rtagent_turn_t *turn);
     void                       (*cancel)(ngx_http_rtagent_turn_t *turn);
+
+    /*
+     * optional (NULL: the engine has no agents): the name of the agent
+     * answering the call now, after the last turn's handoffs; NGX_OK, or
+     * NGX_DECLINED when there is none yet.  The name lives as long as the
+     * configuration.
+     */
+    ngx_int_t                  (*agent)(ngx_http_rtagent_turn_t *turn,
+                                        ngx_str_t *name);
 } ngx_http_rtagent_responder_t;
 
 

@@ -31,6 +31,8 @@ static int ngx_http_rtagent_chat_append(ngx_http_rtagent_chat_t *c,
 static void ngx_http_rtagent_chat_usage(ngx_http_rtagent_chat_t *c,
     yajl_val usage);
 static void ngx_http_rtagent_chat_validate(ngx_http_rtagent_chat_call_t *call);
+static int ngx_http_rtagent_chat_tools(yajl_gen g,
+    const ngx_http_rtagent_chat_tool_t *tools, size_t ntools);
 static void ngx_http_rtagent_chat_copy(char *dst, size_t size,
     const char *src);
 
@@ -600,6 +602,111 @@ static const char *const  ngx_http_rtagent_chat_roles[] = {
 };
 
 
+/* "tools" (function tools), "tool_choice" auto, parallel calls */
+
+static int
+ngx_http_rtagent_chat_tools(yajl_gen g,
+    const ngx_http_rtagent_chat_tool_t *tools, size_t ntools)
+{
+    int                                  rc;
+    size_t                               i, k;
+    const ngx_http_rtagent_chat_tool_t  *t;
+
+    rc = gen_key(g, "tools");
+    rc |= yajl_gen_array_open(g);
+
+    for (i = 0; i < ntools; i++) {
+        t = &tools[i];
+
+        rc |= yajl_gen_map_open(g);
+        rc |= gen_key(g, "type");
+        rc |= gen_key(g, "function");
+        rc |= gen_key(g, "function");
+        rc |= yajl_gen_map_open(g);
+        rc |= gen_key(g, "name");
+        rc |= gen_str(g, t->name);
+        rc |= gen_key(g, "description");
+        rc |= gen_str(g, t->description);
+
+        /* JSON Schema: an object of string properties, all required */
+        rc |= gen_key(g, "parameters");
+        rc |= yajl_gen_map_open(g);
+        rc |= gen_key(g, "type");
+        rc |= gen_key(g, "object");
+        rc |= gen_key(g, "properties");
+        rc |= yajl_gen_map_open(g);
+
+        for (k = 0; k < t->nargs; k++) {
+            rc |= gen_str(g, t->args[k]);
+            rc |= yajl_gen_map_open(g);
+            rc |= gen_key(g, "type");
+            rc |= gen_key(g, "string");
+            rc |= yajl_gen_map_close(g);
+        }
+
+        rc |= yajl_gen_map_close(g);
+        rc |= gen_key(g, "required");
+        rc |= yajl_gen_array_open(g);
+
+        for (k = 0; k < t->nargs; k++) {
+            rc |= gen_str(g, t->args[k]);
+        }
+
+        rc |= yajl_gen_array_close(g);
+        rc |= yajl_gen_map_close(g);
+        rc |= yajl_gen_map_close(g);
+        rc |= yajl_gen_map_close(g);
+    }
+
+    rc |= yajl_gen_array_close(g);
+    rc |= gen_key(g, "tool_choice");
+    rc |= gen_key(g, "auto");
+    rc |= gen_key(g, "parallel_tool_calls");
+    rc |= yajl_gen_bool(g, 1);
+
+    return rc;
+}
+
+
+size_t
+ngx_http_rtagent_chat_tools_size(const ngx_http_rtagent_chat_tool_t *tools,
+    size_t ntools)
+{
+    size_t                len;
+    yajl_gen              g;
+    const unsigned char  *buf;
+
+    if (ntools == 0) {
+        return 0;
+    }
+
+    g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return 0;
+    }
+
+    len = 0;
+    (void) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+
+    if (yajl_gen_map_open(g) == yajl_gen_status_ok
+        && ngx_http_rtagent_chat_tools(g, tools, ntools)
+           == yajl_gen_status_ok
+        && yajl_gen_map_close(g) == yajl_gen_status_ok
+        && yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+    {
+        /* the members alone, as a request has them: no braces, a comma */
+        len -= 1;
+
+    } else {
+        len = 0;
+    }
+
+    yajl_gen_free(g);
+
+    return len;
+}
+
+
 int
 ngx_http_rtagent_chat_request(yajl_gen g,
     const ngx_http_rtagent_chat_request_t *req)
@@ -607,7 +714,6 @@ ngx_http_rtagent_chat_request(yajl_gen g,
     int                                      rc;
     size_t                                   i, k;
     const ngx_http_rtagent_chat_msg_t       *m;
-    const ngx_http_rtagent_chat_tool_t      *t;
     const ngx_http_rtagent_chat_msg_call_t  *mc;
 
     rc = 0;
@@ -680,57 +786,7 @@ ngx_http_rtagent_chat_request(yajl_gen g,
     rc |= yajl_gen_array_close(g);
 
     if (req->ntools) {
-        rc |= gen_key(g, "tools");
-        rc |= yajl_gen_array_open(g);
-
-        for (i = 0; i < req->ntools; i++) {
-            t = &req->tools[i];
-
-            rc |= yajl_gen_map_open(g);
-            rc |= gen_key(g, "type");
-            rc |= gen_key(g, "function");
-            rc |= gen_key(g, "function");
-            rc |= yajl_gen_map_open(g);
-            rc |= gen_key(g, "name");
-            rc |= gen_str(g, t->name);
-            rc |= gen_key(g, "description");
-            rc |= gen_str(g, t->description);
-
-            /* JSON Schema: an object of string properties, all required */
-            rc |= gen_key(g, "parameters");
-            rc |= yajl_gen_map_open(g);
-            rc |= gen_key(g, "type");
-            rc |= gen_key(g, "object");
-            rc |= gen_key(g, "properties");
-            rc |= yajl_gen_map_open(g);
-
-            for (k = 0; k < t->nargs; k++) {
-                rc |= gen_str(g, t->args[k]);
-                rc |= yajl_gen_map_open(g);
-                rc |= gen_key(g, "type");
-                rc |= gen_key(g, "string");
-                rc |= yajl_gen_map_close(g);
-            }
-
-            rc |= yajl_gen_map_close(g);
-            rc |= gen_key(g, "required");
-            rc |= yajl_gen_array_open(g);
-
-            for (k = 0; k < t->nargs; k++) {
-                rc |= gen_str(g, t->args[k]);
-            }
-
-            rc |= yajl_gen_array_close(g);
-            rc |= yajl_gen_map_close(g);
-            rc |= yajl_gen_map_close(g);
-            rc |= yajl_gen_map_close(g);
-        }
-
-        rc |= yajl_gen_array_close(g);
-        rc |= gen_key(g, "tool_choice");
-        rc |= gen_key(g, "auto");
-        rc |= gen_key(g, "parallel_tool_calls");
-        rc |= yajl_gen_bool(g, 1);
+        rc |= ngx_http_rtagent_chat_tools(g, req->tools, req->ntools);
     }
 
     if (req->max_tokens > 0) {

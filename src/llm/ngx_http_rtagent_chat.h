@@ -182,6 +182,14 @@ int ngx_http_rtagent_chat_request(yajl_gen g,
     const ngx_http_rtagent_chat_request_t *req);
 
 /*
+ * The bytes the tools take in a request body (the "tools" array,
+ * "tool_choice" and "parallel_tool_calls" members with their comma), for
+ * a token budget; 0 without tools or when yajl refuses.
+ */
+size_t ngx_http_rtagent_chat_tools_size(
+    const ngx_http_rtagent_chat_tool_t *tools, size_t ntools);
+
+/*
  * The function tool of a built-in tool (agent_def's builtin list): its
  * description and argument names as the model sees them; 0, or -1 when
  * name is no built-in.

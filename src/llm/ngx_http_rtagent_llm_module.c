@@ -9,6 +9,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <ngx_http_rtagent_module.h>
+#include <agent/ngx_http_rtagent_agent_module.h>
 #include <llm/ngx_http_rtagent_llm.h>
 
 
@@ -24,6 +26,13 @@ static char *ngx_http_rtagent_llm_shield(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_http_rtagent_llm_endpoint_t *ngx_http_rtagent_llm_endpoint_find(
     ngx_http_rtagent_llm_main_conf_t *lmcf, ngx_str_t *name);
+static ngx_http_rtagent_llm_route_t *ngx_http_rtagent_llm_route_find(
+    ngx_http_rtagent_llm_main_conf_t *lmcf, ngx_str_t *name);
+static char *ngx_http_rtagent_llm_engine_check(ngx_conf_t *cf,
+    ngx_http_rtagent_llm_conf_t *conf);
+static ngx_int_t ngx_http_rtagent_llm_agent_routed(ngx_conf_t *cf,
+    ngx_http_rtagent_llm_conf_t *conf, ngx_http_rtagent_agent_t *agent,
+    ngx_str_t *where);
 
 
 static ngx_conf_num_bounds_t  ngx_http_rtagent_llm_rounds_bounds = {
@@ -248,7 +257,118 @@ ngx_http_rtagent_llm_merge_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    return ngx_http_rtagent_llm_engine_check(cf, conf);
+}
+
+
+/*
+ * rtagent_engine llm where no call could be answered fails nginx -t,
+ * naming the location: no agents, no entry agent, or no model route for
+ * the entry agent (its "model" or "tool_model" when that is a route, else
+ * the location's rtagent_llm_route).  The agent module has read the
+ * agents by now: it comes before this one.  (An agent reached by a
+ * handoff with no route fails its turns with a log line at run time.)
+ */
+
+static char *
+ngx_http_rtagent_llm_engine_check(ngx_conf_t *cf,
+    ngx_http_rtagent_llm_conf_t *conf)
+{
+    ngx_str_t                     where;
+    ngx_array_t                  *agents;
+    ngx_http_rtagent_agent_t     *entry;
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_rtagent_loc_conf_t  *rlcf;
+
+    rlcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_rtagent_module);
+
+    if (rlcf->call.engine != NGX_HTTP_RTAGENT_ENGINE_LLM) {
+        return NGX_CONF_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->name.len) {
+        where = clcf->name;
+
+    } else {
+        ngx_str_set(&where, "(server)");
+    }
+
+    agents = ngx_http_rtagent_agents(cf->cycle);
+
+    if (agents == NULL || agents->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_engine llm in location \"%V\": no "
+                           "agents to answer (rtagent_agents)", &where);
+        return NGX_CONF_ERROR;
+    }
+
+    entry = ngx_http_rtagent_agent_entry(cf->cycle);
+
+    if (entry == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_engine llm in location \"%V\": no "
+                           "entry agent (rtagent_entry_agent)", &where);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_rtagent_llm_agent_routed(cf, conf, entry, &where)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/* the agent's requests have a route here: as llm_round picks it */
+
+static ngx_int_t
+ngx_http_rtagent_llm_agent_routed(ngx_conf_t *cf,
+    ngx_http_rtagent_llm_conf_t *conf, ngx_http_rtagent_agent_t *agent,
+    ngx_str_t *where)
+{
+    ngx_str_t                          name;
+    ngx_uint_t                         i;
+    ngx_http_rtagent_agent_str_t      *model[2];
+    ngx_http_rtagent_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_rtagent_llm_module);
+
+    if (ngx_http_rtagent_llm_route_find(lmcf, &conf->route) != NULL) {
+        return NGX_OK;
+    }
+
+    model[0] = &agent->def->model;
+    model[1] = &agent->def->tool_model;
+
+    for (i = 0; i < 2; i++) {
+        name.len = model[i]->len;
+        name.data = model[i]->data;
+
+        if (i == 1 && name.len == 0) {
+            /* no route of its own: tool rounds take the model's */
+            continue;
+        }
+
+        if (name.len && ngx_http_rtagent_llm_route_find(lmcf, &name)) {
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtagent_engine llm in location \"%V\": no "
+                           "model route for the entry agent \"%V\": "
+                           "neither its %s \"%V\" nor rtagent_llm_route "
+                           "\"%V\" is an rtagent_model_route or "
+                           "rtagent_llm_endpoint", where, &agent->name,
+                           i ? "tool_model" : "model", &name, &conf->route);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -719,9 +839,6 @@ ngx_http_rtagent_llm_route_cmd(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_http_rtagent_llm_route_t *
 ngx_http_rtagent_llm_route(ngx_str_t *name)
 {
-    ngx_uint_t                         i;
-    ngx_http_rtagent_llm_route_t     **rts;
-    ngx_http_rtagent_llm_endpoint_t   *ep;
     ngx_http_rtagent_llm_main_conf_t  *lmcf;
 
     lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
@@ -729,6 +846,18 @@ ngx_http_rtagent_llm_route(ngx_str_t *name)
     if (lmcf == NULL) {
         return NULL;
     }
+
+    return ngx_http_rtagent_llm_route_find(lmcf, name);
+}
+
+
+static ngx_http_rtagent_llm_route_t *
+ngx_http_rtagent_llm_route_find(ngx_http_rtagent_llm_main_conf_t *lmcf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                         i;
+    ngx_http_rtagent_llm_route_t     **rts;
+    ngx_http_rtagent_llm_endpoint_t   *ep;
 
     rts = lmcf->routes.elts;
 

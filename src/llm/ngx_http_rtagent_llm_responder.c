@@ -85,6 +85,8 @@ struct ngx_http_rtagent_llm_ctx_s {
 
 static ngx_int_t ngx_http_rtagent_llm_resp_start(ngx_http_rtagent_turn_t *turn);
 static void ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn);
+static ngx_int_t ngx_http_rtagent_llm_resp_agent(
+    ngx_http_rtagent_turn_t *turn, ngx_str_t *name);
 static void ngx_http_rtagent_llm_load(ngx_http_rtagent_llm_ctx_t *ctx);
 static void ngx_http_rtagent_llm_loaded(void *data, redisReply *reply);
 static void ngx_http_rtagent_llm_caller(ngx_http_rtagent_llm_ctx_t *ctx);
@@ -118,7 +120,8 @@ static ngx_str_t *ngx_http_rtagent_llm_key(ngx_http_rtagent_llm_ctx_t *ctx,
 const ngx_http_rtagent_responder_t  ngx_http_rtagent_llm_responder = {
     ngx_string("llm"),
     ngx_http_rtagent_llm_resp_start,
-    ngx_http_rtagent_llm_resp_cancel
+    ngx_http_rtagent_llm_resp_cancel,
+    ngx_http_rtagent_llm_resp_agent
 };
 
 
@@ -266,6 +269,24 @@ ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn)
                                              NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
                                              ctx->said, ctx->said_len);
     }
+}
+
+
+/* the active agent: the entry agent, the call hash's, or a handoff's */
+
+static ngx_int_t
+ngx_http_rtagent_llm_resp_agent(ngx_http_rtagent_turn_t *turn,
+    ngx_str_t *name)
+{
+    ngx_http_rtagent_llm_ctx_t  *ctx = turn->ctx;
+
+    if (ctx == NULL || ctx->agent == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *name = ctx->agent->name;
+
+    return NGX_OK;
 }
 
 
@@ -885,7 +906,7 @@ ngx_http_rtagent_llm_tools_of(ngx_http_rtagent_llm_ctx_t *ctx)
 static ngx_int_t
 ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx)
 {
-    size_t                         budget, used, cost, max;
+    size_t                         budget, used, cost, max, tools;
     ngx_uint_t                     i, first, n;
     ngx_str_t                      route;
     ngx_http_rtagent_turn_t       *turn = ctx->turn;
@@ -921,12 +942,16 @@ ngx_http_rtagent_llm_round(ngx_http_rtagent_llm_ctx_t *ctx)
 
     /*
      * The budget: tokens estimated from bytes (4 a token) plus 4 a
-     * message; the system prompt and this turn's tool messages always go,
-     * the context from the newest entry back while it fits, and at most
-     * the agent's memory.context_turns turns (two entries each).
+     * message; the system prompt, the tools (their JSON as sent) and this
+     * turn's tool messages always go, the context from the newest entry
+     * back while it fits, and at most the agent's memory.context_turns
+     * turns (two entries each).
      */
     budget = lcf->context_budget;
-    used = ngx_http_rtagent_llm_tokens(ctx->system.len) + 4;
+    tools = ngx_http_rtagent_chat_tools_size(ctx->tools.elts,
+                                             ctx->tools.nelts);
+    used = ngx_http_rtagent_llm_tokens(ctx->system.len) + 4
+           + ngx_http_rtagent_llm_tokens(tools);
     extra = ctx->extra.elts;
 
     for (i = 0; i < ctx->extra.nelts; i++) {

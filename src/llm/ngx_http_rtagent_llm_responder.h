@@ -8,8 +8,9 @@
  * entries, role "caller" or "agent", as the orchestrator writes them),
  * read on the first turn a worker answers and appended after each turn,
  * trimmed to the token budget (rtagent_llm_context_budget: tokens
- * estimated as bytes / 4) and to the agent's memory.context_turns.  The
- * active agent is the call hash's "agent" field.
+ * estimated as bytes / 4; the system prompt and the tools' JSON are
+ * charged first) and to the agent's memory.context_turns.  The active
+ * agent is the call hash's "agent" field.
  *
  * Text deltas go to the session as they arrive.  Tool calls run through
  * the tool store (the agent's tools as function tools; its handoffs as

@@ -386,7 +386,9 @@ ngx_http_rtagent_test_turns_record(ngx_http_rtagent_test_turns_t *tt,
                                     "greeting" };
     static const char  *afters[] = { "listen", "transfer", "end" };
 
-    ngx_http_rtagent_orchestrator_agent(turn, &agent);
+    if (turn->responder->agent(turn, &agent) != NGX_OK) {
+        ngx_str_null(&agent);
+    }
 
     ngx_http_rtagent_json_out_open(j, NULL);
     ngx_http_rtagent_json_out_int(j, "turn", turn->number);

@@ -490,6 +490,76 @@ test_request(void **state)
 }
 
 
+/* the request's length with req's tools, or 0 if refused */
+static size_t
+request_len(const ngx_http_rtagent_chat_request_t *req)
+{
+    size_t                len;
+    yajl_gen              g;
+    const unsigned char  *buf;
+
+    len = 0;
+    g = yajl_gen_alloc(NULL);
+    yajl_gen_map_open(g);
+
+    if (ngx_http_rtagent_chat_request(g, req) == 0) {
+        yajl_gen_map_close(g);
+        yajl_gen_get_buf(g, &buf, &len);
+    }
+
+    yajl_gen_free(g);
+
+    return len;
+}
+
+
+/* the tools' bytes in a body: exactly what they add to the request */
+static void
+test_tools_size(void **state)
+{
+    size_t                             with, without;
+    ngx_http_rtagent_chat_tool_t       tools[2];
+    ngx_http_rtagent_chat_msg_t        msg;
+    ngx_http_rtagent_chat_request_t    req;
+    static const ngx_http_rtagent_chat_str_t  args[] = { { 4, "what" },
+                                                         { 2, "\"/" } };
+
+    assert_int_equal(ngx_http_rtagent_chat_builtin("end_call", 8, &tools[0]),
+                     0);
+    tools[1].name.data = "look_up";
+    tools[1].name.len = 7;
+    tools[1].description.data = "Looks \"it\" up.";
+    tools[1].description.len = 15;
+    tools[1].args = args;
+    tools[1].nargs = 2;
+
+    memset(&msg, 0, sizeof(msg));
+    msg.role = NGX_HTTP_RTAGENT_CHAT_USER;
+    msg.content.data = "Hi";
+    msg.content.len = 2;
+
+    memset(&req, 0, sizeof(req));
+    req.msgs = &msg;
+    req.nmsgs = 1;
+    req.tools = tools;
+    req.ntools = 2;
+
+    with = request_len(&req);
+    req.ntools = 0;
+    without = request_len(&req);
+
+    assert_true(with > without + 200);
+    assert_int_equal(ngx_http_rtagent_chat_tools_size(tools, 2),
+                     with - without);
+    assert_int_equal(ngx_http_rtagent_chat_tools_size(tools, 0), 0);
+
+    /* refused (bad UTF-8): nothing counted */
+    tools[1].description.data = "\xff";
+    tools[1].description.len = 1;
+    assert_int_equal(ngx_http_rtagent_chat_tools_size(tools, 2), 0);
+}
+
+
 int
 main(void)
 {
@@ -498,6 +568,7 @@ main(void)
         cmocka_unit_test(test_single_tool),
         cmocka_unit_test(test_parallel_tools),
         cmocka_unit_test(test_finishes),
+        cmocka_unit_test(test_tools_size),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_tool_calls),
         cmocka_unit_test(test_request),
