@@ -46,6 +46,8 @@ static const char *ngx_http_rtagent_secret_refused(
 static char *ngx_http_rtagent_conf_secret_check(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *secret);
 static void ngx_http_rtagent_secret_cleanup(void *data);
+static ssize_t ngx_http_rtagent_secret_read(ngx_http_rtagent_secret_t *s,
+    u_char *buf, size_t size, const char **why, ngx_err_t *err);
 static void ngx_http_rtagent_secret_reread(ngx_http_rtagent_secret_t *s,
     ngx_log_t *log);
 
@@ -705,6 +707,48 @@ ngx_http_rtagent_secret_value(ngx_http_rtagent_secret_t *s)
 }
 
 
+/*
+ * The secret's file into buf (one byte more than allowed: a file over the
+ * size is refused): its length, or -1 with why and err
+ */
+
+static ssize_t
+ngx_http_rtagent_secret_read(ngx_http_rtagent_secret_t *s, u_char *buf,
+    size_t size, const char **why, ngx_err_t *err)
+{
+    ssize_t   n;
+    ngx_fd_t  fd;
+
+    fd = ngx_open_file(s->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        *err = ngx_errno;
+        *why = ngx_open_file_n " failed";
+        return -1;
+    }
+
+    n = ngx_read_fd(fd, buf, size);
+    *err = ngx_errno;
+
+    (void) ngx_close_file(fd);
+
+    if (n == -1) {
+        *why = ngx_read_fd_n " failed";
+        return -1;
+    }
+
+    *err = 0;
+
+    if ((size_t) n >= size) {
+        ngx_explicit_memzero(buf, n);
+        *why = "it is over the size";
+        return -1;
+    }
+
+    return n;
+}
+
+
 /* the file again: a new value replaces the old one, a failure keeps it */
 
 static void
@@ -713,48 +757,20 @@ ngx_http_rtagent_secret_reread(ngx_http_rtagent_secret_t *s, ngx_log_t *log)
     u_char       buf[NGX_HTTP_RTAGENT_SECRET_MAX + 1], *p;
     size_t       len;
     ssize_t      n;
-    ngx_fd_t     fd;
     ngx_err_t    err;
     const char  *why;
 
-    err = 0;
-    n = 0;
-
-    fd = ngx_open_file(s->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (fd == NGX_INVALID_FILE) {
-        err = ngx_errno;
-        why = ngx_open_file_n " failed";
-        goto failed;
-    }
-
-    /* one byte more than allowed: a file over the size is refused */
-    n = ngx_read_fd(fd, buf, sizeof(buf));
-    err = ngx_errno;
-
-    (void) ngx_close_file(fd);
+    n = ngx_http_rtagent_secret_read(s, buf, sizeof(buf), &why, &err);
 
     if (n == -1) {
-        why = ngx_read_fd_n " failed";
         n = 0;
-        goto failed;
-    }
-
-    err = 0;
-
-    if ((size_t) n > NGX_HTTP_RTAGENT_SECRET_MAX) {
-        why = "it is over the size";
         goto failed;
     }
 
     len = ngx_http_rtagent_secret_line(buf, n);
 
-    if (len == 0) {
-        why = "it is empty";
-        goto failed;
-    }
-
-    why = ngx_http_rtagent_secret_refused(s->rule, buf, len);
+    why = (len == 0) ? "it is empty"
+                     : ngx_http_rtagent_secret_refused(s->rule, buf, len);
     if (why != NULL) {
         goto failed;
     }
