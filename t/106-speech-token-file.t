@@ -179,34 +179,34 @@ stop_nginx($n);
 
 # ---- refused when the configuration is read ---------------------------------
 
-like(conf_test(qq{rtagent_azure_speech_token "abc\\r\\nX-Injected: 1";}),
+like(nginx_conf_check(qq{rtagent_azure_speech_token "abc\\r\\nX-Injected: 1";}),
      qr/"rtagent_azure_speech_token": the secret has a line end/,
      'a token with a line end is refused');
-like(conf_test("rtagent_azure_speech_token file:$dir/none;"),
+like(nginx_conf_check("rtagent_azure_speech_token file:$dir/none;"),
      qr/\[emerg\] .*open\(\) "\Q$dir\E\/none" failed/,
      'a file that is not there when the configuration is read is refused');
 write_token("\n");
-like(conf_test("rtagent_azure_speech_token file:$file;"),
+like(nginx_conf_check("rtagent_azure_speech_token file:$file;"),
      qr/\[emerg\] .*"\Q$file\E" is empty/, 'so is an empty one');
-like(conf_test('rtagent_azure_speech_token a; rtagent_azure_speech_token b;'),
+like(nginx_conf_check('rtagent_azure_speech_token a; rtagent_azure_speech_token b;'),
      qr/"rtagent_azure_speech_token" directive is duplicate/,
      'twice in one block is refused');
-like(conf_test("rtagent_azure_speech_token fixed;
+like(nginx_conf_check("rtagent_azure_speech_token fixed;
                 server { location / { rtagent_azure_speech_token file:$dir/x.txt; } }"),
      qr/open\(\) "\Q$dir\E\/x.txt" failed/,
      'a location may set its own');
 
 # the endpoints' base URLs, speech's and the LLM's alike (one check)
-like(conf_test('rtagent_openai_audio_url http://127.0.0.1/v1?x=1;'),
+like(nginx_conf_check('rtagent_openai_audio_url http://127.0.0.1/v1?x=1;'),
      qr/rtagent_openai_audio_url "http:\/\/127.0.0.1\/v1\?x=1": must be an http:\/\/ or https:\/\/ URL without query, fragment, spaces or quotes/,
      'a speech URL with a query is refused');
-like(conf_test('rtagent_azure_tts_url ftp://127.0.0.1/tts;'),
+like(nginx_conf_check('rtagent_azure_tts_url ftp://127.0.0.1/tts;'),
      qr/rtagent_azure_tts_url "ftp:\/\/127.0.0.1\/tts": must be an http:\/\/ or https:\/\/ URL/,
      'so is one that is not http');
-like(conf_test('rtagent_llm_endpoint a http://127.0.0.1/v1#x model=m;'),
+like(nginx_conf_check('rtagent_llm_endpoint a http://127.0.0.1/v1#x model=m;'),
      qr/rtagent_llm_endpoint a: "http:\/\/127.0.0.1\/v1#x" must be an http:\/\/ or https:\/\/ URL without a query/,
      'an LLM endpoint with a fragment is refused');
-like(conf_test('rtagent_openai_audio_url http://127.0.0.1/v1/;'),
+like(nginx_conf_check('rtagent_openai_audio_url http://127.0.0.1/v1/;'),
      qr/test is successful/, 'a trailing slash is fine');
 
 done_testing();

@@ -1545,6 +1545,37 @@ ngx_http_rtagent_http_add_header(ngx_http_rtagent_http_job_t *job,
 
 
 ngx_int_t
+ngx_http_rtagent_http_add_key(ngx_http_rtagent_http_job_t *job,
+    ngx_uint_t azure, ngx_str_t *key, ngx_str_t *token)
+{
+    ngx_str_t  name, value, *secret;
+
+    if (azure && key->len) {
+        ngx_str_set(&name, "api-key");
+        return ngx_http_rtagent_http_add_header(job, &name, key);
+    }
+
+    secret = (token && token->len) ? token : key;
+
+    if (secret->len == 0) {
+        return NGX_OK;
+    }
+
+    value.data = ngx_pnalloc(job->pool, sizeof("Bearer ") - 1 + secret->len);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.len = ngx_cpymem(ngx_cpymem(value.data, "Bearer ", 7), secret->data,
+                           secret->len)
+                - value.data;
+    ngx_str_set(&name, "Authorization");
+
+    return ngx_http_rtagent_http_add_header(job, &name, &value);
+}
+
+
+ngx_int_t
 ngx_http_rtagent_http_set_body(ngx_http_rtagent_http_job_t *job,
     u_char *data, size_t len)
 {

@@ -222,6 +222,14 @@ ngx_http_rtagent_http_job_t *ngx_http_rtagent_http_create(
 ngx_int_t ngx_http_rtagent_http_add_header(ngx_http_rtagent_http_job_t *job,
     ngx_str_t *name, ngx_str_t *value);
 
+/*
+ * The key header of an OpenAI-style endpoint: "api-key: <key>" for the
+ * Azure OpenAI form (azure) when there is a key, else "Authorization:
+ * Bearer <token or key>"; none when neither is set (token may be NULL)
+ */
+ngx_int_t ngx_http_rtagent_http_add_key(ngx_http_rtagent_http_job_t *job,
+    ngx_uint_t azure, ngx_str_t *key, ngx_str_t *token);
+
 /* the whole request body, copied; resent as is on a retry */
 ngx_int_t ngx_http_rtagent_http_set_body(ngx_http_rtagent_http_job_t *job,
     u_char *data, size_t len);

@@ -108,7 +108,6 @@ ngx_http_rtagent_llm_attempt(ngx_http_rtagent_llm_req_t *req)
 {
     ngx_int_t                         rc;
     ngx_str_t                         body, method, name, value;
-    u_char                            auth[NGX_HTTP_RTAGENT_SECRET_MAX + 8];
     ngx_uint_t                        i;
     ngx_http_rtagent_json_out_t       j;
     ngx_http_rtagent_llm_conf_t      *lcf;
@@ -217,18 +216,9 @@ ngx_http_rtagent_llm_attempt(ngx_http_rtagent_llm_req_t *req)
     ngx_str_set(&value, "text/event-stream");
     rc |= ngx_http_rtagent_http_add_header(job, &name, &value);
 
-    if (ep->kind == NGX_HTTP_RTAGENT_LLM_AZURE && ep->key.len) {
-        ngx_str_set(&name, "api-key");
-        rc |= ngx_http_rtagent_http_add_header(job, &name, &ep->key);
-
-    } else if (ep->key.len || ep->token.len) {
-        ngx_str_set(&name, "Authorization");
-        value.data = auth;
-        value.len = ngx_snprintf(auth, sizeof(auth), "Bearer %V",
-                                 ep->token.len ? &ep->token : &ep->key)
-                    - auth;
-        rc |= ngx_http_rtagent_http_add_header(job, &name, &value);
-    }
+    rc |= ngx_http_rtagent_http_add_key(job,
+                                        ep->kind == NGX_HTTP_RTAGENT_LLM_AZURE,
+                                        &ep->key, &ep->token);
 
     if (rc != NGX_OK) {
         ngx_http_rtagent_http_cancel(job);

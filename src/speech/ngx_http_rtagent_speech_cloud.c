@@ -508,14 +508,14 @@ ngx_http_rtagent_speech_openai_job(ngx_http_rtagent_speech_cloud_conf_t *scf,
 {
     u_char                       *p;
     size_t                        len;
-    ngx_str_t                     url, method, name, value;
+    ngx_str_t                     url, method;
     ngx_http_rtagent_http_job_t  *job;
 
     len = scf->openai_url.len + sizeof("/openai/deployments//audio/")
           + model->len + ngx_strlen(endpoint) + sizeof("?api-version=")
-          + scf->openai_api_version.len + sizeof("Bearer ") + 1;
+          + scf->openai_api_version.len;
 
-    p = ngx_alloc(ngx_max(len, scf->openai_key.len + 8), log);
+    p = ngx_alloc(len, log);
     if (p == NULL) {
         return NULL;
     }
@@ -538,28 +538,19 @@ ngx_http_rtagent_speech_openai_job(ngx_http_rtagent_speech_cloud_conf_t *scf,
               ngx_http_rtagent_speech_http_conf(loc_conf), log, call_id,
               &method, &url);
 
+    ngx_free(p);
+
     if (job == NULL) {
-        ngx_free(p);
         return NULL;
     }
 
-    if (scf->openai_api_version.len) {
-        ngx_str_set(&name, "api-key");
-        value = scf->openai_key;
-
-    } else {
-        ngx_str_set(&name, "Authorization");
-        value.data = p;
-        value.len = ngx_sprintf(p, "Bearer %V", &scf->openai_key) - p;
-    }
-
-    if (ngx_http_rtagent_http_add_header(job, &name, &value) != NGX_OK) {
-        ngx_free(p);
+    if (ngx_http_rtagent_http_add_key(job, scf->openai_api_version.len != 0,
+                                      &scf->openai_key, NULL)
+        != NGX_OK)
+    {
         ngx_http_rtagent_http_cancel(job);
         return NULL;
     }
-
-    ngx_free(p);
 
     return job;
 }

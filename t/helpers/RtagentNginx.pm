@@ -14,7 +14,7 @@ use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 
 our @EXPORT = qw(rtagent_module free_port start_nginx stop_nginx
-                 wait_gone error_log preload_shim conf_test);
+                 wait_gone error_log preload_shim nginx_conf_check);
 
 sub rtagent_module {
     my ($m) = grep { /rtagent/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
@@ -153,7 +153,7 @@ sub error_log {
 }
 
 # nginx -t of a configuration whose http{} holds $http: what it printed
-sub conf_test {
+sub nginx_conf_check {
     my ($http) = @_;
     my $dir = tempdir(CLEANUP => 1);
     my $module = rtagent_module() or die 'no rtagent module';
