@@ -54,10 +54,11 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/agent/ngx_http_rtagent_tool_template.c \
                src/io/ngx_http_rtagent_retry_after.c \
                src/audio/ngx_http_rtagent_resample.c \
-               src/speech/ngx_http_rtagent_sentence.c
+               src/speech/ngx_http_rtagent_sentence.c \
+               src/call/ngx_http_rtagent_heard.c
 # the browser channel's control messages (src/web)
 CODEC_SRCS  += src/web/ngx_http_rtagent_web_msg.c
-CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech
+CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech -Isrc/call
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lspeexdsp -lm
 # the cloud speech providers' codecs (src/speech)
 CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
