@@ -21,7 +21,7 @@ use SpeechMock;
 use ChatMock;
 
 use JSON::PP;
-use Time::HiRes qw(sleep time);
+use Time::HiRes qw(sleep);
 use Test::More;
 
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
@@ -76,13 +76,7 @@ sub interrupted_call {
     sleep $after;
 
     # the caller talks over it, paced as ACS sends the audio
-    my $talk = tone(600) . silence(1000);
-    my $t = time;
-    for my $i (0 .. length($talk) / 640 - 1) {
-        send_msgs($s, acs_audio(substr($talk, $i * 640, 640)));
-        my $w = $t + ($i + 1) * 0.02 - time;
-        sleep $w if $w > 0;
-    }
+    send_paced($s, tone(600) . silence(1000));
 
     ok(wait_for(sub { chat_mock_get("/__last?key=$id") =~ /^hits=2 /m }, 10),
        "$id: the interruption is the next turn") or diag error_log($n);

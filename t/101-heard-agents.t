@@ -20,7 +20,6 @@ use SpeechMock;
 
 use File::Temp qw(tempdir);
 use JSON::PP;
-use Time::HiRes qw(sleep time);
 use Test::More;
 
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
@@ -75,13 +74,7 @@ send_msgs($s, acs_audio(silence(200)));
 my ($pcm) = reply_of($s, 20, 5, sub { length $_[0] >= 65 * 640 });
 ok(length $pcm >= 65 * 640, 'the greeting is playing') or diag error_log($n);
 
-my $talk = tone(600) . silence(1000);
-my $t = time;
-for my $i (0 .. length($talk) / 640 - 1) {
-    send_msgs($s, acs_audio(substr($talk, $i * 640, 640)));
-    my $w = $t + ($i + 1) * 0.02 - time;
-    sleep $w if $w > 0;
-}
+send_paced($s, tone(600) . silence(1000));
 
 ok(wait_for(sub { error_log($n) =~ /caller said "Wait, I have a question"/ }, 10),
    'the interruption is heard') or diag error_log($n);

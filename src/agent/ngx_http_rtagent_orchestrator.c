@@ -258,7 +258,8 @@ ngx_http_rtagent_orch_cancel(ngx_http_rtagent_turn_t *turn)
 /*
  * What the agent said cut to the heard bytes of it (its lines as the
  * session got them, one space between two), into the context: in place
- * of this turn's entries when the turn was done and had stored them
+ * of this turn's entries when the turn was done and had stored them, else
+ * after the caller's words
  */
 
 static void
@@ -284,18 +285,20 @@ ngx_http_rtagent_orch_unsay(ngx_http_rtagent_orch_t *o, size_t heard)
         pos += s[i].text.len;
     }
 
-    if (i == o->said.nelts) {
-        /* all of it was heard */
+    if (i < o->said.nelts) {
+        o->said.nelts = s[i].text.len ? i + 1 : i;
+
+        ngx_log_error(NGX_LOG_INFO, o->turn->log, 0,
+                      "rtagent agents: the context keeps %uz bytes of the "
+                      "reply, the caller heard no more, call:%V", heard,
+                      o->turn->call_id);
+
+    } else if (o->finished) {
+        /* all of it was heard, and is stored */
         return;
     }
 
-    o->said.nelts = s[i].text.len ? i + 1 : i;
-
-    ngx_log_error(NGX_LOG_INFO, o->turn->log, 0,
-                  "rtagent agents: the context keeps %uz bytes of the "
-                  "reply, the caller heard no more, call:%V", heard,
-                  o->turn->call_id);
-
+    /* a turn cut before its end stores the caller's words too */
     if (o->finished) {
         ngx_http_rtagent_orch_remember(o, 0, o->pushed);
 
