@@ -2,7 +2,7 @@
 # (rtagent_engine agents, the local dialogue): the greeting and first
 # question of the entry agent are generated at once, synthesised (the
 # speech mock: 1 s of audio a sentence) and played in real time, and the
-# caller talks over them in the second sentence.  The orchestrator's
+# caller talks over them in the second sentence (of five).  The orchestrator's
 # :context entry for the turn and the transcript's agent entry hold what
 # the caller heard ("interrupted":true in the transcript), not the
 # sentences never said.
@@ -40,7 +40,7 @@ open my $fh, '>', "$tmp/desk.yaml" or die $!;
 print $fh <<"YAML";
 name: desk
 description: Takes messages.
-greeting: $first I can take a message for you. I can also read your balance.
+greeting: $first I can take a message for you. I am here all day. I can also read your balance.
 prompt: A test agent.
 tools: [end_call]
 local:
@@ -70,7 +70,7 @@ my $id = 'heard-desk';
 my $s = open_call($n->{port}, $id, acs_metadata(16000));
 send_msgs($s, acs_audio(silence(200)));
 
-# 1.3 of its four sentences' audio (50 frames of 640 bytes a second)
+# 1.3 s of its five sentences' audio (50 frames of 640 bytes a second)
 my ($pcm) = reply_of($s, 20, 5, sub { length $_[0] >= 65 * 640 });
 ok(length $pcm >= 65 * 640, 'the greeting is playing') or diag error_log($n);
 
