@@ -208,6 +208,7 @@ bench-calls:
 # ---- tests ---------------------------------------------------------------
 
 $(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
+                 src/call/ngx_http_rtagent_heard.h \
                  $(wildcard t/unit/*.h) $(BUILD)/.flags
 	@mkdir -p $(@D)
 	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@
