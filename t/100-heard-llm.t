@@ -6,7 +6,7 @@
 # :context list) and into the transcript with "interrupted":true; the
 # unspoken rest goes nowhere.  Once while the model still streams (the
 # turn is cancelled), once after it has finished (all generated, still
-# being said).
+# being said), once before a word of it was heard.
 
 use strict;
 use warnings;
@@ -172,6 +172,31 @@ sub agent_entries { grep { $_->{role} eq 'agent' } @{ $_[0] } }
         or diag explain $ctx;
     is(scalar(grep { /Finally/ } @c), 0, 'done: and not the rest');
     unlike($log, qr/\[(?:alert|crit|emerg)\]|exited on signal/, 'done: no crash');
+}
+
+# Cut at its first frame: not a word of "Right." (a second of audio) was
+# heard.  No assistant message (the caller's two turns follow each other),
+# none in the :context list; the transcript has an empty entry marked
+# interrupted
+{
+    my $id = 'heard-none';
+    my ($log, $tr, $ctx) = interrupted_call($id, 0, 640, 0,
+        'Right. Let me see what I can do about that.', 'Of course, go ahead.');
+
+    like($log, qr/the caller heard 0 of \d+ bytes of the reply, call:\Q$id\E/,
+         'none: the caller heard nothing');
+    my $rec = chat_mock_get("/__last?key=$id&n=2");
+    like($rec, qr/^msg\.2=user:I had an accident\nmsg\.3=user:Wait, I have a question$/m,
+         'none: no assistant message between the two turns') or diag $rec;
+
+    my ($cut) = grep { $_->{interrupted} } agent_entries($tr);
+    ok($cut, 'none: the transcript has an interrupted agent entry')
+        or diag explain $tr;
+    is($cut->{text}, '', 'none: empty');
+    is($ctx->[1]{role}, 'caller', 'none: :context has the caller first');
+    is($ctx->[2]{role}, 'caller', 'none: then the caller again, no agent entry')
+        or diag explain $ctx;
+    unlike($log, qr/\[(?:alert|crit|emerg)\]|exited on signal/, 'none: no crash');
 }
 
 done_testing();
