@@ -1176,7 +1176,10 @@ ngx_http_rtagent_llm_say(ngx_http_rtagent_llm_ctx_t *ctx, u_char *p,
         n = ngx_pnalloc(ctx->turn->pool, size);
 
         if (n != NULL) {
-            ngx_memcpy(n, ctx->said, ctx->said_len);
+            if (ctx->said_len) {
+                ngx_memcpy(n, ctx->said, ctx->said_len);
+            }
+
             ctx->said = n;
             ctx->said_size = size;
         }
