@@ -54,10 +54,11 @@ CODEC_SRCS  := src/acs/ngx_http_rtagent_acs_msg.c \
                src/agent/ngx_http_rtagent_tool_template.c \
                src/io/ngx_http_rtagent_retry_after.c \
                src/audio/ngx_http_rtagent_resample.c \
-               src/speech/ngx_http_rtagent_sentence.c
+               src/speech/ngx_http_rtagent_sentence.c \
+               src/call/ngx_http_rtagent_heard.c
 # the browser channel's control messages (src/web)
 CODEC_SRCS  += src/web/ngx_http_rtagent_web_msg.c
-CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech
+CODEC_INCS  := -Isrc -Isrc/acs -Isrc/audio -Isrc/ws -Isrc/speech -Isrc/call
 CODEC_LIBS  := -lyajl -lcrypto -lwslay -lyaml -lspeexdsp -lm
 # the cloud speech providers' codecs (src/speech)
 CODEC_SRCS  += src/speech/ngx_http_rtagent_ssml.c \
@@ -207,6 +208,7 @@ bench-calls:
 # ---- tests ---------------------------------------------------------------
 
 $(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
+                 src/call/ngx_http_rtagent_heard.h \
                  $(wildcard t/unit/*.h) $(BUILD)/.flags
 	@mkdir -p $(@D)
 	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@

@@ -297,6 +297,18 @@ ngx_http_rtagent_json_out_int(ngx_http_rtagent_json_out_t *j,
 
 
 void
+ngx_http_rtagent_json_out_bool(ngx_http_rtagent_json_out_t *j,
+    const char *key, ngx_uint_t b)
+{
+    ngx_http_rtagent_json_out_key(j, key);
+
+    if (!j->failed) {
+        ngx_http_rtagent_json_out_check(j, yajl_gen_bool(j->g, b != 0));
+    }
+}
+
+
+void
 ngx_http_rtagent_json_out_num(ngx_http_rtagent_json_out_t *j,
     const char *key, u_char *data, size_t len)
 {

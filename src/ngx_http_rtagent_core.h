@@ -74,6 +74,8 @@ void ngx_http_rtagent_json_out_str(ngx_http_rtagent_json_out_t *j,
     const char *key, u_char *data, size_t len);
 void ngx_http_rtagent_json_out_int(ngx_http_rtagent_json_out_t *j,
     const char *key, int64_t n);
+void ngx_http_rtagent_json_out_bool(ngx_http_rtagent_json_out_t *j,
+    const char *key, ngx_uint_t b);
 /* a number as written (a JSON number taken from JSON) */
 void ngx_http_rtagent_json_out_num(ngx_http_rtagent_json_out_t *j,
     const char *key, u_char *data, size_t len);

@@ -72,6 +72,7 @@ struct ngx_http_rtagent_orch_s {
     ngx_str_t                         summary;
     ngx_str_t                         expect;     /* the last turn's */
     ngx_array_t                       said;       /* of orch_said_t */
+    ngx_uint_t                        pushed;     /* its context entries */
 
     unsigned                          loaded:1;   /* state is in memory */
     unsigned                          resumed:1;  /* ... from Redis */
@@ -79,6 +80,7 @@ struct ngx_http_rtagent_orch_s {
     unsigned                          cancelled:1;
     unsigned                          tool_on:1;
     unsigned                          stepped:1;  /* fields changed */
+    unsigned                          finished:1; /* the turn is done */
 };
 
 
@@ -106,7 +108,10 @@ static void ngx_http_rtagent_orch_finish(ngx_http_rtagent_orch_t *o);
 static void ngx_http_rtagent_orch_fail(ngx_http_rtagent_orch_t *o,
     const char *err);
 static void ngx_http_rtagent_orch_save(ngx_http_rtagent_orch_t *o);
-static void ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o);
+static void ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o,
+    ngx_uint_t caller, ngx_uint_t drop);
+static void ngx_http_rtagent_orch_unsay(ngx_http_rtagent_orch_t *o,
+    size_t heard);
 static ngx_int_t ngx_http_rtagent_orch_fields_json(ngx_http_rtagent_orch_t *o,
     ngx_uint_t args, ngx_str_t *out);
 static void *ngx_http_rtagent_orch_alloc(void *ctx, size_t size);
@@ -205,10 +210,12 @@ ngx_http_rtagent_orch_start(ngx_http_rtagent_turn_t *turn)
     o->cancelled = 0;
     o->tool_on = 0;
     o->stepped = 0;
+    o->finished = 0;
     o->next = 0;
     o->out.n = 0;
     o->out.expect = NULL;
     o->said.nelts = 0;
+    o->pushed = 0;
     o->heard = NULL;
 
     /* callbacks never from inside start() */
@@ -246,6 +253,64 @@ ngx_http_rtagent_orch_cancel(ngx_http_rtagent_turn_t *turn)
     /* what the dialogue took in before the cut is kept all the same */
     if (o->stepped) {
         ngx_http_rtagent_orch_save(o);
+    }
+
+    /* the caller cut the reply: the context keeps what they heard */
+    if (turn->heard != NGX_HTTP_RTAGENT_TURN_HEARD_ALL) {
+        ngx_http_rtagent_orch_unsay(o, turn->heard);
+    }
+}
+
+
+/*
+ * What the agent said cut to the heard bytes of it (its lines as the
+ * session got them, one space between two), into the context: in place
+ * of this turn's entries when the turn was done and had stored them, else
+ * after the caller's words
+ */
+
+static void
+ngx_http_rtagent_orch_unsay(ngx_http_rtagent_orch_t *o, size_t heard)
+{
+    size_t                         pos;
+    ngx_uint_t                     i;
+    ngx_http_rtagent_orch_said_t  *s;
+
+    s = o->said.elts;
+    pos = 0;
+
+    for (i = 0; i < o->said.nelts; i++) {
+        if (i) {
+            pos++;
+        }
+
+        if (pos + s[i].text.len > heard) {
+            s[i].text.len = heard > pos ? heard - pos : 0;
+            break;
+        }
+
+        pos += s[i].text.len;
+    }
+
+    if (i < o->said.nelts) {
+        o->said.nelts = s[i].text.len ? i + 1 : i;
+
+        ngx_log_error(NGX_LOG_INFO, o->turn->log, 0,
+                      "rtagent agents: the context keeps %uz bytes of the "
+                      "reply, the caller heard no more, call:%V", heard,
+                      o->turn->call_id);
+
+    } else if (o->finished) {
+        /* all of it was heard, and is stored */
+        return;
+    }
+
+    /* a turn cut before its end stores the caller's words too */
+    if (o->finished) {
+        ngx_http_rtagent_orch_remember(o, 0, o->pushed);
+
+    } else {
+        ngx_http_rtagent_orch_remember(o, 1, 0);
     }
 }
 
@@ -1032,9 +1097,10 @@ ngx_http_rtagent_orch_finish(ngx_http_rtagent_orch_t *o)
         ngx_http_rtagent_orch_save(o);
     }
 
-    ngx_http_rtagent_orch_remember(o);
+    ngx_http_rtagent_orch_remember(o, 1, 0);
 
     o->stepped = 0;
+    o->finished = 1;
 
     turn->on_done(turn, NGX_OK, NULL);
 }
@@ -1105,12 +1171,15 @@ ngx_http_rtagent_orch_save(ngx_http_rtagent_orch_t *o)
 
 
 /*
- * The turn into the call's short-term context: the caller's words and
- * what each agent said, trimmed to the active agent's context_turns.
+ * The turn into the call's short-term context: the caller's words (with
+ * caller) and what each agent said, trimmed to the active agent's
+ * context_turns; after the list's last drop entries are dropped (what
+ * the agent said, stored before it was cut).
  */
 
 static void
-ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
+ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o, ngx_uint_t caller,
+    ngx_uint_t drop)
 {
     u_char                         *p, *last;
     u_char                          start[NGX_INT_T_LEN];
@@ -1118,7 +1187,7 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
     size_t                          len, size;
     size_t                          argvlen[NGX_HTTP_RTAGENT_ORCH_ITEMS + 2];
     ngx_str_t                       key, items[NGX_HTTP_RTAGENT_ORCH_ITEMS];
-    ngx_uint_t                      i, j, n, argc;
+    ngx_uint_t                      i, j, n, first, argc;
     const char                     *argv[NGX_HTTP_RTAGENT_ORCH_ITEMS + 2];
     ngx_http_rtagent_json_out_t     jo;
     ngx_http_rtagent_orch_said_t   *s;
@@ -1136,7 +1205,7 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
 
     n = 0;
 
-    if (turn->kind == NGX_HTTP_RTAGENT_TURN_CALLER && o->heard
+    if (caller && turn->kind == NGX_HTTP_RTAGENT_TURN_CALLER && o->heard
         && turn->transcript.text.len)
     {
         p = turn->transcript.text.data;
@@ -1176,6 +1245,7 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
 
     /* what one agent said in a row is one entry */
     s = o->said.elts;
+    first = n;
 
     for (i = 0; i < o->said.nelts; i = j) {
         len = 0;
@@ -1222,7 +1292,9 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
         }
     }
 
-    if (n == 0) {
+    o->pushed = n - first;
+
+    if (n == 0 && drop == 0) {
         return;
     }
 
@@ -1235,18 +1307,34 @@ ngx_http_rtagent_orch_remember(ngx_http_rtagent_orch_t *o)
     ngx_memcpy(ngx_cpymem(key.data, o->key.data, o->key.len), ":context",
                sizeof(":context") - 1);
 
-    argc = 0;
-    argv[argc] = "RPUSH";
-    argvlen[argc++] = sizeof("RPUSH") - 1;
-    argv[argc] = (const char *) key.data;
-    argvlen[argc++] = key.len;
+    argv[1] = (const char *) key.data;
+    argvlen[1] = key.len;
 
-    for (i = 0; i < n; i++) {
-        argv[argc] = (const char *) items[i].data;
-        argvlen[argc++] = items[i].len;
+    if (drop) {
+        argv[0] = "LTRIM";
+        argvlen[0] = sizeof("LTRIM") - 1;
+        argv[2] = "0";
+        argvlen[2] = 1;
+        argv[3] = (const char *) start;
+        argvlen[3] = ngx_sprintf(start, "%l", -1 - (long) drop) - start;
+
+        (void) ngx_http_rtagent_redis_write(4, argv, argvlen, NULL, NULL);
     }
 
-    (void) ngx_http_rtagent_redis_write(argc, argv, argvlen, NULL, NULL);
+    if (n) {
+        argc = 0;
+        argv[argc] = "RPUSH";
+        argvlen[argc++] = sizeof("RPUSH") - 1;
+        argv[argc] = (const char *) key.data;
+        argvlen[argc++] = key.len;
+
+        for (i = 0; i < n; i++) {
+            argv[argc] = (const char *) items[i].data;
+            argvlen[argc++] = items[i].len;
+        }
+
+        (void) ngx_http_rtagent_redis_write(argc, argv, argvlen, NULL, NULL);
+    }
 
     /* two entries a turn: the caller's and the agent's */
     argv[0] = "LTRIM";

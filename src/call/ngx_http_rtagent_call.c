@@ -15,6 +15,7 @@
 #include <ngx_http_rtagent_core.h>
 #include <call/ngx_http_rtagent_call.h>
 #include <call/ngx_http_rtagent_playout.h>
+#include <call/ngx_http_rtagent_heard.h>
 #include <audio/ngx_http_rtagent_audio.h>
 #include <audio/ngx_http_rtagent_ring.h>
 #include <audio/ngx_http_rtagent_vad.h>
@@ -67,6 +68,12 @@ struct ngx_http_rtagent_call_s {
     size_t                         reply_len;
     size_t                         reply_cap;
     size_t                         reply_sent; /* handed to TTS */
+    /* which text of the reply went into which audio, for a barge-in to
+     * know what the caller heard of it (see call_reply_cut) */
+    ngx_http_rtagent_heard_piece_t  *pieces;   /* ngx_alloc */
+    ngx_uint_t                     npieces;
+    ngx_uint_t                     pieces_cap;
+    size_t                         reply_audio;  /* queued of it, bytes */
     ngx_msec_t                     speech_start;
     ngx_msec_t                     speech_end;
 
@@ -112,6 +119,8 @@ struct ngx_http_rtagent_call_s {
     unsigned                       hearing:1;  /* an utterance in STT */
     unsigned                       turn_on:1;  /* the responder answers */
     unsigned                       reply_done:1;
+    unsigned                       reply_said:1;  /* all synthesised: it
+                                                     plays out */
     unsigned                       tts_busy:1;
     unsigned                       tts_rs_on:1;
     unsigned                       barge:1;     /* unconfirmed barge-in */
@@ -157,7 +166,8 @@ static ngx_int_t ngx_http_rtagent_call_turn_start(
     ngx_http_rtagent_call_t *call, ngx_uint_t kind);
 static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
-static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call,
+    size_t len, ngx_uint_t interrupted);
 static ngx_str_t *ngx_http_rtagent_call_speaker(ngx_http_rtagent_call_t *call);
 static ngx_http_rtagent_call_apology_t *ngx_http_rtagent_call_apology_get(
     ngx_http_rtagent_call_t *call);
@@ -194,6 +204,11 @@ static void ngx_http_rtagent_call_turn_done(ngx_http_rtagent_turn_t *turn,
     ngx_int_t rc, const char *err);
 static void ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_reply_piece(ngx_http_rtagent_call_t *call,
+    size_t end);
+static size_t ngx_http_rtagent_call_reply_cut(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_reply_over(ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_reply_free(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
     const int16_t *pcm, size_t samples, ngx_uint_t rate);
 static void ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
@@ -863,6 +878,17 @@ ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
                   ngx_current_msec - call->barge_onset,
                   &call->channel->call_id);
 
+    /* what the caller heard of the reply: the rest is not said, and goes
+     * neither into the transcript nor into the responder's context */
+    if (call->speech && (call->turn_on || call->reply != NULL)) {
+        call->turn.heard = ngx_http_rtagent_call_reply_cut(call);
+
+        ngx_log_error(NGX_LOG_INFO, call->channel->log, 0,
+                      "rtagent call: the caller heard %uz of %uz bytes of "
+                      "the reply, call:%V", call->turn.heard,
+                      call->reply_len, &call->channel->call_id);
+    }
+
     if (ngx_http_rtagent_playout_sending(pl)) {
         /* resumed meanwhile: the far end drops it again */
         ngx_http_rtagent_call_stop_audio(call);
@@ -925,6 +951,7 @@ ngx_http_rtagent_call_barge_resume(ngx_event_t *ev)
     if (call->barge_paused) {
         call->barge_paused = 0;
         ngx_http_rtagent_playout_resume(&call->playout);
+        ngx_http_rtagent_call_reply_over(call);
     }
 }
 
@@ -1198,6 +1225,7 @@ ngx_http_rtagent_call_control(void *data, ngx_http_rtagent_ctl_t *ctl)
                       &ch->call_id);
 
         ngx_http_rtagent_call_stop_audio(call);
+        ngx_http_rtagent_call_reply_over(call);
         break;
 
     case NGX_HTTP_RTAGENT_CTL_TRANSFER:
@@ -1526,6 +1554,12 @@ ngx_http_rtagent_call_drained(void *data)
 {
     ngx_http_rtagent_call_t  *call = data;
 
+    if (call->reply_said) {
+        /* the reply has been heard to its end */
+        ngx_http_rtagent_call_reply_over(call);
+        return;
+    }
+
     if (ngx_http_rtagent_call_after(call)) {
         return;
     }
@@ -1723,8 +1757,10 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
                                              - call->reply_sent,
                                           call->reply_done);
         if (n == 0) {
-            if (call->reply_done) {
-                /* all said (or being said by the playout) */
+            if (call->reply_done && !call->reply_said) {
+                /* all synthesised: stored once heard to its end (or
+                 * what of it was heard, if a barge-in cuts it) */
+                call->reply_said = 1;
                 ngx_http_rtagent_playout_end(&call->playout);
 
                 if (call->reply_failed) {
@@ -1732,16 +1768,7 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
                     ngx_http_rtagent_call_apologise(call, "responder");
                 }
 
-                ngx_http_rtagent_call_reply_store(call);
-                ngx_free(call->reply);
-                call->reply = NULL;
-                call->reply_len = 0;
-                call->reply_cap = 0;
-                call->reply_sent = 0;
-
-                if (!ngx_http_rtagent_call_after(call)) {
-                    ngx_http_rtagent_call_idle_check(call);
-                }
+                ngx_http_rtagent_call_reply_over(call);
             }
 
             return;
@@ -1771,8 +1798,115 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
             continue;
         }
 
+        ngx_http_rtagent_call_reply_piece(call, p + len - call->reply);
+
         call->tts_busy = 1;
     }
+}
+
+
+/* a piece of the reply went to TTS: its audio comes next */
+
+static void
+ngx_http_rtagent_call_reply_piece(ngx_http_rtagent_call_t *call, size_t end)
+{
+    ngx_uint_t                       cap;
+    ngx_http_rtagent_heard_piece_t  *p;
+
+    if (call->npieces == call->pieces_cap) {
+        cap = ngx_max(call->pieces_cap * 2, 8);
+
+        p = ngx_alloc(cap * sizeof(ngx_http_rtagent_heard_piece_t),
+                      call->channel->log);
+
+        if (p == NULL) {
+            /* one with the piece before it, if any */
+            if (call->npieces) {
+                call->pieces[call->npieces - 1].text_end = end;
+            }
+
+            return;
+        }
+
+        if (call->pieces != NULL) {
+            ngx_memcpy(p, call->pieces,
+                       call->npieces * sizeof(ngx_http_rtagent_heard_piece_t));
+            ngx_free(call->pieces);
+        }
+
+        call->pieces = p;
+        call->pieces_cap = cap;
+    }
+
+    p = &call->pieces[call->npieces++];
+    p->text_end = end;
+    p->audio_end = call->reply_audio;
+}
+
+
+/*
+ * The bytes of the reply text the caller heard by now: the audio queued
+ * for it but what the playout has not played (the far end dropped what it
+ * had not played at StopAudio; pause() keeps that), mapped to its pieces
+ */
+
+static size_t
+ngx_http_rtagent_call_reply_cut(ngx_http_rtagent_call_t *call)
+{
+    size_t  unheard, audio;
+
+    if (call->reply == NULL || call->npieces == 0) {
+        return 0;
+    }
+
+    unheard = ngx_http_rtagent_playout_unheard(&call->playout);
+    audio = call->reply_audio > unheard ? call->reply_audio - unheard : 0;
+
+    return ngx_http_rtagent_heard(call->reply, call->pieces, call->npieces,
+                                  audio, call->tts_busy);
+}
+
+
+/* a reply all synthesised whose audio is all played (or gone): stored */
+
+static void
+ngx_http_rtagent_call_reply_over(ngx_http_rtagent_call_t *call)
+{
+    if (!call->reply_said || call->reply == NULL
+        || ngx_http_rtagent_playout_active(&call->playout))
+    {
+        return;
+    }
+
+    ngx_http_rtagent_call_reply_store(call, call->reply_len, 0);
+    ngx_http_rtagent_call_reply_free(call);
+
+    if (!ngx_http_rtagent_call_after(call)) {
+        ngx_http_rtagent_call_idle_check(call);
+    }
+}
+
+
+static void
+ngx_http_rtagent_call_reply_free(ngx_http_rtagent_call_t *call)
+{
+    if (call->reply != NULL) {
+        ngx_free(call->reply);
+        call->reply = NULL;
+    }
+
+    if (call->pieces != NULL) {
+        ngx_free(call->pieces);
+        call->pieces = NULL;
+    }
+
+    call->reply_len = 0;
+    call->reply_cap = 0;
+    call->reply_sent = 0;
+    call->npieces = 0;
+    call->pieces_cap = 0;
+    call->reply_audio = 0;
+    call->reply_said = 0;
 }
 
 
@@ -1781,7 +1915,12 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
 static void
 ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
 {
-    if (call->turn_on) {
+    /* a reply generated and still being said is cancelled too when a
+     * barge-in cuts it: the responder keeps what was heard of it */
+    if (call->turn_on
+        || (call->reply != NULL
+            && call->turn.heard != NGX_HTTP_RTAGENT_TURN_HEARD_ALL))
+    {
         call->turn.responder->cancel(&call->turn);
         call->turn_on = 0;
     }
@@ -1795,18 +1934,20 @@ ngx_http_rtagent_call_reply_cancel(ngx_http_rtagent_call_t *call)
     ngx_http_rtagent_playout_end(&call->playout);
 
     if (call->reply != NULL) {
-        if (call->reply_done) {
-            /* generated, if not all heard */
-            ngx_http_rtagent_call_reply_store(call);
-        }
+        if (call->turn.heard != NGX_HTTP_RTAGENT_TURN_HEARD_ALL) {
+            /* cut by the caller: what they heard of it, if anything */
+            ngx_http_rtagent_call_reply_store(call,
+                                              ngx_min(call->turn.heard,
+                                                      call->reply_len),
+                                              1);
 
-        ngx_free(call->reply);
-        call->reply = NULL;
+        } else if (call->reply_done) {
+            /* generated, if not all heard */
+            ngx_http_rtagent_call_reply_store(call, call->reply_len, 0);
+        }
     }
 
-    call->reply_len = 0;
-    call->reply_cap = 0;
-    call->reply_sent = 0;
+    ngx_http_rtagent_call_reply_free(call);
     call->reply_done = 0;
     call->reply_failed = 0;
 
@@ -1869,6 +2010,11 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
                       "rtagent call: agent audio not queued, call:%V",
                       &call->channel->call_id);
+
+    } else if (n > 0 && call->npieces) {
+        /* the audio of the piece in TTS */
+        call->reply_audio += n * sizeof(int16_t);
+        call->pieces[call->npieces - 1].audio_end = call->reply_audio;
     }
 
     if (call->timings.first_audio < 0 && call->playout.frames > 0
@@ -1937,24 +2083,34 @@ ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call)
 }
 
 
+/*
+ * The reply into the transcript: len bytes of it, all, or what the caller
+ * heard of it before a barge-in cut it (interrupted); a cut one is stored
+ * even when not a word of it was heard (empty: the turn's timings are
+ * still written), but not shown
+ */
+
 static void
-ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call)
+ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call, size_t len,
+    ngx_uint_t interrupted)
 {
     ngx_str_t  text;
 
-    if (call->reply_len == 0) {
+    if (len == 0 && !interrupted) {
         return;
     }
 
     text.data = call->reply;
-    text.len = call->reply_len;
+    text.len = len;
 
     ngx_http_rtagent_store_agent_text_timed(call->store, &text,
                                    (char *) call->turn.responder->name.data,
                                    ngx_http_rtagent_call_speaker(call),
-                                   &call->timings);
+                                   interrupted, &call->timings);
 
-    ngx_http_rtagent_call_said(call, 1, &text);
+    if (len) {
+        ngx_http_rtagent_call_said(call, 1, &text);
+    }
 }
 
 

@@ -16,6 +16,7 @@
 static void ngx_http_rtagent_playout_tick(ngx_event_t *ev);
 static void ngx_http_rtagent_playout_free(ngx_http_rtagent_playout_t *pl);
 static void ngx_http_rtagent_playout_begin(ngx_http_rtagent_playout_t *pl);
+static size_t ngx_http_rtagent_playout_ahead(ngx_http_rtagent_playout_t *pl);
 
 
 ngx_int_t
@@ -109,10 +110,42 @@ ngx_http_rtagent_playout_end(ngx_http_rtagent_playout_t *pl)
 }
 
 
+/* the bytes sent that the far end has not played by now: whole frames
+ * played, the one it is playing is not */
+
+static size_t
+ngx_http_rtagent_playout_ahead(ngx_http_rtagent_playout_t *pl)
+{
+    size_t  unheard, played;
+
+    played = (ngx_current_msec - pl->start) / pl->frame_ms;
+    unheard = pl->frames > played ? pl->frames - played : 0;
+
+    return ngx_min(unheard * pl->frame_bytes,
+                   ngx_http_rtagent_ring_len(&pl->history));
+}
+
+
+size_t
+ngx_http_rtagent_playout_unheard(ngx_http_rtagent_playout_t *pl)
+{
+    size_t  n;
+
+    n = ngx_http_rtagent_ring_len(&pl->audio);
+
+    /* paused: what was sent and not played is queued again */
+    if (!pl->paused) {
+        n += ngx_http_rtagent_playout_ahead(pl);
+    }
+
+    return n;
+}
+
+
 ngx_int_t
 ngx_http_rtagent_playout_pause(ngx_http_rtagent_playout_t *pl)
 {
-    size_t                   unheard, played, size, n;
+    size_t                   unheard, size, n;
     u_char                  *buf;
     ngx_http_rtagent_ring_t  kept;
 
@@ -122,12 +155,8 @@ ngx_http_rtagent_playout_pause(ngx_http_rtagent_playout_t *pl)
 
     pl->paused = 1;
 
-    /* whole frames the far end has played by now; the one it was playing
-     * is sent again */
-    played = (ngx_current_msec - pl->start) / pl->frame_ms;
-    unheard = pl->frames > played ? pl->frames - played : 0;
-    unheard = ngx_min(unheard * pl->frame_bytes,
-                      ngx_http_rtagent_ring_len(&pl->history));
+    /* what the far end had not played is sent again */
+    unheard = ngx_http_rtagent_playout_ahead(pl);
 
     if (unheard == 0) {
         return NGX_OK;

@@ -61,6 +61,10 @@ ngx_int_t ngx_http_rtagent_playout_append(ngx_http_rtagent_playout_t *pl,
  * audio appended while paused is queued */
 ngx_int_t ngx_http_rtagent_playout_pause(ngx_http_rtagent_playout_t *pl);
 void ngx_http_rtagent_playout_resume(ngx_http_rtagent_playout_t *pl);
+/* bytes of the audio queued so far that the far end has not played by now
+ * (queued, or sent within the lead ahead of its clock), as pause() keeps
+ * them */
+size_t ngx_http_rtagent_playout_unheard(ngx_http_rtagent_playout_t *pl);
 /* no more audio comes after what is queued (pl->hold ends) */
 void ngx_http_rtagent_playout_end(ngx_http_rtagent_playout_t *pl);
 

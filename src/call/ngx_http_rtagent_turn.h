@@ -112,7 +112,10 @@ struct ngx_http_rtagent_turn_s {
      * on_text, concatenated in order) the caller heard, cut after a whole
      * word; the responder keeps that much of its reply in its context, not
      * the unspoken rest.  NGX_HTTP_RTAGENT_TURN_HEARD_ALL (the session sets
-     * it before each start()) for any other cancel, e.g. a hang-up.
+     * it before each start()) for any other cancel, e.g. a hang-up.  Such
+     * a cut comes as a cancel() after on_done() too when the reply was all
+     * generated but is still being said: nothing is left to stop then, but
+     * what went into the context is cut to what was heard.
      */
     size_t                          heard;
 

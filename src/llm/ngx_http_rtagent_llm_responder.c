@@ -65,6 +65,8 @@ struct ngx_http_rtagent_llm_ctx_s {
     u_char                         *said;        /* handed to the session */
     size_t                          said_len;
     size_t                          said_size;
+    ngx_uint_t                      kept;        /* history's said + 1, 0:
+                                                  * not remembered yet */
     ngx_http_rtagent_tool_call_t    tcs[NGX_HTTP_RTAGENT_CHAT_CALLS_MAX];
     ngx_http_rtagent_chat_msg_call_t  calls[NGX_HTTP_RTAGENT_CHAT_CALLS_MAX];
     ngx_uint_t                      ncalls;
@@ -112,6 +114,12 @@ static void ngx_http_rtagent_llm_post(ngx_http_rtagent_llm_ctx_t *ctx,
     ngx_int_t rc, const char *err);
 static ngx_int_t ngx_http_rtagent_llm_remember(ngx_http_rtagent_llm_ctx_t *ctx,
     ngx_uint_t role, u_char *p, size_t len);
+static void ngx_http_rtagent_llm_remember_said(ngx_http_rtagent_llm_ctx_t *ctx,
+    size_t len);
+static void ngx_http_rtagent_llm_unsay(ngx_http_rtagent_llm_ctx_t *ctx,
+    size_t heard);
+static ngx_int_t ngx_http_rtagent_llm_entry(ngx_http_rtagent_llm_ctx_t *ctx,
+    ngx_uint_t role, u_char *p, size_t len, ngx_str_t *json);
 static ngx_int_t ngx_http_rtagent_llm_tools_of(ngx_http_rtagent_llm_ctx_t *ctx);
 static ngx_str_t *ngx_http_rtagent_llm_key(ngx_http_rtagent_llm_ctx_t *ctx,
     const char *suffix);
@@ -167,6 +175,7 @@ ngx_http_rtagent_llm_resp_start(ngx_http_rtagent_turn_t *turn)
     ctx->active = 1;
     ctx->rounds = 0;
     ctx->said_len = 0;
+    ctx->kept = 0;
     ctx->filler_said = 0;
     ctx->ncalls = 0;
     ctx->running = 0;
@@ -225,7 +234,16 @@ ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn)
     ngx_uint_t                   i;
     ngx_http_rtagent_llm_ctx_t  *ctx = turn->ctx;
 
-    if (ctx == NULL || !ctx->active) {
+    if (ctx == NULL) {
+        return;
+    }
+
+    if (!ctx->active) {
+        /* done, and cut while it was being said */
+        if (turn->heard != NGX_HTTP_RTAGENT_TURN_HEARD_ALL) {
+            ngx_http_rtagent_llm_unsay(ctx, turn->heard);
+        }
+
         return;
     }
 
@@ -263,12 +281,10 @@ ngx_http_rtagent_llm_resp_cancel(ngx_http_rtagent_turn_t *turn)
         ngx_delete_posted_event(&ctx->posted);
     }
 
-    /* the context keeps what had been handed on of the reply */
-    if (ctx->said_len) {
-        (void) ngx_http_rtagent_llm_remember(ctx,
-                                             NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
-                                             ctx->said, ctx->said_len);
-    }
+    /* the context keeps what had been handed on of the reply, or what
+     * the caller heard of it when they cut it */
+    ngx_http_rtagent_llm_remember_said(ctx, ngx_min(ctx->said_len,
+                                                    turn->heard));
 }
 
 
@@ -694,10 +710,9 @@ ngx_http_rtagent_llm_remember(ngx_http_rtagent_llm_ctx_t *ctx,
     ngx_uint_t role, u_char *p, size_t len)
 {
     u_char                       buf[NGX_INT_T_LEN + 2];
-    ngx_str_t                    json, *key, name;
+    ngx_str_t                    json, *key;
     const char                  *argv[4];
     size_t                       argvlen[4];
-    ngx_http_rtagent_json_out_t  j;
     ngx_http_rtagent_llm_item_t *it;
 
     if (len == 0) {
@@ -725,22 +740,10 @@ ngx_http_rtagent_llm_remember(ngx_http_rtagent_llm_ctx_t *ctx,
         return NGX_OK;
     }
 
-    if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    name = ctx->agent->name;
-    ngx_http_rtagent_json_out_str(&j, "agent", name.data, name.len);
-    ngx_http_rtagent_json_out_cstr(&j, "role",
-                                   role == NGX_HTTP_RTAGENT_LLM_ROLE_CALLER
-                                   ? "caller" : "agent");
-    ngx_http_rtagent_json_out_str(&j, "text", p, len);
-
     key = ngx_http_rtagent_llm_key(ctx, ":context");
 
     if (key == NULL
-        || ngx_http_rtagent_json_out_done(&j, ctx->turn->pool, &json)
-           != NGX_OK)
+        || ngx_http_rtagent_llm_entry(ctx, role, p, len, &json) != NGX_OK)
     {
         /* not UTF-8: kept here, not stored */
         return NGX_OK;
@@ -771,6 +774,121 @@ ngx_http_rtagent_llm_remember(ngx_http_rtagent_llm_ctx_t *ctx,
     (void) ngx_http_rtagent_redis_write(3, argv, argvlen, NULL, NULL);
 
     return NGX_OK;
+}
+
+
+/* an entry of the Redis list */
+
+static ngx_int_t
+ngx_http_rtagent_llm_entry(ngx_http_rtagent_llm_ctx_t *ctx, ngx_uint_t role,
+    u_char *p, size_t len, ngx_str_t *json)
+{
+    ngx_http_rtagent_json_out_t  j;
+
+    if (ngx_http_rtagent_json_out_init(&j) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_rtagent_json_out_str(&j, "agent", ctx->agent->name.data,
+                                  ctx->agent->name.len);
+    ngx_http_rtagent_json_out_cstr(&j, "role",
+                                   role == NGX_HTTP_RTAGENT_LLM_ROLE_CALLER
+                                   ? "caller" : "agent");
+    ngx_http_rtagent_json_out_str(&j, "text", p, len);
+
+    return ngx_http_rtagent_json_out_done(&j, ctx->turn->pool, json);
+}
+
+
+/* len bytes of what the agent said in this turn into the context */
+
+static void
+ngx_http_rtagent_llm_remember_said(ngx_http_rtagent_llm_ctx_t *ctx,
+    size_t len)
+{
+    ngx_uint_t  n;
+
+    n = ctx->history.nelts;
+
+    (void) ngx_http_rtagent_llm_remember(ctx, NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
+                                         ctx->said, len);
+
+    if (ctx->history.nelts > n) {
+        ctx->kept = ctx->history.nelts;
+    }
+}
+
+
+/*
+ * A reply remembered whole as it was all generated, then cut by the
+ * caller while it was being said: its entry (the last, here and in the
+ * Redis list) keeps the heard bytes, or goes when none were heard
+ */
+
+static void
+ngx_http_rtagent_llm_unsay(ngx_http_rtagent_llm_ctx_t *ctx, size_t heard)
+{
+    ngx_str_t                     json, *key;
+    const char                   *argv[4];
+    size_t                        argvlen[4];
+    ngx_http_rtagent_llm_item_t  *it;
+
+    if (ctx->kept == 0 || ctx->kept != ctx->history.nelts) {
+        return;
+    }
+
+    it = (ngx_http_rtagent_llm_item_t *) ctx->history.elts + ctx->kept - 1;
+    ctx->kept = 0;
+
+    if (heard >= it->text.len) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ctx->turn->log, 0,
+                  "rtagent llm: the context keeps %uz of the reply's %uz "
+                  "bytes, the caller heard no more, call:%V", heard,
+                  it->text.len, ctx->turn->call_id);
+
+    if (heard == 0) {
+        ctx->history.nelts--;
+
+    } else {
+        it->text.len = heard;
+    }
+
+    if (!ngx_http_rtagent_redis_enabled()) {
+        return;
+    }
+
+    key = ngx_http_rtagent_llm_key(ctx, ":context");
+    if (key == NULL) {
+        return;
+    }
+
+    argv[1] = (char *) key->data;
+    argvlen[1] = key->len;
+
+    if (heard == 0) {
+        argv[0] = "RPOP";
+        argvlen[0] = 4;
+        (void) ngx_http_rtagent_redis_write(2, argv, argvlen, NULL, NULL);
+        return;
+    }
+
+    if (ngx_http_rtagent_llm_entry(ctx, NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
+                                   it->text.data, heard, &json)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    argv[0] = "LSET";
+    argvlen[0] = 4;
+    argv[2] = "-1";
+    argvlen[2] = 2;
+    argv[3] = (char *) json.data;
+    argvlen[3] = json.len;
+    (void) ngx_http_rtagent_redis_write(4, argv, argvlen, NULL, NULL);
 }
 
 
@@ -1058,7 +1176,10 @@ ngx_http_rtagent_llm_say(ngx_http_rtagent_llm_ctx_t *ctx, u_char *p,
         n = ngx_pnalloc(ctx->turn->pool, size);
 
         if (n != NULL) {
-            ngx_memcpy(n, ctx->said, ctx->said_len);
+            if (ctx->said_len) {
+                ngx_memcpy(n, ctx->said, ctx->said_len);
+            }
+
             ctx->said = n;
             ctx->said_size = size;
         }
@@ -1155,8 +1276,7 @@ ngx_http_rtagent_llm_end(ngx_http_rtagent_llm_ctx_t *ctx, ngx_int_t rc,
         ngx_del_timer(&ctx->filler.event);
     }
 
-    (void) ngx_http_rtagent_llm_remember(ctx, NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
-                                         ctx->said, ctx->said_len);
+    ngx_http_rtagent_llm_remember_said(ctx, ctx->said_len);
 
     ctx->active = 0;
     turn->on_done(turn, rc, err);
@@ -1198,9 +1318,7 @@ ngx_http_rtagent_llm_end_posted(ngx_event_t *ev)
         }
 
         if (ctx->turn->kind == NGX_HTTP_RTAGENT_TURN_GREETING) {
-            (void) ngx_http_rtagent_llm_remember(ctx,
-                                               NGX_HTTP_RTAGENT_LLM_ROLE_AGENT,
-                                               ctx->line.data, ctx->line.len);
+            ngx_http_rtagent_llm_remember_said(ctx, ctx->said_len);
         }
     }
 

@@ -673,14 +673,14 @@ void
 ngx_http_rtagent_store_agent_text(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source)
 {
-    ngx_http_rtagent_store_agent_text_timed(sc, text, source, NULL, NULL);
+    ngx_http_rtagent_store_agent_text_timed(sc, text, source, NULL, 0, NULL);
 }
 
 
 void
 ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
     ngx_str_t *text, const char *source, ngx_str_t *agent,
-    const ngx_http_rtagent_store_timings_t *t)
+    ngx_uint_t interrupted, const ngx_http_rtagent_store_timings_t *t)
 {
     u_char                        *buf;
     ngx_str_t                      said;
@@ -722,6 +722,10 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
                                       ngx_strlen(source));
     }
 
+    if (interrupted) {
+        ngx_http_rtagent_json_out_bool(&j, "interrupted", 1);
+    }
+
     ngx_http_rtagent_store_append(sc, &j);
 
     if (ngx_http_rtagent_json_out_init(&j) == NGX_OK) {
@@ -732,6 +736,10 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
         if (source) {
             ngx_http_rtagent_json_out_str(&j, "source", (u_char *) source,
                                           ngx_strlen(source));
+        }
+
+        if (interrupted) {
+            ngx_http_rtagent_json_out_bool(&j, "interrupted", 1);
         }
 
         if (t) {

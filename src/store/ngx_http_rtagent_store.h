@@ -130,10 +130,13 @@ typedef struct {
 void ngx_http_rtagent_store_caller_text_timed(
     ngx_http_rtagent_store_call_t *sc, ngx_str_t *text, double confidence,
     ngx_str_t *participant, const ngx_http_rtagent_store_timings_t *t);
-/* agent: the agent that spoke (NULL or empty: the call's entry agent) */
+/* agent: the agent that spoke (NULL or empty: the call's entry agent);
+ * interrupted: a barge-in cut the reply, text is what the caller heard of
+ * it ("interrupted":true in the entry and the event) */
 void ngx_http_rtagent_store_agent_text_timed(
     ngx_http_rtagent_store_call_t *sc, ngx_str_t *text, const char *source,
-    ngx_str_t *agent, const ngx_http_rtagent_store_timings_t *t);
+    ngx_str_t *agent, ngx_uint_t interrupted,
+    const ngx_http_rtagent_store_timings_t *t);
 
 /* DTMF tones: a caller entry {"role":"caller","dtmf":...} */
 void ngx_http_rtagent_store_caller_dtmf(ngx_http_rtagent_store_call_t *sc,

@@ -10,11 +10,12 @@ use Exporter 'import';
 use File::Temp qw(tempdir);
 use JSON::PP;
 use MIME::Base64;
-use Time::HiRes qw(time);
+use Time::HiRes qw(sleep time);
 
-use RtagentRedis qw(read_frames);
+use RtagentRedis qw(read_frames send_msgs);
+use RtagentTest qw(acs_audio);
 
-our @EXPORT = qw(espeak_pcm reply_of);
+our @EXPORT = qw(espeak_pcm reply_of send_paced);
 
 my $tmp;
 
@@ -56,6 +57,17 @@ sub reply_of {
         last if defined $last && time - $last > $quiet;
     }
     return ($pcm, $stop);
+}
+
+# $pcm to the call as ACS sends it: a 20 ms frame each 20 ms
+sub send_paced {
+    my ($s, $pcm) = @_;
+    my $t = time;
+    for my $i (0 .. length($pcm) / 640 - 1) {
+        send_msgs($s, acs_audio(substr($pcm, $i * 640, 640)));
+        my $w = $t + ($i + 1) * 0.02 - time;
+        sleep $w if $w > 0;
+    }
 }
 
 1;

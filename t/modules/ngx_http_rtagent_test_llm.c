@@ -657,6 +657,7 @@ ngx_http_rtagent_test_turns_next(ngx_event_t *ev)
     tt->turn.expect.len = 0;
     tt->turn.after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
     tt->turn.target.len = 0;
+    tt->turn.heard = NGX_HTTP_RTAGENT_TURN_HEARD_ALL;
     tt->reply_len = 0;
 
     if (tt->turn.kind == NGX_HTTP_RTAGENT_TURN_GREETING && tt->number == 1) {

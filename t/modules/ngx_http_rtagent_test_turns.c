@@ -301,6 +301,7 @@ ngx_http_rtagent_test_turns_next(ngx_event_t *ev)
     ngx_str_null(&turn->expect);
     ngx_str_null(&turn->target);
     turn->after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
+    turn->heard = NGX_HTTP_RTAGENT_TURN_HEARD_ALL;
     turn->number++;
     tt->reply_len = 0;
 
