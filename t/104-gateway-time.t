@@ -7,7 +7,9 @@
 # sum to turn_us, and the gateway's sum to gateway_us, which is no more than
 # the turn's wall time seen from the caller.  A confirmed barge-in writes
 # onset -> StopAudio and onset -> reply cancelled with the turn it starts.  The echo engine's turns
-# (the bench's baseline) are timed the same way: all the gateway's.
+# (the bench's baseline) are timed the same way: all the gateway's.  With
+# rtagent_engine llm the responder's interval is the model's: out of
+# gateway_us.
 # Consistency only: no figure is compared with a threshold.
 
 use strict;
@@ -21,6 +23,7 @@ use RtagentNginx;
 use RtagentRedis;
 use RtagentSpeech;
 use SpeechMock ();
+use ChatMock ();
 
 use JSON::PP;
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
@@ -31,7 +34,7 @@ plan skip_all => 'TEST_NGINX_LOAD_MODULES names no rtagent module'
 plan skip_all => 'redis-server is not installed' unless have_redis();
 plan skip_all => 'espeak-ng and sox are needed (debian-packages.txt)'
     unless -x '/usr/bin/espeak-ng' && -x '/usr/bin/sox';
-my $why = SpeechMock::_start();
+my $why = SpeechMock::_start() // ChatMock::_start();
 plan skip_all => $why if $why;
 
 my $mock = $ENV{TEST_NGINX_SPEECH_PORT};
@@ -176,6 +179,52 @@ ok(defined $et->{turn_us} && $et->{turn_us} >= 0, 'echo: turn_us')
     or diag explain $e;
 is($et->{playout_us}, $et->{turn_us}, 'echo: one interval, the playout');
 is($et->{gateway_us}, $et->{turn_us}, 'echo: all the gateway\'s');
+
+stop_nginx($n);
+
+# rtagent_engine llm: the chat mock streams the reply; responder_us is the
+# model's, not the gateway's
+my $chat = $ENV{TEST_NGINX_CHAT_PORT};
+$n = start_nginx(
+    main => 'thread_pool rtagent_speech threads=1;',
+    http => "rtagent_redis 127.0.0.1:$r->{port};
+             rtagent_azure_speech_key test-azure-key;
+             rtagent_agents $FindBin::Bin/../agents;
+             rtagent_entry_agent auth;
+             rtagent_llm_endpoint fast http://127.0.0.1:$chat/m/key=gwtl,stream=say,text=What%20is%20your%20policy%20number%3F/v1 model=gpt-4o-mini key=test-openai-key;",
+    server => "location = /ws/acs/media {
+                   rtagent_acs_media;
+                   rtagent_engine llm;
+                   rtagent_stt azure;
+                   rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=gwtl/speech/recognition/conversation/cognitiveservices/v1;
+                   rtagent_tts azure;
+                   rtagent_azure_tts_url http://127.0.0.1:$mock/m/key=gwtlt,chunks=50,delay=0/cognitiveservices/v1;
+               }");
+ok(redis_up($n, 1), 'llm: the worker is connected to Redis');
+$id = 'gwtime-llm';
+$s = open_call($n->{port}, $id, acs_metadata(16000));
+reply_of($s, 20, 1);                        # the greeting
+send_msgs($s, acs_audio(silence(200) . tone(400) . silence(1000)));
+reply_of($s, 20, 1);
+close $s;
+ok(wait_for(sub {
+       grep { defined $_->{timings}{gateway_us} }
+            events_of($id, 'AGENT_RESPONSE_GENERATED') }, 20),
+   'llm: a reply timed') or diag error_log($n);
+for my $a (grep { defined $_->{timings}{gateway_us} }
+           events_of($id, 'AGENT_RESPONSE_GENERATED'))
+{
+    my $tm = $a->{timings};
+    my $t = $a->{turn};
+    my ($sum, $g) = (0, 0);
+    $sum += $tm->{$_} // 0 for @parts;
+    $g += $tm->{$_} // 0 for grep { $_ ne 'responder_us' } @own;
+    ok(defined $tm->{responder_us}, "llm turn $t: responder_us");
+    is($sum, $tm->{turn_us}, "llm turn $t: the intervals make the turn");
+    is($tm->{gateway_us}, $g, "llm turn $t: the model's time is not the gateway's");
+}
+$log = error_log($n);
+unlike($log, qr/\[(?:alert|emerg|error)\]/, 'llm: no errors') or diag $log;
 
 stop_nginx($n);
 done_testing();
