@@ -1870,6 +1870,12 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
     int16_t                  *out;
     ngx_http_rtagent_call_t  *call = tts->data;
 
+    /* the playout's interval starts here: the resampler is the gateway's */
+    if (call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO] == 0) {
+        call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO] =
+                                              ngx_http_rtagent_monotonic_us();
+    }
+
     if (!call->tts_rs_on || call->tts_rs.in_rate != rate) {
         if (call->tts_rs_on) {
             ngx_http_rtagent_resample_free(&call->tts_rs);
@@ -1898,8 +1904,6 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
 
     if (call->timings.tts_first_byte < 0) {
         call->timings.tts_first_byte = ngx_current_msec - call->t0;
-        call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO] =
-                                              ngx_http_rtagent_monotonic_us();
     }
 
     n = ngx_http_rtagent_resample_run(&call->tts_rs, pcm, samples, out, max);
