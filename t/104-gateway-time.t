@@ -42,17 +42,7 @@ my $r = start_redis();
 
 sub now_us { int(clock_gettime(CLOCK_MONOTONIC) * 1e6) }
 
-sub events_of {
-    my ($id, $type) = @_;
-    my $all = redis($r, 'XRANGE', 'rtagent:events', '-', '+');
-    my @ev;
-    for my $e (@$all) {
-        my %f = @{ $e->[1] };
-        next unless $f{call_id} eq $id && $f{type} eq $type;
-        push @ev, decode_json($f{data});
-    }
-    return @ev;
-}
+sub events_of { call_events($r, @_) }
 
 # the wall time from $t0 until the call's $n-th event of $type is in Redis
 sub wall_until {
@@ -61,19 +51,26 @@ sub wall_until {
     return now_us() - $t0;
 }
 
+# the media location: $engine with STT and TTS azure on the mock (keys
+# $key and ${key}t), and $extra
+sub speech_location {
+    my ($engine, $key, $extra) = @_;
+    return "location = /ws/acs/media {
+                rtagent_acs_media;
+                rtagent_engine $engine;
+                rtagent_stt azure;
+                rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=$key/speech/recognition/conversation/cognitiveservices/v1;
+                rtagent_tts azure;
+                rtagent_azure_tts_url http://127.0.0.1:$mock/m/key=${key}t,chunks=50,delay=0/cognitiveservices/v1;
+                $extra
+            }";
+}
+
 my $n = start_nginx(
     main => 'thread_pool rtagent_speech threads=1;',
     http => "rtagent_redis 127.0.0.1:$r->{port};
              rtagent_azure_speech_key test-azure-key;",
-    server => "location = /ws/acs/media {
-                   rtagent_acs_media;
-                   rtagent_engine say_back;
-                   rtagent_stt azure;
-                   rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=gwt/speech/recognition/conversation/cognitiveservices/v1;
-                   rtagent_tts azure;
-                   rtagent_azure_tts_url http://127.0.0.1:$mock/m/key=gwtt,chunks=50,delay=0/cognitiveservices/v1;
-                   rtagent_barge_in_min 200ms;
-               }");
+    server => speech_location('say_back', 'gwt', 'rtagent_barge_in_min 200ms;'));
 
 ok(redis_up($n, 1), 'the worker is connected to Redis') or diag error_log($n);
 
@@ -192,14 +189,7 @@ $n = start_nginx(
              rtagent_agents $FindBin::Bin/../agents;
              rtagent_entry_agent auth;
              rtagent_llm_endpoint fast http://127.0.0.1:$chat/m/key=gwtl,stream=say,text=What%20is%20your%20policy%20number%3F/v1 model=gpt-4o-mini key=test-openai-key;",
-    server => "location = /ws/acs/media {
-                   rtagent_acs_media;
-                   rtagent_engine llm;
-                   rtagent_stt azure;
-                   rtagent_azure_stt_url ws://127.0.0.1:$mock/m/key=gwtl/speech/recognition/conversation/cognitiveservices/v1;
-                   rtagent_tts azure;
-                   rtagent_azure_tts_url http://127.0.0.1:$mock/m/key=gwtlt,chunks=50,delay=0/cognitiveservices/v1;
-               }");
+    server => speech_location('llm', 'gwtl', ''));
 ok(redis_up($n, 1), 'llm: the worker is connected to Redis');
 $id = 'gwtime-llm';
 $s = open_call($n->{port}, $id, acs_metadata(16000));

@@ -1870,8 +1870,9 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
     int16_t                  *out;
     ngx_http_rtagent_call_t  *call = tts->data;
 
-    /* the playout's interval starts here: the resampler is the gateway's */
-    if (call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO] == 0) {
+    /* the playout's interval starts with the audio that makes the first
+     * frame (a piece shorter than a frame waits for the TTS's next) */
+    if (call->timings.stage[NGX_HTTP_RTAGENT_STAGE_FIRST_FRAME] == 0) {
         call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO] =
                                               ngx_http_rtagent_monotonic_us();
     }

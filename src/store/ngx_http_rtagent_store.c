@@ -574,7 +574,7 @@ static const struct {
     { "hand_us", 1 },           /* the event written, the turn started */
     { "responder_us", 1 },      /* the responder's first text */
     { "to_tts_us", 1 },         /* a sentence cut, the TTS request made */
-    { "tts_us", 0 },            /* synthesis: the first audio bytes */
+    { "tts_us", 0 },            /* synthesis: a frame's worth of audio */
     { "playout_us", 1 }         /* resampled, framed, written */
 };
 

@@ -122,7 +122,8 @@ typedef enum {
     NGX_HTTP_RTAGENT_STAGE_RESPONDER,      /* the responder started */
     NGX_HTTP_RTAGENT_STAGE_FIRST_TEXT,     /* its first text */
     NGX_HTTP_RTAGENT_STAGE_TTS_REQUEST,    /* handed to the TTS provider */
-    NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO,      /* its first audio bytes */
+    NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO,      /* its audio that made the
+                                              first frame */
     NGX_HTTP_RTAGENT_STAGE_FIRST_FRAME,    /* first AudioData written */
     NGX_HTTP_RTAGENT_STAGE_N
 } ngx_http_rtagent_stage_e;
