@@ -27,17 +27,7 @@ plan skip_all => 'espeak-ng and sox are needed (debian-packages.txt)'
 
 my $r = start_redis();
 
-sub events_of {
-    my ($id, $type) = @_;
-    my $all = redis($r, 'XRANGE', 'rtagent:events', '-', '+');
-    my @ev;
-    for my $e (@$all) {
-        my %f = @{ $e->[1] };
-        next unless $f{call_id} eq $id && $f{type} eq $type;
-        push @ev, decode_json($f{data});
-    }
-    return @ev;
-}
+sub events_of { call_events($r, @_) }
 
 my $n = start_nginx(
     main => 'thread_pool rtagent_speech threads=2;',

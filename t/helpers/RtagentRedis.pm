@@ -23,7 +23,7 @@ use RtagentTest;
 use RtagentTools qw(find_tool);
 
 our @EXPORT = qw(have_redis start_redis stop_redis kill_redis restart_redis
-                 redis redis_tx redis_cli wait_for
+                 redis redis_tx redis_cli wait_for call_events
                  open_call send_msgs read_frames frames_until
                  acs_transcription acs_dtmf
                  call_owner redis_up);
@@ -112,6 +112,19 @@ sub restart_redis {
 sub redis {
     my ($r, @cmd) = @_;
     return _talk($r, 0, \@cmd);
+}
+
+# the data of call $id's events of $type on rtagent:events, decoded, in
+# order
+sub call_events {
+    my ($r, $id, $type) = @_;
+    my @ev;
+    for my $e (@{ redis($r, 'XRANGE', 'rtagent:events', '-', '+') }) {
+        my %f = @{ $e->[1] };
+        push @ev, decode_json($f{data})
+            if $f{call_id} eq $id && $f{type} eq $type;
+    }
+    return @ev;
 }
 
 # redis_tx($r, [cmd...], [cmd...]) -> EXEC's reply: the commands in one
