@@ -80,6 +80,17 @@ ngx_http_rtagent_now_ms(void)
 }
 
 
+uint64_t
+ngx_http_rtagent_monotonic_us(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
 /* the worker's scratch buffers ------------------------------------------ */
 
 ngx_int_t

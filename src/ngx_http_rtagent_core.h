@@ -38,6 +38,9 @@ void ngx_http_rtagent_timer_init(ngx_http_rtagent_timer_t *t,
 
 /* milliseconds since the epoch, from nginx's cached time */
 int64_t ngx_http_rtagent_now_ms(void);
+/* CLOCK_MONOTONIC in microseconds, read now (ngx_current_msec is the
+ * loop's, in ms) */
+uint64_t ngx_http_rtagent_monotonic_us(void);
 
 /*
  * The worker's two work areas (see the .c), made by init_process of the

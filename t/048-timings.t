@@ -14,6 +14,7 @@ use RtagentNginx;
 use RtagentRedis;
 use RtagentSpeech;
 
+use JSON::PP;
 use MIME::Base64;
 use Time::HiRes qw(sleep time);
 use Test::More;
@@ -25,6 +26,8 @@ plan skip_all => 'espeak-ng and sox are needed (debian-packages.txt)'
     unless -x '/usr/bin/espeak-ng' && -x '/usr/bin/sox';
 
 my $r = start_redis();
+
+sub events_of { call_events($r, @_) }
 
 my $n = start_nginx(
     main => 'thread_pool rtagent_speech threads=2;',
@@ -52,11 +55,11 @@ send_msgs($s, acs_audio(espeak_pcm('I have a question about my insurance', 16000
                         . silence(1000)));
 reply_of($s, 30, 1.5);
 
-ok(wait_for(sub { call_events($r, $id, 'AGENT_RESPONSE_GENERATED') >= 2 }, 30),
+ok(wait_for(sub { events_of($id, 'AGENT_RESPONSE_GENERATED') >= 2 }, 30),
    'two replies written') or diag error_log($n);
 
-my @tr = call_events($r, $id, 'TRANSCRIPTION_RECEIVED');
-my @ag = call_events($r, $id, 'AGENT_RESPONSE_GENERATED');
+my @tr = events_of($id, 'TRANSCRIPTION_RECEIVED');
+my @ag = events_of($id, 'AGENT_RESPONSE_GENERATED');
 
 is(scalar @tr, 2, 'two transcriptions');
 is_deeply([ map { $_->{turn} } @tr ], [1, 2], 'transcriptions by turn');

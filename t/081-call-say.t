@@ -53,6 +53,9 @@ like($res->{out}, qr/^barge-in 1: \d+ ms to StopAudio$/m,
      'the barge-in latency is reported');
 like($res->{out}, qr/^outcome: caller_hung_up \(\S+ s of agent audio, [1-9]\d* StopAudio\)$/m,
      'StopAudio came');
+like($res->{out}, qr/^agent\[[^\]]+\]: (?:You\b.*? )?\[cut off by the caller\]$/m,
+     'the reply cut by the caller: what was heard of it, marked')
+    or diag $res->{out};
 my @callers = $res->{out} =~ /^caller: /mg;
 is(scalar @callers, 2, 'both caller turns are in the transcript')
     or diag $res->{out};

@@ -5,13 +5,20 @@
 // is the turn's latency.  With --barge, once the answer plays the caller
 // sends a short sound (3 frames, 60 ms, too short to confirm a barge-in)
 // and the time to the StopAudio is the barge-in latency; the answer then
-// resumes.  One JSON line at the end:
+// resumes.  With --confirm, each call then takes one more turn and talks
+// over its answer long enough (a 400 ms tone: more than
+// rtagent_barge_in_min) to confirm the barge-in, which cancels the answer,
+// and waits for the answer to the interruption; these turns are not in the
+// turn and stop figures (the gateway writes their timings with the turn
+// events).  One JSON line at the end:
 //   {"calls":N,"turns":..,"answered":..,"turn_p50_ms":..,"turn_p99_ms":..,
-//    "barges":..,"stop_p50_ms":..,"stop_p99_ms":..,"elapsed_ms":..}
+//    "barges":..,"stop_p50_ms":..,"stop_p99_ms":..,"confirmed":..,
+//    "elapsed_ms":..}
 //
 //   node load.mjs --url ws://127.0.0.1:PORT/path [--calls 1] [--turns 3]
 //        [--pcm caller.raw (PCM16 16 kHz; default a 400 ms tone)]
-//        [--spread-ms 1000] [--barge] [--quiet-ms 400] [--timeout-ms 30000]
+//        [--spread-ms 1000] [--barge] [--confirm] [--quiet-ms 400]
+//        [--timeout-ms 30000]
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,6 +43,7 @@ const spread = Number(args['spread-ms'] ?? 1000);
 const quietMs = Number(args['quiet-ms'] ?? 400);
 const timeout = Number(args['timeout-ms'] ?? 30000);
 const barge = args.barge === '1';
+const confirm = args.confirm === '1';
 const RATE = 16000;
 const FRAME = RATE / 50 * 2;
 
@@ -68,12 +76,14 @@ let said = args.pcm ? readFileSync(args.pcm) : tone(400);
 said = said.subarray(0, said.length - said.length % FRAME);
 const utterance = frames(Buffer.concat([silence(100), said, silence(700)]));
 const interruption = frames(Buffer.concat([tone(60), silence(700)]));
+const talkOver = frames(Buffer.concat([tone(400), silence(700)]));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const turnMs = [];
 const stopMs = [];
 let answered = 0;
 let failed = 0;
+let confirmed = 0;
 
 function call(i) {
     return new Promise((resolve) => {
@@ -83,6 +93,12 @@ function call(i) {
         });
         let waiter = null;
         let lastAudio = 0;
+        // the answer has been heard: quiet for a while
+        const quiet = async () => {
+            while (performance.now() - lastAudio < quietMs) {
+                await sleep(quietMs / 4);
+            }
+        };
         const done = (ok) => {
             if (!ok) failed++;
             try { ws.close(1000); } catch { /* gone */ }
@@ -121,10 +137,22 @@ function call(i) {
                     const st = await stop;
                     if (st !== null) stopMs.push(st - b0);
                 }
-                // the answer has been heard: quiet for a while
-                while (performance.now() - lastAudio < quietMs) {
-                    await sleep(quietMs / 4);
-                }
+                await quiet();
+            }
+            if (confirm) {
+                // an answer, talked over: StopAudio, then the answer to
+                // the interruption
+                let got = next('AudioData');
+                for (const f of utterance) ws.send(f);
+                if (await got === null) return done(false);
+                await sleep(40);
+                const stop = next('StopAudio');
+                for (const f of talkOver) ws.send(f);
+                if (await stop === null) return done(false);
+                got = next('AudioData');
+                if (await got === null) return done(false);
+                confirmed++;
+                await quiet();
             }
             done(true);
         });
@@ -145,6 +173,7 @@ console.log(JSON.stringify({
     turn_max_ms: pct(turnMs, 1),
     barges: stopMs.length, stop_p50_ms: pct(stopMs, 0.5),
     stop_p99_ms: pct(stopMs, 0.99), stop_max_ms: pct(stopMs, 1),
+    confirmed,
     elapsed_ms: Math.round(performance.now() - t0),
 }));
 process.exit(0);

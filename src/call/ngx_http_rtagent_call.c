@@ -93,6 +93,13 @@ struct ngx_http_rtagent_call_s {
     ngx_msec_t                     t0;
     ngx_msec_int_t                 barge_stop;  /* this utterance's, or -1 */
     ngx_msec_int_t                 speech_ms;   /* its audio's length */
+    /* microsecond clocks (ngx_http_rtagent_monotonic_us): the last onset
+     * and end of speech; the onset to StopAudio and to the reply
+     * cancelled at a confirmed barge-in, or -1 */
+    uint64_t                       onset_us;
+    uint64_t                       end_us;
+    int64_t                        barge_stop_us;
+    int64_t                        barge_cancel_us;
 
     /* the apology for a failing provider, the worker's (see
      * call_apology_get); owed: the call waits in its queue */
@@ -186,6 +193,7 @@ static void ngx_http_rtagent_call_speech_frame(ngx_http_rtagent_call_t *call,
     const u_char *pcm, size_t len);
 static void ngx_http_rtagent_call_utterance_end(
     ngx_http_rtagent_call_t *call);
+static void ngx_http_rtagent_call_echo(ngx_http_rtagent_call_t *call);
 static ngx_http_rtagent_store_call_t *ngx_http_rtagent_call_store(
     ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_control(void *data,
@@ -700,10 +708,13 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
     call->utt_drop = 0;
     call->barge_stt = 0;
     call->barge_stop = -1;
+    call->barge_stop_us = -1;
+    call->barge_cancel_us = -1;
     call->barge_voiced = call->vad.conf.start_frames * call->frame_ms;
 
     call->echo_held = 0;
     call->barge_onset = ngx_current_msec;
+    call->onset_us = ngx_http_rtagent_monotonic_us();
 
     if (call->conf->barge_in && ngx_http_rtagent_playout_sending(pl)
         && ngx_current_msec - pl->spoke < call->conf->barge_in_echo_guard
@@ -792,6 +803,8 @@ ngx_http_rtagent_call_interrupt(ngx_http_rtagent_call_t *call)
          * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
         call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
                            - (ngx_msec_int_t) ngx_current_msec;
+        call->barge_stop_us = ngx_http_rtagent_monotonic_us()
+                              - call->onset_us;
 
         call->barge = 1;
         call->barge_paused = 1;
@@ -904,6 +917,7 @@ ngx_http_rtagent_call_barge_confirm(ngx_http_rtagent_call_t *call,
     }
 
     ngx_http_rtagent_call_reply_cancel(call);
+    call->barge_cancel_us = ngx_http_rtagent_monotonic_us() - call->onset_us;
 
     if (call->barge_stt) {
         /* the earlier utterance, still in STT, is heard again with this
@@ -1065,6 +1079,8 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
         return;
     }
 
+    call->end_us = ngx_http_rtagent_monotonic_us();
+
     trailing = ngx_http_rtagent_vad_trailing(&call->vad);
 
     if (trailing > NGX_HTTP_RTAGENT_TAIL_FRAMES) {
@@ -1118,13 +1134,37 @@ ngx_http_rtagent_call_utterance_end(ngx_http_rtagent_call_t *call)
         return;
     }
 
-    ngx_http_rtagent_store_agent_audio(call->store, call->utterances,
-                                       ngx_http_rtagent_ring_len(
-                                           &call->utterance)
-                                       / call->frame_bytes * call->frame_ms);
-
     /* the echo engine: the answer is the utterance itself */
+    ngx_http_rtagent_call_echo(call);
+}
+
+
+/* the utterance played back, timed as a turn (the baseline of say_back's) */
+
+static void
+ngx_http_rtagent_call_echo(ngx_http_rtagent_call_t *call)
+{
+    ngx_msec_t                         ms;
+    ngx_http_rtagent_store_timings_t  *t;
+
+    ms = ngx_http_rtagent_ring_len(&call->utterance) / call->frame_bytes
+         * call->frame_ms;
+
     ngx_http_rtagent_playout_play(&call->playout, &call->utterance);
+
+    ngx_http_rtagent_call_timings_reset(call);
+
+    t = &call->timings;
+    t->stage[NGX_HTTP_RTAGENT_STAGE_END] = call->end_us;
+    t->barge_in_stop = call->barge_stop;
+    t->barge_in_stop_us = call->barge_stop_us;
+
+    if (call->playout.frames > 0) {
+        t->stage[NGX_HTTP_RTAGENT_STAGE_FIRST_FRAME] =
+                                              ngx_http_rtagent_monotonic_us();
+    }
+
+    ngx_http_rtagent_store_agent_audio(call->store, call->utterances, ms, t);
 }
 
 
@@ -1360,8 +1400,11 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
 {
     u_char                          buf[NGX_HTTP_RTAGENT_CALL_LOG_TEXT];
     ngx_str_t                       none = ngx_null_string, safe;
+    uint64_t                        final_us;
     ngx_http_rtagent_call_t        *call = stt->data;
     ngx_http_rtagent_transcript_t  *tr;
+
+    final_us = ngx_http_rtagent_monotonic_us();
 
     if (!res->final) {
         if (call->barge && !call->barge_stt
@@ -1392,6 +1435,10 @@ ngx_http_rtagent_call_stt_result(ngx_http_rtagent_stt_t *stt,
     call->timings.speech = call->speech_ms;
     call->timings.stt_final = ngx_current_msec - call->speech_end;
     call->timings.barge_in_stop = call->barge_stop;
+    call->timings.barge_in_stop_us = call->barge_stop_us;
+    call->timings.barge_in_cancel_us = call->barge_cancel_us;
+    call->timings.stage[NGX_HTTP_RTAGENT_STAGE_END] = call->end_us;
+    call->timings.stage[NGX_HTTP_RTAGENT_STAGE_STT_FINAL] = final_us;
 
     ngx_http_rtagent_store_caller_text_timed(
         ngx_http_rtagent_call_store(call), &res->text, res->confidence, &none,
@@ -1431,6 +1478,11 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
     call->turn.after = NGX_HTTP_RTAGENT_TURN_AFTER_LISTEN;
     ngx_str_null(&call->turn.target);
     call->turn.heard = NGX_HTTP_RTAGENT_TURN_HEARD_ALL;
+
+    call->timings.remote_responder =
+                          call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM;
+    call->timings.stage[NGX_HTTP_RTAGENT_STAGE_RESPONDER] =
+                                              ngx_http_rtagent_monotonic_us();
 
     if (call->turn.responder->start(&call->turn) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
@@ -1667,6 +1719,8 @@ ngx_http_rtagent_call_turn_text(ngx_http_rtagent_turn_t *turn,
 
     if (call->timings.first_text < 0) {
         call->timings.first_text = ngx_current_msec - call->t0;
+        call->timings.stage[NGX_HTTP_RTAGENT_STAGE_FIRST_TEXT] =
+                                              ngx_http_rtagent_monotonic_us();
     }
 
     if (call->reply_len + piece->len > call->reply_cap) {
@@ -1801,6 +1855,11 @@ ngx_http_rtagent_call_reply_pump(ngx_http_rtagent_call_t *call)
         ngx_http_rtagent_call_reply_piece(call, p + len - call->reply);
 
         call->tts_busy = 1;
+
+        if (call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_REQUEST] == 0) {
+            call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_REQUEST] =
+                                              ngx_http_rtagent_monotonic_us();
+        }
     }
 }
 
@@ -1965,6 +2024,13 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
     int16_t                  *out;
     ngx_http_rtagent_call_t  *call = tts->data;
 
+    /* the playout's interval starts with the audio that makes the first
+     * frame (a piece shorter than a frame waits for the TTS's next) */
+    if (call->timings.stage[NGX_HTTP_RTAGENT_STAGE_FIRST_FRAME] == 0) {
+        call->timings.stage[NGX_HTTP_RTAGENT_STAGE_TTS_AUDIO] =
+                                              ngx_http_rtagent_monotonic_us();
+    }
+
     if (!call->tts_rs_on || call->tts_rs.in_rate != rate) {
         if (call->tts_rs_on) {
             ngx_http_rtagent_resample_free(&call->tts_rs);
@@ -2021,6 +2087,8 @@ ngx_http_rtagent_call_tts_audio(ngx_http_rtagent_tts_t *tts,
         && ngx_http_rtagent_playout_sending(&call->playout))
     {
         call->timings.first_audio = ngx_current_msec - call->t0;
+        call->timings.stage[NGX_HTTP_RTAGENT_STAGE_FIRST_FRAME] =
+                                              ngx_http_rtagent_monotonic_us();
     }
 
     ngx_free(out);
@@ -2078,6 +2146,11 @@ ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call)
     t->tts_first_byte = -1;
     t->first_audio = -1;
     t->barge_in_stop = -1;
+    t->barge_in_stop_us = -1;
+    t->barge_in_cancel_us = -1;
+    t->remote_responder = 0;
+    ngx_memzero(t->stage, sizeof(t->stage));
+    t->stage[NGX_HTTP_RTAGENT_STAGE_END] = ngx_http_rtagent_monotonic_us();
 
     call->t0 = ngx_current_msec;
 }

@@ -557,33 +557,126 @@ ngx_http_rtagent_store_caller_text(ngx_http_rtagent_store_call_t *sc,
 }
 
 
+/*
+ * The turn in microseconds, from the stage clocks: each interval between
+ * two stages reached is named by the stage it ends at, and is the
+ * gateway's own work or a wait on a provider (STT, TTS synthesis; the
+ * LLM's for a remote responder).  "gateway_us" sums the gateway's, so
+ * with "turn_us" (END to FIRST_FRAME) the rest is the providers'.
+ */
+
+static const struct {
+    const char  *name;
+    ngx_uint_t   gateway;
+} ngx_http_rtagent_store_stages[NGX_HTTP_RTAGENT_STAGE_N] = {
+    { NULL, 0 },                /* END */
+    { "stt_us", 0 },            /* the STT provider's final result */
+    { "hand_us", 1 },           /* the event written, the turn started */
+    { "responder_us", 1 },      /* the responder's first text */
+    { "to_tts_us", 1 },         /* a sentence cut, the TTS request made */
+    { "tts_us", 0 },            /* synthesis: a frame's worth of audio */
+    { "playout_us", 1 }         /* resampled, framed, written */
+};
+
+
 static void
-ngx_http_rtagent_store_timings(ngx_http_rtagent_json_out_t *j,
+ngx_http_rtagent_store_timings_us(ngx_http_rtagent_json_out_t *j,
+    const ngx_http_rtagent_store_timings_t *t)
+{
+    uint64_t    prev, gateway;
+    ngx_uint_t  i, own;
+
+    if (t->stage[NGX_HTTP_RTAGENT_STAGE_END] == 0
+        || t->stage[NGX_HTTP_RTAGENT_STAGE_FIRST_FRAME] == 0)
+    {
+        return;
+    }
+
+    prev = t->stage[NGX_HTTP_RTAGENT_STAGE_END];
+
+    for (i = 1; i < NGX_HTTP_RTAGENT_STAGE_N; i++) {
+        if (t->stage[i] == 0) {
+            continue;
+        }
+
+        if (t->stage[i] < prev) {
+            return;                 /* out of order: no figures */
+        }
+
+        prev = t->stage[i];
+    }
+
+    prev = t->stage[NGX_HTTP_RTAGENT_STAGE_END];
+    gateway = 0;
+
+    for (i = 1; i < NGX_HTTP_RTAGENT_STAGE_N; i++) {
+        if (t->stage[i] == 0) {
+            continue;
+        }
+
+        own = ngx_http_rtagent_store_stages[i].gateway
+              && !(i == NGX_HTTP_RTAGENT_STAGE_FIRST_TEXT
+                   && t->remote_responder);
+
+        ngx_http_rtagent_json_out_int(j, ngx_http_rtagent_store_stages[i].name,
+                                      t->stage[i] - prev);
+
+        if (own) {
+            gateway += t->stage[i] - prev;
+        }
+
+        prev = t->stage[i];
+    }
+
+    ngx_http_rtagent_json_out_int(j, "turn_us",
+                                  prev - t->stage[NGX_HTTP_RTAGENT_STAGE_END]);
+    ngx_http_rtagent_json_out_int(j, "gateway_us", gateway);
+}
+
+
+/* the "timings" object */
+
+static void
+ngx_http_rtagent_store_timings_object(ngx_http_rtagent_json_out_t *j,
     const ngx_http_rtagent_store_timings_t *t)
 {
     ngx_uint_t  i;
     struct {
         const char      *name;
-        ngx_msec_int_t   ms;
+        int64_t          n;
     } st[] = {
         { "speech_ms", t->speech },
         { "stt_final_ms", t->stt_final },
         { "first_text_ms", t->first_text },
         { "tts_first_byte_ms", t->tts_first_byte },
         { "first_audio_ms", t->first_audio },
-        { "barge_in_stop_ms", t->barge_in_stop }
+        { "barge_in_stop_ms", t->barge_in_stop },
+        { "barge_in_stop_us", t->barge_in_stop_us },
+        { "barge_in_cancel_ms", t->barge_in_cancel_us < 0
+                                ? -1 : t->barge_in_cancel_us / 1000 },
+        { "barge_in_cancel_us", t->barge_in_cancel_us }
     };
 
-    ngx_http_rtagent_json_out_int(j, "turn", t->turn);
     ngx_http_rtagent_json_out_open(j, "timings");
 
     for (i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
-        if (st[i].ms >= 0) {
-            ngx_http_rtagent_json_out_int(j, st[i].name, st[i].ms);
+        if (st[i].n >= 0) {
+            ngx_http_rtagent_json_out_int(j, st[i].name, st[i].n);
         }
     }
 
+    ngx_http_rtagent_store_timings_us(j, t);
+
     ngx_http_rtagent_json_out_close(j);
+}
+
+
+static void
+ngx_http_rtagent_store_timings(ngx_http_rtagent_json_out_t *j,
+    const ngx_http_rtagent_store_timings_t *t)
+{
+    ngx_http_rtagent_json_out_int(j, "turn", t->turn);
+    ngx_http_rtagent_store_timings_object(j, t);
 }
 
 
@@ -761,7 +854,8 @@ ngx_http_rtagent_store_agent_text_timed(ngx_http_rtagent_store_call_t *sc,
 
 void
 ngx_http_rtagent_store_agent_audio(ngx_http_rtagent_store_call_t *sc,
-    ngx_uint_t utterance, ngx_msec_t duration)
+    ngx_uint_t utterance, ngx_msec_t duration,
+    const ngx_http_rtagent_store_timings_t *t)
 {
     ngx_http_rtagent_json_out_t    j;
 
@@ -773,6 +867,11 @@ ngx_http_rtagent_store_agent_audio(ngx_http_rtagent_store_call_t *sc,
                                   sc->agent.len);
     ngx_http_rtagent_json_out_int(&j, "utterance", utterance);
     ngx_http_rtagent_json_out_int(&j, "duration_ms", duration);
+
+    if (t) {
+        ngx_http_rtagent_store_timings_object(&j, t);
+    }
+
     ngx_http_rtagent_store_emit_json(sc,
                                    NGX_HTTP_RTAGENT_EV_AGENT_RESPONSE_GENERATED,
                                    &j, NULL, NULL);

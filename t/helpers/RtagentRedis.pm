@@ -23,10 +23,10 @@ use RtagentTest;
 use RtagentTools qw(find_tool);
 
 our @EXPORT = qw(have_redis start_redis stop_redis kill_redis restart_redis
-                 redis redis_tx redis_cli wait_for
+                 redis redis_tx redis_cli wait_for call_events
                  open_call send_msgs read_frames frames_until
                  acs_transcription acs_dtmf
-                 call_owner redis_up call_events);
+                 call_owner redis_up);
 
 my %started;    # pid => 1, for the END block
 
@@ -112,6 +112,19 @@ sub restart_redis {
 sub redis {
     my ($r, @cmd) = @_;
     return _talk($r, 0, \@cmd);
+}
+
+# the data of call $id's events of $type on rtagent:events, decoded, in
+# order
+sub call_events {
+    my ($r, $id, $type) = @_;
+    my @ev;
+    for my $e (@{ redis($r, 'XRANGE', 'rtagent:events', '-', '+') }) {
+        my %f = @{ $e->[1] };
+        push @ev, decode_json($f{data})
+            if $f{call_id} eq $id && $f{type} eq $type;
+    }
+    return @ev;
 }
 
 # redis_tx($r, [cmd...], [cmd...]) -> EXEC's reply: the commands in one
@@ -309,20 +322,6 @@ sub acs_transcription {
 sub acs_dtmf {
     my ($tones) = @_;
     return qq({"kind":"DtmfData","dtmfData":{"data":"$tones"}});
-}
-
-# the data of call $id's events of $type in the stream rtagent:events of
-# redis $r, decoded, oldest first
-sub call_events {
-    my ($r, $id, $type) = @_;
-    my $all = redis($r, 'XRANGE', 'rtagent:events', '-', '+');
-    my @ev;
-    for my $e (ref $all eq 'ARRAY' ? @$all : ()) {
-        my %f = @{ $e->[1] };
-        next unless $f{call_id} eq $id && $f{type} eq $type;
-        push @ev, decode_json($f{data});
-    }
-    return @ev;
 }
 
 # the pid of the worker that owns call $id, from its "call state in" line

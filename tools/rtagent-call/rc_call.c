@@ -1078,6 +1078,7 @@ rc_report(rc_call_t *call)
     double         until;
     size_t         i;
     unsigned       t;
+    int            cut;
     yajl_val       e;
     redisReply    *rep;
     redisContext  *r;
@@ -1161,8 +1162,13 @@ rc_report(rc_call_t *call)
                 rc_appendf(&s, "caller: %s\n", text);
 
             } else if (role && text) {
-                rc_appendf(&s, "agent[%s]: %s\n",
-                           name ? name : agent ? agent : "?", text);
+                /* a reply the caller cut: what was heard of it */
+                cut = YAJL_IS_TRUE(ngx_http_rtagent_json_get(e, "interrupted",
+                                                             NULL));
+                rc_appendf(&s, "agent[%s]: %s%s%s\n",
+                           name ? name : agent ? agent : "?", text,
+                           cut && *text ? " " : "",
+                           cut ? "[cut off by the caller]" : "");
             }
 
             yajl_tree_free(e);
