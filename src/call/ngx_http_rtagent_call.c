@@ -1484,7 +1484,12 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
     call->timings.stage[NGX_HTTP_RTAGENT_STAGE_RESPONDER] =
                                               ngx_http_rtagent_monotonic_us();
 
+    /* on before start(): the reply may come, and end, inside it */
+    call->turn_on = 1;
+
     if (call->turn.responder->start(&call->turn) != NGX_OK) {
+        call->turn_on = 0;
+
         ngx_log_error(NGX_LOG_ERR, call->channel->log, 0,
                       "rtagent call: responder \"%V\" failed to start, "
                       "call:%V", &call->turn.responder->name,
@@ -1494,8 +1499,6 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
         ngx_http_rtagent_call_apologise(call, "responder");
         return NGX_ERROR;
     }
-
-    call->turn_on = 1;
 
     return NGX_OK;
 }

@@ -2,21 +2,18 @@
 /*
  * The say_back responder (rtagent_engine say_back): until the agents land,
  * a turn is answered with "You said: <transcript>." in two pieces, as a
- * streaming responder would send them, from a posted event (never from
- * inside start()); a silent caller with "Are you still there?", then a
- * goodbye.
+ * streaming responder would send them, from inside start() (the reply is
+ * at hand); a silent caller with "Are you still there?", then a goodbye.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_event.h>
 
 #include <call/ngx_http_rtagent_turn.h>
 
 
 typedef struct {
-    ngx_event_t                  event;
     ngx_str_t                    text;
     unsigned                     cancelled:1;
 } ngx_http_rtagent_say_back_ctx_t;
@@ -25,7 +22,7 @@ typedef struct {
 static ngx_int_t ngx_http_rtagent_say_back_start(
     ngx_http_rtagent_turn_t *turn);
 static void ngx_http_rtagent_say_back_cancel(ngx_http_rtagent_turn_t *turn);
-static void ngx_http_rtagent_say_back_reply(ngx_event_t *ev);
+static void ngx_http_rtagent_say_back_reply(ngx_http_rtagent_turn_t *turn);
 
 
 const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back = {
@@ -67,11 +64,10 @@ ngx_http_rtagent_say_back_start(ngx_http_rtagent_turn_t *turn)
     ctx->text.len = said->len + 1;
 
     ctx->cancelled = 0;
-    ctx->event.handler = ngx_http_rtagent_say_back_reply;
-    ctx->event.data = turn;
-    ctx->event.log = turn->log;
 
-    ngx_post_event(&ctx->event, &ngx_posted_events);
+    /* the reply is at hand: given now, not a pass of the event loop later
+     * (see ngx_http_rtagent_turn.h) */
+    ngx_http_rtagent_say_back_reply(turn);
 
     return NGX_OK;
 }
@@ -87,18 +83,13 @@ ngx_http_rtagent_say_back_cancel(ngx_http_rtagent_turn_t *turn)
     }
 
     ctx->cancelled = 1;
-
-    if (ctx->event.posted) {
-        ngx_delete_posted_event(&ctx->event);
-    }
 }
 
 
 static void
-ngx_http_rtagent_say_back_reply(ngx_event_t *ev)
+ngx_http_rtagent_say_back_reply(ngx_http_rtagent_turn_t *turn)
 {
     ngx_str_t                         piece;
-    ngx_http_rtagent_turn_t          *turn = ev->data;
     ngx_http_rtagent_say_back_ctx_t  *ctx = turn->ctx;
 
     if (turn->kind != NGX_HTTP_RTAGENT_TURN_CALLER) {

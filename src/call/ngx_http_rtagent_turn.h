@@ -6,7 +6,10 @@
  * reply back as a stream of text pieces, then done (OK or an error).  The
  * session may cancel a turn at any time (barge-in, hang-up); no callback
  * follows a cancel.  Callbacks run on the event loop, never from inside
- * start() or cancel().
+ * cancel(); a responder whose reply is at hand when it starts (say_back)
+ * gives it from inside start(), which the session is ready for: a hop
+ * through a posted event would wait for the rest of the event loop's
+ * pass, milliseconds with a thousand calls.  Others answer later.
  */
 
 
