@@ -206,10 +206,21 @@ bench-calls:
 
 # ---- tests ---------------------------------------------------------------
 
-$(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
+# the codecs are compiled once for all the unit tests (and once for all
+# the fuzzers): each test is its own file and a link
+UNIT_OBJS   := $(patsubst %.c,$(BUILD)/codec-unit/%.o,$(CODEC_SRCS))
+FUZZ_OBJS   := $(patsubst %.c,$(BUILD)/codec-fuzz/%.o,$(CODEC_SRCS))
+-include $(UNIT_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(UNIT_OBJS) $(FUZZ_OBJS)
+
+$(BUILD)/codec-unit/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(UNIT_CFLAGS) $(CODEC_INCS) -MMD -MP -c $< -o $@
+
+$(BUILD)/unit/%: t/unit/%.c $(UNIT_OBJS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
                  $(wildcard t/unit/*.h) $(BUILD)/.flags
 	@mkdir -p $(@D)
-	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@
+	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(UNIT_OBJS) -lcmocka $(CODEC_LIBS) -o $@
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do RTAGENT_FIXTURES=$(FIXTURES) $$t; done
@@ -274,9 +285,13 @@ test: $(if $(TESTS),,unit selftest) prove
 
 # ---- fuzzing -------------------------------------------------------------
 
-$(BUILD)/fuzz/%: t/fuzz/%.c $(CODEC_SRCS)
+$(BUILD)/codec-fuzz/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) $(CODEC_LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/%: t/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(FUZZ_OBJS) $(CODEC_LIBS) -o $@
 
 $(FUZZ_TARGETS): $(wildcard src/*/*.h t/fuzz/*.h)
 $(FUZZ_TARGETS) $(UNIT_TESTS): $(wildcard src/speech/*.h)
