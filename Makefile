@@ -89,7 +89,13 @@ FUZZ_CC     := clang
 # fuzz_jwt signs with a small test key: the verifier accepts its size
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                -DNGX_HTTP_RTAGENT_JWK_BITS_MIN=512
+# the slowest first (100,000 runs: 6-14 s each, against 0-5 s), so that
+# make -j2 fuzz does not end on one of them alone
+FUZZ_SLOW   := fuzz_ws_frames fuzz_dialog fuzz_agent_grammar fuzz_chat \
+               fuzz_safety fuzz_sse
 FUZZ_NAMES  := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_NAMES  := $(filter $(FUZZ_NAMES),$(FUZZ_SLOW)) \
+               $(filter-out $(FUZZ_SLOW),$(FUZZ_NAMES))
 FUZZ_TARGETS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
 # per target, optional: more seeds than t/fuzz/seeds/<name>/, a -max_len
 FUZZ_SEEDS.fuzz_acs_msg := $(FIXTURES)/acs_ws_*.json
@@ -265,7 +271,7 @@ prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
 	$(if $(PROVE_PAR),TEST_NGINX_RANDOMIZE=1) \
-	    prove --directives $(if $(PROVE_PAR),-j$(PROVE_JOBS)) $(PROVE_INC) \
+	    prove --directives --timer $(if $(PROVE_PAR),-j$(PROVE_JOBS)) $(PROVE_INC) \
 	    $(PROVE_FILES) 2>&1 \
 	    | tee $(BUILD)/prove.log; \
 	    test $${PIPESTATUS[0]} -eq 0
