@@ -23,7 +23,7 @@
 
 #include <llm/ngx_http_rtagent_llm.h>
 
-#include "ngx_http_rtagent_test_out.h"
+#include "ngx_http_rtagent_test_util.h"
 
 
 typedef struct {
@@ -100,30 +100,6 @@ ngx_http_rtagent_test_llm_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_rtagent_test_llm_handler;
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_rtagent_test_llm_arg(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    u_char  *dst, *src;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    dst = ngx_pnalloc(r->pool, value->len + 1);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    src = value->data;
-    value->data = dst;
-    ngx_unescape_uri(&dst, &src, value->len, 0);
-    value->len = dst - value->data;
-
-    return NGX_OK;
 }
 
 
@@ -274,11 +250,11 @@ ngx_http_rtagent_test_llm_handler(ngx_http_request_t *r)
     tl->request = r;
     tl->out.pool = r->pool;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "call", &tl->call_id) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "call", &tl->call_id) != NGX_OK) {
         ngx_str_set(&tl->call_id, "test-call");
     }
 
-    if (ngx_http_rtagent_test_llm_arg(r, "route", &tl->req.route) != NGX_OK)
+    if (ngx_http_rtagent_test_query(r, "route", &tl->req.route) != NGX_OK)
     {
         ngx_str_set(&tl->req.route, "default");
     }
@@ -288,7 +264,7 @@ ngx_http_rtagent_test_llm_handler(ngx_http_request_t *r)
     tl->msgs[0].content.len = sizeof("You are a test.") - 1;
     tl->msgs[1].role = NGX_HTTP_RTAGENT_CHAT_USER;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "text", &v) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "text", &v) != NGX_OK) {
         ngx_str_set(&v, "Hello");
     }
 
@@ -298,7 +274,7 @@ ngx_http_rtagent_test_llm_handler(ngx_http_request_t *r)
     tl->req.body.msgs = tl->msgs;
     tl->req.body.nmsgs = 2;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "tools", &v) == NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "tools", &v) == NGX_OK) {
         p = v.data;
         last = v.data + v.len;
 
@@ -668,7 +644,7 @@ ngx_http_rtagent_test_turns_body(ngx_http_request_t *r)
 
     tt->pos = tt->body.data;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "call", &tt->call_id) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "call", &tt->call_id) != NGX_OK) {
         ngx_str_set(&tt->call_id, "test-call");
     }
 

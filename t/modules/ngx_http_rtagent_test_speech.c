@@ -42,7 +42,7 @@
 #include <speech/ngx_http_rtagent_stt.h>
 #include <speech/ngx_http_rtagent_tts.h>
 
-#include "ngx_http_rtagent_test_out.h"
+#include "ngx_http_rtagent_test_util.h"
 
 
 typedef struct {
@@ -138,32 +138,6 @@ ngx_http_rtagent_test_speech_set(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* an argument, URI-unescaped, in r->pool */
-
-static ngx_int_t
-ngx_http_rtagent_test_speech_arg(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    u_char  *dst, *src;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    dst = ngx_pnalloc(r->pool, value->len + 1);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    src = value->data;
-    value->data = dst;
-    ngx_unescape_uri(&dst, &src, value->len, 0);
-    value->len = dst - value->data;
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_rtagent_test_speech_reply(ngx_http_rtagent_test_speech_t *ts)
 {
@@ -199,7 +173,7 @@ ngx_http_rtagent_test_speech_ctx(ngx_http_request_t *r)
     ts->request = r;
     ts->out.pool = r->pool;
 
-    if (ngx_http_rtagent_test_speech_arg(r, "call", &ts->call_id) != NGX_OK)
+    if (ngx_http_rtagent_test_query(r, "call", &ts->call_id) != NGX_OK)
     {
         ngx_str_set(&ts->call_id, "test-call");
     }
@@ -396,7 +370,7 @@ ngx_http_rtagent_test_tts_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_rtagent_test_speech_arg(r, "text", &ts->text) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "text", &ts->text) != NGX_OK) {
         return NGX_HTTP_BAD_REQUEST;
     }
 
@@ -412,11 +386,11 @@ ngx_http_rtagent_test_tts_handler(ngx_http_request_t *r)
         ts->cancel_at = (n > 0) ? (size_t) n : 1;
     }
 
-    (void) ngx_http_rtagent_test_speech_arg(r, "signal", &ts->signal);
-    (void) ngx_http_rtagent_test_speech_arg(r, "voice", &ts->tts.voice.voice);
-    (void) ngx_http_rtagent_test_speech_arg(r, "language",
-                                            &ts->tts.voice.language);
-    (void) ngx_http_rtagent_test_speech_arg(r, "style", &ts->tts.voice.style);
+    (void) ngx_http_rtagent_test_query(r, "signal", &ts->signal);
+    (void) ngx_http_rtagent_test_query(r, "voice", &ts->tts.voice.voice);
+    (void) ngx_http_rtagent_test_query(r, "language",
+                                       &ts->tts.voice.language);
+    (void) ngx_http_rtagent_test_query(r, "style", &ts->tts.voice.style);
 
     if (ngx_http_arg(r, (u_char *) "rate", 4, &v) == NGX_OK) {
         n = ngx_atoi(v.data, v.len);
@@ -603,7 +577,7 @@ ngx_http_rtagent_test_stt_audio(ngx_http_request_t *r, ngx_uint_t rate,
     ngx_file_info_t  fi;
     int16_t         *s;
 
-    if (ngx_http_rtagent_test_speech_arg(r, "file", &v) == NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "file", &v) == NGX_OK) {
         ngx_memzero(&file, sizeof(ngx_file_t));
         file.name = v;
         file.log = r->connection->log;
@@ -726,7 +700,7 @@ ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
         ts->turns = n;
     }
 
-    (void) ngx_http_rtagent_test_speech_arg(r, "language", &stt->language);
+    (void) ngx_http_rtagent_test_query(r, "language", &stt->language);
 
     ngx_http_rtagent_timer_init(&ts->timer, ngx_http_rtagent_test_speech_timer,
                                 ts, r->connection->log);

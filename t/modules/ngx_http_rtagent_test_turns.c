@@ -31,7 +31,7 @@
 #include <call/ngx_http_rtagent_turn.h>
 #include <agent/ngx_http_rtagent_orchestrator.h>
 
-#include "ngx_http_rtagent_test_out.h"
+#include "ngx_http_rtagent_test_util.h"
 
 
 #define NGX_HTTP_RTAGENT_TEST_TURNS_MAX  64

@@ -1,10 +1,34 @@
 
 /*
- * The test drivers' replies: see ngx_http_rtagent_test_out.h.
+ * What the test drivers share: see ngx_http_rtagent_test_util.h.
  */
 
 
-#include "ngx_http_rtagent_test_out.h"
+#include "ngx_http_rtagent_test_util.h"
+
+
+ngx_int_t
+ngx_http_rtagent_test_query(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    u_char  *dst, *src;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, value->len + 1);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    src = value->data;
+    value->data = dst;
+    ngx_unescape_uri(&dst, &src, value->len, 0);
+    value->len = dst - value->data;
+
+    return NGX_OK;
+}
 
 
 void
