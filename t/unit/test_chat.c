@@ -285,6 +285,10 @@ test_errors(void **state)
                                                          sizeof(err)), -1);
     assert_int_equal(ngx_http_rtagent_json_error_message("<html>", 6, err,
                                                          sizeof(err)), -1);
+    /* refused whole, not cut at the NUL */
+    s = "{\"error\":{\"message\":\"a\\u0000b\"}}";
+    assert_int_equal(ngx_http_rtagent_json_error_message(s, strlen(s), err,
+                                                         sizeof(err)), -1);
 }
 
 
