@@ -115,8 +115,8 @@ FUZZ_MAX_LEN.fuzz_chat := 4096
 FUZZ_MAX_LEN.fuzz_shield := 2048
 # per target, optional: more libFuzzer options.  fuzz_agent_grammar's
 # inputs hit thousands of features each; keeping its 100 rarest took a
-# third of its time (perf: InputCorpus::UpdateFeatureFrequency), 10 of
-# them halve the time per run
+# third of its time (perf: InputCorpus::UpdateFeatureFrequency); with 10,
+# 1,000,000 runs take 130 s instead of 187 s, to the same coverage
 FUZZ_OPTS.fuzz_agent_grammar := -entropic_number_of_rarest_features=10
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
