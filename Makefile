@@ -89,10 +89,11 @@ FUZZ_CC     := clang
 # fuzz_jwt signs with a small test key: the verifier accepts its size
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                -DNGX_HTTP_RTAGENT_JWK_BITS_MIN=512
-# the slowest first (100,000 runs: 6-14 s each, against 0-5 s), so that
-# make -j2 fuzz does not end on one of them alone
-FUZZ_SLOW   := fuzz_ws_frames fuzz_dialog fuzz_agent_grammar fuzz_chat \
-               fuzz_safety fuzz_sse
+# the six slowest first, in this order (FUZZ_RUNS=1000000, one at a time:
+# 145, 130-190, 93, 68, 52 and 31 s), so that make -j2 fuzz does not end
+# on one of them alone
+FUZZ_SLOW   := fuzz_safety fuzz_agent_grammar fuzz_chat fuzz_dialog \
+               fuzz_sse fuzz_ws_frames
 FUZZ_NAMES  := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
 FUZZ_NAMES  := $(filter $(FUZZ_NAMES),$(FUZZ_SLOW)) \
                $(filter-out $(FUZZ_SLOW),$(FUZZ_NAMES))
@@ -113,11 +114,6 @@ FUZZ_MAX_LEN.fuzz_sse := 2048
 FUZZ_MAX_LEN.fuzz_chat := 4096
 # an answer is a small object: longer inputs add little
 FUZZ_MAX_LEN.fuzz_shield := 2048
-# per target, optional: more libFuzzer options.  fuzz_agent_grammar's
-# inputs hit thousands of features each; keeping its 100 rarest took a
-# third of its time (perf: InputCorpus::UpdateFeatureFrequency); with 10,
-# 1,000,000 runs take 130 s instead of 187 s, to the same coverage
-FUZZ_OPTS.fuzz_agent_grammar := -entropic_number_of_rarest_features=10
 
 # Use upstream Test::Nginx when it is installed, else our runner in t/lib.
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -It/lib)
@@ -260,8 +256,8 @@ TESTS       ?=
 # (TEST_NGINX_RANDOMIZE)
 PROVE_JOBS  ?= 4
 PROVE_PAR   := $(filter-out 1,$(PROVE_JOBS))
-# the longest files first, longest first, so that the others run beside
-# them (t/072 175 s, then 20-60 s)
+# the longest files first, in this order, so that the others run beside
+# them (t/072 175 s, then 60 to 20 s)
 PROVE_SLOW  := t/072-spoken-fnol.t t/055-speech-apology.t t/003-acs-media.t \
                t/049-speech-azure-barge.t t/088-web-browser.t
 PROVE_FILES := $(or $(TESTS),$(filter $(wildcard t/*.t),$(PROVE_SLOW)) \
@@ -319,7 +315,7 @@ fuzz-run-%: $(BUILD)/fuzz/%
 	if [ -d t/fuzz/seeds/$* ]; then cp t/fuzz/seeds/$*/* $$corpus/; fi; \
 	$(if $(FUZZ_SEEDS.$*),cp $(FUZZ_SEEDS.$*) $$corpus/;) \
 	$< -runs=$(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) -max_len=$(or $(FUZZ_MAX_LEN.$*),$(FUZZ_MAX_LEN)) \
-	    $(FUZZ_OPTS.$*) $$corpus > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
+	    $$corpus > $$log 2>&1 || { tail -40 $$log; exit 1; }; \
 	grep -q 'Done $(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) runs' $$log \
 	    || { tail -20 $$log; echo "$*: did not run $(or $(FUZZ_RUNS.$*),$(FUZZ_RUNS)) inputs"; exit 1; }; \
 	echo "$*: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $$log), clean"
