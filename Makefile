@@ -90,10 +90,10 @@ FUZZ_CC     := clang
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                -DNGX_HTTP_RTAGENT_JWK_BITS_MIN=512
 # the six slowest first, in this order (FUZZ_RUNS=1000000, one at a time:
-# 145, 130-190, 93, 68, 52 and 31 s), so that make -j2 fuzz does not end
-# on one of them alone
-FUZZ_SLOW   := fuzz_safety fuzz_agent_grammar fuzz_chat fuzz_dialog \
-               fuzz_sse fuzz_ws_frames
+# 145, 130-190, 100, 93, 68 and 52 s; the other 17 take 3-40 s, 870 s in
+# all), so that make -j2 fuzz does not end on one of them alone
+FUZZ_SLOW   := fuzz_safety fuzz_agent_grammar fuzz_acs_events fuzz_chat \
+               fuzz_dialog fuzz_sse
 FUZZ_NAMES  := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
 FUZZ_NAMES  := $(filter $(FUZZ_NAMES),$(FUZZ_SLOW)) \
                $(filter-out $(FUZZ_SLOW),$(FUZZ_NAMES))
