@@ -90,7 +90,14 @@ FUZZ_CC     := clang
 # fuzz_jwt signs with a small test key: the verifier accepts its size
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                -DNGX_HTTP_RTAGENT_JWK_BITS_MIN=512
+# the six slowest first, in this order (FUZZ_RUNS=1000000, one at a time:
+# 145, 130-190, 100, 93, 68 and 52 s; the other 17 take 3-40 s, 870 s in
+# all), so that make -j2 fuzz does not end on one of them alone
+FUZZ_SLOW   := fuzz_safety fuzz_agent_grammar fuzz_acs_events fuzz_chat \
+               fuzz_dialog fuzz_sse
 FUZZ_NAMES  := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_NAMES  := $(filter $(FUZZ_NAMES),$(FUZZ_SLOW)) \
+               $(filter-out $(FUZZ_SLOW),$(FUZZ_NAMES))
 FUZZ_TARGETS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
 # per target, optional: more seeds than t/fuzz/seeds/<name>/, a -max_len
 FUZZ_SEEDS.fuzz_acs_msg := $(FIXTURES)/acs_ws_*.json
@@ -207,11 +214,22 @@ bench-calls:
 
 # ---- tests ---------------------------------------------------------------
 
-$(BUILD)/unit/%: t/unit/%.c $(CODEC_SRCS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
+# the codecs are compiled once for all the unit tests (and once for all
+# the fuzzers): each test is its own file and a link
+UNIT_OBJS   := $(patsubst %.c,$(BUILD)/codec-unit/%.o,$(CODEC_SRCS))
+FUZZ_OBJS   := $(patsubst %.c,$(BUILD)/codec-fuzz/%.o,$(CODEC_SRCS))
+-include $(UNIT_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(UNIT_OBJS) $(FUZZ_OBJS)
+
+$(BUILD)/codec-unit/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	gcc $(UNIT_CFLAGS) $(CODEC_INCS) -MMD -MP -c $< -o $@
+
+$(BUILD)/unit/%: t/unit/%.c $(UNIT_OBJS) $(wildcard src/acs/*.h src/audio/*.h src/speech/*.h) \
                  src/call/ngx_http_rtagent_heard.h \
                  $(wildcard t/unit/*.h) $(BUILD)/.flags
 	@mkdir -p $(@D)
-	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) -lcmocka $(CODEC_LIBS) -o $@
+	gcc $(UNIT_CFLAGS) $(CODEC_INCS) $< $(UNIT_OBJS) -lcmocka $(CODEC_LIBS) -o $@
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do RTAGENT_FIXTURES=$(FIXTURES) $$t; done
@@ -235,13 +253,16 @@ tools/node_modules/ws: tools/package.json
 # skip either; CI=1 asks for the log check alone.
 TESTS       ?=
 # test files run at once: most of their time is spent waiting (audio at real
-# time, timers), so three at a time on two cores; each on its own random
-# ports and servroot (TEST_NGINX_RANDOMIZE)
-PROVE_JOBS  ?= 3
+# time, timers), so four at a time on two cores (26 of the audio files: 86 s
+# at 4, ~360 s one at a time); each on its own random ports and servroot
+# (TEST_NGINX_RANDOMIZE)
+PROVE_JOBS  ?= 4
 PROVE_PAR   := $(filter-out 1,$(PROVE_JOBS))
-# the longest files first, so that the others run beside them
-PROVE_SLOW  := t/072-spoken-fnol.t
-PROVE_FILES := $(or $(TESTS),$(filter $(PROVE_SLOW),$(wildcard t/*.t)) \
+# the longest files first, in this order, so that the others run beside
+# them (t/072 175 s, then 60 to 20 s)
+PROVE_SLOW  := t/072-spoken-fnol.t t/055-speech-apology.t t/003-acs-media.t \
+               t/049-speech-azure-barge.t t/088-web-browser.t
+PROVE_FILES := $(or $(TESTS),$(filter $(wildcard t/*.t),$(PROVE_SLOW)) \
                $(filter-out $(PROVE_SLOW),$(wildcard t/*.t)))
 NO_SKIP_ENV := $(if $(RTAGENT_NO_SKIP),RTAGENT_NO_SKIP=1 \
                PERL5LIB=$(CURDIR)/t/helpers$${PERL5LIB:+:$$PERL5LIB} \
@@ -256,7 +277,7 @@ prove: $(MODULE) tools/node_modules/ws $(if $(SANITIZE),$(BUILD)/nginx-sanitize)
 	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(CURDIR)/$(BUILD)/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(BUILD)/sanitizer/ubsan \
 	$(if $(PROVE_PAR),TEST_NGINX_RANDOMIZE=1) \
-	    prove --directives $(if $(PROVE_PAR),-j$(PROVE_JOBS)) $(PROVE_INC) \
+	    prove --directives --timer $(if $(PROVE_PAR),-j$(PROVE_JOBS)) $(PROVE_INC) \
 	    $(PROVE_FILES) 2>&1 \
 	    | tee $(BUILD)/prove.log; \
 	    test $${PIPESTATUS[0]} -eq 0
@@ -276,9 +297,13 @@ test: $(if $(TESTS),,unit selftest) prove
 
 # ---- fuzzing -------------------------------------------------------------
 
-$(BUILD)/fuzz/%: t/fuzz/%.c $(CODEC_SRCS)
+$(BUILD)/codec-fuzz/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(CODEC_SRCS) $(CODEC_LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/%: t/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CODEC_INCS) $< $(FUZZ_OBJS) $(CODEC_LIBS) -o $@
 
 $(FUZZ_TARGETS): $(wildcard src/*/*.h t/fuzz/*.h)
 $(FUZZ_TARGETS) $(UNIT_TESTS): $(wildcard src/speech/*.h)

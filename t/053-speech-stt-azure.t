@@ -23,6 +23,20 @@ speech_block_checks();
 add_block_preprocessor(sub {
     my $block = shift;
 
+    # a block's location: the mock's path parameters (--- stt_mock) and
+    # any more directives (--- stt_extra)
+    if (defined(my $mock = $block->stt_mock)) {
+        my $extra = $block->stt_extra // '';
+        $block->set_value(config => <<"CONF");
+    location /t {
+        rtagent_stt azure;
+        rtagent_azure_stt_url ws://127.0.0.1:\$TEST_NGINX_SPEECH_PORT/m/$mock/speech/recognition/conversation/cognitiveservices/v1;
+        $extra
+        rtagent_test_stt;
+    }
+CONF
+    }
+
     $block->set_value(http_config => <<'CONF') unless defined $block->http_config;
     rtagent_azure_speech_key test-azure-key;
 CONF
@@ -33,12 +47,7 @@ run_tests();
 __DATA__
 
 === TEST 1: the upgrade with the key and X-ConnectionId; config, context, the audio; hypotheses as partials, the phrase's NBest[0] as the final
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a1
 --- request
 GET /t?tone=1000&rate=16000&call=call-a1
 --- response_body
@@ -73,13 +82,8 @@ audio\.bytes=32000
 
 
 === TEST 2: 24 kHz audio is resampled to 16 kHz; the language asked for; a bearer token
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_speech_token test-azure-token;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a2,text=I%20want%20to%20report%20an%20accident/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a2,text=I%20want%20to%20report%20an%20accident
+--- stt_extra: rtagent_azure_speech_token test-azure-token;
 --- request
 GET /t?tone=500&rate=24000&language=en-GB
 --- response_body_like eval
@@ -99,13 +103,8 @@ final: I want to report an accident confidence=0\.93 duration=4\d\d language=en-
 
 
 === TEST 3: the token from issueToken
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_speech_token_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a3t/sts/v1.0/issueToken;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a3/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a3
+--- stt_extra: rtagent_azure_speech_token_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a3t/sts/v1.0/issueToken;
 --- request
 GET /t?tone=200
 --- response_body
@@ -122,12 +121,7 @@ h\.authorization=Bearer test-azure-token
 
 
 === TEST 4: one connection for the call's turns: speech.config once
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a4/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a4
 --- request
 GET /t?tone=100&turns=2
 --- response_body
@@ -147,12 +141,7 @@ usp\.configs=1
 
 
 === TEST 5: the service closed the connection after a turn: the next turn connects again
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a5,bye=1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a5,bye=1
 --- request
 GET /t?tone=100&turns=2
 --- response_body
@@ -172,12 +161,7 @@ usp\.configs=1
 
 
 === TEST 5b: the service closed the connection as the turn began, before taking it: the turn goes on a new one with all its audio
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a5b,early=1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a5b,early=1
 --- request
 GET /t?tone=300&call=call-a5b
 --- response_body
@@ -198,12 +182,7 @@ usp\.configs=1
 
 
 === TEST 5c: closed again before the turn is taken: connected again only once, then the error
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a5c,early=2/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a5c,early=2
 --- request
 GET /t?tone=300&call=call-a5c
 --- response_body
@@ -219,12 +198,7 @@ hits=2
 
 
 === TEST 6: NoMatch is nomatch
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a6,nomatch=1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a6,nomatch=1
 --- request
 GET /t?tone=100&call=call-a6
 --- response_body
@@ -239,12 +213,7 @@ rtagent stt azure: nomatch, call: call-a6
 
 
 === TEST 7: InitialSilenceTimeout is nomatch
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a7,silence=1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a7,silence=1
 --- request
 GET /t?tone=100
 --- response_body
@@ -257,13 +226,8 @@ error: nomatch: no words recognised
 
 
 === TEST 8: a wrong key: 401 at the upgrade is auth, logged once (by the provider, with the call id)
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_speech_key wrong-azure-key;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a8/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a8
+--- stt_extra: rtagent_azure_speech_key wrong-azure-key;
 --- request
 GET /t?tone=100&call=call-a8
 --- response_body
@@ -279,12 +243,7 @@ h\.ocp-apim-subscription-key=wrong-azure-key
 
 
 === TEST 9: 503 at the upgrade is server
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a9,code=503/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a9,code=503
 --- request
 GET /t?tone=100&call=call-a9
 --- response_body
@@ -295,12 +254,7 @@ rtagent stt azure: server: HTTP 503 at the upgrade, call: call-a9
 
 
 === TEST 9b: 429 at the upgrade is rate
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a9b,code=429/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a9b,code=429
 --- request
 GET /t?tone=100
 --- response_body
@@ -309,12 +263,7 @@ error: rate_limited: HTTP 429 at the upgrade
 
 
 === TEST 10: a close mid-turn is server, with the call id
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a10,close=1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a10,close=1
 --- request
 GET /t?tone=100&call=call-a10
 --- response_body
@@ -325,13 +274,8 @@ rtagent stt azure: server: closed mid-turn (1011), call: call-a10
 
 
 === TEST 10b: no turn.end within rtagent_upstream_timeout is timeout
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_upstream_timeout 300ms;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a10b,hang=1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a10b,hang=1
+--- stt_extra: rtagent_upstream_timeout 300ms;
 --- request
 GET /t?tone=100&call=call-a10b
 --- response_body
@@ -345,13 +289,8 @@ hits=1 aborted=1
 
 
 === TEST 10c: an upgrade not answered within rtagent_upstream_connect_timeout is timeout
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_upstream_connect_timeout 300ms;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a10c,stall=1/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a10c,stall=1
+--- stt_extra: rtagent_upstream_connect_timeout 300ms;
 --- request
 GET /t?tone=100&call=call-a10c
 --- response_body
@@ -384,12 +323,7 @@ qr/\[error\].*rtagent wsc/
 
 
 === TEST 12: cancel at once: no callback, the connection goes
---- config
-    location /t {
-        rtagent_stt azure;
-        rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=a12/speech/recognition/conversation/cognitiveservices/v1;
-        rtagent_test_stt;
-    }
+--- stt_mock: key=a12
 --- request
 GET /t?tone=100&cancel=0
 --- response_body

@@ -41,7 +41,27 @@ CONF
         $extra
     }
 CONF
+    # each block is one caller turn (a tone) on call-<the mock key>
+    my ($id) = $key =~ /key=(\w+)/;
+    $block->set_value(raw_request => [
+        ws_handshake(undef, 'x-ms-call-connection-id' => "call-$id")
+        . cframe('text', acs_metadata(16000))
+        . acs_audio(silence(1000) . tone(400) . silence(700)),
+        cclose(1000)]);
+    $block->set_value(raw_request_middle_delay => 5)
+        unless defined $block->raw_request_middle_delay;
+    $block->set_value(timeout => 15);
+    $block->set_value(error_code => 101);
+    $block->set_value(no_error_log => "[alert]\n")
+        unless defined $block->no_error_log;
 });
+
+# what the caller hears when the apology is played: its frames (a second
+# of it at least), then the close
+sub Test::Base::Filter::apology_heard {
+    my $close = quotemeta sclose(1000);
+    return qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s;
+}
 
 run_tests();
 
@@ -49,35 +69,15 @@ __DATA__
 
 === TEST 1: the STT answers 500: the caller hears the apology
 --- mock_key: key=ap1,code=500
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap1')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent call: stt "openai" failed
 rtagent call: stt failed, apology played, call:call-ap1
---- no_error_log
-[alert]
-
 
 
 === TEST 2: a working STT: no apology
 --- mock_key: key=ap2,text=hello
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap2')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- error_log
 rtagent call: caller said "hello"
 --- no_error_log
@@ -85,194 +85,93 @@ apology played
 [error]
 
 
-
 === TEST 3: the cloud TTS answers 500: the apology is said by the local TTS
 --- mock_key: key=ap3,text=hello
 --- tts: rtagent_tts azure; rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=ap3t,code=500/cognitiveservices/v1;
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap3')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent call: tts "azure" failed
 rtagent call: tts failed, apology played, call:call-ap3
---- no_error_log
-[alert]
-
 
 
 === TEST 5: the STT answers 401: the apology
 --- mock_key: key=ap5,code=401
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap5')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent stt openai: auth
 rtagent call: stt failed, apology played, call:call-ap5
---- no_error_log
-[alert]
 
 
 === TEST 6: the STT answers 429: the apology
 --- mock_key: key=ap6,code=429
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap6')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent stt openai: rate_limited
 rtagent call: stt failed, apology played, call:call-ap6
---- no_error_log
-[alert]
 
 
 === TEST 7: the STT does not answer in time: the apology
 --- mock_key: key=ap7,hang=1
 --- loc_extra: rtagent_upstream_timeout 1s;
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap7')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent stt openai: timeout
 rtagent call: stt failed, apology played, call:call-ap7
---- no_error_log
-[alert]
 
 
 === TEST 8: the cloud TTS answers 401: the apology
 --- mock_key: key=ap8,text=hello
 --- tts: rtagent_tts azure; rtagent_azure_speech_key wrong-azure-key; rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=ap8t/cognitiveservices/v1;
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap8')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent tts azure: auth
 rtagent call: tts failed, apology played, call:call-ap8
---- no_error_log
-[alert]
 
 
 === TEST 9: the cloud TTS answers 429: the apology
 --- mock_key: key=ap9,text=hello
 --- tts: rtagent_tts azure; rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=ap9t,code=429/cognitiveservices/v1;
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap9')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent tts azure: rate_limited
 rtagent call: tts failed, apology played, call:call-ap9
---- no_error_log
-[alert]
 
 
 === TEST 10: the cloud TTS does not answer in time: the apology
 --- mock_key: key=ap10,text=hello
 --- tts: rtagent_tts azure; rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=ap10t,hang=1/cognitiveservices/v1;
 --- loc_extra: rtagent_upstream_timeout 1s;
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap10')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent tts azure: timeout
 rtagent call: tts failed, apology played, call:call-ap10
---- no_error_log
-[alert]
 
 
 === TEST 11: Azure STT refuses the upgrade with 401: the apology
 --- mock_key: key=ap11
 --- stt: rtagent_stt azure; rtagent_azure_speech_key wrong-azure-key; rtagent_azure_stt_url ws://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=ap11/speech/recognition/conversation/cognitiveservices/v1;
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap11')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
---- raw_request_middle_delay: 5
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent stt azure: auth: HTTP 401 at the upgrade
 rtagent call: stt failed, apology played, call:call-ap11
---- no_error_log
-[alert]
-
 
 
 === TEST 12: the cloud TTS cuts its stream after some audio: the apology follows what was said, to its last frame, and the call goes on (the idle reprompt comes once it has been heard)
 --- mock_key: key=ap12,text=hello
 --- tts: rtagent_tts azure; rtagent_azure_tts_url http://127.0.0.1:$TEST_NGINX_SPEECH_PORT/m/key=ap12t,close=2/cognitiveservices/v1;
 --- loc_extra: rtagent_idle_reprompt 1s;
---- raw_request eval
-[ws_handshake(undef, 'x-ms-call-connection-id' => 'call-ap12')
- . cframe('text', acs_metadata(16000))
- . acs_audio(silence(1000) . tone(400) . silence(700)),
- cclose(1000)]
 --- raw_request_middle_delay: 7
---- timeout: 15
---- error_code: 101
 --- response_body_like eval
-my $close = quotemeta sclose(1000);
-qr/\A(?:\x81\x7e..\{"kind":"AudioData","audioData":\{"data":"[^"]+"\}\}){50,}$close\z/s
+apology_heard()
 --- error_log
 rtagent tts azure: server
 rtagent call: tts failed, apology played, call:call-ap12
 rtagent call: caller silent for 1000 ms, reprompt, call:call-ap12
---- no_error_log
-[alert]

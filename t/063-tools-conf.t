@@ -22,8 +22,21 @@ delete $ENV{RTAGENT_TOOLS_UNSET};
 repeat_each(1);
 no_shuffle();
 
+# the agent of most blocks: front, whose tools are the block's --- tools
+# (its line 6 is their first line, as the errors' line numbers count)
+my $front = <<'YAML';
+name: front
+description: Calls services.
+greeting: Hello.
+prompt: Use the tools.
+tools:
+YAML
+
 add_block_preprocessor(sub {
     my $block = shift;
+    $block->set_value(user_files => [[ 'a/front.yaml',
+                                       $front . $block->tools ]])
+        if defined $block->tools;
     $block->set_value(config => '') unless defined $block->config;
     $block->set_value(http_config => "rtagent_agents html/a;\n"
                                    . "rtagent_entry_agent front;\n")
@@ -35,13 +48,7 @@ run_tests();
 __DATA__
 
 === TEST 1: good templates load
---- user_files
->>> a/front.yaml
-name: front
-description: Calls services.
-greeting: Hello.
-prompt: Use the tools.
-tools:
+--- tools
   - name: weather
     description: The weather.
     http:
@@ -91,13 +98,7 @@ ok
 
 
 === TEST 3: a placeholder in the host
---- user_files
->>> a/front.yaml
-name: front
-description: Calls services.
-greeting: Hello.
-prompt: Use the tools.
-tools:
+--- tools
   - name: weather
     description: The weather.
     http:
@@ -109,13 +110,7 @@ qr{\[emerg\] .*rtagent_agents: \S+/html/a/front\.yaml:9: tools\[0\]\.http\.url: 
 
 
 === TEST 4: not an http URL
---- user_files
->>> a/front.yaml
-name: front
-description: Calls services.
-greeting: Hello.
-prompt: Use the tools.
-tools:
+--- tools
   - name: weather
     description: The weather.
     http:
@@ -127,13 +122,7 @@ qr{rtagent_agents: \S+/front\.yaml:9: tools\[0\]\.http\.url: not an http:// or h
 
 
 === TEST 5: a body that is not JSON once filled
---- user_files
->>> a/front.yaml
-name: front
-description: Calls services.
-greeting: Hello.
-prompt: Use the tools.
-tools:
+--- tools
   - name: ok_first
     description: Fine.
     redis:
@@ -151,13 +140,7 @@ qr{rtagent_agents: \S+/front\.yaml:15: tools\[1\]\.http\.body: not a JSON templa
 
 
 === TEST 6: a header from an environment variable that is not set
---- user_files
->>> a/front.yaml
-name: front
-description: Calls services.
-greeting: Hello.
-prompt: Use the tools.
-tools:
+--- tools
   - name: weather
     description: The weather.
     http:
@@ -171,13 +154,7 @@ qr{rtagent_agents: \S+/front\.yaml:11: tools\[0\]\.http\.headers: the environmen
 
 
 === TEST 7: a space in the URL
---- user_files
->>> a/front.yaml
-name: front
-description: Calls services.
-greeting: Hello.
-prompt: Use the tools.
-tools:
+--- tools
   - name: weather
     description: The weather.
     http:
@@ -189,13 +166,7 @@ qr{tools\[0\]\.http\.url: a space, control or non-ASCII byte in the URL}
 
 
 === TEST 8: a header name that is not a token
---- user_files
->>> a/front.yaml
-name: front
-description: Calls services.
-greeting: Hello.
-prompt: Use the tools.
-tools:
+--- tools
   - name: weather
     description: The weather.
     http:

@@ -16,16 +16,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/rand.h>
-
 #include <ngx_http_rtagent_module.h>
 #include <acs/ngx_http_rtagent_acs_media.h>
 #include <acs/ngx_http_rtagent_acs_msg.h>
 #include <acs/ngx_http_rtagent_acs.h>
-
-
-/* a generated call id: 128 random bits in hex */
-#define NGX_HTTP_RTAGENT_ACS_CALL_ID_RAND  16
 
 
 typedef struct {
@@ -44,8 +38,6 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_rtagent_acs_call_id(ngx_http_request_t *r,
-    ngx_str_t *id);
-static ngx_int_t ngx_http_rtagent_acs_call_id_new(ngx_http_request_t *r,
     ngx_str_t *id);
 static void ngx_http_rtagent_acs_media_message(ngx_http_rtagent_ws_t *ws,
     ngx_uint_t opcode, u_char *data, size_t len);
@@ -141,13 +133,28 @@ ngx_http_rtagent_acs_media_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
 {
+    size_t            len;
     ngx_uint_t        n;
     ngx_table_elt_t  *h;
 
     h = ngx_http_rtagent_header_in(r, "x-ms-call-connection-id",
                                    sizeof("x-ms-call-connection-id") - 1, &n);
     if (h == NULL) {
-        return ngx_http_rtagent_acs_call_id_new(r, id);
+        len = NGX_HTTP_RTAGENT_CALL_ID_NEW_LEN("");
+
+        id->data = ngx_pnalloc(r->pool, len);
+        if (id->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        id->len = ngx_http_rtagent_call_id_new(id->data, len, "");
+        if (id->len == 0) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "rtagent acs: RAND_bytes() failed");
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
     }
 
     /* it goes into log lines and Redis keys: a GUID-like token only */
@@ -158,28 +165,6 @@ ngx_http_rtagent_acs_call_id(ngx_http_request_t *r, ngx_str_t *id)
     }
 
     *id = h->value;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_rtagent_acs_call_id_new(ngx_http_request_t *r, ngx_str_t *id)
-{
-    u_char  rnd[NGX_HTTP_RTAGENT_ACS_CALL_ID_RAND];
-
-    id->data = ngx_pnalloc(r->pool, 2 * sizeof(rnd));
-    if (id->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "rtagent acs: RAND_bytes() failed");
-        return NGX_ERROR;
-    }
-
-    id->len = ngx_hex_dump(id->data, rnd, sizeof(rnd)) - id->data;
 
     return NGX_OK;
 }

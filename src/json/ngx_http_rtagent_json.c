@@ -25,6 +25,9 @@
 /* yajl's verbose message quotes the input; only its first line is kept */
 #define NGX_HTTP_RTAGENT_JSON_YAJL_ERR  256
 
+/* an error body is a small object */
+#define NGX_HTTP_RTAGENT_JSON_ERROR_DEPTH  32
+
 
 static const char *ngx_http_rtagent_json_scan(const char *p, size_t len,
     size_t max_depth, unsigned flags);
@@ -139,6 +142,50 @@ ngx_http_rtagent_json_str(yajl_val obj, ...)
     va_end(args);
 
     return YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+
+void
+ngx_http_rtagent_json_printable(char *dst, size_t size, const char *src)
+{
+    size_t  i;
+
+    for (i = 0; i + 1 < size && src[i]; i++) {
+        dst[i] = ((unsigned char) src[i] < 0x20 || src[i] == 0x7f)
+                 ? '?' : src[i];
+    }
+
+    if (size) {
+        dst[i] = '\0';
+    }
+}
+
+
+int
+ngx_http_rtagent_json_error_message(const char *p, size_t len, char *err,
+    size_t errlen)
+{
+    yajl_val     root;
+    const char  *msg;
+
+    root = ngx_http_rtagent_json_parse(p, len,
+                                       NGX_HTTP_RTAGENT_JSON_ERROR_DEPTH,
+                                       NGX_HTTP_RTAGENT_JSON_NO_U0000
+                                       |NGX_HTTP_RTAGENT_JSON_TERSE,
+                                       NULL, 0);
+    if (root == NULL) {
+        return -1;
+    }
+
+    msg = ngx_http_rtagent_json_str(root, "error", "message", NULL);
+
+    if (msg != NULL) {
+        ngx_http_rtagent_json_printable(err, errlen, msg);
+    }
+
+    yajl_tree_free(root);
+
+    return msg != NULL ? 0 : -1;
 }
 
 

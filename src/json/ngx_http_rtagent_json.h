@@ -54,4 +54,21 @@ yajl_val ngx_http_rtagent_json_get(yajl_val obj, ...);
 const char *ngx_http_rtagent_json_str(yajl_val obj, ...);
 
 
+/*
+ * src into dst for a reason or a log line: NUL-terminated, at most size
+ * bytes, control characters as '?'.
+ */
+void ngx_http_rtagent_json_printable(char *dst, size_t size,
+    const char *src);
+
+/*
+ * The message of an OpenAI error body ({"error":{"message":...}}, as the
+ * chat completions and the transcriptions APIs send it), len bytes at p,
+ * into err as ngx_http_rtagent_json_printable() copies it: 0, or -1 when
+ * the body is no such object (or holds "\u0000" in a string).
+ */
+int ngx_http_rtagent_json_error_message(const char *p, size_t len,
+    char *err, size_t errlen);
+
+
 #endif /* _NGX_HTTP_RTAGENT_JSON_H_INCLUDED_ */

@@ -33,8 +33,6 @@ static void ngx_http_rtagent_chat_usage(ngx_http_rtagent_chat_t *c,
 static void ngx_http_rtagent_chat_validate(ngx_http_rtagent_chat_call_t *call);
 static int ngx_http_rtagent_chat_tools(yajl_gen g,
     const ngx_http_rtagent_chat_tool_t *tools, size_t ntools);
-static void ngx_http_rtagent_chat_copy(char *dst, size_t size,
-    const char *src);
 
 
 static const char *const  ngx_http_rtagent_chat_finishes[] = {
@@ -113,24 +111,6 @@ ngx_http_rtagent_chat_fail(ngx_http_rtagent_chat_t *c, const char *fmt, ...)
 }
 
 
-/* a copy of text for err: printable, cut at size */
-
-static void
-ngx_http_rtagent_chat_copy(char *dst, size_t size, const char *src)
-{
-    size_t  i;
-
-    for (i = 0; i + 1 < size && src[i]; i++) {
-        dst[i] = ((unsigned char) src[i] < 0x20 || src[i] == 0x7f)
-                 ? '?' : src[i];
-    }
-
-    if (size) {
-        dst[i] = '\0';
-    }
-}
-
-
 const char *
 ngx_http_rtagent_chat_finish_name(ngx_http_rtagent_chat_finish_e finish)
 {
@@ -165,33 +145,6 @@ ngx_http_rtagent_chat_name_valid(const char *name, size_t len)
     }
 
     return 1;
-}
-
-
-int
-ngx_http_rtagent_chat_error(const char *p, size_t len, char *err,
-    size_t errlen)
-{
-    yajl_val     root;
-    const char  *msg;
-
-    root = ngx_http_rtagent_json_parse(p, len, JSON_DEPTH,
-                                       NGX_HTTP_RTAGENT_JSON_TERSE, NULL, 0);
-    if (root == NULL) {
-        return -1;
-    }
-
-    msg = ngx_http_rtagent_json_str(root, "error", "message", NULL);
-
-    if (msg == NULL) {
-        yajl_tree_free(root);
-        return -1;
-    }
-
-    ngx_http_rtagent_chat_copy(err, errlen, msg);
-    yajl_tree_free(root);
-
-    return 0;
 }
 
 
@@ -320,8 +273,8 @@ ngx_http_rtagent_chat_event(void *data, const char *type, size_t tlen,
     if (v != NULL || tlen) {
         c->error_event = 1;
         msg = ngx_http_rtagent_json_str(root, "error", "message", NULL);
-        ngx_http_rtagent_chat_copy(err, sizeof(err) - 16,
-                                   msg ? msg : "(no message)");
+        ngx_http_rtagent_json_printable(err, sizeof(err) - 16,
+                                        msg ? msg : "(no message)");
         yajl_tree_free(root);
         return ngx_http_rtagent_chat_fail(c, "error event: %s", err);
     }

@@ -115,13 +115,6 @@ int ngx_http_rtagent_chat_end(ngx_http_rtagent_chat_t *c);
 const char *ngx_http_rtagent_chat_finish_name(
     ngx_http_rtagent_chat_finish_e finish);
 
-/*
- * The message of an error body or event ({"error":{"message":...}}) into
- * err (NUL-terminated, control characters as '?'); 0, or -1 if none.
- */
-int ngx_http_rtagent_chat_error(const char *p, size_t len, char *err,
-    size_t errlen);
-
 /* 1 if name (len bytes) is a valid function name: [A-Za-z0-9_-]{1,64} */
 int ngx_http_rtagent_chat_name_valid(const char *name, size_t len);
 

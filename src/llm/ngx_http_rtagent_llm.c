@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include <io/ngx_http_rtagent_retry_after.h>
+#include <json/ngx_http_rtagent_json.h>
 #include <llm/ngx_http_rtagent_llm.h>
 
 
@@ -527,8 +528,9 @@ ngx_http_rtagent_llm_on_done(ngx_http_rtagent_http_job_t *job)
     }
 
     msg[0] = '\0';
-    (void) ngx_http_rtagent_chat_error((char *) req->errbody,
-                                       req->errbody_len, msg, sizeof(msg));
+    (void) ngx_http_rtagent_json_error_message((char *) req->errbody,
+                                               req->errbody_len, msg,
+                                               sizeof(msg));
 
     ngx_snprintf(req->errbuf, sizeof(req->errbuf) - 1, "HTTP %ui%s%s%Z",
                  job->status, msg[0] ? ": " : "", msg);

@@ -27,8 +27,6 @@ static int ngx_http_rtagent_transcript_fail(ngx_http_rtagent_transcript_t *t,
     const char *fmt, const char *arg);
 static int ngx_http_rtagent_transcript_event(ngx_http_rtagent_transcript_t *t);
 static int ngx_http_rtagent_transcript_json(ngx_http_rtagent_transcript_t *t);
-static void ngx_http_rtagent_transcript_copy(char *dst, size_t size,
-    const char *src);
 
 
 static int
@@ -42,50 +40,13 @@ ngx_http_rtagent_transcript_fail(ngx_http_rtagent_transcript_t *t,
 }
 
 
-/* a copy of text for err: printable, cut at size */
-
-static void
-ngx_http_rtagent_transcript_copy(char *dst, size_t size, const char *src)
-{
-    size_t  i;
-
-    for (i = 0; i + 1 < size && src[i]; i++) {
-        dst[i] = ((unsigned char) src[i] < 0x20 || src[i] == 0x7f)
-                 ? '?' : src[i];
-    }
-
-    if (size) {
-        dst[i] = '\0';
-    }
-}
-
+/* the speech providers' name for it: see ngx_http_rtagent_json.h */
 
 int
 ngx_http_rtagent_transcript_error(const char *p, size_t len, char *err,
     size_t errlen)
 {
-    yajl_val     root;
-    const char  *msg;
-
-    root = ngx_http_rtagent_json_parse(p, len, JSON_DEPTH,
-                                       NGX_HTTP_RTAGENT_JSON_NO_U0000
-                                       |NGX_HTTP_RTAGENT_JSON_TERSE,
-                                       NULL, 0);
-    if (root == NULL) {
-        return -1;
-    }
-
-    msg = ngx_http_rtagent_json_str(root, "error", "message", NULL);
-
-    if (msg == NULL) {
-        yajl_tree_free(root);
-        return -1;
-    }
-
-    ngx_http_rtagent_transcript_copy(err, errlen, msg);
-    yajl_tree_free(root);
-
-    return 0;
+    return ngx_http_rtagent_json_error_message(p, len, err, errlen);
 }
 
 
@@ -256,7 +217,7 @@ ngx_http_rtagent_transcript_event(ngx_http_rtagent_transcript_t *t)
     type = ngx_http_rtagent_json_str(root, "type", NULL);
 
     if (msg != NULL || ngx_http_rtagent_json_get(root, "error", NULL)) {
-        ngx_http_rtagent_transcript_copy(err, 96, msg ? msg : "no message");
+        ngx_http_rtagent_json_printable(err, 96, msg ? msg : "no message");
         rc = ngx_http_rtagent_transcript_fail(t, "error event: %s", err);
 
     } else if (type == NULL) {

@@ -59,7 +59,7 @@ int ngx_http_rtagent_transcript_end(ngx_http_rtagent_transcript_t *t);
 /*
  * The message of an OpenAI error body (len bytes at p), into err (at most
  * errlen bytes, NUL-terminated, control characters as '?'); 0, or -1 when
- * the body is no such object.
+ * the body is no such object: ngx_http_rtagent_json_error_message().
  */
 int ngx_http_rtagent_transcript_error(const char *p, size_t len, char *err,
     size_t errlen);

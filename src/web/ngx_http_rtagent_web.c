@@ -29,7 +29,6 @@
 #include <ngx_http.h>
 
 #include <opus/opus.h>
-#include <openssl/rand.h>
 
 #include <ngx_http_rtagent_module.h>
 #include <audio/ngx_http_rtagent_resample.h>
@@ -37,9 +36,8 @@
 #include <web/ngx_http_rtagent_web_msg.h>
 
 
-/* a call id "web-" and 128 random bits in hex */
+/* a call id: "web-" and 128 random bits in hex */
 #define NGX_HTTP_RTAGENT_WEB_ID_PREFIX  "web-"
-#define NGX_HTTP_RTAGENT_WEB_ID_RAND    16
 
 /* the longest Opus packet is 120 ms; an encoded 20 ms frame fits 1275 */
 #define NGX_HTTP_RTAGENT_WEB_OPUS_MAX_MS   120
@@ -237,24 +235,22 @@ ngx_http_rtagent_web_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_rtagent_web_call_id(ngx_http_request_t *r, ngx_str_t *id)
 {
-    u_char  *p;
-    u_char   rnd[NGX_HTTP_RTAGENT_WEB_ID_RAND];
+    size_t  len;
 
-    id->data = ngx_pnalloc(r->pool, sizeof(NGX_HTTP_RTAGENT_WEB_ID_PREFIX) - 1
-                                    + 2 * sizeof(rnd));
+    len = NGX_HTTP_RTAGENT_CALL_ID_NEW_LEN(NGX_HTTP_RTAGENT_WEB_ID_PREFIX);
+
+    id->data = ngx_pnalloc(r->pool, len);
     if (id->data == NULL) {
         return NGX_ERROR;
     }
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+    id->len = ngx_http_rtagent_call_id_new(id->data, len,
+                                           NGX_HTTP_RTAGENT_WEB_ID_PREFIX);
+    if (id->len == 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "rtagent web: RAND_bytes() failed");
         return NGX_ERROR;
     }
-
-    p = ngx_cpymem(id->data, NGX_HTTP_RTAGENT_WEB_ID_PREFIX,
-                   sizeof(NGX_HTTP_RTAGENT_WEB_ID_PREFIX) - 1);
-    id->len = ngx_hex_dump(p, rnd, sizeof(rnd)) - id->data;
 
     return NGX_OK;
 }

@@ -23,13 +23,14 @@
 
 #include <llm/ngx_http_rtagent_llm.h>
 
+#include "ngx_http_rtagent_test_util.h"
+
 
 typedef struct {
     ngx_http_request_t            *request;
     ngx_str_t                      call_id;
     ngx_str_t                      text;
-    ngx_str_t                      out;
-    size_t                         out_size;
+    ngx_http_rtagent_test_out_t    out;
     ngx_uint_t                     deltas;
     ngx_msec_t                     cancel;
     ngx_http_rtagent_llm_req_t     req;
@@ -102,112 +103,21 @@ ngx_http_rtagent_test_llm_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_int_t
-ngx_http_rtagent_test_llm_arg(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    u_char  *dst, *src;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    dst = ngx_pnalloc(r->pool, value->len + 1);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    src = value->data;
-    value->data = dst;
-    ngx_unescape_uri(&dst, &src, value->len, 0);
-    value->len = dst - value->data;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_rtagent_test_llm_out(ngx_http_rtagent_test_llm_t *tl,
-    const char *fmt, ...)
-{
-    u_char   *p, buf[8192];
-    size_t    n;
-    va_list   args;
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(buf, buf + sizeof(buf) - 1, fmt, args);
-    va_end(args);
-
-    *p++ = '\n';
-    n = p - buf;
-
-    if (tl->out.len + n > tl->out_size) {
-        tl->out_size = ngx_max(tl->out_size * 2, tl->out.len + n + 4096);
-        p = ngx_pnalloc(tl->request->pool, tl->out_size);
-        if (p == NULL) {
-            return;
-        }
-
-        ngx_memcpy(p, tl->out.data, tl->out.len);
-        tl->out.data = p;
-    }
-
-    ngx_memcpy(tl->out.data + tl->out.len, buf, n);
-    tl->out.len += n;
-}
-
-
 static void
 ngx_http_rtagent_test_llm_reply(ngx_http_rtagent_test_llm_t *tl)
 {
-    ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-
     if (tl->finished) {
         return;
     }
 
     tl->finished = 1;
-    r = tl->request;
-    c = r->connection;
 
     if (tl->timer.event.timer_set) {
         ngx_del_timer(&tl->timer.event);
     }
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = tl->out.len;
-    ngx_str_set(&r->headers_out.content_type, "text/plain");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc != NGX_ERROR && rc <= NGX_OK && !r->header_only) {
-        b = ngx_calloc_buf(r->pool);
-        if (b == NULL) {
-            rc = NGX_ERROR;
-
-        } else {
-            b->pos = tl->out.data;
-            b->last = tl->out.data + tl->out.len;
-            b->memory = tl->out.len ? 1 : 0;
-            b->last_buf = 1;
-            b->last_in_chain = 1;
-
-            out.buf = b;
-            out.next = NULL;
-
-            rc = ngx_http_output_filter(r, &out);
-        }
-    }
-
-    ((ngx_http_log_ctx_t *) c->log->data)->current_request = r;
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_rtagent_test_out_send(tl->request, NGX_HTTP_OK, "text/plain",
+                                   &tl->out.text);
 }
 
 
@@ -220,7 +130,7 @@ ngx_http_rtagent_test_llm_text(ngx_http_rtagent_llm_req_t *req,
     u_char  *n;
 
     if (tl->cancelled) {
-        ngx_http_rtagent_test_llm_out(tl, "callback after cancel");
+        ngx_http_rtagent_test_out_line(&tl->out, "callback after cancel");
         return;
     }
 
@@ -249,38 +159,38 @@ ngx_http_rtagent_test_llm_done(ngx_http_rtagent_llm_req_t *req)
     tl->running = 0;
 
     if (tl->cancelled) {
-        ngx_http_rtagent_test_llm_out(tl, "callback after cancel");
+        ngx_http_rtagent_test_out_line(&tl->out, "callback after cancel");
         return;
     }
 
     if (req->rc != NGX_OK) {
-        ngx_http_rtagent_test_llm_out(tl, "text: %V", &tl->text);
-        ngx_http_rtagent_test_llm_out(tl, "error: %s", req->err);
+        ngx_http_rtagent_test_out_line(&tl->out, "text: %V", &tl->text);
+        ngx_http_rtagent_test_out_line(&tl->out, "error: %s", req->err);
 
     } else {
-        ngx_http_rtagent_test_llm_out(tl, "text: %V", &tl->text);
-        ngx_http_rtagent_test_llm_out(tl, "deltas: %ui", tl->deltas);
-        ngx_http_rtagent_test_llm_out(tl, "finish: %s",
-                           ngx_http_rtagent_chat_finish_name(req->chat.finish));
+        ngx_http_rtagent_test_out_line(&tl->out, "text: %V", &tl->text);
+        ngx_http_rtagent_test_out_line(&tl->out, "deltas: %ui", tl->deltas);
+        ngx_http_rtagent_test_out_line(&tl->out, "finish: %s",
+                       ngx_http_rtagent_chat_finish_name(req->chat.finish));
 
         for (i = 0; i < req->chat.ncalls; i++) {
             call = &req->chat.calls[i];
-            ngx_http_rtagent_test_llm_out(tl, "call: %s %s %*s %s%s",
-                                          call->name, call->id,
-                                          call->args_len,
-                                          call->args ? call->args : "",
-                                          call->valid ? "valid"
+            ngx_http_rtagent_test_out_line(&tl->out, "call: %s %s %*s %s%s",
+                                           call->name, call->id,
+                                           call->args_len,
+                                           call->args ? call->args : "",
+                                           call->valid ? "valid"
                                                       : "invalid: ",
-                                          call->valid ? "" : call->invalid);
+                                           call->valid ? "" : call->invalid);
         }
 
-        ngx_http_rtagent_test_llm_out(tl, "usage: %l %l",
-                                      req->chat.prompt_tokens,
-                                      req->chat.completion_tokens);
+        ngx_http_rtagent_test_out_line(&tl->out, "usage: %l %l",
+                                       req->chat.prompt_tokens,
+                                       req->chat.completion_tokens);
     }
 
-    ngx_http_rtagent_test_llm_out(tl, "endpoint: %V failovers: %ui",
-                                  &req->endpoint->name, req->failovers);
+    ngx_http_rtagent_test_out_line(&tl->out, "endpoint: %V failovers: %ui",
+                                   &req->endpoint->name, req->failovers);
 
     ngx_http_rtagent_llm_cancel(req);
     ngx_http_rtagent_test_llm_reply(tl);
@@ -301,7 +211,7 @@ ngx_http_rtagent_test_llm_timer(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_rtagent_test_llm_out(tl, "cancelled");
+    ngx_http_rtagent_test_out_line(&tl->out, "cancelled");
     ngx_http_rtagent_test_llm_reply(tl);
 }
 
@@ -338,12 +248,13 @@ ngx_http_rtagent_test_llm_handler(ngx_http_request_t *r)
     }
 
     tl->request = r;
+    tl->out.pool = r->pool;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "call", &tl->call_id) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "call", &tl->call_id) != NGX_OK) {
         ngx_str_set(&tl->call_id, "test-call");
     }
 
-    if (ngx_http_rtagent_test_llm_arg(r, "route", &tl->req.route) != NGX_OK)
+    if (ngx_http_rtagent_test_query(r, "route", &tl->req.route) != NGX_OK)
     {
         ngx_str_set(&tl->req.route, "default");
     }
@@ -353,7 +264,7 @@ ngx_http_rtagent_test_llm_handler(ngx_http_request_t *r)
     tl->msgs[0].content.len = sizeof("You are a test.") - 1;
     tl->msgs[1].role = NGX_HTTP_RTAGENT_CHAT_USER;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "text", &v) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "text", &v) != NGX_OK) {
         ngx_str_set(&v, "Hello");
     }
 
@@ -363,7 +274,7 @@ ngx_http_rtagent_test_llm_handler(ngx_http_request_t *r)
     tl->req.body.msgs = tl->msgs;
     tl->req.body.nmsgs = 2;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "tools", &v) == NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "tools", &v) == NGX_OK) {
         p = v.data;
         last = v.data + v.len;
 
@@ -409,7 +320,8 @@ ngx_http_rtagent_test_llm_handler(ngx_http_request_t *r)
     r->main->count++;
 
     if (ngx_http_rtagent_llm_start(&tl->req) != NGX_OK) {
-        ngx_http_rtagent_test_llm_out(tl, "start failed: %s", tl->req.err);
+        ngx_http_rtagent_test_out_line(&tl->out, "start failed: %s",
+                                       tl->req.err);
         ngx_http_rtagent_test_llm_reply(tl);
         return NGX_DONE;
     }
@@ -452,8 +364,7 @@ typedef struct {
     ngx_uint_t                     number;
     ngx_uint_t                     cancel_turn;
     ngx_msec_t                     cancel_ms;
-    ngx_str_t                      out;
-    size_t                         out_size;
+    ngx_http_rtagent_test_out_t    out;
     u_char                         reply[8192];
     size_t                         reply_len;
     ngx_http_rtagent_timer_t       timer;
@@ -468,32 +379,8 @@ static void ngx_http_rtagent_test_turns_next(ngx_event_t *ev);
 
 
 static void
-ngx_http_rtagent_test_turns_out(ngx_http_rtagent_test_turns_t *tt,
-    u_char *p, size_t n)
-{
-    u_char  *m;
-
-    if (tt->out.len + n > tt->out_size) {
-        tt->out_size = ngx_max(tt->out_size * 2, tt->out.len + n + 4096);
-        m = ngx_pnalloc(tt->request->pool, tt->out_size);
-        if (m == NULL) {
-            return;
-        }
-
-        ngx_memcpy(m, tt->out.data, tt->out.len);
-        tt->out.data = m;
-    }
-
-    ngx_memcpy(tt->out.data + tt->out.len, p, n);
-    tt->out.len += n;
-}
-
-
-static void
 ngx_http_rtagent_test_turns_reply(ngx_http_rtagent_test_turns_t *tt)
 {
-    ngx_http_rtagent_test_llm_t  tl;
-
     if (tt->finished) {
         return;
     }
@@ -512,10 +399,8 @@ ngx_http_rtagent_test_turns_reply(ngx_http_rtagent_test_turns_t *tt)
         ngx_del_timer(&tt->next);
     }
 
-    ngx_memzero(&tl, sizeof(tl));
-    tl.request = tt->request;
-    tl.out = tt->out;
-    ngx_http_rtagent_test_llm_reply(&tl);
+    ngx_http_rtagent_test_out_send(tt->request, NGX_HTTP_OK, "text/plain",
+                                   &tt->out.text);
 }
 
 
@@ -556,7 +441,7 @@ ngx_http_rtagent_test_turns_line(ngx_http_rtagent_test_turns_t *tt,
                      "%s\n", tt->turn.number, kinds[tt->turn.kind & 3],
                      tt->reply_len, tt->reply, afters[tt->turn.after % 3],
                      &tt->turn.target, status);
-    ngx_http_rtagent_test_turns_out(tt, buf, p - buf);
+    ngx_http_rtagent_test_out_add(&tt->out, buf, p - buf);
 }
 
 
@@ -569,7 +454,7 @@ ngx_http_rtagent_test_turns_text(ngx_http_rtagent_turn_t *turn,
     size_t  n;
 
     if (tt->cancelled) {
-        ngx_http_rtagent_test_turns_out(tt, (u_char *) "late\n", 5);
+        ngx_http_rtagent_test_out_add(&tt->out, (u_char *) "late\n", 5);
         return;
     }
 
@@ -591,7 +476,7 @@ ngx_http_rtagent_test_turns_done(ngx_http_rtagent_turn_t *turn,
     ngx_http_rtagent_test_turns_t  *tt = turn->data;
 
     if (tt->cancelled) {
-        ngx_http_rtagent_test_turns_out(tt, (u_char *) "late\n", 5);
+        ngx_http_rtagent_test_out_add(&tt->out, (u_char *) "late\n", 5);
         return;
     }
 
@@ -728,6 +613,7 @@ ngx_http_rtagent_test_turns_body(ngx_http_request_t *r)
     }
 
     tt->request = r;
+    tt->out.pool = r->pool;
 
     len = 0;
 
@@ -759,7 +645,7 @@ ngx_http_rtagent_test_turns_body(ngx_http_request_t *r)
 
     tt->pos = tt->body.data;
 
-    if (ngx_http_rtagent_test_llm_arg(r, "call", &tt->call_id) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "call", &tt->call_id) != NGX_OK) {
         ngx_str_set(&tt->call_id, "test-call");
     }
 

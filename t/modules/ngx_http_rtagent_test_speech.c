@@ -42,12 +42,13 @@
 #include <speech/ngx_http_rtagent_stt.h>
 #include <speech/ngx_http_rtagent_tts.h>
 
+#include "ngx_http_rtagent_test_util.h"
+
 
 typedef struct {
     ngx_http_request_t            *request;
     ngx_str_t                      call_id;
-    ngx_str_t                      out;          /* the reply so far */
-    size_t                         out_size;
+    ngx_http_rtagent_test_out_t    out;          /* the reply so far */
     unsigned                       finished:1;
 
     /* tts */
@@ -137,116 +138,21 @@ ngx_http_rtagent_test_speech_set(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* an argument, URI-unescaped, in r->pool */
-
-static ngx_int_t
-ngx_http_rtagent_test_speech_arg(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    u_char  *dst, *src;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    dst = ngx_pnalloc(r->pool, value->len + 1);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    src = value->data;
-    value->data = dst;
-    ngx_unescape_uri(&dst, &src, value->len, 0);
-    value->len = dst - value->data;
-
-    return NGX_OK;
-}
-
-
-/* appends a line to the reply (kept until the end: one response) */
-
-static void
-ngx_http_rtagent_test_speech_out(ngx_http_rtagent_test_speech_t *ts,
-    const char *fmt, ...)
-{
-    u_char   *p, buf[1024];
-    size_t    n;
-    va_list   args;
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(buf, buf + sizeof(buf) - 1, fmt, args);
-    va_end(args);
-
-    *p++ = '\n';
-    n = p - buf;
-
-    if (ts->out.len + n > ts->out_size) {
-        ts->out_size = ngx_max(ts->out_size * 2, ts->out.len + n + 4096);
-        p = ngx_pnalloc(ts->request->pool, ts->out_size);
-        if (p == NULL) {
-            return;
-        }
-
-        ngx_memcpy(p, ts->out.data, ts->out.len);
-        ts->out.data = p;
-    }
-
-    ngx_memcpy(ts->out.data + ts->out.len, buf, n);
-    ts->out.len += n;
-}
-
-
 static void
 ngx_http_rtagent_test_speech_reply(ngx_http_rtagent_test_speech_t *ts)
 {
-    ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-
     if (ts->finished) {
         return;
     }
 
     ts->finished = 1;
-    r = ts->request;
-    c = r->connection;
 
     if (ts->timer.event.timer_set) {
         ngx_del_timer(&ts->timer.event);
     }
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = ts->out.len;
-    ngx_str_set(&r->headers_out.content_type, "text/plain");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc != NGX_ERROR && rc <= NGX_OK && !r->header_only) {
-        b = ngx_calloc_buf(r->pool);
-        if (b == NULL) {
-            rc = NGX_ERROR;
-
-        } else {
-            b->pos = ts->out.data;
-            b->last = ts->out.data + ts->out.len;
-            b->memory = ts->out.len ? 1 : 0;
-            b->last_buf = 1;
-            b->last_in_chain = 1;
-
-            out.buf = b;
-            out.next = NULL;
-
-            rc = ngx_http_output_filter(r, &out);
-        }
-    }
-
-    ((ngx_http_log_ctx_t *) c->log->data)->current_request = r;
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_rtagent_test_out_send(ts->request, NGX_HTTP_OK, "text/plain",
+                                   &ts->out.text);
 }
 
 
@@ -265,8 +171,9 @@ ngx_http_rtagent_test_speech_ctx(ngx_http_request_t *r)
     }
 
     ts->request = r;
+    ts->out.pool = r->pool;
 
-    if (ngx_http_rtagent_test_speech_arg(r, "call", &ts->call_id) != NGX_OK)
+    if (ngx_http_rtagent_test_query(r, "call", &ts->call_id) != NGX_OK)
     {
         ngx_str_set(&ts->call_id, "test-call");
     }
@@ -308,12 +215,13 @@ ngx_http_rtagent_test_tts_signalled(ngx_http_rtagent_http_job_t *job)
 static void
 ngx_http_rtagent_test_tts_piece_end(ngx_http_rtagent_test_speech_t *ts)
 {
-    ngx_http_rtagent_test_speech_out(ts, "piece %ui: chunks=%ui samples=%uz "
-                                     "rate=%ui first_before_end=%s sum=%uL",
-                                     ts->piece, ts->chunks, ts->samples,
-                                     ts->rate,
-                                     ts->first_before_end ? "yes" : "no",
-                                     ts->sum);
+    ngx_http_rtagent_test_out_line(&ts->out, "piece %ui: chunks=%ui "
+                                   "samples=%uz rate=%ui first_before_end=%s "
+                                   "sum=%uL",
+                                   ts->piece, ts->chunks, ts->samples,
+                                   ts->rate,
+                                   ts->first_before_end ? "yes" : "no",
+                                   ts->sum);
 }
 
 
@@ -362,7 +270,7 @@ ngx_http_rtagent_test_tts_audio(ngx_http_rtagent_tts_t *tts,
     if (ts->cancel_at && ts->samples >= ts->cancel_at) {
         tts->provider->cancel(tts);
         ngx_http_rtagent_test_tts_piece_end(ts);
-        ngx_http_rtagent_test_speech_out(ts, "cancelled");
+        ngx_http_rtagent_test_out_line(&ts->out, "cancelled");
 
         /* nothing may follow a cancel: wait a little to see */
         ngx_add_timer(&ts->timer.event, 500);
@@ -379,17 +287,17 @@ ngx_http_rtagent_test_tts_done(ngx_http_rtagent_tts_t *tts,
     ngx_http_rtagent_test_tts_piece_end(ts);
 
     if (err == NGX_HTTP_RTAGENT_SPEECH_OK) {
-        ngx_http_rtagent_test_speech_out(ts, "done: ok");
+        ngx_http_rtagent_test_out_line(&ts->out, "done: ok");
 
     } else {
-        ngx_http_rtagent_test_speech_out(ts, "error: %s: %s",
-                                         ngx_http_rtagent_speech_err_name(err),
-                                         detail ? detail : "-");
+        ngx_http_rtagent_test_out_line(&ts->out, "error: %s: %s",
+                                       ngx_http_rtagent_speech_err_name(err),
+                                       detail ? detail : "-");
     }
 
     if (ts->timer.event.timer_set) {
         /* a callback after cancel() */
-        ngx_http_rtagent_test_speech_out(ts, "CALLBACK AFTER CANCEL");
+        ngx_http_rtagent_test_out_line(&ts->out, "CALLBACK AFTER CANCEL");
         return;
     }
 
@@ -414,7 +322,7 @@ ngx_http_rtagent_test_tts_cancel(ngx_event_t *ev)
     ngx_http_rtagent_test_speech_t  *ts = t->data;
 
     ts->tts.provider->cancel(&ts->tts);
-    ngx_http_rtagent_test_speech_out(ts, "cancelled");
+    ngx_http_rtagent_test_out_line(&ts->out, "cancelled");
 
     ts->timer.event.handler = ngx_http_rtagent_test_speech_timer;
     ngx_add_timer(&ts->timer.event, 500);
@@ -436,7 +344,7 @@ ngx_http_rtagent_test_tts_next(ngx_http_rtagent_test_speech_t *ts)
     ts->first_before_end = 0;
 
     if (ts->tts.provider->synth(&ts->tts, &ts->text) != NGX_OK) {
-        ngx_http_rtagent_test_speech_out(ts, "synth failed");
+        ngx_http_rtagent_test_out_line(&ts->out, "synth failed");
         ngx_http_rtagent_test_speech_reply(ts);
     }
 }
@@ -462,7 +370,7 @@ ngx_http_rtagent_test_tts_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_rtagent_test_speech_arg(r, "text", &ts->text) != NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "text", &ts->text) != NGX_OK) {
         return NGX_HTTP_BAD_REQUEST;
     }
 
@@ -478,11 +386,11 @@ ngx_http_rtagent_test_tts_handler(ngx_http_request_t *r)
         ts->cancel_at = (n > 0) ? (size_t) n : 1;
     }
 
-    (void) ngx_http_rtagent_test_speech_arg(r, "signal", &ts->signal);
-    (void) ngx_http_rtagent_test_speech_arg(r, "voice", &ts->tts.voice.voice);
-    (void) ngx_http_rtagent_test_speech_arg(r, "language",
-                                            &ts->tts.voice.language);
-    (void) ngx_http_rtagent_test_speech_arg(r, "style", &ts->tts.voice.style);
+    (void) ngx_http_rtagent_test_query(r, "signal", &ts->signal);
+    (void) ngx_http_rtagent_test_query(r, "voice", &ts->tts.voice.voice);
+    (void) ngx_http_rtagent_test_query(r, "language",
+                                       &ts->tts.voice.language);
+    (void) ngx_http_rtagent_test_query(r, "style", &ts->tts.voice.style);
 
     if (ngx_http_arg(r, (u_char *) "rate", 4, &v) == NGX_OK) {
         n = ngx_atoi(v.data, v.len);
@@ -503,7 +411,7 @@ ngx_http_rtagent_test_tts_handler(ngx_http_request_t *r)
 
     if (ts->tts.provider->open(&ts->tts) != NGX_OK) {
         ts->tts.ctx = NULL;
-        ngx_http_rtagent_test_speech_out(ts, "open failed");
+        ngx_http_rtagent_test_out_line(&ts->out, "open failed");
         r->main->count++;
         ngx_http_rtagent_test_speech_reply(ts);
         return NGX_DONE;
@@ -544,19 +452,19 @@ ngx_http_rtagent_test_stt_result(ngx_http_rtagent_stt_t *stt,
     if (ts->timer.event.timer_set && ts->cancel_at
         && ts->timer.event.handler == ngx_http_rtagent_test_speech_timer)
     {
-        ngx_http_rtagent_test_speech_out(ts, "CALLBACK AFTER CANCEL");
+        ngx_http_rtagent_test_out_line(&ts->out, "CALLBACK AFTER CANCEL");
         return;
     }
 
     if (!res->final) {
-        ngx_http_rtagent_test_speech_out(ts, "partial: %V", &res->text);
+        ngx_http_rtagent_test_out_line(&ts->out, "partial: %V", &res->text);
         return;
     }
 
-    ngx_http_rtagent_test_speech_out(ts, "final: %V confidence=%.2f "
-                                     "duration=%M language=%V",
-                                     &res->text, res->confidence,
-                                     res->duration, &res->language);
+    ngx_http_rtagent_test_out_line(&ts->out, "final: %V confidence=%.2f "
+                                   "duration=%M language=%V",
+                                   &res->text, res->confidence,
+                                   res->duration, &res->language);
     ngx_http_rtagent_test_stt_done(ts);
 }
 
@@ -570,13 +478,13 @@ ngx_http_rtagent_test_stt_error(ngx_http_rtagent_stt_t *stt,
     if (ts->timer.event.timer_set && ts->cancel_at
         && ts->timer.event.handler == ngx_http_rtagent_test_speech_timer)
     {
-        ngx_http_rtagent_test_speech_out(ts, "CALLBACK AFTER CANCEL");
+        ngx_http_rtagent_test_out_line(&ts->out, "CALLBACK AFTER CANCEL");
         return;
     }
 
-    ngx_http_rtagent_test_speech_out(ts, "error: %s: %s",
-                                     ngx_http_rtagent_speech_err_name(err),
-                                     detail ? detail : "-");
+    ngx_http_rtagent_test_out_line(&ts->out, "error: %s: %s",
+                                   ngx_http_rtagent_speech_err_name(err),
+                                   detail ? detail : "-");
     ngx_http_rtagent_test_stt_done(ts);
 }
 
@@ -621,7 +529,7 @@ ngx_http_rtagent_test_stt_turn(ngx_http_rtagent_test_speech_t *ts)
     ts->turns--;
 
     if (stt->provider->begin(stt) != NGX_OK) {
-        ngx_http_rtagent_test_speech_out(ts, "begin failed");
+        ngx_http_rtagent_test_out_line(&ts->out, "begin failed");
         return NGX_ERROR;
     }
 
@@ -632,13 +540,13 @@ ngx_http_rtagent_test_stt_turn(ngx_http_rtagent_test_speech_t *ts)
                                 ngx_min(frame, ts->pcm.len - off))
             != NGX_OK)
         {
-            ngx_http_rtagent_test_speech_out(ts, "feed failed");
+            ngx_http_rtagent_test_out_line(&ts->out, "feed failed");
             return NGX_ERROR;
         }
     }
 
     if (stt->provider->finish(stt) != NGX_OK) {
-        ngx_http_rtagent_test_speech_out(ts, "finish failed");
+        ngx_http_rtagent_test_out_line(&ts->out, "finish failed");
         return NGX_ERROR;
     }
 
@@ -669,7 +577,7 @@ ngx_http_rtagent_test_stt_audio(ngx_http_request_t *r, ngx_uint_t rate,
     ngx_file_info_t  fi;
     int16_t         *s;
 
-    if (ngx_http_rtagent_test_speech_arg(r, "file", &v) == NGX_OK) {
+    if (ngx_http_rtagent_test_query(r, "file", &v) == NGX_OK) {
         ngx_memzero(&file, sizeof(ngx_file_t));
         file.name = v;
         file.log = r->connection->log;
@@ -726,7 +634,7 @@ ngx_http_rtagent_test_stt_cancel(ngx_event_t *ev)
     }
 
     ts->stt.provider->cancel(&ts->stt);
-    ngx_http_rtagent_test_speech_out(ts, "cancelled");
+    ngx_http_rtagent_test_out_line(&ts->out, "cancelled");
 
     /* nothing may follow: the results say so if anything does */
     ts->timer.event.handler = ngx_http_rtagent_test_speech_timer;
@@ -792,7 +700,7 @@ ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
         ts->turns = n;
     }
 
-    (void) ngx_http_rtagent_test_speech_arg(r, "language", &stt->language);
+    (void) ngx_http_rtagent_test_query(r, "language", &stt->language);
 
     ngx_http_rtagent_timer_init(&ts->timer, ngx_http_rtagent_test_speech_timer,
                                 ts, r->connection->log);
@@ -809,7 +717,7 @@ ngx_http_rtagent_test_stt_handler(ngx_http_request_t *r)
     r->main->count++;
 
     if (stt->provider->open(stt) != NGX_OK) {
-        ngx_http_rtagent_test_speech_out(ts, "open failed");
+        ngx_http_rtagent_test_out_line(&ts->out, "open failed");
         ngx_http_rtagent_test_speech_reply(ts);
         return NGX_DONE;
     }

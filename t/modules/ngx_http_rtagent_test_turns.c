@@ -31,6 +31,8 @@
 #include <call/ngx_http_rtagent_turn.h>
 #include <agent/ngx_http_rtagent_orchestrator.h>
 
+#include "ngx_http_rtagent_test_util.h"
+
 
 #define NGX_HTTP_RTAGENT_TEST_TURNS_MAX  64
 
@@ -469,11 +471,7 @@ static void
 ngx_http_rtagent_test_turns_reply(ngx_http_rtagent_test_turns_t *tt,
     ngx_uint_t status, const char *err)
 {
-    ngx_int_t            rc;
     ngx_str_t            body;
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
-    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     static const char   *ping[] = { "PING" };
@@ -502,7 +500,6 @@ ngx_http_rtagent_test_turns_reply(ngx_http_rtagent_test_turns_t *tt,
 
     tt->finished = 1;
     r = tt->request;
-    c = r->connection;
 
     if (tt->timer.event.timer_set) {
         ngx_del_timer(&tt->timer.event);
@@ -525,36 +522,7 @@ ngx_http_rtagent_test_turns_reply(ngx_http_rtagent_test_turns_t *tt,
 
     ngx_memzero(&tt->out, sizeof(ngx_http_rtagent_json_out_t));
 
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = body.len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc != NGX_ERROR && rc <= NGX_OK && !r->header_only) {
-        b = ngx_calloc_buf(r->pool);
-        if (b == NULL) {
-            rc = NGX_ERROR;
-
-        } else {
-            b->pos = body.data;
-            b->last = body.data + body.len;
-            b->memory = body.len ? 1 : 0;
-            b->last_buf = 1;
-            b->last_in_chain = 1;
-
-            out.buf = b;
-            out.next = NULL;
-
-            rc = ngx_http_output_filter(r, &out);
-        }
-    }
-
-    ((ngx_http_log_ctx_t *) c->log->data)->current_request = r;
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_rtagent_test_out_send(r, status, "application/json", &body);
 }
 
 

@@ -13,6 +13,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "json/ngx_http_rtagent_json.h"
 #include "llm/ngx_http_rtagent_chat.h"
 
 
@@ -276,14 +277,18 @@ test_errors(void **state)
     free(s);
 
     /* error bodies */
-    assert_int_equal(ngx_http_rtagent_chat_error(
+    assert_int_equal(ngx_http_rtagent_json_error_message(
         "{\"error\":{\"code\":\"429\",\"message\":\"Rate\\nlimit\"}}", 48,
         err, sizeof(err)), 0);
     assert_string_equal(err, "Rate?limit");
-    assert_int_equal(ngx_http_rtagent_chat_error("{}", 2, err, sizeof(err)),
-                     -1);
-    assert_int_equal(ngx_http_rtagent_chat_error("<html>", 6, err,
-                                                 sizeof(err)), -1);
+    assert_int_equal(ngx_http_rtagent_json_error_message("{}", 2, err,
+                                                         sizeof(err)), -1);
+    assert_int_equal(ngx_http_rtagent_json_error_message("<html>", 6, err,
+                                                         sizeof(err)), -1);
+    /* refused whole, not cut at the NUL */
+    s = "{\"error\":{\"message\":\"a\\u0000b\"}}";
+    assert_int_equal(ngx_http_rtagent_json_error_message(s, strlen(s), err,
+                                                         sizeof(err)), -1);
 }
 
 
