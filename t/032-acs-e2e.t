@@ -56,13 +56,7 @@ sub hash_of {
 
 sub events_of {
     my ($id, $type) = @_;
-    my @ev;
-    for my $e (@{ redis($r, 'XRANGE', 'rtagent:events', '-', '+') }) {
-        my %f = @{ $e->[1] };
-        push @ev, decode_json($f{data})
-            if $f{call_id} eq $id && $f{type} eq $type;
-    }
-    return @ev;
+    return call_events($r, $id, $type);
 }
 
 sub session {
