@@ -4,7 +4,8 @@
  * through enter/turn/tool_done over the shipped auth and fnol agents
  * (agents/auth.yaml and fnol.yaml, read once from the repo root, where
  * make fuzz runs).
- * The input's first byte picks the agent, then each line is one caller
+ * The input's first byte picks the agent, the call's date and whether
+ * free text is redacted (rtagent_redact), then each line is one caller
  * turn (16 at most); while a tool is pending a line's first byte says
  * whether it succeeded.  Every step must keep the output's promises (the
  * header): at most ACTIONS_MAX actions, texts and arguments where they
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "agent/ngx_http_rtagent_dialog.h"
+#include "agent/ngx_http_rtagent_safety.h"
 #include "fuzz_arena.h"
 
 
@@ -146,8 +148,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     arena = NULL;
     memset(&fields, 0, sizeof(fields));
 
+    memset(&d, 0, sizeof(ngx_http_rtagent_dialog_t));
     d.alloc = fuzz_alloc;
     d.alloc_ctx = &arena;
+    /* rtagent_redact on: free text redacted as it is kept */
+    d.redact = (data[0] & 4) ? ngx_http_rtagent_safety_redact : NULL;
     d.agent = defs[data[0] & 1];
     d.fields = &fields;
     d.today = (data[0] & 2) ? "2024-02-29" : "2026-12-03";
