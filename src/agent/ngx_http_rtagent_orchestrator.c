@@ -121,7 +121,8 @@ const ngx_http_rtagent_responder_t  ngx_http_rtagent_orchestrator = {
     ngx_string("agents"),
     ngx_http_rtagent_orch_start,
     ngx_http_rtagent_orch_cancel,
-    ngx_http_rtagent_orch_agent
+    ngx_http_rtagent_orch_agent,
+    0
 };
 
 

@@ -1479,8 +1479,7 @@ ngx_http_rtagent_call_turn_start(ngx_http_rtagent_call_t *call,
     ngx_str_null(&call->turn.target);
     call->turn.heard = NGX_HTTP_RTAGENT_TURN_HEARD_ALL;
 
-    call->timings.remote_responder =
-                          call->conf->engine == NGX_HTTP_RTAGENT_ENGINE_LLM;
+    call->timings.remote_responder = call->turn.responder->remote;
     call->timings.stage[NGX_HTTP_RTAGENT_STAGE_RESPONDER] =
                                               ngx_http_rtagent_monotonic_us();
 

@@ -29,7 +29,8 @@ const ngx_http_rtagent_responder_t  ngx_http_rtagent_say_back = {
     ngx_string("say_back"),
     ngx_http_rtagent_say_back_start,
     ngx_http_rtagent_say_back_cancel,
-    NULL
+    NULL,
+    0
 };
 
 

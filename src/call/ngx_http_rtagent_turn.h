@@ -82,6 +82,11 @@ typedef struct {
      */
     ngx_int_t                  (*agent)(ngx_http_rtagent_turn_t *turn,
                                         ngx_str_t *name);
+
+    /* 1: the reply waits on a model elsewhere (the LLM), so the time from
+     * start() to the first text is not the gateway's own (the turn's
+     * timings keep it out of gateway_us) */
+    ngx_uint_t                   remote;
 } ngx_http_rtagent_responder_t;
 
 

@@ -129,7 +129,8 @@ const ngx_http_rtagent_responder_t  ngx_http_rtagent_llm_responder = {
     ngx_string("llm"),
     ngx_http_rtagent_llm_resp_start,
     ngx_http_rtagent_llm_resp_cancel,
-    ngx_http_rtagent_llm_resp_agent
+    ngx_http_rtagent_llm_resp_agent,
+    1
 };
 
 
