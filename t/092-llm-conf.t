@@ -1,7 +1,8 @@
 # The LLM engine's directives refused at nginx -t (src/llm/
 # ngx_http_rtagent_llm_module.c), each naming what is wrong and never a
 # secret's value; and rtagent_engine llm in a location whose calls could
-# not be answered (no agents, no model route for the entry agent).
+# not be answered (no agents, no model route for the entry agent or for
+# an agent its handoffs reach).
 
 use FindBin;
 use Test::Nginx::Socket;
@@ -249,3 +250,89 @@ tools: [end_call]
 --- must_die
 --- error_log
 rtagent_engine llm in location "/ws": no model route for the entry agent "front": neither its tool_model "big" nor rtagent_llm_route "default"
+
+
+
+=== TEST 18: an agent reached by handoffs, two deep, with no route
+--- user_files
+>>> llm18/front.yaml
+name: front
+description: Answers first.
+greeting: Hello.
+prompt: Help the caller.
+model: mini
+tools: [end_call]
+handoffs: [middle]
+>>> llm18/middle.yaml
+name: middle
+description: Passes the caller on.
+greeting: Hello.
+prompt: Pass the caller on.
+model: mini
+tools: [end_call]
+handoffs: [front, deep]
+>>> llm18/deep.yaml
+name: deep
+description: Thinks hard.
+greeting: Hello.
+prompt: Think hard.
+model: big
+tools: [end_call]
+handoffs: [front]
+--- http_config
+    rtagent_agents html/llm18;
+    rtagent_entry_agent front;
+    rtagent_llm_endpoint mini https://x/v1 model=m key=k;
+--- llm_location
+--- must_die
+--- error_log
+rtagent_engine llm in location "/ws": no model route for the agent "deep" (a handoff of "middle"): neither its model "big" nor rtagent_llm_route "default" is an rtagent_model_route or rtagent_llm_endpoint
+
+
+
+=== TEST 19: every agent reached by handoffs with its route starts
+--- user_files
+>>> llm19/front.yaml
+name: front
+description: Answers first.
+greeting: Hello.
+prompt: Help the caller.
+model: mini
+tools: [end_call]
+handoffs: [middle]
+>>> llm19/middle.yaml
+name: middle
+description: Passes the caller on.
+greeting: Hello.
+prompt: Pass the caller on.
+model: mini
+tool_model: big
+tools: [end_call]
+handoffs: [front, deep]
+>>> llm19/deep.yaml
+name: deep
+description: Thinks hard.
+greeting: Hello.
+prompt: Think hard.
+model: big
+tools: [end_call]
+handoffs: [front]
+>>> llm19/alone.yaml
+name: alone
+description: Reached by no handoff.
+greeting: Hello.
+prompt: Nobody hands over to me.
+model: nowhere
+tools: [end_call]
+--- http_config
+    rtagent_agents html/llm19;
+    rtagent_entry_agent front;
+    rtagent_llm_endpoint mini https://x/v1 model=m key=k;
+    rtagent_model_route big mini;
+--- llm_location
+--- request
+GET /ws
+--- response_body
+ok
+--- no_error_log
+no model route

@@ -35,6 +35,7 @@ add_block_preprocessor(sub {
     rtagent_agents \$TEST_NGINX_AGENTS;
     rtagent_entry_agent auth;
     rtagent_llm_endpoint fast http://127.0.0.1:\$TEST_NGINX_CHAT_PORT/m/$chat/v1 model=gpt-4o-mini key=test-openai-key;
+    rtagent_model_route reasoning fast;
 CONF
     $block->set_value(config => <<"CONF");
     location = /ws/acs/media {

@@ -58,7 +58,8 @@ sub interrupted_call {
               . "rtagent_agents $FindBin::Bin/../agents;\nrtagent_entry_agent auth;\n"
               . "rtagent_openai_audio_key test-openai-key;\n"
               . "rtagent_upstream_retries 0;\n"
-              . "rtagent_llm_endpoint fast http://127.0.0.1:$cp/m/$script/v1 model=gpt-4o-mini key=test-openai-key;\n",
+              . "rtagent_llm_endpoint fast http://127.0.0.1:$cp/m/$script/v1 model=gpt-4o-mini key=test-openai-key;\n"
+              . "rtagent_model_route reasoning fast;\n",
         server => 'location = /ws/acs/media { rtagent_acs_media;'
                 . ' rtagent_engine llm; rtagent_stt openai; rtagent_tts openai;'
                 . " rtagent_openai_audio_url http://127.0.0.1:$sp/m/$stt; }");

@@ -188,7 +188,8 @@ $n = start_nginx(
              rtagent_azure_speech_key test-azure-key;
              rtagent_agents $FindBin::Bin/../agents;
              rtagent_entry_agent auth;
-             rtagent_llm_endpoint fast http://127.0.0.1:$chat/m/key=gwtl,stream=say,text=What%20is%20your%20policy%20number%3F/v1 model=gpt-4o-mini key=test-openai-key;",
+             rtagent_llm_endpoint fast http://127.0.0.1:$chat/m/key=gwtl,stream=say,text=What%20is%20your%20policy%20number%3F/v1 model=gpt-4o-mini key=test-openai-key;
+             rtagent_model_route reasoning fast;",
     server => speech_location('llm', 'gwtl', ''));
 ok(redis_up($n, 1), 'llm: the worker is connected to Redis');
 $id = 'gwtime-llm';

@@ -120,7 +120,8 @@ my $key = 'model=gpt-4o-mini key=test-openai-key';
 
 my $n = gateway("rtagent_llm_endpoint a $ep/key=r-a,code=500/v1 $key;
                  rtagent_llm_endpoint b $ep/key=r-b,code=503/v1 $key;
-                 rtagent_model_route fast a b;");
+                 rtagent_model_route fast a b;
+                 rtagent_model_route reasoning a b;");
 
 my $id = 'resp-down';
 my ($greeting, $reply) = call($n, $id);
@@ -139,7 +140,8 @@ stop_nginx($n);
 # ---- the reply stream is cut after "Let me" ---------------------------------
 
 $n = gateway("rtagent_llm_endpoint cut $ep/key=r-cut,stream=error/v1 $key;
-              rtagent_model_route fast cut;");
+              rtagent_model_route fast cut;
+              rtagent_model_route reasoning cut;");
 
 $id = 'resp-cut';
 ($greeting, $reply) = call($n, $id);
@@ -157,7 +159,8 @@ stop_nginx($n);
 
 $n = gateway("rtagent_llm_endpoint slow $ep/key=r-slow,stream=say,delay=1000,"
              . "text=Hello%20there.%20How%20are%20you%20today%3F/v1 $key;
-              rtagent_model_route fast slow;");
+              rtagent_model_route fast slow;
+              rtagent_model_route reasoning slow;");
 
 sub said { SpeechMock::speech_mock_get('/__said?key=rsp') }
 

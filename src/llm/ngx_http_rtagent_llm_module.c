@@ -30,9 +30,12 @@ static ngx_http_rtagent_llm_route_t *ngx_http_rtagent_llm_route_find(
     ngx_http_rtagent_llm_main_conf_t *lmcf, ngx_str_t *name);
 static char *ngx_http_rtagent_llm_engine_check(ngx_conf_t *cf,
     ngx_http_rtagent_llm_conf_t *conf);
+static char *ngx_http_rtagent_llm_agents_routed(ngx_conf_t *cf,
+    ngx_http_rtagent_llm_conf_t *conf, ngx_array_t *agents,
+    ngx_http_rtagent_agent_t *entry, ngx_str_t *where);
 static ngx_int_t ngx_http_rtagent_llm_agent_routed(ngx_conf_t *cf,
     ngx_http_rtagent_llm_conf_t *conf, ngx_http_rtagent_agent_t *agent,
-    ngx_str_t *where);
+    ngx_http_rtagent_agent_t *from, ngx_str_t *where);
 
 
 static ngx_conf_num_bounds_t  ngx_http_rtagent_llm_rounds_bounds = {
@@ -262,12 +265,12 @@ ngx_http_rtagent_llm_merge_conf(ngx_conf_t *cf, void *parent, void *child)
 
 
 /*
- * rtagent_engine llm where no call could be answered fails nginx -t,
+ * rtagent_engine llm where a call could not be answered fails nginx -t,
  * naming the location: no agents, no entry agent, or no model route for
- * the entry agent (its "model" or "tool_model" when that is a route, else
- * the location's rtagent_llm_route).  The agent module has read the
- * agents by now: it comes before this one.  (An agent reached by a
- * handoff with no route fails its turns with a log line at run time.)
+ * the entry agent or an agent its handoffs reach, transitively (its
+ * "model" or "tool_model" when that is a route, else the location's
+ * rtagent_llm_route).  The agent module has read and linked the agents by
+ * now: it comes before this one.
  */
 
 static char *
@@ -313,10 +316,71 @@ ngx_http_rtagent_llm_engine_check(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_rtagent_llm_agent_routed(cf, conf, entry, &where)
-        != NGX_OK)
-    {
+    return ngx_http_rtagent_llm_agents_routed(cf, conf, agents, entry,
+                                              &where);
+}
+
+
+/*
+ * every agent a call can be handed to has a route: a walk from the entry
+ * agent over the handoffs, each agent checked once, named with the agent
+ * that first hands over to it
+ */
+
+static char *
+ngx_http_rtagent_llm_agents_routed(ngx_conf_t *cf,
+    ngx_http_rtagent_llm_conf_t *conf, ngx_array_t *agents,
+    ngx_http_rtagent_agent_t *entry, ngx_str_t *where)
+{
+    u_char                         *seen;
+    ngx_str_t                       name;
+    ngx_uint_t                      head, tail, k;
+    ngx_http_rtagent_agent_t       *all, *agent, *next, **queue, **from;
+    ngx_http_rtagent_agent_strs_t  *handoffs;
+
+    all = agents->elts;
+
+    seen = ngx_pcalloc(cf->temp_pool, agents->nelts);
+    queue = ngx_palloc(cf->temp_pool, agents->nelts * 2 * sizeof(void *));
+
+    if (seen == NULL || queue == NULL) {
         return NGX_CONF_ERROR;
+    }
+
+    from = queue + agents->nelts;
+
+    queue[0] = entry;
+    from[0] = NULL;
+    seen[entry - all] = 1;
+    tail = 1;
+
+    for (head = 0; head < tail; head++) {
+        agent = queue[head];
+
+        if (ngx_http_rtagent_llm_agent_routed(cf, conf, agent, from[head],
+                                              where)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        handoffs = &agent->def->handoffs;
+
+        for (k = 0; k < handoffs->nelts; k++) {
+            name.len = handoffs->elts[k].len;
+            name.data = handoffs->elts[k].data;
+
+            next = ngx_http_rtagent_agent_find(cf->cycle, &name);
+
+            if (next == NULL || seen[next - all]) {
+                continue;
+            }
+
+            seen[next - all] = 1;
+            queue[tail] = next;
+            from[tail] = agent;
+            tail++;
+        }
     }
 
     return NGX_CONF_OK;
@@ -328,8 +392,9 @@ ngx_http_rtagent_llm_engine_check(ngx_conf_t *cf,
 static ngx_int_t
 ngx_http_rtagent_llm_agent_routed(ngx_conf_t *cf,
     ngx_http_rtagent_llm_conf_t *conf, ngx_http_rtagent_agent_t *agent,
-    ngx_str_t *where)
+    ngx_http_rtagent_agent_t *from, ngx_str_t *where)
 {
+    u_char                             who[256], *last;
     ngx_str_t                          name;
     ngx_uint_t                         i;
     ngx_http_rtagent_agent_str_t      *model[2];
@@ -358,12 +423,21 @@ ngx_http_rtagent_llm_agent_routed(ngx_conf_t *cf,
             continue;
         }
 
+        if (from == NULL) {
+            last = ngx_snprintf(who, sizeof(who), "entry agent \"%V\"",
+                                &agent->name);
+
+        } else {
+            last = ngx_snprintf(who, sizeof(who), "agent \"%V\" (a handoff "
+                                "of \"%V\")", &agent->name, &from->name);
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "rtagent_engine llm in location \"%V\": no "
-                           "model route for the entry agent \"%V\": "
-                           "neither its %s \"%V\" nor rtagent_llm_route "
-                           "\"%V\" is an rtagent_model_route or "
-                           "rtagent_llm_endpoint", where, &agent->name,
+                           "model route for the %*s: neither its %s \"%V\" "
+                           "nor rtagent_llm_route \"%V\" is an "
+                           "rtagent_model_route or rtagent_llm_endpoint",
+                           where, (size_t) (last - who), who,
                            i ? "tool_model" : "model", &name, &conf->route);
         return NGX_ERROR;
     }
