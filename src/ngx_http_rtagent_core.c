@@ -654,7 +654,6 @@ ngx_http_rtagent_conf_set_live_secret_slot(ngx_conf_t *cf,
 
     char                       *rv;
     ngx_str_t                  *value;
-    ngx_pool_cleanup_t         *cln;
     ngx_http_rtagent_secret_t  *s, **field;
 
     field = (ngx_http_rtagent_secret_t **) (p + cmd->offset);
@@ -663,19 +662,10 @@ ngx_http_rtagent_conf_set_live_secret_slot(ngx_conf_t *cf,
         return "is duplicate";
     }
 
-    s = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_secret_t));
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-
-    if (s == NULL || cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_rtagent_secret_cleanup;
-    cln->data = s;
-
     value = cf->args->elts;
 
-    if (ngx_http_rtagent_conf_secret(cf, &value[1], &s->value) != NGX_OK) {
+    s = ngx_http_rtagent_conf_live_secret(cf, &value[1], cmd->post);
+    if (s == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -684,21 +674,46 @@ ngx_http_rtagent_conf_set_live_secret_slot(ngx_conf_t *cf,
         return rv;
     }
 
-    s->rule = cmd->post;
-
-    if (value[1].len > 5 && ngx_strncmp(value[1].data, "file:", 5) == 0) {
-        s->path.data = value[1].data + 5;
-        s->path.len = value[1].len - 5;
-
-        /* NUL-terminated: the argument, or its full name by nginx */
-        if (ngx_conf_full_name(cf->cycle, &s->path, 1) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
     *field = s;
 
     return NGX_CONF_OK;
+}
+
+
+ngx_http_rtagent_secret_t *
+ngx_http_rtagent_conf_live_secret(ngx_conf_t *cf, ngx_str_t *in,
+    ngx_http_rtagent_conf_secret_rule_t *rule)
+{
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_rtagent_secret_t  *s;
+
+    s = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtagent_secret_t));
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+
+    if (s == NULL || cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_rtagent_secret_cleanup;
+    cln->data = s;
+
+    if (ngx_http_rtagent_conf_secret(cf, in, &s->value) != NGX_OK) {
+        return NULL;
+    }
+
+    s->rule = rule;
+
+    if (in->len > 5 && ngx_strncmp(in->data, "file:", 5) == 0) {
+        s->path.data = in->data + 5;
+        s->path.len = in->len - 5;
+
+        /* NUL-terminated: the argument, or its full name by nginx */
+        if (ngx_conf_full_name(cf->cycle, &s->path, 1) != NGX_OK) {
+            return NULL;
+        }
+    }
+
+    return s;
 }
 
 

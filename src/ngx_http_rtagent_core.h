@@ -164,6 +164,14 @@ typedef struct {
  */
 char *ngx_http_rtagent_conf_set_live_secret_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+
+/*
+ * Such a secret from a parameter (in: what follows "token=", say), held to
+ * rule when it is read again; the caller checks it now.  NULL when it
+ * cannot be read (logged, never the value).
+ */
+ngx_http_rtagent_secret_t *ngx_http_rtagent_conf_live_secret(ngx_conf_t *cf,
+    ngx_str_t *in, ngx_http_rtagent_conf_secret_rule_t *rule);
 ngx_str_t *ngx_http_rtagent_secret_value(ngx_http_rtagent_secret_t *s);
 
 /*

@@ -108,7 +108,8 @@ static ngx_int_t
 ngx_http_rtagent_llm_attempt(ngx_http_rtagent_llm_req_t *req)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         body, method, name, value;
+    ngx_str_t                         body, method, name, value, none;
+    ngx_str_t                        *key, *token;
     ngx_uint_t                        i;
     ngx_http_rtagent_json_out_t       j;
     ngx_http_rtagent_llm_conf_t      *lcf;
@@ -217,9 +218,14 @@ ngx_http_rtagent_llm_attempt(ngx_http_rtagent_llm_req_t *req)
     ngx_str_set(&value, "text/event-stream");
     rc |= ngx_http_rtagent_http_add_header(job, &name, &value);
 
+    /* the key and token as their files say now */
+    ngx_str_null(&none);
+    key = ep->key ? ngx_http_rtagent_secret_value(ep->key) : &none;
+    token = ep->token ? ngx_http_rtagent_secret_value(ep->token) : NULL;
+
     rc |= ngx_http_rtagent_http_add_key(job,
                                         ep->kind == NGX_HTTP_RTAGENT_LLM_AZURE,
-                                        &ep->key, &ep->token);
+                                        key, token);
 
     if (rc != NGX_OK) {
         ngx_http_rtagent_http_cancel(job);

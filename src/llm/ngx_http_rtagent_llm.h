@@ -26,6 +26,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <ngx_http_rtagent_core.h>
 #include <io/ngx_http_rtagent_http.h>
 #include <llm/ngx_http_rtagent_chat.h>
 
@@ -53,8 +54,9 @@ struct ngx_http_rtagent_llm_endpoint_s {
     ngx_uint_t                    kind;         /* AZURE, OPENAI */
     ngx_str_t                     model;        /* Azure: the deployment */
     ngx_str_t                     api_version;  /* Azure */
-    ngx_str_t                     key;          /* api-key / bearer */
-    ngx_str_t                     token;        /* Azure: Entra bearer */
+    /* NULL when not given; a file:PATH one follows its file */
+    ngx_http_rtagent_secret_t    *key;          /* api-key / bearer */
+    ngx_http_rtagent_secret_t    *token;        /* Azure: Entra bearer */
     ngx_str_t                     full_url;     /* made at conf time */
 
     /* per worker */

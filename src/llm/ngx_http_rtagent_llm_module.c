@@ -47,6 +47,14 @@ static ngx_conf_num_bounds_t  ngx_http_rtagent_llm_rounds_bounds = {
     offsetof(ngx_http_rtagent_llm_conf_t, f)
 
 
+/*
+ * keys and tokens go into request headers: no line end when a file is read
+ * again (the configuration's check, llm_token_ok, refuses spaces as well)
+ */
+static ngx_http_rtagent_conf_secret_rule_t
+    ngx_http_rtagent_llm_secret_rule = { 0, 1 };
+
+
 static ngx_command_t  ngx_http_rtagent_llm_commands[] = {
 
     { ngx_string("rtagent_llm_endpoint"),
@@ -518,7 +526,8 @@ ngx_http_rtagent_llm_token_ok(ngx_str_t *s)
  * or "Authorization: Bearer <token>".  openai: url is the API base
  * (https://api.openai.com/v1, or any OpenAI-compatible one), requests go
  * to <url>/chat/completions with "Authorization: Bearer <key>" and model
- * in the body.  Secrets take env:NAME and file:PATH.
+ * in the body.  Secrets take env:NAME and file:PATH, a file followed as
+ * it is rewritten (a live secret of the core).
  */
 
 static char *
@@ -528,8 +537,9 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     u_char                           *p;
     size_t                            len;
-    ngx_str_t                        *value, in, *secret, *s;
+    ngx_str_t                        *value, in, *s;
     ngx_uint_t                        i, kind_set;
+    ngx_http_rtagent_secret_t       **secret;
     ngx_http_rtagent_llm_endpoint_t  *ep, **slot;
 
     value = cf->args->elts;
@@ -599,24 +609,22 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             in.data = value[i].data + 12;
 
         } else if (ngx_strncmp(value[i].data, "key=", 4) == 0) {
-            s = &ep->key;
-            secret = s;
+            secret = &ep->key;
             in.data = value[i].data + 4;
 
         } else if (ngx_strncmp(value[i].data, "token=", 6) == 0) {
-            s = &ep->token;
-            secret = s;
+            secret = &ep->token;
             in.data = value[i].data + 6;
         }
 
-        if (s == NULL) {
+        if (s == NULL && secret == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "rtagent_llm_endpoint %V: unknown parameter "
                                "\"%V\"", &ep->name, &value[i]);
             return NGX_CONF_ERROR;
         }
 
-        if (s->data) {
+        if ((s && s->data) || (secret && *secret)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "rtagent_llm_endpoint %V: a parameter is "
                                "duplicate", &ep->name);
@@ -626,10 +634,14 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         in.len = value[i].data + value[i].len - in.data;
 
         if (secret) {
-            /* a secret: never in a message */
-            if (ngx_http_rtagent_conf_secret(cf, &in, s) != NGX_OK) {
+            /* a secret: never in a message; file:PATH follows its file */
+            *secret = ngx_http_rtagent_conf_live_secret(cf, &in,
+                                           &ngx_http_rtagent_llm_secret_rule);
+            if (*secret == NULL) {
                 return NGX_CONF_ERROR;
             }
+
+            s = &(*secret)->value;
 
             if (s->len == 0 || ngx_http_rtagent_llm_token_ok(s) != NGX_OK) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -664,7 +676,7 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (ep->kind == NGX_HTTP_RTAGENT_LLM_AZURE) {
-        if (ep->key.len == 0 && ep->token.len == 0) {
+        if (ep->key == NULL && ep->token == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "rtagent_llm_endpoint %V: azure needs key= "
                                "or token=", &ep->name);
@@ -680,7 +692,7 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
               + ep->model.len + ep->api_version.len;
 
     } else {
-        if (ep->token.len || ep->api_version.len) {
+        if (ep->token || ep->api_version.len) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "rtagent_llm_endpoint %V: token= and "
                                "api_version= are for azure", &ep->name);

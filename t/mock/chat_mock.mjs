@@ -33,7 +33,8 @@
 // Service routes (POST):
 //   .../chat/completions                "Authorization: Bearer
 //        test-openai-key"; or .../openai/deployments/<d>/chat/completions
-//        ?api-version=V with "api-key: test-openai-key" (or the bearer)
+//        ?api-version=V with "api-key: test-openai-key" (or the bearer);
+//        test-openai-key-2 is taken as well (a key or token rotated)
 //   The body must be JSON with messages and stream true.
 //   .../contentsafety/text:shieldPrompt?api-version=2024-09-01  Azure AI
 //        Content Safety Prompt Shields, "Ocp-Apim-Subscription-Key:
@@ -61,7 +62,7 @@ const args = Object.fromEntries(
         return acc;
     }, []));
 
-const KEY = 'test-openai-key';
+const KEYS = ['test-openai-key', 'test-openai-key-2'];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = args.fixtures ?? process.env.RTAGENT_FIXTURES
                  ?? path.join(here, '..', 'fixtures');
@@ -84,6 +85,10 @@ function state(key) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function bearer(auth) {
+    return KEYS.some((k) => auth === `Bearer ${k}`);
+}
 
 function reply(res, code, body, type = 'text/plain', headers = {}) {
     if (res.destroyed) return;
@@ -176,10 +181,10 @@ async function chat(req, res, o, st, url, lines) {
     const azure = /\/openai\/deployments\/[^/]+\/chat\/completions$/
         .test(url.pathname);
     const auth = azure
-        ? (req.headers['api-key'] === KEY
-           || req.headers.authorization === `Bearer ${KEY}`)
+        ? (KEYS.includes(req.headers['api-key'])
+           || bearer(req.headers.authorization))
           && url.searchParams.get('api-version')
-        : req.headers.authorization === `Bearer ${KEY}`;
+        : bearer(req.headers.authorization);
     if (!auth) {
         return reply(res, 401, JSON.stringify({ error: {
             message: 'Incorrect API key provided', type: 'invalid_request_error',
