@@ -171,7 +171,6 @@ static void ngx_http_rtagent_call_drained(void *data);
 static ngx_uint_t ngx_http_rtagent_call_after(ngx_http_rtagent_call_t *call);
 static ngx_int_t ngx_http_rtagent_call_turn_start(
     ngx_http_rtagent_call_t *call, ngx_uint_t kind);
-static ngx_msec_int_t ngx_http_rtagent_call_monotonic_ms(void);
 static void ngx_http_rtagent_call_timings_reset(ngx_http_rtagent_call_t *call);
 static void ngx_http_rtagent_call_reply_store(ngx_http_rtagent_call_t *call,
     size_t len, ngx_uint_t interrupted);
@@ -780,6 +779,7 @@ ngx_http_rtagent_call_onset(ngx_http_rtagent_call_t *call, const u_char *pcm,
 static void
 ngx_http_rtagent_call_interrupt(ngx_http_rtagent_call_t *call)
 {
+    uint64_t                     now;
     ngx_uint_t                   busy;
     ngx_http_rtagent_playout_t  *pl;
 
@@ -801,10 +801,10 @@ ngx_http_rtagent_call_interrupt(ngx_http_rtagent_call_t *call)
 
         /* from the loop's time, when the onset frame was read: both
          * on CLOCK_MONOTONIC, as nginx keeps ngx_current_msec */
-        call->barge_stop = ngx_http_rtagent_call_monotonic_ms()
+        now = ngx_http_rtagent_monotonic_us();
+        call->barge_stop = (ngx_msec_int_t) (now / 1000)
                            - (ngx_msec_int_t) ngx_current_msec;
-        call->barge_stop_us = ngx_http_rtagent_monotonic_us()
-                              - call->onset_us;
+        call->barge_stop_us = now - call->onset_us;
 
         call->barge = 1;
         call->barge_paused = 1;
@@ -2120,17 +2120,6 @@ ngx_http_rtagent_call_tts_done(ngx_http_rtagent_tts_t *tts,
     }
 
     ngx_http_rtagent_call_reply_pump(call);
-}
-
-
-static ngx_msec_int_t
-ngx_http_rtagent_call_monotonic_ms(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (ngx_msec_int_t) (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 
