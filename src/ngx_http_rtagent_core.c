@@ -41,8 +41,6 @@ static void ngx_http_rtagent_json_out_key(ngx_http_rtagent_json_out_t *j,
 static void ngx_http_rtagent_json_out_check(ngx_http_rtagent_json_out_t *j,
     yajl_gen_status st);
 static size_t ngx_http_rtagent_secret_line(u_char *data, size_t len);
-static const char *ngx_http_rtagent_secret_refused(
-    ngx_http_rtagent_conf_secret_rule_t *rule, u_char *data, size_t len);
 static char *ngx_http_rtagent_conf_secret_check(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *secret);
 static void ngx_http_rtagent_secret_cleanup(void *data);
@@ -507,25 +505,35 @@ ngx_http_rtagent_secret_line(u_char *data, size_t len)
 }
 
 
-/* what is wrong with a secret by the rule, NULL when nothing */
+/* what is wrong with a secret by the rule ("has a line end"), or NULL */
 
-static const char *
+const char *
 ngx_http_rtagent_secret_refused(ngx_http_rtagent_conf_secret_rule_t *rule,
     u_char *data, size_t len)
 {
+    u_char  *p;
+
     if (rule == NULL) {
         return NULL;
     }
 
     if (len < rule->min_len) {
-        return "it is too short";
+        return "is too short";
     }
 
     if (rule->no_line_end
         && (ngx_strlchr(data, data + len, '\r')
             || ngx_strlchr(data, data + len, '\n')))
     {
-        return "it has a line end";
+        return "has a line end";
+    }
+
+    if (rule->token) {
+        for (p = data; p < data + len; p++) {
+            if (*p <= ' ' || *p == 0x7f || *p == '"') {
+                return "holds spaces, control characters or quotes";
+            }
+        }
     }
 
     return NULL;
@@ -638,8 +646,8 @@ ngx_http_rtagent_conf_secret_check(ngx_conf_t *cf, ngx_command_t *cmd,
                            &cmd->name, rule->min_len);
 
     } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": the secret has a line end", &cmd->name);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": the secret %s",
+                           &cmd->name, why);
     }
 
     return NGX_CONF_ERROR;
@@ -796,7 +804,9 @@ ngx_http_rtagent_secret_reread(ngx_http_rtagent_secret_t *s, ngx_log_t *log)
     size_t       len;
     ssize_t      n;
     ngx_err_t    err;
-    const char  *why;
+    const char  *why, *it;
+
+    it = "";
 
     n = ngx_http_rtagent_secret_read(s, buf, sizeof(buf), &why, &err);
 
@@ -807,9 +817,10 @@ ngx_http_rtagent_secret_reread(ngx_http_rtagent_secret_t *s, ngx_log_t *log)
 
     len = ngx_http_rtagent_secret_line(buf, n);
 
-    why = (len == 0) ? "it is empty"
+    why = (len == 0) ? "is empty"
                      : ngx_http_rtagent_secret_refused(s->rule, buf, len);
     if (why != NULL) {
+        it = "it ";
         goto failed;
     }
 
@@ -856,7 +867,8 @@ failed:
         s->failed = 1;
         ngx_log_error(NGX_LOG_ERR, log, err,
                       "rtagent: the secret in \"%V\" cannot be read again "
-                      "(%s), the one read before is kept", &s->path, why);
+                      "(%s%s), the one read before is kept", &s->path, it,
+                      why);
     }
 }
 

@@ -132,7 +132,13 @@ ngx_int_t ngx_http_rtagent_conf_secret(ngx_conf_t *cf, ngx_str_t *in,
 typedef struct {
     size_t       min_len;       /* shorter is refused */
     ngx_uint_t   no_line_end;   /* it goes into a header value */
+    ngx_uint_t   token;         /* a token: no spaces, control characters
+                                 * or quotes either */
 } ngx_http_rtagent_conf_secret_rule_t;
+
+/* what the rule refuses in a secret ("has a line end"), NULL: nothing */
+const char *ngx_http_rtagent_secret_refused(
+    ngx_http_rtagent_conf_secret_rule_t *rule, u_char *data, size_t len);
 
 char *ngx_http_rtagent_conf_set_secret_slot(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);

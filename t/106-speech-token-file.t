@@ -158,6 +158,16 @@ ok(wait_for(sub { (tts_auth())[0] eq 'Bearer test-azure-token' }, 15),
 ($auth, $out) = stt_auth();
 is($auth, 'Bearer test-azure-token', 'STT: its token');
 
+# a token with a space would be sent and refused by the service: kept out
+write_token("test azure token\n");
+ok(wait_for(sub { tts_auth();
+                  error_log($n) =~ /"\Q$file\E" cannot be read again \(it holds spaces/ },
+            15),
+   'a token file with a space in the token is refused when read again')
+    or diag error_log($n);
+($auth, $out) = tts_auth();
+is($auth, 'Bearer test-azure-token', '  the token read before is kept');
+
 # a fixed token is the value itself
 my $fixed = HttpMock::_get($n->{port}, '/fixed?text=Hi');
 ($auth) = SpeechMock::speech_mock_get('/__last?key=tf-tts')
@@ -182,6 +192,9 @@ stop_nginx($n);
 like(nginx_conf_check(qq{rtagent_azure_speech_token "abc\\r\\nX-Injected: 1";}),
      qr/"rtagent_azure_speech_token": the secret has a line end/,
      'a token with a line end is refused');
+like(nginx_conf_check('rtagent_azure_speech_token "abc def";'),
+     qr/"rtagent_azure_speech_token": the secret holds spaces, control characters or quotes/,
+     'so is a token with a space');
 like(nginx_conf_check("rtagent_azure_speech_token file:$dir/none;"),
      qr/\[emerg\] .*open\(\) "\Q$dir\E\/none" failed/,
      'a file that is not there when the configuration is read is refused');

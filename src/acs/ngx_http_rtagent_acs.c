@@ -49,7 +49,7 @@ static ngx_conf_enum_t  ngx_http_rtagent_acs_formats[] = {
 
 /* keys and HMAC secrets: short ones are guessable */
 static ngx_http_rtagent_conf_secret_rule_t  ngx_http_rtagent_acs_secret_rule =
-    { 16, 0 };
+    { 16, 0, 0 };
 
 
 /* set by exit_process: see ngx_http_rtagent_acs_exiting() */

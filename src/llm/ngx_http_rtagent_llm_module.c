@@ -48,11 +48,11 @@ static ngx_conf_num_bounds_t  ngx_http_rtagent_llm_rounds_bounds = {
 
 
 /*
- * keys and tokens go into request headers: no line end when a file is read
- * again (the configuration's check, llm_token_ok, refuses spaces as well)
+ * keys and tokens go into request headers: tokens, when the configuration
+ * is read and when a file is read again
  */
 static ngx_http_rtagent_conf_secret_rule_t
-    ngx_http_rtagent_llm_secret_rule = { 0, 1 };
+    ngx_http_rtagent_llm_secret_rule = { 0, 1, 1 };
 
 
 static ngx_command_t  ngx_http_rtagent_llm_commands[] = {
@@ -643,7 +643,10 @@ ngx_http_rtagent_llm_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             s = &(*secret)->value;
 
-            if (s->len == 0 || ngx_http_rtagent_llm_token_ok(s) != NGX_OK) {
+            if (s->len == 0
+                || ngx_http_rtagent_secret_refused(
+                       &ngx_http_rtagent_llm_secret_rule, s->data, s->len))
+            {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "rtagent_llm_endpoint %V: the key or "
                                    "token is empty or holds spaces or "

@@ -73,9 +73,10 @@ static ngx_http_rtagent_speech_ssml_post_t  ngx_http_rtagent_speech_style_p =
     { ngx_http_rtagent_speech_ssml_post, ngx_http_rtagent_ssml_check_style };
 
 
-/* keys and tokens go into request headers */
+/* keys and tokens go into request headers: tokens, when the configuration
+ * is read and when a token's file is read again */
 static ngx_http_rtagent_conf_secret_rule_t
-    ngx_http_rtagent_speech_secret_rule = { 0, 1 };
+    ngx_http_rtagent_speech_secret_rule = { 0, 1, 1 };
 
 
 static ngx_conf_enum_t  ngx_http_rtagent_speech_azure_formats[] = {
