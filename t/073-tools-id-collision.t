@@ -1,5 +1,5 @@
-# The tool store's record ids (create_claim's CLM-YYYYMMDD-XXXXXX,
-# schedule_appointment's APT-...) are six random characters: when one is
+# The tool store's record ids (create_claim's "CLM-", the date and six
+# random characters; schedule_appointment's "APT-" the same): when one is
 # already taken the record is written under a new one, never over the
 # other, and after five taken ids in a row the tool fails with a clear
 # error.  Collisions are played by an LD_PRELOAD shim
