@@ -71,7 +71,7 @@ sub interrupted_call {
     ok(length $pcm >= 2 * $sentence, "$id: the greeting is heard whole");
 
     send_msgs($s, acs_audio(tone(400) . silence(1000)));
-    ($pcm) = reply_of($s, 20, 5, sub { length $_[0] >= $wait });
+    ($pcm) = reply_of($s, 30, 15, sub { length $_[0] >= $wait });
     ok(length $pcm >= $wait, "$id: the reply is playing")
         or diag error_log($n);
     sleep $after;
