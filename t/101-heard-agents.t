@@ -75,7 +75,7 @@ sub cut_greeting {
     my $s = open_call($n->{port}, $id, acs_metadata(16000));
     send_msgs($s, acs_audio(silence(200)));
 
-    my ($pcm) = reply_of($s, 30, 15, sub { length $_[0] >= $bytes });
+    my ($pcm) = reply_of($s, 20, 5, sub { length $_[0] >= $bytes });
     ok(length $pcm >= $bytes, "$id: the greeting is playing")
         or diag error_log($n);
 
